@@ -1,0 +1,125 @@
+# groupie: a plain GNU Makefile. Everything is built out of tree, under
+# $(BUILD); `make SAN=1 BUILD=build/san` is the sanitizer build the tests use.
+#
+#   make            build/groupied
+#   make run        install what is missing, build, start the demo server
+#   make test       install, lint, build with ASan+UBSan, run every test
+#   make lint       clang-format and cppcheck
+#   make clean
+
+BUILD ?= build
+SAN   ?= 0
+CC    ?= cc
+
+# Libraries found through pkg-config. libcsv ships no .pc file; it is linked by name.
+PKGS := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto
+
+# Recursive '=' on purpose: pkg-config is asked when a recipe needs the
+# flags, after `make deps` had the chance to install the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+CFLAGS_WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+               -Wmissing-prototypes -Wvla -Wformat=2
+ifeq ($(SAN),1)
+CFLAGS_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+CFLAGS_OPT := -O2 -g
+LDFLAGS_SAN :=
+endif
+
+CPPFLAGS_ALL = -Isrc -Iinclude $(PKG_CFLAGS)
+CFLAGS_ALL   = $(CFLAGS_WARN) $(CFLAGS_OPT) $(CFLAGS) -MMD -MP
+LDLIBS_ALL   = $(LDFLAGS_SAN) $(LDFLAGS) $(PKG_LIBS) -lcsv -lpthread -lm
+
+# --- sources ---------------------------------------------------------------
+
+SERVER_SRCS := $(wildcard src/common/*.c src/core/*.c src/store/*.c src/directory/*.c \
+                          src/server/*.c)
+SERVER_MAIN := src/server/main.c
+CORE_SRCS   := $(filter-out $(SERVER_MAIN),$(SERVER_SRCS))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+CORE_OBJS   := $(call obj,$(CORE_SRCS))
+SERVER_LIB  := $(BUILD)/libgroupied.a
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+INTEG_SRCS  := $(wildcard tests/integration/test_*.c)
+INTEG_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
+INTEG_SUPPORT_OBJS := $(call obj,$(filter-out $(INTEG_SRCS),$(wildcard tests/integration/*.c)))
+
+ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(INTEG_SUPPORT_OBJS)
+
+# --- top-level targets -----------------------------------------------------
+
+.PHONY: all run test lint clean deps deps-test test-bins check-pkgs
+
+all: check-pkgs $(BUILD)/groupied
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+check-pkgs:
+	@pkg-config --exists $(PKGS) && test -f /usr/include/csv.h || { \
+	  echo "groupie: build libraries are missing; run 'make deps' (as root) or see README.md" >&2; \
+	  exit 1; }
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/groupied --db sqlite:groupie.db --demo --sandbox
+
+# The test command: packages, lint, the optimised build (so -Werror sees -O2's
+# warnings too), then every test on the sanitizer build.
+test: deps-test
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san test-bins
+	@tests/run.sh build/san
+
+test-bins: all $(UNIT_BINS) $(INTEG_BINS)
+
+FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
+
+lint:
+	@echo "lint: clang-format"
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@echo "lint: cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	  --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc -Iinclude \
+	  src tests $(wildcard include)
+
+clean:
+	rm -rf build
+
+# --- rules -----------------------------------------------------------------
+
+$(BUILD)/groupied: $(call obj,$(SERVER_MAIN)) $(SERVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(SERVER_LIB): $(CORE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SERVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(INTEG_SUPPORT_OBJS) \
+                              $(SERVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+-include $(ALL_OBJS:.o=.d)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages a target needs are installed.
+#   scripts/deps.sh build   what building groupied, libgroupie and groupie needs
+#   scripts/deps.sh test    build + what the test suite needs (cmocka, linters, PostgreSQL)
+#   scripts/deps.sh bench   build + wrk and nginx for `make bench`
+# As root it installs what is missing with apt-get; otherwise it names the
+# missing packages and the command to install them, and fails.
+set -euo pipefail
+
+build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
+       libcurl4-openssl-dev libcsv-dev libssl-dev)
+test=(libcmocka-dev clang-format cppcheck postgresql sqlite3 procps)
+bench=(wrk nginx-light)
+
+want=("${build[@]}")
+case "${1:-build}" in
+build) ;;
+test) want+=("${test[@]}") ;;
+bench) want+=("${bench[@]}") ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "groupie: missing Debian packages: ${missing[*]}" >&2
+    echo "groupie: install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+echo "groupie: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; a failed install is retried once
+# after refreshing them, in case the lists were stale.
+if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+    apt-get update -qq
+fi
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,254 @@
+/* members.c -- see members.h. The order of the checks and of the rules is
+ * the contract's (API.md); changing it changes the API. */
+#include "core/members.h"
+
+#include "common/clock.h"
+#include "common/token.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct limits limits_default = {
+    .max_batch = 20,
+    .rate_limit = 10,
+    .rate_window_ms = 60 * 1000,
+    .daily_limit = 500,
+    .capacity = 1024,
+    .invite_ttl_ms = 72LL * 3600 * 1000,
+};
+
+static const struct {
+    const char *code;
+    const char *message;
+} outcome_text[OUTCOME_COUNT] = {
+    [OUTCOME_ADDED] = {NULL, NULL},
+    [OUTCOME_INVALID_NUMBER] = {"INVALID_NUMBER", "Phone number format is invalid"},
+    [OUTCOME_ALREADY_MEMBER] = {"ALREADY_MEMBER", "User is already a group member"},
+    [OUTCOME_USER_NOT_FOUND] = {"USER_NOT_FOUND", "User not found on WhatsApp"},
+    [OUTCOME_USER_BLOCKED] = {"USER_BLOCKED", "User has blocked your device"},
+    [OUTCOME_PRIVACY_SETTINGS] = {"PRIVACY_SETTINGS", "User's privacy settings prevent adding"},
+    [OUTCOME_GROUP_FULL] = {"GROUP_FULL", "Group has reached maximum member limit"},
+    /* The daily limit is in the sentence; see daily_limit_message(). */
+    [OUTCOME_RATE_LIMITED] = {"RATE_LIMITED", NULL},
+};
+
+const char *members_error_code(enum member_outcome o)
+{
+    return o < OUTCOME_COUNT ? outcome_text[o].code : NULL;
+}
+
+/* "Too many addition requests: daily limit of 500 additions per group
+ * reached", with the limit the server actually runs with. */
+static const char *daily_limit_message(struct arena *a, const struct limits *lim)
+{
+    char buf[128];
+    int len = snprintf(buf, sizeof(buf),
+                       "Too many addition requests: daily limit of %d additions per group reached",
+                       lim->daily_limit);
+    return len < 0 ? NULL : arena_strndup(a, buf, (size_t)len);
+}
+
+/* How many times a fresh random invitation code may collide before we give
+ * up; with 62^22 codes a single collision is already beyond belief. */
+#define INVITE_CODE_ATTEMPTS 4
+
+/* The pending invitation of phone to the group, created when there is none
+ * (or only expired, accepted or revoked ones). */
+static int invite_pending_or_new(struct store_tx *tx, const struct limits *lim, int64_t group_id,
+                                 const char *phone, int64_t now, struct invitation *inv)
+{
+    int status = store_invite_pending(tx, group_id, phone, now, inv);
+    if (status != STORE_NOT_FOUND)
+        return status;
+    for (int attempt = 0; attempt < INVITE_CODE_ATTEMPTS; attempt++) {
+        memset(inv, 0, sizeof(*inv));
+        inv->group_id = group_id;
+        memcpy(inv->phone, phone, strlen(phone) + 1); /* valid, so < PHONE_BUFSZ */
+        if (token_code(inv->code, INVITE_CODE_LEN) != 0)
+            return STORE_ERROR;
+        inv->created_at = now;
+        inv->expires_at = now + lim->invite_ttl_ms;
+        status = store_invite_create(tx, inv);
+        if (status != STORE_CONFLICT)
+            return status;
+    }
+    return STORE_ERROR;
+}
+
+/* True when phones[i] was added earlier in this same request. */
+static bool added_earlier(const struct member_result *r, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (r[j].outcome == OUTCOME_ADDED && strcmp(r[j].phone, r[i].phone) == 0)
+            return true;
+    return false;
+}
+
+int members_apply(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const struct device *device, int64_t group_id, const char *const *phones,
+                  size_t n, int64_t now, struct add_result *out)
+{
+    struct arena *a = store_tx_arena(tx);
+    out->n = n;
+    out->now = now;
+    out->total_added = out->total_failed = 0;
+    out->results = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->results));
+    /* The store and directory are asked about the valid numbers only, all
+     * at once: one round trip each, whatever the backend. */
+    const char **valid = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*valid));
+    size_t *valid_at = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*valid_at));
+    bool *is_member = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*is_member));
+    struct dir_person *people = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*people));
+    if (out->results == NULL || valid == NULL || valid_at == NULL || is_member == NULL ||
+        people == NULL)
+        return STORE_ERROR;
+
+    size_t nvalid = 0;
+    for (size_t i = 0; i < n; i++) {
+        out->results[i].phone = phones[i];
+        if (phone_is_valid(phones[i], strlen(phones[i]))) {
+            valid_at[i] = nvalid;
+            valid[nvalid++] = phones[i];
+        } else {
+            valid_at[i] = SIZE_MAX;
+        }
+    }
+    int status = store_members_which(tx, group_id, valid, nvalid, is_member);
+    if (status == STORE_OK)
+        status = directory_ask(dir, tx, device->phone, valid, nvalid, people);
+    int64_t count = 0, added_today = 0;
+    const int64_t day = clock_utc_day(now);
+    if (status == STORE_OK)
+        status = store_member_count(tx, group_id, &count);
+    if (status == STORE_OK)
+        status = store_daily_get(tx, group_id, day, &added_today);
+    if (status != STORE_OK)
+        return status;
+
+    for (size_t i = 0; i < n; i++) {
+        struct member_result *r = &out->results[i];
+        size_t v = valid_at[i];
+        if (v == SIZE_MAX) {
+            r->outcome = OUTCOME_INVALID_NUMBER;
+        } else if (is_member[v] || added_earlier(out->results, i)) {
+            r->outcome = OUTCOME_ALREADY_MEMBER;
+        } else if (people[v].verdict == DIR_NOT_FOUND) {
+            r->outcome = OUTCOME_USER_NOT_FOUND;
+        } else if (people[v].verdict == DIR_BLOCKED) {
+            r->outcome = OUTCOME_USER_BLOCKED;
+        } else if (people[v].verdict == DIR_PRIVACY) {
+            r->outcome = OUTCOME_PRIVACY_SETTINGS;
+            status = invite_pending_or_new(tx, lim, group_id, r->phone, now, &r->invitation);
+        } else if (count >= lim->capacity) {
+            r->outcome = OUTCOME_GROUP_FULL;
+        } else if (added_today >= lim->daily_limit) {
+            r->outcome = OUTCOME_RATE_LIMITED;
+        } else {
+            r->outcome = OUTCOME_ADDED;
+            r->name = people[v].name;
+            status = store_member_add(tx, group_id, r->phone, ROLE_MEMBER, now);
+            count++;
+            added_today++;
+        }
+        if (status != STORE_OK)
+            return status;
+        if (r->outcome == OUTCOME_ADDED) {
+            out->total_added++;
+            continue;
+        }
+        out->total_failed++;
+        r->error = r->outcome == OUTCOME_RATE_LIMITED ? daily_limit_message(a, lim)
+                                                      : outcome_text[r->outcome].message;
+        if (r->error == NULL)
+            return STORE_ERROR;
+    }
+    if (out->total_added > 0)
+        status = store_daily_add(tx, group_id, day, (int64_t)out->total_added);
+    out->participant_count = count;
+    return status;
+}
+
+/* Check 5: the sliding window. Takes a slot, or says when one frees up. */
+static int take_rate_slot(struct store_tx *tx, const struct limits *lim, int64_t group_id,
+                          int64_t now, struct add_result *out)
+{
+    int64_t count;
+    int status = store_rate_trim_count(tx, group_id, now - lim->rate_window_ms, &count);
+    if (status != STORE_OK)
+        return status;
+    if (count < lim->rate_limit)
+        return store_rate_add(tx, group_id, now);
+
+    /* A slot frees when enough of the oldest events have left the window
+     * that fewer than rate_limit remain: when the (count - limit + 1)-th
+     * oldest leaves. count exceeds the limit only if the limit was lowered
+     * while events were in the window. */
+    int64_t at;
+    status = store_rate_kth(tx, group_id, count - lim->rate_limit + 1, &at);
+    if (status != STORE_OK)
+        return status;
+    int64_t wait_ms = at + lim->rate_window_ms - now;
+    int64_t secs = (wait_ms + 999) / 1000;
+    out->check = ADD_RATE_LIMITED;
+    out->retry_after_s = secs < 1 ? 1 : secs;
+    return STORE_OK;
+}
+
+int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const struct add_request *req, struct add_result *out)
+{
+    memset(out, 0, sizeof(*out));
+
+    /* Check 2: the group exists and the device is in it. */
+    enum role role;
+    int status = store_member_role(tx, req->group_id, req->device->phone, &role);
+    if (status == STORE_NOT_FOUND) {
+        out->check = ADD_GROUP_NOT_FOUND;
+        return STORE_OK;
+    }
+    if (status == STORE_OK)
+        status = store_group_get(tx, req->group_id, &out->group);
+    if (status == STORE_NOT_FOUND) {
+        out->check = ADD_GROUP_NOT_FOUND;
+        return STORE_OK;
+    }
+    if (status != STORE_OK)
+        return status;
+
+    /* Check 3: only admins add. */
+    if (role != ROLE_ADMIN && role != ROLE_SUPERADMIN) {
+        out->check = ADD_NOT_ADMIN;
+        return STORE_OK;
+    }
+
+    /* Check 4: the route validated the body; its verdict counts only now. */
+    if (req->bad_request) {
+        out->check = ADD_BAD_REQUEST;
+        return STORE_OK;
+    }
+
+    /* From here on every decision reads counters other requests change. */
+    status = store_group_lock(tx, req->group_id);
+    if (status != STORE_OK)
+        return status;
+
+    /* Check 5: the rate window. */
+    status = take_rate_slot(tx, lim, req->group_id, req->now, out);
+    if (status != STORE_OK || out->check != ADD_OK)
+        return status;
+
+    /* Check 6: a full group refuses the whole request (the slot stays taken:
+     * the request passed checks 1-4). */
+    int64_t count;
+    status = store_member_count(tx, req->group_id, &count);
+    if (status != STORE_OK)
+        return status;
+    if (count >= lim->capacity) {
+        out->check = ADD_GROUP_FULL;
+        out->participant_count = count;
+        return STORE_OK;
+    }
+
+    return members_apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
+                         out);
+}

@@ -1,0 +1,105 @@
+/* members.h -- the rules for adding people to a group.
+ *
+ * This is the one place that decides what an add request does: which
+ * checks refuse it as a whole (and in which order), and what happens to
+ * each participant. It knows no HTTP and no SQL: it reads and writes
+ * through store.h inside the caller's transaction, asks directory.h about
+ * people, and returns plain structs that the routes turn into JSON.
+ *
+ * Everything is decided inside one transaction that holds the group's lock
+ * (store_group_lock), so the sliding rate window, the daily counter and the
+ * capacity are exact however many requests arrive at once. */
+#ifndef GROUPIE_MEMBERS_H
+#define GROUPIE_MEMBERS_H
+
+#include "directory/directory.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The limits the server runs with (see `groupied --help`). */
+struct limits {
+    int max_batch;          /* participants per request (20) */
+    int rate_limit;         /* add requests per group per window (10) */
+    int64_t rate_window_ms; /* the sliding window (60 s) */
+    int daily_limit;        /* direct additions per group per UTC day (500) */
+    int capacity;           /* participants per group, admins included (1024) */
+    int64_t invite_ttl_ms;  /* a private invitation's lifetime (72 h) */
+};
+
+/* The limits Whatspie documents. */
+extern const struct limits limits_default;
+
+/* How an add request as a whole was decided, in the order of the checks. */
+enum add_check {
+    ADD_OK = 0,          /* participants were each given an outcome */
+    ADD_GROUP_NOT_FOUND, /* no such group, or the device is not in it */
+    ADD_NOT_ADMIN,       /* the device is a plain member */
+    ADD_BAD_REQUEST,     /* the body failed validation (the route knows why) */
+    ADD_RATE_LIMITED,    /* the group's rate window is full; see retry_after_s */
+    ADD_GROUP_FULL       /* the group was at capacity before the request */
+};
+
+/* One participant's outcome; the first rule that applies wins. */
+enum member_outcome {
+    OUTCOME_ADDED = 0,
+    OUTCOME_INVALID_NUMBER,
+    OUTCOME_ALREADY_MEMBER,
+    OUTCOME_USER_NOT_FOUND,
+    OUTCOME_USER_BLOCKED,
+    OUTCOME_PRIVACY_SETTINGS, /* an invitation was created or kept */
+    OUTCOME_GROUP_FULL,
+    OUTCOME_RATE_LIMITED,
+    OUTCOME_COUNT
+};
+
+/* "USER_NOT_FOUND" and the like; NULL for OUTCOME_ADDED. */
+const char *members_error_code(enum member_outcome o);
+
+struct member_result {
+    const char *phone; /* exactly as given */
+    enum member_outcome outcome;
+    const char *name;             /* OUTCOME_ADDED: directory name, or NULL */
+    const char *error;            /* a failure's sentence, e.g. "User not found on WhatsApp" */
+    struct invitation invitation; /* OUTCOME_PRIVACY_SETTINGS */
+};
+
+struct add_request {
+    const struct device *device;
+    int64_t group_id;
+    bool bad_request; /* check 4 failed; phones are then ignored */
+    const char *const *phones;
+    size_t n;
+    int64_t now; /* ms, from the server's one clock */
+};
+
+struct add_result {
+    enum add_check check;
+    int64_t retry_after_s;   /* ADD_RATE_LIMITED */
+    struct group group;      /* filled from check 2 on */
+    struct member_result *results; /* n entries, in the transaction's arena */
+    size_t n;
+    size_t total_added;
+    size_t total_failed;
+    int64_t participant_count; /* after the request */
+    int64_t now;               /* when the additions happened */
+};
+
+/* POST /groups/{id}/members/add: every check, then every participant.
+ * Returns a store status (STORE_OK also when a check refused the request;
+ * then out->check says which). Run it inside store_write(). */
+int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const struct add_request *req, struct add_result *out);
+
+/* The per-participant rules alone, for a group the caller has already
+ * locked and checked: gives each of phones[0..n) its outcome, adds the
+ * ones that pass, and counts them against the daily limit. Fills out's
+ * results, totals and participant_count. Used by members_add() and by
+ * group creation. */
+int members_apply(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const struct device *device, int64_t group_id, const char *const *phones,
+                  size_t n, int64_t now, struct add_result *out);
+
+#endif

@@ -1,0 +1,62 @@
+/* body.c -- see body.h. */
+#include "server/body.h"
+
+#include "server/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+json_t *body_json(const struct request *req)
+{
+    if (req->body_len == 0)
+        return NULL;
+    json_error_t err;
+    return json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+}
+
+size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a,
+                              const char ***list, size_t *n)
+{
+    if (v == NULL || json_is_null(v))
+        return "Participants array is required";
+    if (!json_is_array(v))
+        return "Participants must be an array of phone number strings";
+    size_t count = json_array_size(v);
+    if (count < min)
+        return "At least one participant must be specified";
+    if (count > max) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "Maximum %zu participants per request", max);
+        const char *s = arena_strdup(a, buf);
+        return s != NULL ? s : "Too many participants";
+    }
+    const char **out = arena_alloc(a, (count > 0 ? count : 1) * sizeof(*out));
+    if (out == NULL)
+        return "The server ran out of memory reading participants; retry";
+    for (size_t i = 0; i < count; i++) {
+        out[i] = json_string_value(json_array_get(v, i));
+        if (out[i] == NULL)
+            return "Each participant must be a phone number string";
+    }
+    *list = out;
+    *n = count;
+    return NULL;
+}
+
+bool body_group_id(json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return *out > 0;
+    }
+    return json_is_string(v) && router_parse_id(json_string_value(v), out);
+}

@@ -1,0 +1,28 @@
+/* body.h -- reading JSON request bodies and their common fields. */
+#ifndef GROUPIE_BODY_H
+#define GROUPIE_BODY_H
+
+#include "server/http.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The body parsed as JSON (strict: valid UTF-8, no duplicate keys), or
+ * NULL when it is empty or malformed. The caller owns the reference. */
+json_t *body_json(const struct request *req);
+
+/* The number of characters (Unicode code points) in a valid UTF-8 string. */
+size_t utf8_chars(const char *s);
+
+/* Reads a "participants" value: an array of min to max strings. On success
+ * returns NULL and sets *list (strings owned by v, the array in a) and *n.
+ * Otherwise returns the sentence that says what is wrong, in the words of
+ * the add endpoint's reference ("Participants array is required", ...). */
+const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a,
+                              const char ***list, size_t *n);
+
+/* A group id given in a body as a number or a decimal string. */
+bool body_group_id(json_t *v, int64_t *out);
+
+#endif

@@ -1,0 +1,209 @@
+/* config.c -- see config.h. One table describes every setting: its flag,
+ * its variable, its range and where it lands, so --help, the environment
+ * and the flags can never disagree. */
+#include "server/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifndef GROUPIE_VERSION
+#define GROUPIE_VERSION "0.1.0"
+#endif
+
+enum kind { K_STRING, K_BOOL, K_INT, K_SECONDS };
+
+struct setting {
+    const char *flag; /* long option name */
+    const char *env;
+    enum kind kind;
+    const char *arg;  /* shown in --help */
+    const char *help;
+    long long min, max;
+    size_t offset; /* where in struct config */
+};
+
+#define AT(field) offsetof(struct config, field)
+
+static const struct setting settings[] = {
+    {"listen", "GROUPIE_LISTEN", K_STRING, "ADDR:PORT",
+     "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)", 0, 0, AT(listen)},
+    {"db", "GROUPIE_DB", K_STRING, "URL",
+     "database: sqlite:PATH (default sqlite:groupie.db) or postgres://...", 0, 0, AT(db)},
+    {"admin-key", "GROUPIE_ADMIN_KEY", K_STRING, "KEY",
+     "operator key for /admin (without one, /admin does not exist)", 0, 0, AT(admin_key)},
+    {"sandbox", "GROUPIE_SANDBOX", K_BOOL, NULL,
+     "test mode: POST /admin/clock/advance moves the server's clock", 0, 0, AT(sandbox)},
+    {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
+     "fill an empty database with the reference page's demo world and print how to use it", 0,
+     0, AT(demo)},
+    {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request (default 20)",
+     1, 100000, AT(limits.max_batch)},
+    {"rate-limit", "GROUPIE_RATE_LIMIT", K_INT, "N",
+     "add requests per group per rate window (default 10)", 1, 100000000, AT(limits.rate_limit)},
+    {"rate-window", "GROUPIE_RATE_WINDOW", K_SECONDS, "SECONDS",
+     "the sliding rate window (default 60)", 1, 86400, AT(limits.rate_window_ms)},
+    {"daily-limit", "GROUPIE_DAILY_LIMIT", K_INT, "N",
+     "direct additions per group per UTC day (default 500)", 1, 100000000,
+     AT(limits.daily_limit)},
+    {"capacity", "GROUPIE_CAPACITY", K_INT, "N", "participants per group (default 1024)", 1,
+     10000000, AT(limits.capacity)},
+    {"invite-ttl", "GROUPIE_INVITE_TTL", K_SECONDS, "SECONDS",
+     "lifetime of a private invitation (default 259200, 72 hours)", 1, 315360000,
+     AT(limits.invite_ttl_ms)},
+    {"threads", "GROUPIE_THREADS", K_INT, "N", "HTTP worker threads (default 4 per CPU, min 8)",
+     1, 1024, AT(threads)},
+    {"max-connections", "GROUPIE_MAX_CONNECTIONS", K_INT, "N",
+     "simultaneous connections (default 16384)", 1, 1000000, AT(max_connections)},
+    {"timeout", "GROUPIE_TIMEOUT", K_INT, "SECONDS",
+     "close a connection idle this long (default 30)", 1, 3600, AT(timeout_s)},
+    {"db-pool", "GROUPIE_DB_POOL", K_INT, "N",
+     "database connections (PostgreSQL) or idle readers kept (SQLite); default 8", 1, 1024,
+     AT(db_pool)},
+    {"quiet", "GROUPIE_QUIET", K_BOOL, NULL, "no access log (errors are still logged)", 0, 0,
+     AT(quiet)},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: groupied [OPTION]...\n"
+               "Serves the Whatspie group API (see docs/API.md).\n\n");
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char left[48];
+        snprintf(left, sizeof(left), "--%s%s%s", s->flag, s->arg ? " " : "", s->arg ? s->arg : "");
+        fprintf(f, "  %-26s %s\n  %-26s [%s]\n", left, s->help, "", s->env);
+    }
+    fprintf(f, "  %-26s %s\n  %-26s %s\n", "--help", "show this and exit", "--version",
+            "show the version and exit");
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off", ""};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    return false;
+}
+
+/* Stores value into the setting's field; prints why not and returns false. */
+static bool apply(struct config *cfg, const struct setting *s, const char *value, bool from_env)
+{
+    char *field = (char *)cfg + s->offset;
+    char who[64];
+    if (from_env)
+        snprintf(who, sizeof(who), "%s", s->env);
+    else
+        snprintf(who, sizeof(who), "--%s", s->flag);
+
+    switch (s->kind) {
+    case K_STRING:
+        if (value[0] == '\0') {
+            fprintf(stderr, "groupied: %s must not be empty\n", who);
+            return false;
+        }
+        *(const char **)field = value;
+        return true;
+    case K_BOOL:
+        if (!parse_bool(value, (bool *)field)) {
+            fprintf(stderr, "groupied: %s must be true or false (got '%s')\n", who, value);
+            return false;
+        }
+        return true;
+    case K_INT:
+    case K_SECONDS: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || v < s->min || v > s->max) {
+            fprintf(stderr, "groupied: %s must be a whole number from %lld to %lld (got '%s')\n",
+                    who, s->min, s->max, value);
+            return false;
+        }
+        if (s->kind == K_SECONDS)
+            *(int64_t *)field = v * 1000;
+        else
+            *(int *)field = (int)v;
+        return true;
+    }
+    }
+    return false;
+}
+
+enum config_result config_load(struct config *cfg, int argc, char **argv)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *cfg = (struct config){
+        .listen = "127.0.0.1:8080",
+        .db = "sqlite:groupie.db",
+        .limits = limits_default,
+        .threads = cpus > 2 ? (int)cpus * 4 : 8,
+        .max_connections = 16384,
+        .timeout_s = 30,
+        .db_pool = 8,
+    };
+
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v != NULL && !apply(cfg, &settings[i], v, true))
+            return CONFIG_ERROR;
+    }
+
+    struct option opts[NSETTINGS + 3];
+    for (size_t i = 0; i < NSETTINGS; i++)
+        opts[i] = (struct option){settings[i].flag,
+                                  settings[i].kind == K_BOOL ? no_argument : required_argument,
+                                  NULL, (int)(i + 1000)};
+    opts[NSETTINGS] = (struct option){"help", no_argument, NULL, 'h'};
+    opts[NSETTINGS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    opts[NSETTINGS + 2] = (struct option){NULL, 0, NULL, 0};
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, "hV", opts, NULL);
+        if (c == -1)
+            break;
+        if (c == 'h') {
+            usage(stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == 'V') {
+            printf("groupied %s\n", GROUPIE_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (c >= 1000 && c < 1000 + (int)NSETTINGS) {
+            const struct setting *s = &settings[c - 1000];
+            if (!apply(cfg, s, s->kind == K_BOOL ? "true" : optarg, false))
+                return CONFIG_ERROR;
+            continue;
+        }
+        if (optopt >= 1000 && optopt < 1000 + (int)NSETTINGS)
+            fprintf(stderr, "groupied: --%s needs a value\n", settings[optopt - 1000].flag);
+        else
+            fprintf(stderr, "groupied: unknown option '%s'\n", argv[optind - 1]);
+        fprintf(stderr, "groupied: see groupied --help\n");
+        return CONFIG_ERROR;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "groupied: unexpected argument '%s'; see groupied --help\n",
+                argv[optind]);
+        return CONFIG_ERROR;
+    }
+    return CONFIG_OK;
+}

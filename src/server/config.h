@@ -1,0 +1,31 @@
+/* config.h -- groupied's settings: flags, each with a GROUPIE_* variable.
+ * A flag wins over its variable; the variable wins over the default. */
+#ifndef GROUPIE_CONFIG_H
+#define GROUPIE_CONFIG_H
+
+#include "core/members.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+    const char *listen;
+    const char *db;
+    const char *admin_key; /* NULL: none */
+    bool sandbox;
+    bool demo;
+    bool quiet;
+    struct limits limits;
+    int threads;
+    int max_connections;
+    int timeout_s;
+    int db_pool;
+};
+
+enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
+
+/* Fills cfg from the environment and argv. CONFIG_EXIT_OK after --help or
+ * --version (already printed); CONFIG_ERROR after printing what is wrong. */
+enum config_result config_load(struct config *cfg, int argc, char **argv);
+
+#endif

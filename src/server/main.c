@@ -1,0 +1,111 @@
+/* main.c -- groupied: read the settings, open the database, serve until
+ * SIGTERM or SIGINT, then stop accepting, finish what is in flight, and
+ * close the database.
+ *
+ * Exit status: 0 after a clean shutdown, 1 when the server cannot start
+ * (busy port, unusable database), 2 for a bad flag. */
+#include "common/log.h"
+#include "directory/directory.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/demo.h"
+#include "server/http.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* How long requests in flight may take to finish at shutdown. */
+#define SHUTDOWN_GRACE_S 20
+
+/* Header bytes a connection may use; libmicrohttpd answers 431 beyond. */
+#define HEADER_LIMIT (32 * 1024)
+
+/* Many idle keep-alive connections each hold a descriptor: use what the
+ * system allows rather than the conservative default soft limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    switch (config_load(&cfg, argc, argv)) {
+    case CONFIG_OK:
+        break;
+    case CONFIG_EXIT_OK:
+        return 0;
+    case CONFIG_ERROR:
+        return 2;
+    }
+    log_set_quiet(cfg.quiet);
+    raise_fd_limit();
+
+    /* Signals are taken by sigwait() below, never by a worker thread: block
+     * them before any thread starts. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
+    struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
+    if (store_open(cfg.db, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
+        log_error("%s", err);
+        return 1;
+    }
+
+    struct demo demo;
+    const char *admin_key = cfg.admin_key;
+    if (cfg.demo) {
+        if (demo_prepare(&app, cfg.db, cfg.admin_key, &demo, err, sizeof(err)) != 0) {
+            log_error("%s", err);
+            store_close(app.store);
+            return 1;
+        }
+        admin_key = demo.admin_key;
+    }
+    if (admin_key != NULL) {
+        app.have_admin_key = true;
+        token_hash(admin_key, strlen(admin_key), app.admin_key_hash);
+    }
+
+    struct http_options hopt = {
+        .listen = cfg.listen,
+        .threads = cfg.threads,
+        .max_connections = cfg.max_connections,
+        .timeout_s = cfg.timeout_s,
+        .header_limit = HEADER_LIMIT,
+    };
+    struct http_server *srv;
+    char bound[128];
+    if (http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        store_close(app.store);
+        return 1;
+    }
+    char base_url[160];
+    snprintf(base_url, sizeof(base_url), "http://%s", bound);
+    /* Scripts and tests wait for this line. */
+    log_info("listening on %s", base_url);
+    if (cfg.demo)
+        demo_print(&demo, base_url);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("%s received: finishing requests in flight, then stopping",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http_stop(srv, SHUTDOWN_GRACE_S);
+    store_close(app.store);
+    log_info("stopped");
+    return 0;
+}

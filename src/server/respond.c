@@ -1,0 +1,123 @@
+/* respond.c -- see respond.h. */
+#include "server/respond.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What is sent when even building the answer failed (out of memory). */
+static const char oom_body[] =
+    "{\"code\":500,\"message\":\"Internal server error\",\"error\":\"The server ran out of "
+    "memory; try again\"}";
+
+void respond_json(struct response *res, int status, json_t *root)
+{
+    free(res->body);
+    res->body = NULL;
+    char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (text == NULL) {
+        log_error("cannot build a response body: out of memory");
+        res->status = 500;
+        res->body = strdup(oom_body);
+        res->len = res->body != NULL ? strlen(res->body) : 0;
+        return;
+    }
+    res->status = status;
+    res->body = text;
+    res->len = strlen(text);
+}
+
+void respond_data(struct response *res, int status, const char *message, json_t *data)
+{
+    respond_json(res, status,
+                 json_pack("{s:i, s:s, s:o}", "code", status, "message", message, "data", data));
+}
+
+void respond_message(struct response *res, int status, const char *message)
+{
+    respond_json(res, status, json_pack("{s:i, s:s}", "code", status, "message", message));
+}
+
+void respond_error(struct response *res, int status, const char *message, const char *error)
+{
+    respond_json(res, status,
+                 json_pack("{s:i, s:s, s:s}", "code", status, "message", message, "error", error));
+}
+
+void respond_invalid(struct response *res, json_t *errors)
+{
+    respond_json(res, 400,
+                 json_pack("{s:i, s:s, s:o}", "code", 400, "message", "Validation failed", "errors",
+                           errors));
+}
+
+void errors_add(json_t *errors, const char *field, const char *sentence)
+{
+    json_t *list = json_object_get(errors, field);
+    if (list == NULL) {
+        list = json_array();
+        if (json_object_set_new(errors, field, list) != 0)
+            return;
+    }
+    json_array_append_new(list, json_string(sentence));
+}
+
+void respond_invalid_field(struct response *res, const char *field, const char *sentence)
+{
+    json_t *errors = json_object();
+    if (errors != NULL)
+        errors_add(errors, field, sentence);
+    respond_invalid(res, errors);
+}
+
+void respond_unauthorized(struct response *res)
+{
+    respond_error(res, 401, "Unauthorized", "Invalid or missing authentication token");
+}
+
+void respond_group_not_found(struct response *res)
+{
+    respond_error(res, 404, "Group not found",
+                  "The specified group ID does not exist or you don't have access to it");
+}
+
+void respond_no_route(struct response *res)
+{
+    respond_error(res, 404, "Not found",
+                  "No such endpoint; see /openapi.json for the ones this server has");
+}
+
+void respond_store_failure(struct response *res, int store_status)
+{
+    if (store_status == STORE_UNAVAILABLE)
+        respond_error(res, 503, "Service unavailable",
+                      "The database cannot be reached right now; retry shortly");
+    else
+        respond_error(res, 500, "Internal server error",
+                      "The request could not be completed and nothing was changed; retry, and "
+                      "tell the operator if it persists");
+}
+
+json_t *json_time(int64_t ms)
+{
+    char buf[CLOCK_ISO_BUFSZ];
+    clock_iso8601(ms, buf);
+    return json_string(buf);
+}
+
+json_t *json_id(int64_t id)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRId64, id);
+    return json_string(buf);
+}
+
+json_t *json_str_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}

@@ -1,0 +1,39 @@
+/* respond.h -- the JSON envelope every answer wears.
+ *
+ * {"code": <HTTP status>, "message": "...", "data": ...} on success;
+ * {"code", "message", "error": "<sentence>"} or, for validation,
+ * {"code": 400, "message": "Validation failed", "errors": {field: [sentences]}}
+ * on failure. The functions that take a json_t take its reference. */
+#ifndef GROUPIE_RESPOND_H
+#define GROUPIE_RESPOND_H
+
+#include "server/http.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Serialises root (compact) as the response body. */
+void respond_json(struct response *res, int status, json_t *root);
+void respond_data(struct response *res, int status, const char *message, json_t *data);
+void respond_message(struct response *res, int status, const char *message);
+void respond_error(struct response *res, int status, const char *message, const char *error);
+/* 400 "Validation failed" with the given errors object. */
+void respond_invalid(struct response *res, json_t *errors);
+/* 400 "Validation failed" with one sentence for one field. */
+void respond_invalid_field(struct response *res, const char *field, const char *sentence);
+
+void respond_unauthorized(struct response *res);
+void respond_group_not_found(struct response *res);
+void respond_no_route(struct response *res);
+/* 503 when the database is unreachable, 500 for anything else. */
+void respond_store_failure(struct response *res, int store_status);
+
+/* Values as the API writes them. */
+json_t *json_time(int64_t ms);          /* "2024-12-20T15:30:00Z" */
+json_t *json_id(int64_t id);            /* ids are strings: "15378" */
+json_t *json_str_or_null(const char *s);
+
+/* Adds value to errors[field] (an array of sentences), creating it. */
+void errors_add(json_t *errors, const char *field, const char *sentence);
+
+#endif

@@ -1,0 +1,175 @@
+/* router.c -- see router.h. The table below is the server's whole surface. */
+#include "server/router.h"
+
+#include "server/routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KIB 1024
+#define MIB (1024 * 1024)
+
+/* The group API's bodies are small; the operator's bulk calls are not. */
+#define API_BODY   (64 * KIB)
+#define ADMIN_BODY (8 * MIB)
+
+static const struct route routes[] = {
+    {"GET", "/healthz", route_healthz, 0, 0},
+    {"GET", "/readyz", route_readyz, 0, 0},
+
+    {"POST", "/groups", route_group_create, ROUTE_API, API_BODY},
+    {"GET", "/groups/{gid}", route_group_get, ROUTE_API, 0},
+    {"POST", "/groups/{gid}/members/add", route_members_add, ROUTE_API, API_BODY},
+
+    {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
+    {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, 0},
+    {"POST", "/admin/devices/{phone}/tokens", route_admin_token_create, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/tokens/revoke", route_admin_token_revoke, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/directory", route_admin_dir_bulk, ROUTE_ADMIN, ADMIN_BODY},
+    {"PUT", "/admin/directory/{phone}", route_admin_dir_put, ROUTE_ADMIN, ADMIN_BODY},
+    {"GET", "/admin/directory/{phone}", route_admin_dir_get, ROUTE_ADMIN, 0},
+    {"DELETE", "/admin/directory/{phone}", route_admin_dir_delete, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/directory/{phone}/accept", route_admin_accept, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/directory/{phone}/join", route_admin_join, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/directory/{phone}/leave", route_admin_leave, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/groups/{gid}/participants", route_admin_participants, ROUTE_ADMIN,
+     ADMIN_BODY},
+    {"POST", "/admin/clock/advance", route_admin_clock_advance, ROUTE_ADMIN | ROUTE_SANDBOX,
+     ADMIN_BODY},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define MAX_SEGMENTS 8
+
+const struct route *router_routes(size_t *n)
+{
+    *n = NROUTES;
+    return routes;
+}
+
+bool router_parse_id(const char *s, int64_t *out)
+{
+    if (s[0] < '1' || s[0] > '9')
+        return false;
+    int64_t v = 0;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        if (v > (INT64_MAX - (*p - '0')) / 10)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Splits "/a/b/c" into segments; false when it has more than max, an empty
+ * segment ("//", a trailing "/"), or does not start with "/". */
+static bool split(char *path, char **seg, size_t max, size_t *n)
+{
+    if (path[0] != '/')
+        return false;
+    *n = 0;
+    char *p = path + 1;
+    if (*p == '\0')
+        return true; /* "/" has no segments */
+    for (;;) {
+        if (*n == max)
+            return false;
+        char *slash = strchr(p, '/');
+        seg[(*n)++] = p;
+        if (slash == NULL)
+            break;
+        *slash = '\0';
+        p = slash + 1;
+        if (*p == '\0' || *p == '/')
+            return false;
+    }
+    return true;
+}
+
+/* Matches segments against a pattern; params receive the {...} segments. */
+static bool match_pattern(const char *pattern, char **seg, size_t n, const char **params,
+                          const char **gid)
+{
+    size_t i = 0, np = 0;
+    const char *p = pattern + 1;
+    *gid = NULL;
+    while (*p != '\0') {
+        if (i == n)
+            return false;
+        const char *end = strchr(p, '/');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (p[0] == '{') {
+            if (np < HTTP_MAX_PARAMS)
+                params[np++] = seg[i];
+            if (len == 5 && strncmp(p, "{gid}", 5) == 0)
+                *gid = seg[i];
+        } else if (strlen(seg[i]) != len || strncmp(p, seg[i], len) != 0) {
+            return false;
+        }
+        i++;
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    return i == n;
+}
+
+static void allow_add(char *allow, size_t allowsz, const char *method)
+{
+    if (strstr(allow, method) != NULL)
+        return;
+    size_t len = strlen(allow);
+    int w = snprintf(allow + len, allowsz - len, "%s%s", len > 0 ? ", " : "", method);
+    (void)w; /* the longest list ("GET, HEAD, PUT, POST, DELETE") fits */
+}
+
+static bool route_enabled(const struct app *app, const struct route *r)
+{
+    if ((r->flags & ROUTE_ADMIN) && !app->have_admin_key)
+        return false;
+    if ((r->flags & ROUTE_SANDBOX) && !app->sandbox)
+        return false;
+    return true;
+}
+
+enum match router_match(const struct app *app, const char *method, const char *path,
+                        struct request *req, const struct route **route, char *allow,
+                        size_t allowsz)
+{
+    allow[0] = '\0';
+    *route = NULL;
+    bool api = strncmp(path, "/api/", 5) == 0;
+    char *copy = arena_strdup(req->arena, api ? path + 4 : path);
+    char *seg[MAX_SEGMENTS];
+    size_t n;
+    if (copy == NULL || !split(copy, seg, MAX_SEGMENTS, &n))
+        return MATCH_NO_ROUTE;
+    const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+
+    const char *gid = NULL;
+    for (size_t i = 0; i < NROUTES; i++) {
+        const struct route *r = &routes[i];
+        const char *params[HTTP_MAX_PARAMS] = {0};
+        const char *g;
+        if (!route_enabled(app, r) || (api && !(r->flags & ROUTE_API)) ||
+            !match_pattern(r->pattern, seg, n, params, &g))
+            continue;
+        if (strcmp(r->method, want) != 0) {
+            allow_add(allow, allowsz, r->method);
+            if (strcmp(r->method, "GET") == 0)
+                allow_add(allow, allowsz, "HEAD");
+            continue;
+        }
+        *route = r;
+        memcpy(req->params, params, sizeof(params));
+        gid = g;
+        break;
+    }
+    if (*route == NULL)
+        return allow[0] != '\0' ? MATCH_BAD_METHOD : MATCH_NO_ROUTE;
+    if (gid != NULL && !router_parse_id(gid, &req->group_id))
+        return MATCH_BAD_GROUP_ID;
+    return MATCH_OK;
+}

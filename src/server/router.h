@@ -1,0 +1,51 @@
+/* router.h -- which handler owns a method and a path.
+ *
+ * Routing comes before authentication: an unknown path is 404 and a known
+ * path with the wrong method is 405, whoever asks. A {gid} segment must be
+ * a canonical positive decimal integer; anything else (12abc, 012, +12) is
+ * answered like a group that does not exist. */
+#ifndef GROUPIE_ROUTER_H
+#define GROUPIE_ROUTER_H
+
+#include "server/http.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef void (*handler_fn)(struct app *app, struct request *req, struct response *res);
+
+enum route_flags {
+    ROUTE_API = 1,     /* served under /api/... as well as bare */
+    ROUTE_ADMIN = 2,   /* exists only when the server has an operator key */
+    ROUTE_SANDBOX = 4, /* exists only in sandbox mode */
+};
+
+struct route {
+    const char *method;
+    const char *pattern; /* "/groups/{gid}/members/add"; {name} matches one segment */
+    handler_fn handler;
+    unsigned flags;
+    size_t max_body; /* bytes; a longer body is answered 413 */
+};
+
+enum match {
+    MATCH_OK,
+    MATCH_NO_ROUTE,     /* 404, the generic body */
+    MATCH_BAD_METHOD,   /* 405; allow lists the methods the path has */
+    MATCH_BAD_GROUP_ID  /* 404, the "Group not found" body */
+};
+
+/* Finds the route for method and path, filling req->params and
+ * req->group_id (the strings point into req->arena). */
+enum match router_match(const struct app *app, const char *method, const char *path,
+                        struct request *req, const struct route **route, char *allow,
+                        size_t allowsz);
+
+/* Every route, for documentation checks; *n receives the count. */
+const struct route *router_routes(size_t *n);
+
+/* Parses a canonical positive decimal id ("1", "15378"; not "012", "+1",
+ * "1.0", "0"). */
+bool router_parse_id(const char *s, int64_t *out);
+
+#endif

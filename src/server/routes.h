@@ -1,0 +1,34 @@
+/* routes.h -- every handler, by the file that holds it. router.c's table
+ * says which method and path each one answers. */
+#ifndef GROUPIE_ROUTES_H
+#define GROUPIE_ROUTES_H
+
+#include "server/router.h"
+
+/* routes_ops.c */
+void route_healthz(struct app *app, struct request *req, struct response *res);
+void route_readyz(struct app *app, struct request *req, struct response *res);
+
+/* routes_members.c */
+void route_members_add(struct app *app, struct request *req, struct response *res);
+
+/* routes_groups.c */
+void route_group_create(struct app *app, struct request *req, struct response *res);
+void route_group_get(struct app *app, struct request *req, struct response *res);
+
+/* routes_admin.c */
+void route_admin_device_create(struct app *app, struct request *req, struct response *res);
+void route_admin_device_list(struct app *app, struct request *req, struct response *res);
+void route_admin_token_create(struct app *app, struct request *req, struct response *res);
+void route_admin_token_revoke(struct app *app, struct request *req, struct response *res);
+void route_admin_dir_put(struct app *app, struct request *req, struct response *res);
+void route_admin_dir_get(struct app *app, struct request *req, struct response *res);
+void route_admin_dir_delete(struct app *app, struct request *req, struct response *res);
+void route_admin_dir_bulk(struct app *app, struct request *req, struct response *res);
+void route_admin_participants(struct app *app, struct request *req, struct response *res);
+void route_admin_accept(struct app *app, struct request *req, struct response *res);
+void route_admin_join(struct app *app, struct request *req, struct response *res);
+void route_admin_leave(struct app *app, struct request *req, struct response *res);
+void route_admin_clock_advance(struct app *app, struct request *req, struct response *res);
+
+#endif

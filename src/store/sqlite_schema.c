@@ -1,0 +1,109 @@
+/* sqlite_schema.c -- the SQLite schema, as forward-only numbered migrations.
+ *
+ * Migration N takes a database from version N-1 to N. A shipped migration
+ * is never edited: a change to the schema is a new entry at the end. Times
+ * are integers, milliseconds since the epoch, UTC. */
+#include "store/sqlite_schema.h"
+
+#include <stddef.h>
+
+static const char *const migrations[] = {
+    /* 1: devices, the directory, groups, the limits' counters, invitations. */
+    "CREATE TABLE devices ("
+    "  id INTEGER PRIMARY KEY,"
+    "  phone TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    /* Only the SHA-256 of a token is kept; see common/token.h. */
+    "CREATE TABLE tokens ("
+    "  hash BLOB PRIMARY KEY,"
+    "  device_id INTEGER NOT NULL REFERENCES devices(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tokens_by_device ON tokens(device_id);"
+    "CREATE TABLE directory ("
+    "  phone TEXT PRIMARY KEY,"
+    "  name TEXT,"
+    "  privacy INTEGER NOT NULL DEFAULT 0 CHECK (privacy IN (0, 1, 2))"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE directory_contacts ("
+    "  phone TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  PRIMARY KEY (phone, contact)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE directory_blocks ("
+    "  phone TEXT NOT NULL,"
+    "  blocked TEXT NOT NULL,"
+    "  PRIMARY KEY (phone, blocked)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  jid TEXT NOT NULL UNIQUE,"
+    "  subject TEXT NOT NULL,"
+    "  description TEXT,"
+    "  profile_url TEXT,"
+    "  allow_send INTEGER NOT NULL,"
+    "  only_admins_can_send INTEGER NOT NULL,"
+    "  only_admins_can_edit INTEGER NOT NULL,"
+    "  disappearing TEXT,"
+    "  invite_code TEXT NOT NULL UNIQUE,"
+    "  created_by INTEGER NOT NULL REFERENCES devices(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    /* role: 0 member, 1 admin, 2 superadmin (the creator). */
+    "CREATE TABLE participants ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  phone TEXT NOT NULL,"
+    "  role INTEGER NOT NULL CHECK (role IN (0, 1, 2)),"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, phone)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX participants_by_phone ON participants(phone, group_id);"
+    /* One row per add request counted in a group's sliding window; rows that
+     * left the window are deleted by the next request to the group. */
+    "CREATE TABLE rate_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL,"
+    "  at_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX rate_events_by_group ON rate_events(group_id, at_ms);"
+    /* day: days since 1970-01-01, UTC. */
+    "CREATE TABLE daily_additions ("
+    "  group_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, day)"
+    ") WITHOUT ROWID;"
+    /* state: 0 pending, 1 accepted, 2 revoked; expiry is read off expires_at. */
+    "CREATE TABLE invitations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  phone TEXT NOT NULL,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),"
+    "  decided_at INTEGER"
+    ");"
+    "CREATE INDEX invitations_by_group ON invitations(group_id, phone);"
+    /* The sandbox clock's offset: one row, shared by every connection. */
+    "CREATE TABLE clock ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  offset_ms INTEGER NOT NULL"
+    ");"
+    "INSERT INTO clock (id, offset_ms) VALUES (1, 0);",
+};
+
+size_t sqlite_schema_count(void)
+{
+    return sizeof(migrations) / sizeof(migrations[0]);
+}
+
+const char *sqlite_schema_migration(size_t version)
+{
+    if (version < 1 || version > sqlite_schema_count())
+        return NULL;
+    return migrations[version - 1];
+}

@@ -1,0 +1,242 @@
+/* store.h -- the only door to persistence.
+ *
+ * Everything groupie remembers (devices and their token hashes, the WhatsApp
+ * directory, groups and participants, the counters the limits are decided
+ * on, invitations, the sandbox clock) is read and written through this
+ * header. Two implementations stand behind it: SQLite (store_sqlite.c, the
+ * embedded default) and PostgreSQL (store_pg.c). Both pass the same tests.
+ *
+ * Transactions are callbacks. A caller hands store_write() a function; the
+ * store runs it inside one transaction and returns once the outcome is
+ * durable. Because the store, not the caller, owns BEGIN and COMMIT, it is
+ * free to run many callers' functions inside one transaction, each in its
+ * own savepoint, and commit them with one fsync (group commit), or to run a
+ * function again after a serialization failure. Hence the rules for a
+ * transaction function:
+ *
+ *   - it returns STORE_OK to keep its changes, anything else to undo them;
+ *   - it may run more than once, so it must start from a clean slate each
+ *     time and have no effect outside the transaction except on its own
+ *     argument;
+ *   - nothing it computed may be shown to anyone until store_write() has
+ *     returned STORE_OK: until then the changes are not durable.
+ *
+ * Every string a store function returns lives in the transaction's arena
+ * (store_tx_arena), which the caller of store_write()/store_read() owns. */
+#ifndef GROUPIE_STORE_H
+#define GROUPIE_STORE_H
+
+#include "common/arena.h"
+#include "common/phone.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,   /* no such row */
+    STORE_CONFLICT,    /* the row already exists */
+    STORE_ABORT,       /* the transaction function chose to roll back */
+    STORE_UNAVAILABLE, /* the database cannot be reached now; worth retrying */
+    STORE_ERROR        /* anything else; the log says what */
+};
+
+const char *store_strerror(int status);
+
+struct store;
+struct store_tx;
+
+struct store_options {
+    int pool_size;    /* connections (PostgreSQL) or readers (SQLite); 0 = default */
+    int max_batch;    /* most transactions sharing one commit; 0 = default */
+    bool synchronous; /* fsync every commit; only benchmarks of the ceiling turn it off */
+};
+
+/* Opens the database named by url ("sqlite:PATH" or "postgres://..."),
+ * bringing its schema up to date. On failure returns a status and writes a
+ * sentence for the operator into err. */
+int store_open(const char *url, const struct store_options *opt, struct store **out, char *err,
+               size_t errsz);
+void store_close(struct store *s);
+
+/* STORE_OK when the database answers a trivial query now. */
+int store_ping(struct store *s);
+
+typedef int (*store_fn)(struct store_tx *tx, void *arg);
+
+/* Runs fn in a read-write transaction; see the rules above. Returns fn's
+ * status, or a failure status when fn returned STORE_OK but its changes
+ * could not be committed (then nothing of them is kept). */
+int store_write(struct store *s, struct arena *arena, store_fn fn, void *arg);
+
+/* Runs fn in a read-only transaction that sees one consistent snapshot. */
+int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg);
+
+struct arena *store_tx_arena(struct store_tx *tx);
+
+/* --- the sandbox clock ---------------------------------------------------
+ * The operator's offset, in milliseconds, added to the wall clock. It is in
+ * the database so that every process sharing it sees the same time. */
+int store_clock_offset(struct store_tx *tx, int64_t *offset_ms);
+int store_clock_advance(struct store_tx *tx, int64_t delta_ms, int64_t *offset_ms);
+
+/* --- devices and tokens -------------------------------------------------- */
+
+struct device {
+    int64_t id;
+    char phone[PHONE_BUFSZ];
+    int64_t created_at;
+    int64_t token_count; /* live (unrevoked) tokens; filled by store_device_list */
+};
+
+/* STORE_CONFLICT when a device with that phone exists. */
+int store_device_create(struct store_tx *tx, const char *phone, int64_t now, struct device *out);
+int store_device_by_phone(struct store_tx *tx, const char *phone, struct device *out);
+/* Every device, oldest first, in an arena array. */
+int store_device_list(struct store_tx *tx, struct device **out, size_t *n);
+int store_token_add(struct store_tx *tx, int64_t device_id, const uint8_t hash[32], int64_t now);
+/* The device a live token hash belongs to; STORE_NOT_FOUND if none. */
+int store_token_device(struct store_tx *tx, const uint8_t hash[32], struct device *out);
+/* STORE_NOT_FOUND when no live token has that hash. */
+int store_token_revoke(struct store_tx *tx, const uint8_t hash[32], int64_t now);
+
+/* --- the directory of WhatsApp users --------------------------------------
+ * Facts only; what they mean for an add is directory.h's business. */
+
+enum privacy { PRIVACY_EVERYONE = 0, PRIVACY_CONTACTS = 1, PRIVACY_NOBODY = 2 };
+
+struct dir_entry {
+    char phone[PHONE_BUFSZ];
+    const char *name; /* NULL when unknown */
+    enum privacy privacy;
+};
+
+/* What the directory knows of one person, as seen by one device. */
+struct dir_facts {
+    bool registered;
+    const char *name;       /* NULL when unknown or unregistered */
+    enum privacy privacy;
+    bool device_is_contact; /* the device is among their contacts */
+    bool blocks_device;     /* they have blocked the device */
+};
+
+int store_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *out);
+/* Registers or updates one person. name/privacy are changed only when the
+ * matching set_ flag is true; a new entry otherwise gets no name and
+ * PRIVACY_EVERYONE. *created tells which happened (may be NULL). */
+int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
+                     bool set_privacy, bool *created);
+/* Replace one person's contact list or block list. */
+int store_dir_set_contacts(struct store_tx *tx, const char *phone, const char *const *list,
+                           size_t n);
+int store_dir_set_blocked(struct store_tx *tx, const char *phone, const char *const *list,
+                          size_t n);
+/* The lists, sorted, in arena arrays. */
+int store_dir_contacts(struct store_tx *tx, const char *phone, const char ***out, size_t *n);
+int store_dir_blocked(struct store_tx *tx, const char *phone, const char ***out, size_t *n);
+/* STORE_NOT_FOUND when not registered. Memberships are left alone. */
+int store_dir_delete(struct store_tx *tx, const char *phone);
+/* Facts about phones[0..n) as seen by device_phone, one per phone. */
+int store_dir_facts(struct store_tx *tx, const char *device_phone, const char *const *phones,
+                    size_t n, struct dir_facts *out);
+
+/* --- groups and participants ---------------------------------------------- */
+
+enum role { ROLE_MEMBER = 0, ROLE_ADMIN = 1, ROLE_SUPERADMIN = 2 };
+
+struct group {
+    int64_t id;
+    const char *jid;          /* "<digits>@g.us" */
+    const char *subject;
+    const char *description;  /* NULL when none */
+    const char *profile_url;  /* NULL when none */
+    bool allow_send;
+    bool only_admins_can_send;
+    bool only_admins_can_edit;
+    const char *disappearing; /* NULL (off), "24h", "7d" or "90d" */
+    const char *invite_code;  /* the current invite link code */
+    int64_t created_by;       /* device id */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* Inserts g (id 0 lets the store choose; a given id is used as is, for
+ * fixtures) and sets g->id. jid and invite_code must be set. */
+int store_group_create(struct store_tx *tx, struct group *g);
+int store_group_get(struct store_tx *tx, int64_t id, struct group *out);
+/* The group whose current invite-link code is code. */
+int store_group_by_invite(struct store_tx *tx, const char *code, int64_t *id);
+/* Makes every other writer that locks this group wait until this
+ * transaction ends, so decisions about the group's counters are made one at
+ * a time. Call it before reading anything a limit is decided on. */
+int store_group_lock(struct store_tx *tx, int64_t id);
+/* Writes every field of g back (updated_at included). */
+int store_group_update(struct store_tx *tx, const struct group *g);
+
+struct member {
+    const char *phone;
+    const char *name; /* from the directory; NULL when unknown */
+    enum role role;
+    int64_t joined_at;
+};
+
+/* STORE_NOT_FOUND when phone is not a participant. */
+int store_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out);
+/* out[i] tells whether phones[i] is a participant. */
+int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones,
+                        size_t n, bool *out);
+int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out);
+/* STORE_CONFLICT when already a participant. */
+int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
+                     int64_t now);
+int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone,
+                          enum role role);
+int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone);
+/* Every participant, by join time, in an arena array. */
+int store_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n);
+
+/* --- the limits' counters -------------------------------------------------
+ * The rate window holds one event per counted add request. */
+
+/* Forgets the group's events at or before cutoff_ms, then counts the rest. */
+int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms,
+                          int64_t *count);
+/* The time of the group's k-th oldest remaining event (k from 1). */
+int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms);
+int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms);
+
+/* Direct additions made to a group on one UTC day (days since the epoch). */
+int store_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count);
+int store_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t n);
+
+/* --- private invitations -------------------------------------------------- */
+
+enum invite_state { INVITE_PENDING = 0, INVITE_ACCEPTED = 1, INVITE_REVOKED = 2 };
+
+#define INVITE_CODE_LEN 22
+
+struct invitation {
+    int64_t id;
+    int64_t group_id;
+    char phone[PHONE_BUFSZ];
+    char code[INVITE_CODE_LEN + 1];
+    int64_t created_at;
+    int64_t expires_at;
+    enum invite_state state; /* "expired" is not stored: it is pending past expires_at */
+    int64_t decided_at;      /* when accepted or revoked; 0 while pending */
+};
+
+/* The pending, unexpired invitation of phone to the group at time now. */
+int store_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
+                         struct invitation *out);
+/* Inserts inv and sets inv->id; STORE_CONFLICT if the code is taken. */
+int store_invite_create(struct store_tx *tx, struct invitation *inv);
+int store_invite_decide(struct store_tx *tx, int64_t id, enum invite_state state, int64_t now);
+
+/* --- the whole database ---------------------------------------------------- */
+
+/* True when no device and no group exist yet (what --demo fills). */
+int store_is_empty(struct store_tx *tx, bool *empty);
+
+#endif

@@ -15,7 +15,10 @@ struct arena {
     struct arena_block *head; /* the block allocations come from; older ones follow */
 };
 
-#define ARENA_INIT {NULL}
+#define ARENA_INIT \
+    {              \
+        NULL       \
+    }
 
 /* Returns size bytes aligned for any type, or NULL when memory is exhausted.
  * The memory is not zeroed. */

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define CLOCK_ISO_BUFSZ 21 /* "2024-12-20T15:30:00Z" and the NUL */
+#define CLOCK_ISO_BUFSZ  21 /* "2024-12-20T15:30:00Z" and the NUL */
 #define CLOCK_MS_PER_DAY (86400LL * 1000)
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */

@@ -11,8 +11,7 @@
 #define CREATE_ATTEMPTS 4
 #define JID_DIGITS      12
 
-int groups_role(struct store_tx *tx, const struct device *device, int64_t group_id,
-                enum role *role)
+int groups_role(struct store_tx *tx, const struct device *device, int64_t group_id, enum role *role)
 {
     return store_member_role(tx, group_id, device->phone, role);
 }

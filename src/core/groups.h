@@ -18,7 +18,7 @@ int groups_role(struct store_tx *tx, const struct device *device, int64_t group_
 struct group_new {
     const struct device *device; /* becomes the superadmin */
     const char *subject;
-    const char *description; /* NULL for none */
+    const char *description;   /* NULL for none */
     const char *const *phones; /* initial participants, through the add rules */
     size_t n;
     int64_t now;

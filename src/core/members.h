@@ -77,8 +77,8 @@ struct add_request {
 
 struct add_result {
     enum add_check check;
-    int64_t retry_after_s;   /* ADD_RATE_LIMITED */
-    struct group group;      /* filled from check 2 on */
+    int64_t retry_after_s;         /* ADD_RATE_LIMITED */
+    struct group group;            /* filled from check 2 on */
     struct member_result *results; /* n entries, in the transaction's arena */
     size_t n;
     size_t total_added;

@@ -21,7 +21,7 @@ struct setting {
     const char *flag; /* long option name */
     const char *env;
     enum kind kind;
-    const char *arg;  /* shown in --help */
+    const char *arg; /* shown in --help */
     const char *help;
     long long min, max;
     size_t offset; /* where in struct config */
@@ -39,24 +39,23 @@ static const struct setting settings[] = {
     {"sandbox", "GROUPIE_SANDBOX", K_BOOL, NULL,
      "test mode: POST /admin/clock/advance moves the server's clock", 0, 0, AT(sandbox)},
     {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
-     "fill an empty database with the reference page's demo world and print how to use it", 0,
-     0, AT(demo)},
-    {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request (default 20)",
-     1, 100000, AT(limits.max_batch)},
+     "fill an empty database with the reference page's demo world and print how to use it", 0, 0,
+     AT(demo)},
+    {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request (default 20)", 1,
+     100000, AT(limits.max_batch)},
     {"rate-limit", "GROUPIE_RATE_LIMIT", K_INT, "N",
      "add requests per group per rate window (default 10)", 1, 100000000, AT(limits.rate_limit)},
     {"rate-window", "GROUPIE_RATE_WINDOW", K_SECONDS, "SECONDS",
      "the sliding rate window (default 60)", 1, 86400, AT(limits.rate_window_ms)},
     {"daily-limit", "GROUPIE_DAILY_LIMIT", K_INT, "N",
-     "direct additions per group per UTC day (default 500)", 1, 100000000,
-     AT(limits.daily_limit)},
+     "direct additions per group per UTC day (default 500)", 1, 100000000, AT(limits.daily_limit)},
     {"capacity", "GROUPIE_CAPACITY", K_INT, "N", "participants per group (default 1024)", 1,
      10000000, AT(limits.capacity)},
     {"invite-ttl", "GROUPIE_INVITE_TTL", K_SECONDS, "SECONDS",
      "lifetime of a private invitation (default 259200, 72 hours)", 1, 315360000,
      AT(limits.invite_ttl_ms)},
-    {"threads", "GROUPIE_THREADS", K_INT, "N", "HTTP worker threads (default 4 per CPU, min 8)",
-     1, 1024, AT(threads)},
+    {"threads", "GROUPIE_THREADS", K_INT, "N", "HTTP worker threads (default 4 per CPU, min 8)", 1,
+     1024, AT(threads)},
     {"max-connections", "GROUPIE_MAX_CONNECTIONS", K_INT, "N",
      "simultaneous connections (default 16384)", 1, 1000000, AT(max_connections)},
     {"timeout", "GROUPIE_TIMEOUT", K_INT, "SECONDS",
@@ -201,8 +200,7 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         return CONFIG_ERROR;
     }
     if (optind < argc) {
-        fprintf(stderr, "groupied: unexpected argument '%s'; see groupied --help\n",
-                argv[optind]);
+        fprintf(stderr, "groupied: unexpected argument '%s'; see groupied --help\n", argv[optind]);
         return CONFIG_ERROR;
     }
     return CONFIG_OK;

@@ -85,10 +85,9 @@ static int put_group(struct store_tx *tx, const struct device *d, int64_t id, co
     struct add_result r;
     int status = groups_create(tx, &directory_builtin, &limits_default, &g, &r);
     for (size_t i = 0; i < n && status == STORE_OK; i++)
-        status = store_member_add(tx, id, members[i],
-                                  strcmp(members[i], "6281122334455") == 0 ? ROLE_ADMIN
-                                                                           : ROLE_MEMBER,
-                                  now);
+        status = store_member_add(
+            tx, id, members[i], strcmp(members[i], "6281122334455") == 0 ? ROLE_ADMIN : ROLE_MEMBER,
+            now);
     return status;
 }
 
@@ -118,8 +117,8 @@ static int world_tx(struct store_tx *tx, void *arg)
     if (status == STORE_OK)
         status = store_dir_set_blocked(tx, "6289876543210", blocked, 1);
     if (status == STORE_OK)
-        status = put_group(tx, &d, 1, "Announcements", "Company-wide announcements",
-                           announcements, sizeof(announcements) / sizeof(announcements[0]), now);
+        status = put_group(tx, &d, 1, "Announcements", "Company-wide announcements", announcements,
+                           sizeof(announcements) / sizeof(announcements[0]), now);
     if (status == STORE_OK)
         status = put_group(tx, &d, 2, "Project Team", "Development team for Project Alpha",
                            project_team, sizeof(project_team) / sizeof(project_team[0]), now);
@@ -184,8 +183,8 @@ static int is_empty_tx(struct store_tx *tx, void *arg)
     return store_is_empty(tx, arg);
 }
 
-int demo_prepare(struct app *app, const char *db_url, const char *given_admin_key,
-                 struct demo *out, char *err, size_t errsz)
+int demo_prepare(struct app *app, const char *db_url, const char *given_admin_key, struct demo *out,
+                 char *err, size_t errsz)
 {
     memset(out, 0, sizeof(*out));
     demo_secrets_path(db_url, out->secrets_path, sizeof(out->secrets_path));
@@ -211,8 +210,7 @@ int demo_prepare(struct app *app, const char *db_url, const char *given_admin_ke
         return 0;
     }
 
-    if (token_new(out->token) != 0 ||
-        (given_admin_key == NULL && token_new(out->key_buf) != 0)) {
+    if (token_new(out->token) != 0 || (given_admin_key == NULL && token_new(out->key_buf) != 0)) {
         arena_free(&a);
         snprintf(err, errsz, "no randomness available for the demo's secrets");
         return -1;
@@ -222,8 +220,8 @@ int demo_prepare(struct app *app, const char *db_url, const char *given_admin_ke
     /* The file is written before the world is committed: a crash in between
      * leaves a file for a world that does not exist, which the next start
      * overwrites; the other order could leave a world nobody can log in to. */
-    if (write_secrets(out->secrets_path, out->token,
-                      given_admin_key == NULL ? out->key_buf : NULL, err, errsz) != 0) {
+    if (write_secrets(out->secrets_path, out->token, given_admin_key == NULL ? out->key_buf : NULL,
+                      err, errsz) != 0) {
         arena_free(&a);
         return -1;
     }

@@ -21,8 +21,8 @@ void demo_secrets_path(const char *db_url, char *out, size_t outsz);
 /* Creates the demo world when the database is empty, or finds the kept
  * credentials of an existing one. Sets out->admin_key to the key /admin
  * should use (given_admin_key when not NULL). 0, or -1 with err set. */
-int demo_prepare(struct app *app, const char *db_url, const char *given_admin_key,
-                 struct demo *out, char *err, size_t errsz);
+int demo_prepare(struct app *app, const char *db_url, const char *given_admin_key, struct demo *out,
+                 char *err, size_t errsz);
 
 /* Prints the credentials and the reference's curl, ready to paste. */
 void demo_print(const struct demo *d, const char *base_url);

@@ -92,8 +92,8 @@ static void respond_too_large(struct exchange *x)
 }
 
 /* The first call: route the request and decide whether to read its body. */
-static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *conn,
-                             const char *url, const char *method, struct exchange *x)
+static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+                             const char *method, struct exchange *x)
 {
     x->srv = srv;
     x->start_us = clock_mono_us();
@@ -126,8 +126,8 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
     }
 
     /* A declared length over the limit is refused before reading a byte. */
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL) {
         char *end;
         errno = 0;
@@ -172,9 +172,8 @@ static void append_body(struct exchange *x, const char *data, size_t size)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *srv = cls;
@@ -213,9 +212,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct exchange *x = *con_cls;
     if (x == NULL)
         return;
-    log_access(x->req.method != NULL ? x->req.method : "-",
-               x->req.path != NULL ? x->req.path : "-", x->res.status,
-               clock_mono_us() - x->start_us);
+    log_access(x->req.method != NULL ? x->req.method : "-", x->req.path != NULL ? x->req.path : "-",
+               x->res.status, clock_mono_us() - x->start_us);
     free(x->body);
     free(x->res.body);
     arena_free(&x->arena);
@@ -316,14 +314,12 @@ int http_start(struct app *app, const struct http_options *opt, struct http_serv
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)opt->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->header_limit, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)opt->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)opt->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        opt->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        snprintf(err, errsz, "cannot start the HTTP server on %s (see the messages above)",
-                 bound);
+        snprintf(err, errsz, "cannot start the HTTP server on %s (see the messages above)", bound);
         close(srv->listen_fd);
         free(srv);
         return -1;

@@ -22,9 +22,9 @@ struct request {
     const char *body;   /* NUL-terminated; body_len excludes the NUL */
     size_t body_len;
     const char *params[HTTP_MAX_PARAMS]; /* the pattern's {...} segments, in order */
-    int64_t group_id;   /* the {gid} segment, when the route has one */
-    struct arena *arena; /* freed when the response has been sent */
-    void *conn;          /* the libmicrohttpd connection */
+    int64_t group_id;                    /* the {gid} segment, when the route has one */
+    struct arena *arena;                 /* freed when the response has been sent */
+    void *conn;                          /* the libmicrohttpd connection */
 };
 
 /* A request header's value, or NULL. */
@@ -36,8 +36,8 @@ struct response {
     int status;
     char *body; /* malloc'd; the HTTP layer frees it */
     size_t len;
-    int64_t retry_after; /* > 0: sent as Retry-After */
-    char allow[64];      /* non-empty: sent as Allow */
+    int64_t retry_after;      /* > 0: sent as Retry-After */
+    char allow[64];           /* non-empty: sent as Allow */
     const char *content_type; /* NULL: application/json */
 };
 

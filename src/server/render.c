@@ -53,8 +53,8 @@ json_t *render_add_data(const struct add_result *r)
 void render_group_full(const struct limits *lim, struct response *res)
 {
     char sentence[96];
-    snprintf(sentence, sizeof(sentence),
-             "WhatsApp group member limit reached (maximum %d members)", lim->capacity);
+    snprintf(sentence, sizeof(sentence), "WhatsApp group member limit reached (maximum %d members)",
+             lim->capacity);
     respond_error(res, 400, "Group capacity exceeded", sentence);
 }
 

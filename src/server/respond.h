@@ -29,8 +29,8 @@ void respond_no_route(struct response *res);
 void respond_store_failure(struct response *res, int store_status);
 
 /* Values as the API writes them. */
-json_t *json_time(int64_t ms);          /* "2024-12-20T15:30:00Z" */
-json_t *json_id(int64_t id);            /* ids are strings: "15378" */
+json_t *json_time(int64_t ms); /* "2024-12-20T15:30:00Z" */
+json_t *json_id(int64_t id);   /* ids are strings: "15378" */
 json_t *json_str_or_null(const char *s);
 
 /* Adds value to errors[field] (an array of sentences), creating it. */

@@ -32,13 +32,12 @@ static const struct route routes[] = {
     {"POST", "/admin/directory/{phone}/accept", route_admin_accept, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/directory/{phone}/join", route_admin_join, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/directory/{phone}/leave", route_admin_leave, ROUTE_ADMIN, ADMIN_BODY},
-    {"POST", "/admin/groups/{gid}/participants", route_admin_participants, ROUTE_ADMIN,
-     ADMIN_BODY},
+    {"POST", "/admin/groups/{gid}/participants", route_admin_participants, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/clock/advance", route_admin_clock_advance, ROUTE_ADMIN | ROUTE_SANDBOX,
      ADMIN_BODY},
 };
 
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define NROUTES      (sizeof(routes) / sizeof(routes[0]))
 #define MAX_SEGMENTS 8
 
 const struct route *router_routes(size_t *n)

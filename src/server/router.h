@@ -30,9 +30,9 @@ struct route {
 
 enum match {
     MATCH_OK,
-    MATCH_NO_ROUTE,     /* 404, the generic body */
-    MATCH_BAD_METHOD,   /* 405; allow lists the methods the path has */
-    MATCH_BAD_GROUP_ID  /* 404, the "Group not found" body */
+    MATCH_NO_ROUTE,    /* 404, the generic body */
+    MATCH_BAD_METHOD,  /* 405; allow lists the methods the path has */
+    MATCH_BAD_GROUP_ID /* 404, the "Group not found" body */
 };
 
 /* Finds the route for method and path, filling req->params and

@@ -61,8 +61,8 @@ static void respond_already_member(struct response *res)
 }
 
 /* Runs fn in a write transaction and turns a store failure into 500/503. */
-static void write_or_fail(struct app *app, struct request *req, struct response *res,
-                          store_fn fn, void *arg)
+static void write_or_fail(struct app *app, struct request *req, struct response *res, store_fn fn,
+                          void *arg)
 {
     int status = store_write(app->store, req->arena, fn, arg);
     if (status != STORE_OK)
@@ -134,9 +134,9 @@ static int device_create_tx(struct store_tx *tx, void *arg)
         status = store_dir_upsert(tx, &e, false, false, NULL);
     if (status != STORE_OK)
         return status;
-    respond_data(c->res, 201, "Device created",
-                 json_pack("{s:o, s:s, s:s}", "id", json_id(d.id), "phone", d.phone, "token",
-                           c->token));
+    respond_data(
+        c->res, 201, "Device created",
+        json_pack("{s:o, s:s, s:s}", "id", json_id(d.id), "phone", d.phone, "token", c->token));
     return STORE_OK;
 }
 
@@ -206,8 +206,8 @@ static int token_create_tx(struct store_tx *tx, void *arg)
     if (status != STORE_OK)
         return status;
     respond_data(c->res, 201, "Token created",
-                 json_pack("{s:o, s:s, s:s}", "device_id", json_id(d.id), "phone", d.phone,
-                           "token", c->token));
+                 json_pack("{s:o, s:s, s:s}", "device_id", json_id(d.id), "phone", d.phone, "token",
+                           c->token));
     return STORE_OK;
 }
 
@@ -277,21 +277,20 @@ struct person_input {
 };
 
 /* Adds a sentence to errors[field]; prefix ("users[3].") names the entry. */
-static void field_error(json_t *errors, const char *field, const char *prefix,
-                        const char *sentence)
+static void field_error(json_t *errors, const char *field, const char *prefix, const char *sentence)
 {
     char key[64];
     snprintf(key, sizeof(key), "%s%s", prefix, field);
     errors_add(errors, key, sentence);
 }
 
-static void parse_number_list(json_t *v, const char *field, const char *prefix,
-                              struct arena *a, const char ***out, size_t *n, json_t *errors)
+static void parse_number_list(json_t *v, const char *field, const char *prefix, struct arena *a,
+                              const char ***out, size_t *n, json_t *errors)
 {
     char sentence[160];
     if (!json_is_array(v) || json_array_size(v) > LIST_MAX) {
-        snprintf(sentence, sizeof(sentence),
-                 "Must be an array of at most %d phone numbers", LIST_MAX);
+        snprintf(sentence, sizeof(sentence), "Must be an array of at most %d phone numbers",
+                 LIST_MAX);
         field_error(errors, field, prefix, sentence);
         return;
     }
@@ -314,8 +313,8 @@ static void parse_number_list(json_t *v, const char *field, const char *prefix,
 }
 
 /* Reads name, privacy, contacts and blocked from obj into in. */
-static void parse_person(json_t *obj, const char *prefix, struct arena *a,
-                         struct person_input *in, json_t *errors)
+static void parse_person(json_t *obj, const char *prefix, struct arena *a, struct person_input *in,
+                         json_t *errors)
 {
     json_t *name = json_object_get(obj, "name");
     if (name != NULL) {
@@ -340,8 +339,7 @@ static void parse_person(json_t *obj, const char *prefix, struct arena *a,
     json_t *contacts = json_object_get(obj, "contacts");
     if (contacts != NULL) {
         in->set_contacts = true;
-        parse_number_list(contacts, "contacts", prefix, a, &in->contacts, &in->ncontacts,
-                          errors);
+        parse_number_list(contacts, "contacts", prefix, a, &in->contacts, &in->ncontacts, errors);
     }
     json_t *blocked = json_object_get(obj, "blocked");
     if (blocked != NULL) {
@@ -507,8 +505,7 @@ void route_admin_dir_bulk(struct app *app, struct request *req, struct response 
     json_t *users = json_object_get(root, "users");
     json_t *errors = json_object();
     struct bulk_call c = {.res = res};
-    if (!json_is_array(users) || json_array_size(users) == 0 ||
-        json_array_size(users) > LIST_MAX) {
+    if (!json_is_array(users) || json_array_size(users) == 0 || json_array_size(users) > LIST_MAX) {
         errors_add(errors, "users", "Users must be an array of 1 to 10000 directory entries");
     } else {
         c.n = json_array_size(users);
@@ -618,9 +615,8 @@ static int participants_tx(struct store_tx *tx, void *arg)
         return status;
     respond_data(c->res, 200, "Participants added",
                  json_pack("{s:o, s:I, s:I, s:I}", "group_id", json_id(c->group_id), "added",
-                           (json_int_t)fresh, "already_participants",
-                           (json_int_t)(c->n - fresh), "participant_count",
-                           (json_int_t)(count + (int64_t)fresh)));
+                           (json_int_t)fresh, "already_participants", (json_int_t)(c->n - fresh),
+                           "participant_count", (json_int_t)(count + (int64_t)fresh)));
     return STORE_OK;
 }
 
@@ -789,8 +785,8 @@ static int leave_tx(struct store_tx *tx, void *arg)
     if (status != STORE_OK)
         return status;
     respond_data(c->res, 200, "Left group",
-                 json_pack("{s:o, s:s, s:s}", "group_id", json_id(c->group_id), "phone",
-                           c->phone, "status", "left"));
+                 json_pack("{s:o, s:s, s:s}", "group_id", json_id(c->group_id), "phone", c->phone,
+                           "status", "left"));
     return STORE_OK;
 }
 

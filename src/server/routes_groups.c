@@ -2,7 +2,7 @@
 #include "server/routes.h"
 
 #include "core/groups.h"
-#include "server/auth.h"
+#include "server/call.h"
 #include "server/body.h"
 #include "server/render.h"
 #include "server/respond.h"
@@ -11,15 +11,12 @@
 
 /* --- POST /groups ----------------------------------------------------------- */
 
-struct create_call {
-    struct app *app;
-    uint8_t token_hash[TOKEN_HASH_LEN];
+struct create_body {
     json_t *errors; /* validation failures, or NULL */
     const char *subject;
     const char *description;
     const char **phones;
     size_t n;
-    struct response *res;
 };
 
 static bool blank(const char *s)
@@ -28,7 +25,8 @@ static bool blank(const char *s)
 }
 
 /* Validates the body into c; failures go into c->errors by field. */
-static void parse_create(struct create_call *c, const struct request *req, json_t *root)
+static void parse_create(struct create_body *c, const struct app *app, const struct request *req,
+                         json_t *root)
 {
     json_t *errors = json_object();
     if (errors == NULL)
@@ -62,7 +60,7 @@ static void parse_create(struct create_call *c, const struct request *req, json_
 
     json_t *participants = json_object_get(root, "participants");
     if (participants != NULL && !json_is_null(participants)) {
-        const char *why = body_participants(participants, 0, (size_t)c->app->limits.max_batch,
+        const char *why = body_participants(participants, 0, (size_t)app->limits.max_batch,
                                             req->arena, &c->phones, &c->n);
         if (why != NULL)
             errors_add(errors, "participants", why);
@@ -73,32 +71,23 @@ static void parse_create(struct create_call *c, const struct request *req, json_
         json_decref(errors);
 }
 
-static int create_tx(struct store_tx *tx, void *arg)
+static int create_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    struct create_call *c = arg;
-    struct device device;
-    int status = auth_device(tx, c->token_hash, &device);
-    if (status == STORE_NOT_FOUND) {
-        respond_unauthorized(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
-        return status;
-    if (c->errors != NULL) {
-        respond_invalid(c->res, json_incref(c->errors));
+    const struct create_body *b = arg;
+    if (b->errors != NULL) {
+        respond_invalid(c->res, json_incref(b->errors));
         return STORE_OK;
     }
     struct group_new g = {
-        .device = &device,
-        .subject = c->subject,
-        .description = c->description,
-        .phones = c->phones,
-        .n = c->n,
+        .device = &c->device,
+        .subject = b->subject,
+        .description = b->description,
+        .phones = b->phones,
+        .n = b->n,
+        .now = c->now,
     };
-    status = app_now(c->app, tx, &g.now);
     struct add_result out;
-    if (status == STORE_OK)
-        status = groups_create(tx, c->app->dir, &c->app->limits, &g, &out);
+    int status = groups_create(tx, c->app->dir, &c->app->limits, &g, &out);
     if (status != STORE_OK)
         return status;
     respond_data(c->res, 201, "Group created successfully", render_add_data(&out));
@@ -107,28 +96,15 @@ static int create_tx(struct store_tx *tx, void *arg)
 
 void route_group_create(struct app *app, struct request *req, struct response *res)
 {
-    struct create_call c = {.app = app, .res = res};
-    if (!auth_bearer(req, c.token_hash)) {
-        respond_unauthorized(res);
-        return;
-    }
+    struct create_body b = {0};
     json_t *root = body_json(req);
-    parse_create(&c, req, root);
-    int status = store_write(app->store, req->arena, create_tx, &c);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
-    json_decref(c.errors);
+    parse_create(&b, app, req, root);
+    call_write(app, req, res, create_work, &b);
+    json_decref(b.errors);
     json_decref(root);
 }
 
 /* --- GET /groups/{id} ----------------------------------------------------------- */
-
-struct get_call {
-    struct app *app;
-    struct request *req;
-    uint8_t token_hash[TOKEN_HASH_LEN];
-    struct response *res;
-};
 
 static bool is_admin_role(enum role r)
 {
@@ -139,11 +115,10 @@ static json_t *permissions_json(const struct group *g, enum role role)
 {
     bool admin = is_admin_role(role);
     return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "can_send_messages",
-                     admin || (g->allow_send && !g->only_admins_can_send), "can_add_members",
-                     admin, "can_edit_info", admin || !g->only_admins_can_edit,
-                     "can_remove_members", admin, "allow_send", g->allow_send,
-                     "only_admins_can_send", g->only_admins_can_send, "only_admins_can_edit",
-                     g->only_admins_can_edit);
+                     admin || (g->allow_send && !g->only_admins_can_send), "can_add_members", admin,
+                     "can_edit_info", admin || !g->only_admins_can_edit, "can_remove_members",
+                     admin, "allow_send", g->allow_send, "only_admins_can_send",
+                     g->only_admins_can_send, "only_admins_can_edit", g->only_admins_can_edit);
 }
 
 static json_t *settings_json(const struct group *g, enum role role)
@@ -155,18 +130,11 @@ static json_t *settings_json(const struct group *g, enum role role)
                      "group_invite_link", link, "invite_link_revoked", false);
 }
 
-static int get_tx(struct store_tx *tx, void *arg)
+static int get_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    struct get_call *c = arg;
-    struct device device;
-    int status = auth_device(tx, c->token_hash, &device);
-    if (status == STORE_NOT_FOUND) {
-        respond_unauthorized(c->res);
-        return STORE_OK;
-    }
+    (void)arg;
     enum role role;
-    if (status == STORE_OK)
-        status = groups_role(tx, &device, c->req->group_id, &role);
+    int status = groups_role(tx, &c->device, c->req->group_id, &role);
     if (status == STORE_NOT_FOUND) {
         respond_group_not_found(c->res);
         return STORE_OK;
@@ -189,41 +157,33 @@ static int get_tx(struct store_tx *tx, void *arg)
             json_array_append_new(admins, json_pack("{s:s, s:o, s:b}", "phone", m->phone, "name",
                                                     json_str_or_null(m->name), "is_creator",
                                                     m->role == ROLE_SUPERADMIN));
-        json_array_append_new(participants,
-                              json_pack("{s:s, s:o, s:b, s:o, s:n}", "phone", m->phone, "name",
-                                        json_str_or_null(m->name), "is_admin",
-                                        is_admin_role(m->role), "joined_at",
-                                        json_time(m->joined_at), "last_seen"));
+        json_array_append_new(
+            participants, json_pack("{s:s, s:o, s:b, s:o, s:n}", "phone", m->phone, "name",
+                                    json_str_or_null(m->name), "is_admin", is_admin_role(m->role),
+                                    "joined_at", json_time(m->joined_at), "last_seen"));
     }
     /* Messages arrive with POST /groups/{id}/send; until one is stored the
      * group truthfully has none. */
-    json_t *statistics = json_pack(
-        "{s:i, s:i, s:i, s:n, s:i, s:i}", "total_messages", 0, "messages_today", 0,
-        "messages_this_week", 0, "most_active_member", "media_messages", 0, "text_messages", 0);
+    json_t *statistics = json_pack("{s:i, s:i, s:i, s:n, s:i, s:i}", "total_messages", 0,
+                                   "messages_today", 0, "messages_this_week", 0,
+                                   "most_active_member", "media_messages", 0, "text_messages", 0);
 
     json_t *data = json_pack(
         "{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:o, "
         "s:o, s:[], s:o}",
-        "id", json_id(g.id), "device_id", json_id(device.id), "jid", g.jid, "title", g.subject,
+        "id", json_id(g.id), "device_id", json_id(c->device.id), "jid", g.jid, "title", g.subject,
         "subject", g.subject, "description", json_str_or_null(g.description), "image_url",
         json_str_or_null(g.profile_url), "muted", false, "spam", false, "group_created_at",
         json_time(g.created_at), "created_at", json_time(g.created_at), "updated_at",
         json_time(g.updated_at), "participant_count", (json_int_t)n, "is_admin",
         is_admin_role(role), "permissions", permissions_json(&g, role), "settings",
-        settings_json(&g, role), "admins", admins, "participants", participants,
-        "recent_messages", "statistics", statistics);
+        settings_json(&g, role), "admins", admins, "participants", participants, "recent_messages",
+        "statistics", statistics);
     respond_data(c->res, 200, "Group information retrieved successfully", data);
     return STORE_OK;
 }
 
 void route_group_get(struct app *app, struct request *req, struct response *res)
 {
-    struct get_call c = {.app = app, .req = req, .res = res};
-    if (!auth_bearer(req, c.token_hash)) {
-        respond_unauthorized(res);
-        return;
-    }
-    int status = store_read(app->store, req->arena, get_tx, &c);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    call_read(app, req, res, get_work, NULL);
 }

@@ -5,25 +5,20 @@
  * durable, and nothing is sent for changes that were not kept. */
 #include "server/routes.h"
 
-#include "server/auth.h"
+#include "server/call.h"
 #include "server/body.h"
 #include "server/render.h"
 #include "server/respond.h"
 
 #include <stdio.h>
 
-struct add_call {
-    struct app *app;
-    struct request *req;
-    uint8_t token_hash[TOKEN_HASH_LEN];
+struct add_body {
     const char *bad_request; /* check 4's sentence, or NULL */
     const char **phones;
     size_t n;
-    struct response *res;
 };
 
-static void answer_rate_limited(const struct limits *lim, int64_t retry_after,
-                                struct response *res)
+static void answer_rate_limited(const struct limits *lim, int64_t retry_after, struct response *res)
 {
     char sentence[96];
     if (lim->rate_window_ms == 60 * 1000)
@@ -39,29 +34,20 @@ static void answer_rate_limited(const struct limits *lim, int64_t retry_after,
     res->retry_after = retry_after;
 }
 
-static int add_tx(struct store_tx *tx, void *arg)
+static int add_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    struct add_call *c = arg;
-    struct device device;
-    int status = auth_device(tx, c->token_hash, &device);
-    if (status == STORE_NOT_FOUND) {
-        respond_unauthorized(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
-        return status;
-
+    const struct add_body *b = arg;
+    const struct limits *lim = &c->app->limits;
     struct add_request r = {
-        .device = &device,
+        .device = &c->device,
         .group_id = c->req->group_id,
-        .bad_request = c->bad_request != NULL,
-        .phones = c->phones,
-        .n = c->n,
+        .bad_request = b->bad_request != NULL,
+        .phones = b->phones,
+        .n = b->n,
+        .now = c->now,
     };
-    status = app_now(c->app, tx, &r.now);
     struct add_result out;
-    if (status == STORE_OK)
-        status = members_add(tx, c->app->dir, &c->app->limits, &r, &out);
+    int status = members_add(tx, c->app->dir, lim, &r, &out);
     if (status != STORE_OK)
         return status;
 
@@ -74,13 +60,13 @@ static int add_tx(struct store_tx *tx, void *arg)
                       "You must be a group administrator to add members");
         break;
     case ADD_BAD_REQUEST:
-        respond_invalid_field(c->res, "participants", c->bad_request);
+        respond_invalid_field(c->res, "participants", b->bad_request);
         break;
     case ADD_RATE_LIMITED:
-        answer_rate_limited(&c->app->limits, out.retry_after_s, c->res);
+        answer_rate_limited(lim, out.retry_after_s, c->res);
         break;
     case ADD_GROUP_FULL:
-        render_group_full(&c->app->limits, c->res);
+        render_group_full(lim, c->res);
         break;
     case ADD_OK:
         respond_data(c->res, 200, render_add_message(&out), render_add_data(&out));
@@ -91,19 +77,13 @@ static int add_tx(struct store_tx *tx, void *arg)
 
 void route_members_add(struct app *app, struct request *req, struct response *res)
 {
-    struct add_call c = {.app = app, .req = req, .res = res};
-    if (!auth_bearer(req, c.token_hash)) {
-        respond_unauthorized(res);
-        return;
-    }
+    struct add_body b = {0};
     json_t *root = body_json(req);
-    c.bad_request = root == NULL && req->body_len > 0
-                        ? "Request body must be a JSON object with a participants array"
-                        : body_participants(json_object_get(root, "participants"), 1,
-                                            (size_t)app->limits.max_batch, req->arena, &c.phones,
-                                            &c.n);
-    int status = store_write(app->store, req->arena, add_tx, &c);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    b.bad_request =
+        root == NULL && req->body_len > 0
+            ? "Request body must be a JSON object with a participants array"
+            : body_participants(json_object_get(root, "participants"), 1,
+                                (size_t)app->limits.max_batch, req->arena, &b.phones, &b.n);
+    call_write(app, req, res, add_work, &b);
     json_decref(root);
 }

@@ -125,8 +125,7 @@ int store_dir_set_contacts(struct store_tx *tx, const char *phone, const char *c
     return tx->be->dir_set_contacts(tx, phone, list, n);
 }
 
-int store_dir_set_blocked(struct store_tx *tx, const char *phone, const char *const *list,
-                          size_t n)
+int store_dir_set_blocked(struct store_tx *tx, const char *phone, const char *const *list, size_t n)
 {
     return tx->be->dir_set_blocked(tx, phone, list, n);
 }
@@ -182,8 +181,8 @@ int store_member_role(struct store_tx *tx, int64_t group_id, const char *phone, 
     return tx->be->member_role(tx, group_id, phone, out);
 }
 
-int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones,
-                        size_t n, bool *out)
+int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                        bool *out)
 {
     return tx->be->members_which(tx, group_id, phones, n, out);
 }
@@ -199,8 +198,7 @@ int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, e
     return tx->be->member_add(tx, group_id, phone, role, now);
 }
 
-int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone,
-                          enum role role)
+int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role)
 {
     return tx->be->member_set_role(tx, group_id, phone, role);
 }
@@ -215,8 +213,7 @@ int store_members_list(struct store_tx *tx, int64_t group_id, struct member **ou
     return tx->be->members_list(tx, group_id, out, n);
 }
 
-int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms,
-                          int64_t *count)
+int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms, int64_t *count)
 {
     return tx->be->rate_trim_count(tx, group_id, cutoff_ms, count);
 }

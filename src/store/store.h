@@ -115,7 +115,7 @@ struct dir_entry {
 /* What the directory knows of one person, as seen by one device. */
 struct dir_facts {
     bool registered;
-    const char *name;       /* NULL when unknown or unregistered */
+    const char *name; /* NULL when unknown or unregistered */
     enum privacy privacy;
     bool device_is_contact; /* the device is among their contacts */
     bool blocks_device;     /* they have blocked the device */
@@ -147,10 +147,10 @@ enum role { ROLE_MEMBER = 0, ROLE_ADMIN = 1, ROLE_SUPERADMIN = 2 };
 
 struct group {
     int64_t id;
-    const char *jid;          /* "<digits>@g.us" */
+    const char *jid; /* "<digits>@g.us" */
     const char *subject;
-    const char *description;  /* NULL when none */
-    const char *profile_url;  /* NULL when none */
+    const char *description; /* NULL when none */
+    const char *profile_url; /* NULL when none */
     bool allow_send;
     bool only_admins_can_send;
     bool only_admins_can_edit;
@@ -184,14 +184,13 @@ struct member {
 /* STORE_NOT_FOUND when phone is not a participant. */
 int store_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out);
 /* out[i] tells whether phones[i] is a participant. */
-int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones,
-                        size_t n, bool *out);
+int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                        bool *out);
 int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out);
 /* STORE_CONFLICT when already a participant. */
 int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
                      int64_t now);
-int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone,
-                          enum role role);
+int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role);
 int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone);
 /* Every participant, by join time, in an arena array. */
 int store_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n);
@@ -200,8 +199,7 @@ int store_members_list(struct store_tx *tx, int64_t group_id, struct member **ou
  * The rate window holds one event per counted add request. */
 
 /* Forgets the group's events at or before cutoff_ms, then counts the rest. */
-int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms,
-                          int64_t *count);
+int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms, int64_t *count);
 /* The time of the group's k-th oldest remaining event (k from 1). */
 int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms);
 int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms);

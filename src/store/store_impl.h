@@ -45,8 +45,8 @@ struct store_backend {
     int (*group_update)(struct store_tx *tx, const struct group *g);
 
     int (*member_role)(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out);
-    int (*members_which)(struct store_tx *tx, int64_t group_id, const char *const *phones,
-                         size_t n, bool *out);
+    int (*members_which)(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                         bool *out);
     int (*member_count)(struct store_tx *tx, int64_t group_id, int64_t *out);
     int (*member_add)(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
                       int64_t now);

@@ -142,7 +142,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
                          " state) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
     [ST_INVITE_DECIDE] = "UPDATE invitations SET state = ?2, decided_at = ?3 WHERE id = ?1",
-    [ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
+    [ST_IS_EMPTY] =
+        "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
 };
 
 struct conn {
@@ -295,10 +296,25 @@ static const char *col_text(struct store_tx *tx, sqlite3_stmt *st, int col, bool
     const unsigned char *s = sqlite3_column_text(st, col);
     if (s == NULL)
         return NULL;
-    const char *copy = arena_strndup(tx->arena, (const char *)s, (size_t)sqlite3_column_bytes(st, col));
+    const char *copy =
+        arena_strndup(tx->arena, (const char *)s, (size_t)sqlite3_column_bytes(st, col));
     if (copy == NULL)
         *oom = true;
     return copy;
+}
+
+/* Makes room for one more row in an arena array of rows of size bytes:
+ * returns the (possibly moved) array, or NULL when memory is exhausted. */
+static void *grow(struct arena *a, void *rows, size_t len, size_t *cap, size_t size)
+{
+    if (rows != NULL && len < *cap)
+        return rows;
+    size_t want = rows == NULL ? 16 : *cap * 2;
+    void *bigger = arena_alloc(a, want * size);
+    if (bigger != NULL && len > 0)
+        memcpy(bigger, rows, len * size);
+    *cap = want;
+    return bigger;
 }
 
 static void col_phone(sqlite3_stmt *st, int col, char out[PHONE_BUFSZ])
@@ -336,8 +352,8 @@ static int migrate(struct conn *c, char *err, size_t errsz)
     if (exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
         SQLITE_OK)
         goto fail;
-    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
-                           &st, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+                           NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto fail;
     size_t have = (size_t)sqlite3_column_int64(st, 0);
@@ -615,10 +631,10 @@ fail:
 
 /* Declares c_ (the transaction's connection) and var (statement id, ready
  * for binding), or returns STORE_ERROR when the statement cannot be prepared. */
-#define PREPARE(var, tx, id)                                                                       \
-    struct conn *c_ = tx_conn(tx);                                                                 \
-    sqlite3_stmt *var = stmt(c_, id);                                                              \
-    if (var == NULL)                                                                               \
+#define PREPARE(var, tx, id)          \
+    struct conn *c_ = tx_conn(tx);    \
+    sqlite3_stmt *var = stmt(c_, id); \
+    if (var == NULL)                  \
     return STORE_ERROR
 
 static int sq_clock_offset(struct store_tx *tx, int64_t *offset_ms)
@@ -645,8 +661,7 @@ static int device_row(sqlite3_stmt *st, struct device *out)
     return STORE_OK;
 }
 
-static int sq_device_create(struct store_tx *tx, const char *phone, int64_t now,
-                            struct device *out)
+static int sq_device_create(struct store_tx *tx, const char *phone, int64_t now, struct device *out)
 {
     PREPARE(st, tx, ST_DEVICE_INSERT);
     bind_text(st, 1, phone);
@@ -679,33 +694,28 @@ static int sq_device_by_phone(struct store_tx *tx, const char *phone, struct dev
 static int sq_device_list(struct store_tx *tx, struct device **out, size_t *n)
 {
     PREPARE(st, tx, ST_DEVICE_LIST);
-    size_t cap = 16, len = 0;
-    struct device *rows = arena_alloc(tx->arena, cap * sizeof(*rows));
-    int rc;
-    while (rows != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            struct device *bigger = arena_alloc(tx->arena, 2 * cap * sizeof(*rows));
-            if (bigger != NULL)
-                memcpy(bigger, rows, len * sizeof(*rows));
-            rows = bigger;
-            cap *= 2;
-            if (rows == NULL)
-                break;
+    size_t cap = 0, len = 0;
+    struct device *rows = NULL;
+    bool oom = false;
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
+        if (rows == NULL) {
+            oom = true;
+            break;
         }
         device_row(st, &rows[len]);
         rows[len++].token_count = sqlite3_column_int64(st, 3);
     }
-    if (rows == NULL) {
-        finish(c_, st, SQLITE_OK);
+    int status = finish(c_, st, oom ? SQLITE_OK : rc);
+    if (oom)
         return STORE_ERROR;
-    }
     *out = rows;
     *n = len;
-    return finish(c_, st, rc);
+    return status;
 }
 
-static int sq_token_add(struct store_tx *tx, int64_t device_id, const uint8_t hash[32],
-                        int64_t now)
+static int sq_token_add(struct store_tx *tx, int64_t device_id, const uint8_t hash[32], int64_t now)
 {
     PREPARE(st, tx, ST_TOKEN_INSERT);
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -827,20 +837,15 @@ static int read_list(struct store_tx *tx, enum stmt_id id, const char *phone, co
 {
     PREPARE(st, tx, id);
     bind_text(st, 1, phone);
-    size_t cap = 8, len = 0;
-    const char **rows = arena_alloc(tx->arena, cap * sizeof(*rows));
-    bool oom = rows == NULL;
+    size_t cap = 0, len = 0;
+    const char **rows = NULL;
+    bool oom = false;
     int rc = SQLITE_OK;
-    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            const char **bigger = arena_alloc(tx->arena, 2 * cap * sizeof(*rows));
-            if (bigger == NULL) {
-                oom = true;
-                break;
-            }
-            memcpy(bigger, rows, len * sizeof(*rows));
-            rows = bigger;
-            cap *= 2;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
+        if (rows == NULL) {
+            oom = true;
+            break;
         }
         rows[len++] = col_text(tx, st, 0, &oom);
     }
@@ -994,8 +999,7 @@ static int sq_group_update(struct store_tx *tx, const struct group *g)
     return status;
 }
 
-static int sq_member_role(struct store_tx *tx, int64_t group_id, const char *phone,
-                          enum role *out)
+static int sq_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out)
 {
     PREPARE(st, tx, ST_MEMBER_ROLE);
     sqlite3_bind_int64(st, 1, group_id);
@@ -1030,8 +1034,8 @@ static int sq_member_count(struct store_tx *tx, int64_t group_id, int64_t *out)
     return one_int(c_, st, out);
 }
 
-static int sq_member_add(struct store_tx *tx, int64_t group_id, const char *phone,
-                         enum role role, int64_t now)
+static int sq_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
+                         int64_t now)
 {
     PREPARE(st, tx, ST_MEMBER_INSERT);
     sqlite3_bind_int64(st, 1, group_id);
@@ -1065,25 +1069,19 @@ static int sq_member_remove(struct store_tx *tx, int64_t group_id, const char *p
     return status;
 }
 
-static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member **out,
-                           size_t *n)
+static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n)
 {
     PREPARE(st, tx, ST_MEMBERS_LIST);
     sqlite3_bind_int64(st, 1, group_id);
-    size_t cap = 64, len = 0;
-    struct member *rows = arena_alloc(tx->arena, cap * sizeof(*rows));
-    bool oom = rows == NULL;
+    size_t cap = 0, len = 0;
+    struct member *rows = NULL;
+    bool oom = false;
     int rc = SQLITE_OK;
-    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            struct member *bigger = arena_alloc(tx->arena, 2 * cap * sizeof(*rows));
-            if (bigger == NULL) {
-                oom = true;
-                break;
-            }
-            memcpy(bigger, rows, len * sizeof(*rows));
-            rows = bigger;
-            cap *= 2;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
+        if (rows == NULL) {
+            oom = true;
+            break;
         }
         struct member *m = &rows[len++];
         m->phone = col_text(tx, st, 0, &oom);
@@ -1154,8 +1152,8 @@ static int sq_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int6
     return run(c_, st);
 }
 
-static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone,
-                             int64_t now, struct invitation *out)
+static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
+                             struct invitation *out)
 {
     PREPARE(st, tx, ST_INVITE_PENDING);
     sqlite3_bind_int64(st, 1, group_id);

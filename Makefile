@@ -7,6 +7,8 @@
 #   make lint       clang-format and cppcheck
 #   make clean
 
+.DEFAULT_GOAL := all
+
 BUILD ?= build
 SAN   ?= 0
 CC    ?= cc
@@ -54,11 +56,19 @@ INTEG_SUPPORT_OBJS := $(call obj,$(filter-out $(INTEG_SRCS),$(wildcard tests/int
 
 ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(INTEG_SUPPORT_OBJS)
 
+# Further parts of the project (the client library and CLI, benchmarks, ...)
+# live in mk/*.mk. Each may add to EXTRA_ALL (built by `make`), EXTRA_TEST_BINS
+# (built before the tests run) and EXTRA_OBJS (for header dependencies).
+EXTRA_ALL :=
+EXTRA_TEST_BINS :=
+EXTRA_OBJS :=
+include $(sort $(wildcard mk/*.mk))
+
 # --- top-level targets -----------------------------------------------------
 
 .PHONY: all run test lint clean deps deps-test test-bins check-pkgs
 
-all: check-pkgs $(BUILD)/groupied
+all: check-pkgs $(BUILD)/groupied $(EXTRA_ALL)
 
 deps:
 	@scripts/deps.sh build
@@ -83,7 +93,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/san test-bins
 	@tests/run.sh build/san
 
-test-bins: all $(UNIT_BINS) $(INTEG_BINS)
+test-bins: all $(UNIT_BINS) $(INTEG_BINS) $(EXTRA_TEST_BINS)
 
 FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
@@ -122,4 +132,4 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
--include $(ALL_OBJS:.o=.d)
+-include $(ALL_OBJS:.o=.d) $(EXTRA_OBJS:.o=.d)

@@ -7,6 +7,7 @@ set -uo pipefail
 build=${1:-build/san}
 here=$(cd "$(dirname "$0")/.." && pwd)
 export GROUPIED="$here/$build/groupied"
+export GROUPIE_CLI="$here/$build/groupie"
 export GROUPIE_TEST_TMP=${GROUPIE_TEST_TMP:-$(mktemp -d /tmp/groupie-test.XXXXXX)}
 # Sanitizer reports abort the process; leaks are reported at exit and make
 # the exit status non-zero, which the integration harness checks for groupied.

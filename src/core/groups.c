@@ -162,7 +162,8 @@ static bool changes_info(const struct group_change *c)
 
 static bool changes_permissions(const struct group_change *c)
 {
-    return c->set_allow_send || c->set_only_admins_can_send || c->set_only_admins_can_edit;
+    return c->set_permissions || c->set_allow_send || c->set_only_admins_can_send ||
+           c->set_only_admins_can_edit;
 }
 
 int groups_update(struct store_tx *tx, const struct group_update *req, enum update_check *check)

@@ -91,6 +91,7 @@ struct group_change {
     const char *description; /* NULL clears */
     bool set_profile_url;
     const char *profile_url; /* NULL clears */
+    bool set_permissions;    /* the body has "permissions": admins only, even if empty */
     bool set_allow_send, allow_send;
     bool set_only_admins_can_send, only_admins_can_send;
     bool set_only_admins_can_edit, only_admins_can_edit;

@@ -231,6 +231,7 @@ static void parse_permissions(json_t *v, struct group_change *c, json_t *errors)
         errors_add(errors, "permissions", "Permissions must be an object");
         return;
     }
+    c->set_permissions = true;
     reject_unknown(v, "permissions", known, errors);
     parse_flag(v, "allow_send", &c->set_allow_send, &c->allow_send, errors);
     parse_flag(v, "only_admins_can_send", &c->set_only_admins_can_send, &c->only_admins_can_send,

@@ -66,6 +66,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     struct response *res = &x->res;
     if (res->body == NULL)
         respond_error(res, 500, "Internal server error", "The handler produced no answer");
+    /* Counted before the answer leaves: a client that reads /metrics right
+     * after an answer must find it counted. */
+    metrics_request(x->metric_route, res->status, clock_mono_us() - x->start_us);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL)
@@ -214,10 +217,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct exchange *x = *con_cls;
     if (x == NULL)
         return;
-    int64_t usec = clock_mono_us() - x->start_us;
     log_access(x->req.method != NULL ? x->req.method : "-", x->req.path != NULL ? x->req.path : "-",
-               x->res.status, usec);
-    metrics_request(x->metric_route, x->res.status, usec);
+               x->res.status, clock_mono_us() - x->start_us);
     free(x->body);
     free(x->res.body);
     arena_free(&x->arena);

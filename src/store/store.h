@@ -292,6 +292,7 @@ struct message_type_count {
     int64_t since_b;
 };
 
+/* One row per type the group has messages of, ordered by type. */
 int store_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a, int64_t since_b,
                          struct message_type_count **out, size_t *n);
 /* The sender with the most messages in the group (ties: the smallest

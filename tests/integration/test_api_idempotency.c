@@ -5,6 +5,7 @@
  * restart. */
 #include "harness.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static struct server srv;
@@ -207,6 +208,57 @@ static void test_keys_survive_restart(void **state)
     assert_int_equal(total_messages(gid), 1);
 }
 
+/* Several requests with one key at the same moment: one is carried out,
+ * every other waits for it and replays its answer. */
+#define RACERS 8
+
+struct racer {
+    pthread_barrier_t *start;
+    struct request_opts rq;
+    struct reply *out;
+    int rc;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct client c;
+    client_init(&c);
+    pthread_barrier_wait(r->start);
+    r->rc = client_send(&c, &srv, &r->rq, r->out);
+    client_free(&c);
+    return NULL;
+}
+
+static void test_simultaneous_requests_with_one_key(void **state)
+{
+    (void)state;
+    long long gid = group_create(&srv, d.token, "Race", NULL, 0);
+    const char *headers[] = {"Idempotency-Key: race", NULL};
+    struct request_opts rq = {.method = "POST",
+                              .path = tmpf("/groups/%lld/send", gid),
+                              .token = d.token,
+                              .body = "{\"type\":\"chat\",\"params\":{\"text\":\"race\"}}",
+                              .headers = headers};
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, RACERS);
+    struct racer racers[RACERS];
+    pthread_t threads[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (struct racer){.start = &start, .rq = rq, .out = reply_new()};
+        assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < RACERS; i++) {
+        assert_int_equal(racers[i].rc, 0);
+        assert_status(racers[i].out, 200);
+        assert_same(racers[0].out, racers[i].out);
+    }
+    assert_int_equal(total_messages(gid), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_only_success_is_kept),
         cmocka_unit_test(test_key_rules),
         cmocka_unit_test(test_keys_last_24_hours),
+        cmocka_unit_test(test_simultaneous_requests_with_one_key),
         cmocka_unit_test(test_keys_survive_restart),
     };
     return cmocka_run_group_tests_name("api_idempotency", tests, setup, teardown);

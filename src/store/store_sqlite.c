@@ -1269,6 +1269,42 @@ static int sq_invite_decide(struct store_tx *tx, int64_t id, enum invite_state s
     return status;
 }
 
+/* Reads a prepared, bound statement's rows into an arena array of rows of
+ * size bytes, each filled by fill (which sets *oom when a copy fails). */
+typedef void (*row_fill)(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom);
+
+static int read_rows(struct store_tx *tx, sqlite3_stmt *st, size_t size, row_fill fill, void **out,
+                     size_t *n)
+{
+    size_t cap = 0, len = 0;
+    char *rows = NULL;
+    bool oom = false;
+    int rc = SQLITE_OK;
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, size);
+        if (rows == NULL) {
+            oom = true;
+            break;
+        }
+        memset(rows + len * size, 0, size);
+        fill(tx, st, rows + len * size, &oom);
+        len++;
+    }
+    int status = finish(tx_conn(tx), st, oom ? SQLITE_OK : rc);
+    if (oom)
+        return STORE_ERROR;
+    *out = rows;
+    *n = len;
+    return status;
+}
+
+static void invite_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    (void)tx;
+    (void)oom;
+    invite_row(st, row);
+}
+
 static int sq_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
                            struct invitation **out, size_t *n)
 {
@@ -1276,23 +1312,9 @@ static int sq_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit,
     sqlite3_bind_int64(st, 1, group_id);
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
-    size_t cap = 0, len = 0;
-    struct invitation *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        invite_row(st, &rows[len++]);
-    }
-    int status = finish(c_, st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), invite_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
 }
 
@@ -1303,6 +1325,14 @@ static int sq_invites_count(struct store_tx *tx, int64_t group_id, int64_t *tota
     return one_int(c_, st, total);
 }
 
+static void membership_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct group_membership *m = row;
+    group_row(tx, st, &m->group, oom);
+    m->role = (enum role)sqlite3_column_int(st, 13);
+    m->joined_at = sqlite3_column_int64(st, 14);
+}
+
 static int sq_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
                         struct group_membership **out, size_t *n)
 {
@@ -1310,26 +1340,9 @@ static int sq_groups_of(struct store_tx *tx, const char *phone, int64_t limit, i
     bind_text(st, 1, phone);
     sqlite3_bind_int64(st, 2, limit);
     sqlite3_bind_int64(st, 3, offset);
-    size_t cap = 0, len = 0;
-    struct group_membership *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        struct group_membership *m = &rows[len++];
-        group_row(tx, st, &m->group, &oom);
-        m->role = (enum role)sqlite3_column_int(st, 13);
-        m->joined_at = sqlite3_column_int64(st, 14);
-    }
-    int status = finish(c_, st, rc == SQLITE_ROW ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), membership_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
 }
 
@@ -1407,46 +1420,45 @@ static int sq_message_add(struct store_tx *tx, const struct message *m)
     return run(c_, st);
 }
 
+static void message_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct message *m = row;
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(m->id, sizeof(m->id), "%s", id != NULL ? (const char *)id : "");
+    m->group_id = sqlite3_column_int64(st, 1);
+    m->sender = col_text(tx, st, 2, oom);
+    m->sender_name = col_text(tx, st, 3, oom);
+    m->type = col_text(tx, st, 4, oom);
+    m->content = col_text(tx, st, 5, oom);
+    m->media_url = col_text(tx, st, 6, oom);
+    m->params = col_text(tx, st, 7, oom);
+    char *mentions = (char *)col_text(tx, st, 8, oom);
+    if (mentions != NULL && !mentions_split(tx->arena, mentions, &m->mentions, &m->n_mentions))
+        *oom = true;
+    m->simulate_typing = sqlite3_column_int(st, 9);
+    m->status = col_text(tx, st, 10, oom);
+    m->created_at = sqlite3_column_int64(st, 11);
+}
+
 static int sq_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
                               struct message **out, size_t *n)
 {
     PREPARE(st, tx, ST_MESSAGES_RECENT);
     sqlite3_bind_int64(st, 1, group_id);
     sqlite3_bind_int64(st, 2, limit);
-    size_t cap = 0, len = 0;
-    struct message *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        struct message *m = &rows[len++];
-        memset(m, 0, sizeof(*m));
-        const unsigned char *id = sqlite3_column_text(st, 0);
-        snprintf(m->id, sizeof(m->id), "%s", id != NULL ? (const char *)id : "");
-        m->group_id = sqlite3_column_int64(st, 1);
-        m->sender = col_text(tx, st, 2, &oom);
-        m->sender_name = col_text(tx, st, 3, &oom);
-        m->type = col_text(tx, st, 4, &oom);
-        m->content = col_text(tx, st, 5, &oom);
-        m->media_url = col_text(tx, st, 6, &oom);
-        m->params = col_text(tx, st, 7, &oom);
-        char *mentions = (char *)col_text(tx, st, 8, &oom);
-        if (mentions != NULL && !mentions_split(tx->arena, mentions, &m->mentions, &m->n_mentions))
-            oom = true;
-        m->simulate_typing = sqlite3_column_int(st, 9);
-        m->status = col_text(tx, st, 10, &oom);
-        m->created_at = sqlite3_column_int64(st, 11);
-    }
-    int status = finish(c_, st, rc == SQLITE_ROW ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), message_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
+}
+
+static void type_count_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct message_type_count *r = row;
+    r->type = col_text(tx, st, 0, oom);
+    r->total = sqlite3_column_int64(st, 1);
+    r->since_a = sqlite3_column_int64(st, 2);
+    r->since_b = sqlite3_column_int64(st, 3);
 }
 
 static int sq_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a,
@@ -1456,27 +1468,9 @@ static int sq_message_counts(struct store_tx *tx, int64_t group_id, int64_t sinc
     sqlite3_bind_int64(st, 1, group_id);
     sqlite3_bind_int64(st, 2, since_a);
     sqlite3_bind_int64(st, 3, since_b);
-    size_t cap = 0, len = 0;
-    struct message_type_count *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        struct message_type_count *r = &rows[len++];
-        r->type = col_text(tx, st, 0, &oom);
-        r->total = sqlite3_column_int64(st, 1);
-        r->since_a = sqlite3_column_int64(st, 2);
-        r->since_b = sqlite3_column_int64(st, 3);
-    }
-    int status = finish(c_, st, rc == SQLITE_ROW ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), type_count_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
 }
 

@@ -130,8 +130,8 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     return STORE_OK;
 }
 
-/* Runs work with the query's paging, or answers 400 (after the token check,
- * like every validation). */
+/* A bad ?page= or ?per_page= is answered inside the frame, so that the
+ * token is checked first, as for every validation. */
 static int invalid_query_work(struct store_tx *tx, struct call *c, void *arg)
 {
     (void)tx;

@@ -6,39 +6,33 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct server srv;
+/* One default server for the whole file (the harness's fixture). */
+static struct server *srv;
 
 static int setup(void **state)
 {
-    (void)state;
-    memset(&srv, 0, sizeof(srv));
-    server_start(&srv, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return server_teardown(&srv);
+    int rc = fixture_server_setup(state);
+    srv = *state;
+    return rc;
 }
 
 /* A device, registered, and a second one who is a plain member of gid. */
 static void member_of(long long gid, struct device *d)
 {
-    op_device_new(&srv, d);
+    op_device_new(srv, d);
     const char *phone = d->phone;
-    op_participants(&srv, gid, &phone, 1, NULL);
+    op_participants(srv, gid, &phone, 1, NULL);
 }
 
 static struct reply *send_text(const char *token, long long gid, const char *text)
 {
-    return req_json(&srv, "POST", tmpf("/groups/%lld/send", gid), token,
+    return req_json(srv, "POST", tmpf("/groups/%lld/send", gid), token,
                     json_pack("{s:s, s:{s:s}}", "type", "chat", "params", "text", text));
 }
 
 static struct reply *put(const char *token, long long gid, const char *body)
 {
-    return req(&srv, "PUT", tmpf("/groups/%lld", gid), token, body);
+    return req(srv, "PUT", tmpf("/groups/%lld", gid), token, body);
 }
 
 /* --- GET /groups -------------------------------------------------------------------- */
@@ -46,16 +40,16 @@ static struct reply *put(const char *token, long long gid, const char *body)
 static void test_list_needs_token(void **state)
 {
     (void)state;
-    assert_unauthorized(req(&srv, "GET", "/groups", NULL, NULL));
-    assert_unauthorized(req(&srv, "GET", "/api/groups", "not-a-token", NULL));
+    assert_unauthorized(req(srv, "GET", "/groups", NULL, NULL));
+    assert_unauthorized(req(srv, "GET", "/api/groups", "not-a-token", NULL));
 }
 
 static void test_list_empty(void **state)
 {
     (void)state;
     struct device d;
-    op_device_new(&srv, &d);
-    struct reply *r = req(&srv, "GET", "/groups", d.token, NULL);
+    op_device_new(srv, &d);
+    struct reply *r = req(srv, "GET", "/groups", d.token, NULL);
     assert_status(r, 200);
     assert_jkeys(r->json, "", "code,message,data,meta");
     assert_jstr(r->json, "message", "Groups retrieved successfully");
@@ -71,20 +65,20 @@ static void test_list_newest_first_and_fields(void **state)
 {
     (void)state;
     struct device d, other;
-    op_device_new(&srv, &d);
-    op_device_new(&srv, &other);
-    long long g1 = group_create(&srv, d.token, "First", NULL, 0);
-    op_clock_advance(&srv, 10);
-    long long g2 = group_create(&srv, d.token, "Second", NULL, 0);
-    op_clock_advance(&srv, 10);
+    op_device_new(srv, &d);
+    op_device_new(srv, &other);
+    long long g1 = group_create(srv, d.token, "First", NULL, 0);
+    op_clock_advance(srv, 10);
+    long long g2 = group_create(srv, d.token, "Second", NULL, 0);
+    op_clock_advance(srv, 10);
     /* A group the device joins later counts as newer than both. */
-    long long g3 = group_create(&srv, other.token, "Theirs", NULL, 0);
-    group_create(&srv, other.token, "Not mine", NULL, 0);
-    op_clock_advance(&srv, 10);
+    long long g3 = group_create(srv, other.token, "Theirs", NULL, 0);
+    group_create(srv, other.token, "Not mine", NULL, 0);
+    op_clock_advance(srv, 10);
     const char *phone = d.phone;
-    op_participants(&srv, g3, &phone, 1, NULL);
+    op_participants(srv, g3, &phone, 1, NULL);
 
-    struct reply *r = req(&srv, "GET", "/api/groups", d.token, NULL);
+    struct reply *r = req(srv, "GET", "/api/groups", d.token, NULL);
     assert_status(r, 200);
     assert_int_equal(json_array_size(jpath(r->json, "data")), 3);
     assert_jstr(r->json, "data[0].id", tmpf("%lld", g3));
@@ -110,7 +104,7 @@ static void test_list_newest_first_and_fields(void **state)
     assert_jint(r->json, "meta.total_pages", 1);
 
     /* The same fact in GET /groups/{id}. */
-    struct reply *g = group_get(&srv, d.token, g3);
+    struct reply *g = group_get(srv, d.token, g3);
     assert_jstr(g->json, "data.created_at",
                 json_string_value(jpath(r->json, "data[0].created_at")));
 }
@@ -119,11 +113,11 @@ static void test_list_pages(void **state)
 {
     (void)state;
     struct device d;
-    op_device_new(&srv, &d);
+    op_device_new(srv, &d);
     long long ids[5];
     for (int i = 0; i < 5; i++)
-        ids[i] = group_create(&srv, d.token, tmpf("G%d", i), NULL, 0);
-    struct reply *r = req(&srv, "GET", "/groups?page=2&per_page=2", d.token, NULL);
+        ids[i] = group_create(srv, d.token, tmpf("G%d", i), NULL, 0);
+    struct reply *r = req(srv, "GET", "/groups?page=2&per_page=2", d.token, NULL);
     assert_status(r, 200);
     assert_int_equal(json_array_size(jpath(r->json, "data")), 2);
     assert_jstr(r->json, "data[0].id", tmpf("%lld", ids[2]));
@@ -132,12 +126,12 @@ static void test_list_pages(void **state)
     assert_jint(r->json, "meta.per_page", 2);
     assert_jint(r->json, "meta.total", 5);
     assert_jint(r->json, "meta.total_pages", 3);
-    r = req(&srv, "GET", "/groups?page=3&per_page=2", d.token, NULL);
+    r = req(srv, "GET", "/groups?page=3&per_page=2", d.token, NULL);
     assert_int_equal(json_array_size(jpath(r->json, "data")), 1);
-    r = req(&srv, "GET", "/groups?page=9&per_page=2", d.token, NULL);
+    r = req(srv, "GET", "/groups?page=9&per_page=2", d.token, NULL);
     assert_status(r, 200);
     assert_int_equal(json_array_size(jpath(r->json, "data")), 0);
-    r = req(&srv, "GET", "/groups?per_page=200", d.token, NULL);
+    r = req(srv, "GET", "/groups?per_page=200", d.token, NULL);
     assert_status(r, 200);
     assert_jint(r->json, "meta.per_page", 200);
 }
@@ -146,17 +140,17 @@ static void test_list_bad_paging(void **state)
 {
     (void)state;
     struct device d;
-    op_device_new(&srv, &d);
-    assert_validation(req(&srv, "GET", "/groups?per_page=201", d.token, NULL), "per_page",
+    op_device_new(srv, &d);
+    assert_validation(req(srv, "GET", "/groups?per_page=201", d.token, NULL), "per_page",
                       "Per page must be an integer from 1 to 200");
-    assert_validation(req(&srv, "GET", "/groups?per_page=0", d.token, NULL), "per_page", NULL);
-    assert_validation(req(&srv, "GET", "/groups?per_page=1.5", d.token, NULL), "per_page", NULL);
-    assert_validation(req(&srv, "GET", "/groups?page=0", d.token, NULL), "page",
+    assert_validation(req(srv, "GET", "/groups?per_page=0", d.token, NULL), "per_page", NULL);
+    assert_validation(req(srv, "GET", "/groups?per_page=1.5", d.token, NULL), "per_page", NULL);
+    assert_validation(req(srv, "GET", "/groups?page=0", d.token, NULL), "page",
                       "Page must be a positive integer");
-    assert_validation(req(&srv, "GET", "/groups?page=abc", d.token, NULL), "page", NULL);
-    assert_validation(req(&srv, "GET", "/groups?page=-1", d.token, NULL), "page", NULL);
+    assert_validation(req(srv, "GET", "/groups?page=abc", d.token, NULL), "page", NULL);
+    assert_validation(req(srv, "GET", "/groups?page=-1", d.token, NULL), "page", NULL);
     /* The token is checked first. */
-    assert_unauthorized(req(&srv, "GET", "/groups?page=0", NULL, NULL));
+    assert_unauthorized(req(srv, "GET", "/groups?page=0", NULL, NULL));
 }
 
 /* --- GET /groups/{id} ---------------------------------------------------------------- */
@@ -165,13 +159,13 @@ static void test_get_rules(void **state)
 {
     (void)state;
     struct device d, stranger;
-    op_device_new(&srv, &d);
-    op_device_new(&srv, &stranger);
-    long long gid = group_create(&srv, d.token, "Mine", NULL, 0);
-    assert_unauthorized(req(&srv, "GET", tmpf("/groups/%lld", gid), NULL, NULL));
-    assert_group_not_found(req(&srv, "GET", tmpf("/groups/%lld", gid), stranger.token, NULL));
-    assert_group_not_found(req(&srv, "GET", "/groups/999999", d.token, NULL));
-    struct reply *r = group_get(&srv, d.token, gid);
+    op_device_new(srv, &d);
+    op_device_new(srv, &stranger);
+    long long gid = group_create(srv, d.token, "Mine", NULL, 0);
+    assert_unauthorized(req(srv, "GET", tmpf("/groups/%lld", gid), NULL, NULL));
+    assert_group_not_found(req(srv, "GET", tmpf("/groups/%lld", gid), stranger.token, NULL));
+    assert_group_not_found(req(srv, "GET", "/groups/999999", d.token, NULL));
+    struct reply *r = group_get(srv, d.token, gid);
     assert_jstr(r->json, "message", "Group information retrieved successfully");
     assert_jbool(r->json, "data.admins[0].is_creator", true);
     assert_jstr(r->json, "data.admins[0].phone", d.phone);
@@ -181,13 +175,13 @@ static void test_get_rules(void **state)
     /* A plain member sees the group but not its invite link. */
     struct device m;
     member_of(gid, &m);
-    r = group_get(&srv, m.token, gid);
+    r = group_get(srv, m.token, gid);
     assert_jnull(r->json, "data.settings.group_invite_link");
     assert_jbool(r->json, "data.is_admin", false);
     assert_jbool(r->json, "data.permissions.can_add_members", false);
     assert_jbool(r->json, "data.permissions.can_edit_info", false);
     assert_jbool(r->json, "data.permissions.can_send_messages", true);
-    r = group_get(&srv, d.token, gid);
+    r = group_get(srv, d.token, gid);
     const char *link = json_string_value(jpath(r->json, "data.settings.group_invite_link"));
     assert_non_null(link);
     assert_memory_equal(link, "https://chat.whatsapp.com/", 26);
@@ -197,30 +191,30 @@ static void test_get_messages_and_statistics(void **state)
 {
     (void)state;
     struct device d, m;
-    op_device_new(&srv, &d);
-    op_dir_put(&srv, d.phone, "{\"name\":\"Dina\"}");
-    long long gid = group_create(&srv, d.token, "Chatty", NULL, 0);
+    op_device_new(srv, &d);
+    op_dir_put(srv, d.phone, "{\"name\":\"Dina\"}");
+    long long gid = group_create(srv, d.token, "Chatty", NULL, 0);
     member_of(gid, &m);
     for (int i = 0; i < 3; i++)
         assert_status(send_text(d.token, gid, tmpf("old %d", i)), 200);
     /* At noon UTC at least eight days later, those three are neither today's
      * nor this week's, and the next ones are both. */
-    long long now = server_now(&srv);
-    op_clock_advance(&srv, 8 * 86400 + (86400 - now % 86400) + 43200);
+    long long now = server_now(srv);
+    op_clock_advance(srv, 8 * 86400 + (86400 - now % 86400) + 43200);
     for (int i = 0; i < 20; i++)
         assert_status(send_text(d.token, gid, tmpf("hello %d", i)), 200);
-    struct reply *img = req(&srv, "POST", tmpf("/groups/%lld/send", gid), m.token,
+    struct reply *img = req(srv, "POST", tmpf("/groups/%lld/send", gid), m.token,
                             "{\"type\":\"image\",\"params\":{\"image\":{\"url\":\"https://e.com/"
                             "a.jpg\"},\"caption\":\"look\",\"mentions\":[\"" /* */
                             "\"]}}");
     assert_status(img, 400); /* "" is not a number */
-    img = req(&srv, "POST", tmpf("/groups/%lld/send", gid), m.token,
+    img = req(srv, "POST", tmpf("/groups/%lld/send", gid), m.token,
               tmpf("{\"type\":\"image\",\"params\":{\"image\":{\"url\":\"https://e.com/a.jpg\"},"
                    "\"caption\":\"look\",\"mentions\":[\"%s\"]}}",
                    d.phone));
     assert_status(img, 200);
 
-    struct reply *r = group_get(&srv, d.token, gid);
+    struct reply *r = group_get(srv, d.token, gid);
     assert_jint(r->json, "data.statistics.total_messages", 24);
     assert_jint(r->json, "data.statistics.messages_today", 21);
     assert_jint(r->json, "data.statistics.text_messages", 23);
@@ -251,11 +245,11 @@ static void test_update_fields(void **state)
 {
     (void)state;
     struct device d;
-    op_device_new(&srv, &d);
-    long long gid = group_create(&srv, d.token, "Before", NULL, 0);
+    op_device_new(srv, &d);
+    long long gid = group_create(srv, d.token, "Before", NULL, 0);
     const char *before =
-        json_string_value(jpath(group_get(&srv, d.token, gid)->json, "data.updated_at"));
-    op_clock_advance(&srv, 5);
+        json_string_value(jpath(group_get(srv, d.token, gid)->json, "data.updated_at"));
+    op_clock_advance(srv, 5);
     struct reply *r =
         put(d.token, gid,
             "{\"subject\":\"Keluarga Bahagia\",\"description\":\"Ini deskripsi\","
@@ -275,7 +269,7 @@ static void test_update_fields(void **state)
     assert_true(iso_to_epoch(json_string_value(jpath(r->json, "data.updated_at"))) >
                 iso_to_epoch(before));
     /* The answer is the group as GET shows it. */
-    struct reply *g = group_get(&srv, d.token, gid);
+    struct reply *g = group_get(srv, d.token, gid);
     assert_true(json_equal(jpath(g->json, "data"), jpath(r->json, "data")));
     /* Clearing and turning off. */
     r = put(d.token, gid,
@@ -298,8 +292,8 @@ static void test_update_validation(void **state)
 {
     (void)state;
     struct device d;
-    op_device_new(&srv, &d);
-    long long gid = group_create(&srv, d.token, "Valid", NULL, 0);
+    op_device_new(srv, &d);
+    long long gid = group_create(srv, d.token, "Valid", NULL, 0);
     char long_subject[128];
     memset(long_subject, 'a', 101);
     long_subject[101] = '\0';
@@ -354,16 +348,16 @@ static void test_update_validation(void **state)
     assert_non_null(jpath(r->json, "errors.subject"));
     assert_non_null(jpath(r->json, "errors.profile_url"));
     /* Nothing was changed by the refused requests. */
-    assert_jstr(group_get(&srv, d.token, gid)->json, "data.title", "Valid");
+    assert_jstr(group_get(srv, d.token, gid)->json, "data.title", "Valid");
 }
 
 static void test_update_who_may_edit(void **state)
 {
     (void)state;
     struct device admin, m, stranger;
-    op_device_new(&srv, &admin);
-    op_device_new(&srv, &stranger);
-    long long gid = group_create(&srv, admin.token, "Strict", NULL, 0);
+    op_device_new(srv, &admin);
+    op_device_new(srv, &stranger);
+    long long gid = group_create(srv, admin.token, "Strict", NULL, 0);
     member_of(gid, &m);
     assert_unauthorized(put(NULL, gid, "{\"subject\":\"x\"}"));
     assert_group_not_found(put(stranger.token, gid, "{\"subject\":\"x\"}"));
@@ -388,8 +382,8 @@ static void test_update_who_may_edit(void **state)
     assert_error(put(m.token, gid, "{\"subject\":\"Sneaky\",\"permissions\":{}}"), 403,
                  MSG_ACCESS_DENIED,
                  "You must be a group administrator to change group permissions");
-    assert_jstr(group_get(&srv, admin.token, gid)->json, "data.title", "Ours");
-    assert_jbool(group_get(&srv, admin.token, gid)->json, "data.permissions.only_admins_can_send",
+    assert_jstr(group_get(srv, admin.token, gid)->json, "data.title", "Ours");
+    assert_jbool(group_get(srv, admin.token, gid)->json, "data.permissions.only_admins_can_send",
                  false);
 }
 
@@ -407,5 +401,5 @@ int main(void)
         cmocka_unit_test(test_update_validation),
         cmocka_unit_test(test_update_who_may_edit),
     };
-    return cmocka_run_group_tests_name("api_groups", tests, setup, teardown);
+    return cmocka_run_group_tests_name("api_groups", tests, setup, fixture_server_teardown);
 }

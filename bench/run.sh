@@ -162,7 +162,7 @@ for w in $WORKLOADS; do
     case $w in
     add)
         start_groupied "${LIFTED[@]}"
-        export BENCH_TOKEN=$TOKEN_A BENCH_GROUPS=$GROUPS
+        export BENCH_TOKEN=$TOKEN_A BENCH_GROUPS=$GROUP_COUNT
         measure add /api/groups/1/members/add bench/add.lua sample_add
         ;;
     get)

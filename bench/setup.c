@@ -13,7 +13,8 @@
  *   - group 10,001 has 256 participants (the get workload);
  *   - device B ("6281000000002") is a participant of 500 groups (the list
  *     workload).
- * OUT_FILE receives "TOKEN_A=...", "TOKEN_B=...", "BIG_GROUP=..." lines. */
+ * OUT_FILE receives TOKEN_A, TOKEN_B, BIG_GROUP and GROUP_COUNT lines (not
+ * GROUPS: bash keeps its own array by that name). */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -191,7 +192,8 @@ int main(int argc, char **argv)
         perror(argv[3]);
         return 1;
     }
-    fprintf(f, "TOKEN_A=%s\nTOKEN_B=%s\nBIG_GROUP=%ld\nGROUPS=%d\n", token_a, token_b, big, GROUPS);
+    fprintf(f, "TOKEN_A=%s\nTOKEN_B=%s\nBIG_GROUP=%ld\nGROUP_COUNT=%d\n", token_a, token_b, big,
+            GROUPS);
     fclose(f);
     curl_easy_cleanup(curl);
     curl_global_cleanup();

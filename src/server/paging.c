@@ -31,9 +31,16 @@ int64_t paging_offset(const struct paging *p)
     return (p->page - 1) * p->per_page;
 }
 
-json_t *paging_meta(const struct paging *p, int64_t total)
+void paging_meta(struct jw *w, const struct paging *p, int64_t total)
 {
-    return json_pack("{s:I, s:I, s:I, s:I}", "page", (json_int_t)p->page, "per_page",
-                     (json_int_t)p->per_page, "total", (json_int_t)total, "total_pages",
-                     (json_int_t)((total + p->per_page - 1) / p->per_page));
+    jw_object(w);
+    jw_key(w, "page");
+    jw_int(w, p->page);
+    jw_key(w, "per_page");
+    jw_int(w, p->per_page);
+    jw_key(w, "total");
+    jw_int(w, total);
+    jw_key(w, "total_pages");
+    jw_int(w, (total + p->per_page - 1) / p->per_page);
+    jw_object_end(w);
 }

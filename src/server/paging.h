@@ -3,6 +3,7 @@
 #ifndef GROUPIE_PAGING_H
 #define GROUPIE_PAGING_H
 
+#include "common/jw.h"
 #include "server/http.h"
 
 #include <jansson.h>
@@ -24,6 +25,6 @@ bool paging_parse(const struct request *req, struct paging *p, json_t *errors);
 int64_t paging_offset(const struct paging *p);
 
 /* {"page","per_page","total","total_pages"} */
-json_t *paging_meta(const struct paging *p, int64_t total);
+void paging_meta(struct jw *w, const struct paging *p, int64_t total);
 
 #endif

@@ -17,39 +17,93 @@ const char *render_add_message(const struct add_result *r)
     return "No members were added";
 }
 
-static json_t *added_entry(const struct member_result *m, int64_t now)
+/* "key": value pairs, the shapes render writes most. */
+static void kstr(struct jw *w, const char *key, const char *value)
 {
-    return json_pack("{s:s, s:s, s:o, s:o}", "phone", m->phone, "status", "added", "name",
-                     json_str_or_null(m->name), "added_at", json_time(now));
+    jw_key(w, key);
+    jw_string(w, value);
 }
 
-static json_t *failed_entry(const struct member_result *m)
+static void kint(struct jw *w, const char *key, int64_t value)
 {
-    json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "phone", m->phone, "status", "failed", "error",
-                          m->error, "error_code", members_error_code(m->outcome));
-    if (e != NULL && m->outcome == OUTCOME_PRIVACY_SETTINGS)
-        json_object_set_new(e, "invitation",
-                            json_pack("{s:s, s:o}", "code", m->invitation.code, "expires_at",
-                                      json_time(m->invitation.expires_at)));
-    return e;
+    jw_key(w, key);
+    jw_int(w, value);
 }
 
-json_t *render_add_data(const struct add_result *r)
+static void kbool(struct jw *w, const char *key, bool value)
 {
-    json_t *added = json_array();
-    json_t *failed = json_array();
+    jw_key(w, key);
+    jw_bool(w, value);
+}
+
+static void ktime(struct jw *w, const char *key, int64_t ms)
+{
+    jw_key(w, key);
+    jw_time(w, ms);
+}
+
+static void added_entry(struct jw *w, const struct member_result *m, int64_t now)
+{
+    jw_object(w);
+    kstr(w, "phone", m->phone);
+    kstr(w, "status", "added");
+    kstr(w, "name", m->name);
+    ktime(w, "added_at", now);
+    jw_object_end(w);
+}
+
+static void failed_entry(struct jw *w, const char *phone, const char *error, const char *code)
+{
+    kstr(w, "phone", phone);
+    kstr(w, "status", "failed");
+    kstr(w, "error", error);
+    kstr(w, "error_code", code);
+}
+
+void render_add_data(struct jw *w, const struct add_result *r)
+{
+    jw_object(w);
+    jw_key(w, "group_id");
+    jw_id(w, r->group.id);
+    kstr(w, "group_name", r->group.subject);
+    jw_key(w, "added_members");
+    jw_array(w);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->results[i].outcome == OUTCOME_ADDED)
+            added_entry(w, &r->results[i], r->now);
+    jw_array_end(w);
+    jw_key(w, "failed_members");
+    jw_array(w);
     for (size_t i = 0; i < r->n; i++) {
         const struct member_result *m = &r->results[i];
         if (m->outcome == OUTCOME_ADDED)
-            json_array_append_new(added, added_entry(m, r->now));
-        else
-            json_array_append_new(failed, failed_entry(m));
+            continue;
+        jw_object(w);
+        failed_entry(w, m->phone, m->error, members_error_code(m->outcome));
+        if (m->outcome == OUTCOME_PRIVACY_SETTINGS) {
+            jw_key(w, "invitation");
+            jw_object(w);
+            kstr(w, "code", m->invitation.code);
+            ktime(w, "expires_at", m->invitation.expires_at);
+            jw_object_end(w);
+        }
+        jw_object_end(w);
     }
-    return json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I}", "group_id", json_id(r->group.id),
-                     "group_name", r->group.subject, "added_members", added, "failed_members",
-                     failed, "total_added", (json_int_t)r->total_added, "total_failed",
-                     (json_int_t)r->total_failed, "new_participant_count",
-                     (json_int_t)r->participant_count);
+    jw_array_end(w);
+    kint(w, "total_added", (int64_t)r->total_added);
+    kint(w, "total_failed", (int64_t)r->total_failed);
+    kint(w, "new_participant_count", r->participant_count);
+    jw_object_end(w);
+}
+
+void render_add_answer(struct response *res, int status, const char *message,
+                       const struct add_result *r)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, status, message);
+    render_add_data(&w, r);
+    respond_close(res, status, &w);
 }
 
 void render_group_full(const struct limits *lim, struct response *res)
@@ -60,39 +114,69 @@ void render_group_full(const struct limits *lim, struct response *res)
     respond_error(res, 400, "Group capacity exceeded", sentence);
 }
 
-json_t *render_invite_link(const char *code)
+void render_invite_link(struct jw *w, const char *code)
 {
     char link[96];
     snprintf(link, sizeof(link), "https://chat.whatsapp.com/%s", code);
-    return json_string(link);
+    jw_string(w, link);
 }
 
-json_t *render_group_summary(const struct group *g, int64_t device_id, int64_t joined_at)
+/* list-groups.md's fields, without the closing brace: GET /groups/{id}
+ * goes on with more. */
+static void summary_fields(struct jw *w, const struct group *g, int64_t device_id,
+                           int64_t joined_at)
 {
-    return json_pack("{s:o, s:o, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:o}", "id",
-                     json_id(g->id), "device_id", json_id(device_id), "jid", g->jid, "title",
-                     g->subject, "description", json_str_or_null(g->description), "image_url",
-                     json_str_or_null(g->profile_url), "muted", false, "spam", false,
-                     "group_created_at", json_time(g->created_at), "created_at",
-                     json_time(joined_at), "updated_at", json_time(g->updated_at));
+    jw_object(w);
+    jw_key(w, "id");
+    jw_id(w, g->id);
+    jw_key(w, "device_id");
+    jw_id(w, device_id);
+    kstr(w, "jid", g->jid);
+    kstr(w, "title", g->subject);
+    kstr(w, "description", g->description);
+    kstr(w, "image_url", g->profile_url);
+    kbool(w, "muted", false);
+    kbool(w, "spam", false);
+    ktime(w, "group_created_at", g->created_at);
+    ktime(w, "created_at", joined_at);
+    ktime(w, "updated_at", g->updated_at);
 }
 
-static json_t *permissions_json(const struct group *g, const struct group_rights *r)
+void render_group_summary(struct jw *w, const struct group *g, int64_t device_id, int64_t joined_at)
 {
-    return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "can_send_messages", r->can_send,
-                     "can_add_members", r->can_add, "can_edit_info", r->can_edit_info,
-                     "can_remove_members", r->can_remove, "allow_send", g->allow_send,
-                     "only_admins_can_send", g->only_admins_can_send, "only_admins_can_edit",
-                     g->only_admins_can_edit);
+    summary_fields(w, g, device_id, joined_at);
+    jw_object_end(w);
 }
 
-static json_t *settings_json(const struct group *g, const struct group_rights *r)
+static void permissions(struct jw *w, const struct group *g, const struct group_rights *r)
 {
+    jw_object(w);
+    kbool(w, "can_send_messages", r->can_send);
+    kbool(w, "can_add_members", r->can_add);
+    kbool(w, "can_edit_info", r->can_edit_info);
+    kbool(w, "can_remove_members", r->can_remove);
+    kbool(w, "allow_send", g->allow_send);
+    kbool(w, "only_admins_can_send", g->only_admins_can_send);
+    kbool(w, "only_admins_can_edit", g->only_admins_can_edit);
+    jw_object_end(w);
+}
+
+static void settings(struct jw *w, const struct group *g, const struct group_rights *r)
+{
+    jw_object(w);
+    jw_key(w, "disappearing_messages");
+    jw_object(w);
+    kbool(w, "enabled", g->disappearing != NULL);
+    kstr(w, "duration", g->disappearing);
+    jw_object_end(w);
     /* The link is a secret that lets anyone join: admins only. */
-    json_t *link = r->can_see_invites ? render_invite_link(g->invite_code) : json_null();
-    return json_pack("{s:{s:b, s:o}, s:o, s:b}", "disappearing_messages", "enabled",
-                     g->disappearing != NULL, "duration", json_str_or_null(g->disappearing),
-                     "group_invite_link", link, "invite_link_revoked", false);
+    jw_key(w, "group_invite_link");
+    if (r->can_see_invites)
+        render_invite_link(w, g->invite_code);
+    else
+        jw_null(w);
+    kbool(w, "invite_link_revoked", false);
+    jw_object_end(w);
 }
 
 static bool is_admin_role(enum role r)
@@ -100,84 +184,108 @@ static bool is_admin_role(enum role r)
     return r == ROLE_ADMIN || r == ROLE_SUPERADMIN;
 }
 
-json_t *render_message(const struct message *m)
+void render_message(struct jw *w, const struct message *m)
 {
-    json_t *mentions = json_array();
-    for (size_t i = 0; i < m->n_mentions; i++)
-        json_array_append_new(mentions, json_string(m->mentions[i]));
-    json_t *e = json_pack("{s:s, s:s, s:{s:s, s:o}, s:o}", "id", m->id, "type", m->type, "sender",
-                          "phone", m->sender, "name", json_str_or_null(m->sender_name), "content",
-                          json_str_or_null(m->content));
-    if (e == NULL) {
-        json_decref(mentions);
-        return NULL;
-    }
+    jw_object(w);
+    kstr(w, "id", m->id);
+    kstr(w, "type", m->type);
+    jw_key(w, "sender");
+    jw_object(w);
+    kstr(w, "phone", m->sender);
+    kstr(w, "name", m->sender_name);
+    jw_object_end(w);
+    kstr(w, "content", m->content);
     if (m->media_url != NULL)
-        json_object_set_new(e, strcmp(m->type, "image") == 0 ? "image_url" : "file_url",
-                            json_string(m->media_url));
-    json_object_set_new(e, "timestamp", json_time(m->created_at));
-    json_object_set_new(e, "mentions", mentions);
-    return e;
+        kstr(w, strcmp(m->type, "image") == 0 ? "image_url" : "file_url", m->media_url);
+    ktime(w, "timestamp", m->created_at);
+    jw_key(w, "mentions");
+    jw_array(w);
+    for (size_t i = 0; i < m->n_mentions; i++)
+        jw_string(w, m->mentions[i]);
+    jw_array_end(w);
+    jw_object_end(w);
 }
 
-static json_t *statistics_json(const struct message_stats *s)
+static void statistics(struct jw *w, const struct message_stats *s)
 {
-    json_t *top = s->has_top ? json_pack("{s:s, s:o, s:I}", "phone", s->top_phone, "name",
-                                         json_str_or_null(s->top_name), "message_count",
-                                         (json_int_t)s->top_count)
-                             : json_null();
-    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I}", "total_messages", (json_int_t)s->total,
-                     "messages_today", (json_int_t)s->today, "messages_this_week",
-                     (json_int_t)s->this_week, "most_active_member", top, "media_messages",
-                     (json_int_t)s->media, "text_messages", (json_int_t)s->text);
+    jw_object(w);
+    kint(w, "total_messages", s->total);
+    kint(w, "messages_today", s->today);
+    kint(w, "messages_this_week", s->this_week);
+    jw_key(w, "most_active_member");
+    if (s->has_top) {
+        jw_object(w);
+        kstr(w, "phone", s->top_phone);
+        kstr(w, "name", s->top_name);
+        kint(w, "message_count", s->top_count);
+        jw_object_end(w);
+    } else {
+        jw_null(w);
+    }
+    kint(w, "media_messages", s->media);
+    kint(w, "text_messages", s->text);
+    jw_object_end(w);
 }
 
-json_t *render_group_detail(const struct group_detail *d, int64_t device_id)
+void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id)
 {
     const struct group *g = &d->group;
-    json_t *admins = json_array();
-    json_t *participants = json_array();
-    for (size_t i = 0; i < d->n_members; i++) {
-        const struct member *m = &d->members[i];
-        if (is_admin_role(m->role))
-            json_array_append_new(admins, json_pack("{s:s, s:o, s:b}", "phone", m->phone, "name",
-                                                    json_str_or_null(m->name), "is_creator",
-                                                    m->role == ROLE_SUPERADMIN));
-        json_array_append_new(
-            participants, json_pack("{s:s, s:o, s:b, s:o, s:n}", "phone", m->phone, "name",
-                                    json_str_or_null(m->name), "is_admin", is_admin_role(m->role),
-                                    "joined_at", json_time(m->joined_at), "last_seen"));
-    }
-    json_t *recent = json_array();
-    for (size_t i = 0; i < d->n_recent; i++)
-        json_array_append_new(recent, render_message(&d->recent[i]));
-
-    json_t *data = render_group_summary(g, device_id, d->joined_at);
-    if (data == NULL) {
-        json_decref(admins);
-        json_decref(participants);
-        json_decref(recent);
-        return NULL;
-    }
+    summary_fields(w, g, device_id, d->joined_at);
     /* The reference's own examples read subject, participant_count and
      * is_admin; they are the same facts under those names. */
-    json_object_set_new(data, "subject", json_string(g->subject));
-    json_object_set_new(data, "participant_count", json_integer((json_int_t)d->n_members));
-    json_object_set_new(data, "is_admin", json_boolean(d->rights.is_admin));
-    json_object_set_new(data, "permissions", permissions_json(g, &d->rights));
-    json_object_set_new(data, "settings", settings_json(g, &d->rights));
-    json_object_set_new(data, "admins", admins);
-    json_object_set_new(data, "participants", participants);
-    json_object_set_new(data, "recent_messages", recent);
-    json_object_set_new(data, "statistics", statistics_json(&d->stats));
-    return data;
+    kstr(w, "subject", g->subject);
+    kint(w, "participant_count", (int64_t)d->n_members);
+    kbool(w, "is_admin", d->rights.is_admin);
+    jw_key(w, "permissions");
+    permissions(w, g, &d->rights);
+    jw_key(w, "settings");
+    settings(w, g, &d->rights);
+    jw_key(w, "admins");
+    jw_array(w);
+    for (size_t i = 0; i < d->n_members; i++) {
+        const struct member *m = &d->members[i];
+        if (!is_admin_role(m->role))
+            continue;
+        jw_object(w);
+        kstr(w, "phone", m->phone);
+        kstr(w, "name", m->name);
+        kbool(w, "is_creator", m->role == ROLE_SUPERADMIN);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "participants");
+    jw_array(w);
+    for (size_t i = 0; i < d->n_members; i++) {
+        const struct member *m = &d->members[i];
+        jw_object(w);
+        kstr(w, "phone", m->phone);
+        kstr(w, "name", m->name);
+        kbool(w, "is_admin", is_admin_role(m->role));
+        ktime(w, "joined_at", m->joined_at);
+        jw_key(w, "last_seen");
+        jw_null(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "recent_messages");
+    jw_array(w);
+    for (size_t i = 0; i < d->n_recent; i++)
+        render_message(w, &d->recent[i]);
+    jw_array_end(w);
+    jw_key(w, "statistics");
+    statistics(w, &d->stats);
+    jw_object_end(w);
 }
 
-json_t *render_invitation(const struct invitation *inv, int64_t now)
+void render_invitation(struct jw *w, const struct invitation *inv, int64_t now)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:s}", "phone", inv->phone, "code", inv->code,
-                     "created_at", json_time(inv->created_at), "expires_at",
-                     json_time(inv->expires_at), "status", invites_status(inv, now));
+    jw_object(w);
+    kstr(w, "phone", inv->phone);
+    kstr(w, "code", inv->code);
+    ktime(w, "created_at", inv->created_at);
+    ktime(w, "expires_at", inv->expires_at);
+    kstr(w, "status", invites_status(inv, now));
+    jw_object_end(w);
 }
 
 /* The words of each op, for messages and field names. */
@@ -204,29 +312,45 @@ const char *render_roster_message(const struct roster_request *req, const struct
     return roster_words[req->op].none;
 }
 
-json_t *render_roster_data(const struct roster_request *req, const struct roster_answer *a)
+void render_roster_data(struct jw *w, const struct roster_request *req,
+                        const struct roster_answer *a)
 {
     const char *verb = roster_words[req->op].verb;
     char at_key[32], list_key[32], total_key[32];
     snprintf(at_key, sizeof(at_key), "%s_at", verb);
     snprintf(list_key, sizeof(list_key), "%s_members", verb);
     snprintf(total_key, sizeof(total_key), "total_%s", verb);
-    json_t *done = json_array();
-    json_t *failed = json_array();
+    jw_object(w);
+    jw_key(w, "group_id");
+    jw_id(w, a->group.id);
+    kstr(w, "group_name", a->group.subject);
+    jw_key(w, list_key);
+    jw_array(w);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct roster_result *r = &a->results[i];
+        if (r->outcome != ROSTER_DONE)
+            continue;
+        jw_object(w);
+        kstr(w, "phone", r->phone);
+        kstr(w, "status", verb);
+        kstr(w, "name", r->name);
+        ktime(w, at_key, a->now);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "failed_members");
+    jw_array(w);
     for (size_t i = 0; i < a->n; i++) {
         const struct roster_result *r = &a->results[i];
         if (r->outcome == ROSTER_DONE)
-            json_array_append_new(done, json_pack("{s:s, s:s, s:o, s:o}", "phone", r->phone,
-                                                  "status", verb, "name", json_str_or_null(r->name),
-                                                  at_key, json_time(a->now)));
-        else
-            json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:s}", "phone", r->phone,
-                                                    "status", "failed", "error", r->error,
-                                                    "error_code", roster_error_code(r->outcome)));
+            continue;
+        jw_object(w);
+        failed_entry(w, r->phone, r->error, roster_error_code(r->outcome));
+        jw_object_end(w);
     }
-    return json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I}", "group_id", json_id(a->group.id),
-                     "group_name", a->group.subject, list_key, done, "failed_members", failed,
-                     total_key, (json_int_t)a->total_done, "total_failed",
-                     (json_int_t)a->total_failed, "new_participant_count",
-                     (json_int_t)a->participant_count);
+    jw_array_end(w);
+    kint(w, total_key, (int64_t)a->total_done);
+    kint(w, "total_failed", (int64_t)a->total_failed);
+    kint(w, "new_participant_count", a->participant_count);
+    jw_object_end(w);
 }

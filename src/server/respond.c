@@ -14,12 +14,11 @@ static const char oom_body[] =
     "{\"code\":500,\"message\":\"Internal server error\",\"error\":\"The server ran out of "
     "memory; try again\"}";
 
-void respond_json(struct response *res, int status, json_t *root)
+/* Makes text (malloc'd, or NULL after a failure) the response body. */
+static void set_body(struct response *res, int status, char *text, size_t len)
 {
     free(res->body);
     res->body = NULL;
-    char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
     if (text == NULL) {
         log_error("cannot build a response body: out of memory");
         res->status = 500;
@@ -29,24 +28,71 @@ void respond_json(struct response *res, int status, json_t *root)
     }
     res->status = status;
     res->body = text;
-    res->len = strlen(text);
+    res->len = len;
+}
+
+/* {"code":N,"message":"..." left open for what follows. */
+static void envelope(struct jw *w, int status, const char *message)
+{
+    jw_object(w);
+    jw_key(w, "code");
+    jw_int(w, status);
+    jw_key(w, "message");
+    jw_string(w, message);
+}
+
+void respond_open(struct jw *w, int status, const char *message)
+{
+    envelope(w, status, message);
+    jw_key(w, "data");
+}
+
+void respond_close(struct response *res, int status, struct jw *w)
+{
+    jw_object_end(w);
+    size_t len = 0;
+    char *text = jw_take(w, &len);
+    set_body(res, status, text, len);
+}
+
+void respond_json(struct response *res, int status, json_t *root)
+{
+    char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    set_body(res, status, text, text != NULL ? strlen(text) : 0);
 }
 
 void respond_data(struct response *res, int status, const char *message, json_t *data)
 {
-    respond_json(res, status,
-                 json_pack("{s:i, s:s, s:o}", "code", status, "message", message, "data", data));
+    char *text = data != NULL ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(data);
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, status, message);
+    if (text == NULL)
+        w.failed = true;
+    else
+        jw_raw(&w, text, strlen(text));
+    free(text);
+    respond_close(res, status, &w);
 }
 
 void respond_message(struct response *res, int status, const char *message)
 {
-    respond_json(res, status, json_pack("{s:i, s:s}", "code", status, "message", message));
+    struct jw w;
+    jw_init(&w);
+    envelope(&w, status, message);
+    respond_close(res, status, &w);
 }
 
 void respond_error(struct response *res, int status, const char *message, const char *error)
 {
-    respond_json(res, status,
-                 json_pack("{s:i, s:s, s:s}", "code", status, "message", message, "error", error));
+    struct jw w;
+    jw_init(&w);
+    envelope(&w, status, message);
+    jw_key(&w, "error");
+    jw_string(&w, error);
+    respond_close(res, status, &w);
 }
 
 void respond_invalid(struct response *res, json_t *errors)

@@ -7,10 +7,18 @@
 #ifndef GROUPIE_RESPOND_H
 #define GROUPIE_RESPOND_H
 
+#include "common/jw.h"
 #include "server/http.h"
 
 #include <jansson.h>
 #include <stdint.h>
+
+/* The envelope around data written with jw, for the answers that are
+ * built often: respond_open() writes {"code":N,"message":"...","data":, the
+ * caller writes the data value (and may add further keys, like "meta"),
+ * and respond_close() ends the envelope and makes it the response. */
+void respond_open(struct jw *w, int status, const char *message);
+void respond_close(struct response *res, int status, struct jw *w);
 
 /* Serialises root (compact) as the response body. */
 void respond_json(struct response *res, int status, json_t *root);

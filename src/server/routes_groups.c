@@ -95,7 +95,7 @@ static int create_work(struct store_tx *tx, struct call *c, void *arg)
     int status = groups_create(tx, c->app->dir, &c->app->limits, &g, &b->out);
     if (status != STORE_OK)
         return status;
-    respond_data(c->res, 201, "Group created successfully", render_add_data(&b->out));
+    render_add_answer(c->res, 201, "Group created successfully", &b->out);
     return STORE_OK;
 }
 
@@ -119,14 +119,16 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     int status = groups_list(tx, &c->device, p->per_page, paging_offset(p), &page);
     if (status != STORE_OK)
         return status;
-    json_t *data = json_array();
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Groups retrieved successfully");
+    jw_array(&w);
     for (size_t i = 0; i < page.n; i++)
-        json_array_append_new(
-            data, render_group_summary(&page.rows[i].group, c->device.id, page.rows[i].joined_at));
-    respond_json(c->res, 200,
-                 json_pack("{s:i, s:s, s:o, s:o}", "code", 200, "message",
-                           "Groups retrieved successfully", "data", data, "meta",
-                           paging_meta(p, page.total)));
+        render_group_summary(&w, &page.rows[i].group, c->device.id, page.rows[i].joined_at);
+    jw_array_end(&w);
+    jw_key(&w, "meta");
+    paging_meta(&w, p, page.total);
+    respond_close(c->res, 200, &w);
     return STORE_OK;
 }
 
@@ -163,7 +165,11 @@ static int answer_group(struct store_tx *tx, struct call *c, int status_code, co
     }
     if (status != STORE_OK)
         return status;
-    respond_data(c->res, status_code, message, render_group_detail(&d, c->device.id));
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, status_code, message);
+    render_group_detail(&w, &d, c->device.id);
+    respond_close(c->res, status_code, &w);
     return STORE_OK;
 }
 

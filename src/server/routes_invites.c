@@ -45,13 +45,16 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
         respond_invalid(c->res, json_incref(q->errors));
         return STORE_OK;
     }
-    json_t *data = json_array();
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Invitations retrieved successfully");
+    jw_array(&w);
     for (size_t i = 0; i < page.n; i++)
-        json_array_append_new(data, render_invitation(&page.rows[i], c->now));
-    respond_json(c->res, 200,
-                 json_pack("{s:i, s:s, s:o, s:o}", "code", 200, "message",
-                           "Invitations retrieved successfully", "data", data, "meta",
-                           paging_meta(&q->paging, page.total)));
+        render_invitation(&w, &page.rows[i], c->now);
+    jw_array_end(&w);
+    jw_key(&w, "meta");
+    paging_meta(&w, &q->paging, page.total);
+    respond_close(c->res, 200, &w);
     return STORE_OK;
 }
 
@@ -68,6 +71,15 @@ void route_invitations_list(struct app *app, struct request *req, struct respons
 }
 
 /* --- DELETE /groups/{id}/invitations/{phone} ---------------------------------------- */
+
+static void answer_invitation(struct response *res, const struct invitation *inv, int64_t now)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Invitation revoked");
+    render_invitation(&w, inv, now);
+    respond_close(res, 200, &w);
+}
 
 static int revoke_work(struct store_tx *tx, struct call *c, void *arg)
 {
@@ -96,7 +108,7 @@ static int revoke_work(struct store_tx *tx, struct call *c, void *arg)
                       "This number has no pending invitation to this group; it may have "
                       "expired, been revoked or been accepted already");
     else
-        respond_data(c->res, 200, "Invitation revoked", render_invitation(&inv, c->now));
+        answer_invitation(c->res, &inv, c->now);
     return STORE_OK;
 }
 
@@ -118,9 +130,19 @@ static int link_work(struct store_tx *tx, struct call *c, void *arg)
                 revoke ? "You must be a group administrator to revoke the invite link"
                        : "You must be a group administrator to see the invite link"))
         return status;
-    respond_data(c->res, 200, revoke ? "Invite link revoked" : "Invite link retrieved successfully",
-                 json_pack("{s:o, s:o, s:s}", "group_id", json_id(g.id), "invite_link",
-                           render_invite_link(g.invite_code), "invite_code", g.invite_code));
+    const int code = 200;
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, code, revoke ? "Invite link revoked" : "Invite link retrieved successfully");
+    jw_object(&w);
+    jw_key(&w, "group_id");
+    jw_id(&w, g.id);
+    jw_key(&w, "invite_link");
+    render_invite_link(&w, g.invite_code);
+    jw_key(&w, "invite_code");
+    jw_string(&w, g.invite_code);
+    jw_object_end(&w);
+    respond_close(c->res, code, &w);
     return STORE_OK;
 }
 

@@ -73,7 +73,7 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
         render_group_full(lim, c->res);
         break;
     case ADD_OK:
-        respond_data(c->res, 200, render_add_message(out), render_add_data(out));
+        render_add_answer(c->res, 200, render_add_message(out), out);
         break;
     }
     return STORE_OK;
@@ -126,6 +126,7 @@ static int roster_work(struct store_tx *tx, struct call *c, void *arg)
         .now = c->now,
     };
     struct roster_answer out;
+    struct jw w;
     int status = roster_change(tx, c->app->dir, &r, &out);
     if (status != STORE_OK)
         return status;
@@ -140,7 +141,10 @@ static int roster_work(struct store_tx *tx, struct call *c, void *arg)
         respond_invalid_field(c->res, "participants", b->bad_request);
         break;
     case ROSTER_OK:
-        respond_data(c->res, 200, render_roster_message(&r, &out), render_roster_data(&r, &out));
+        jw_init(&w);
+        respond_open(&w, 200, render_roster_message(&r, &out));
+        render_roster_data(&w, &r, &out);
+        respond_close(c->res, 200, &w);
         break;
     }
     return STORE_OK;

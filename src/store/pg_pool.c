@@ -73,12 +73,19 @@ PGconn *pg_connect(const char *url, char *err, size_t errsz)
         PQsetNoticeProcessor(pg, on_notice, NULL);
         return pg;
     }
-    const char *msg = pg != NULL ? PQerrorMessage(pg) : "out of memory";
-    size_t len = strlen(msg);
-    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-        len--;
-    snprintf(err, errsz, "cannot connect to PostgreSQL: %.*s", (int)len, msg);
+    /* libpq's message spans lines; the log wants one. */
+    snprintf(err, errsz, "cannot connect to PostgreSQL: %s",
+             pg != NULL ? PQerrorMessage(pg) : "out of memory");
     PQfinish(pg);
+    size_t o = 0;
+    for (size_t i = 0; err[i] != '\0'; i++) {
+        bool space = err[i] == '\n' || err[i] == '\t' || err[i] == ' ';
+        if (!space || (o > 0 && err[o - 1] != ' '))
+            err[o++] = space ? ' ' : err[i];
+    }
+    while (o > 0 && err[o - 1] == ' ')
+        o--;
+    err[o] = '\0';
     return NULL;
 }
 

@@ -173,7 +173,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GROUP_UPDATE] = "UPDATE groups SET jid = $2, subject = $3, description = $4,"
                         " profile_url = $5, allow_send = $6, only_admins_can_send = $7,"
                         " only_admins_can_edit = $8, disappearing = $9, invite_code = $10,"
-                        " updated_at = $11 WHERE id = $1",
+                        " created_by = $11, created_at = $12, updated_at = $13 WHERE id = $1",
     [ST_GROUP_BY_INVITE] = "SELECT id FROM groups WHERE invite_code = $1",
     [ST_GROUP_LOCK] = "SELECT 1 FROM groups WHERE id = $1 FOR NO KEY UPDATE",
     [ST_MEMBER_ROLE] = "SELECT role FROM participants WHERE group_id = $1 AND phone = $2",
@@ -1049,7 +1049,7 @@ static int pg_dir_facts(struct store_tx *tx, const char *device_phone, const cha
     return oom ? STORE_ERROR : STORE_OK;
 }
 
-/* $2.. of ST_GROUP_INSERT and ST_GROUP_UPDATE: the fields both write. */
+/* $2..$10 of ST_GROUP_INSERT and ST_GROUP_UPDATE. */
 static void bind_group_fields(struct params *p, const struct group *g)
 {
     p_text(p, g->jid);
@@ -1063,6 +1063,14 @@ static void bind_group_fields(struct params *p, const struct group *g)
     p_text(p, g->invite_code);
 }
 
+/* $11..$13 of both. */
+static void bind_group_times(struct params *p, const struct group *g)
+{
+    p_i64(p, g->created_by);
+    p_i64(p, g->created_at);
+    p_i64(p, g->updated_at);
+}
+
 static int pg_group_create(struct store_tx *tx, struct group *g)
 {
     struct params p = {0};
@@ -1071,9 +1079,7 @@ static int pg_group_create(struct store_tx *tx, struct group *g)
     else
         p_text(&p, NULL);
     bind_group_fields(&p, g);
-    p_i64(&p, g->created_by);
-    p_i64(&p, g->created_at);
-    p_i64(&p, g->updated_at);
+    bind_group_times(&p, g);
     int64_t id;
     int status = one_int(tx, ST_GROUP_INSERT, &p, &id);
     if (status == STORE_NOT_FOUND)
@@ -1140,7 +1146,7 @@ static int pg_group_update(struct store_tx *tx, const struct group *g)
     struct params p = {0};
     p_i64(&p, g->id);
     bind_group_fields(&p, g);
-    p_i64(&p, g->updated_at);
+    bind_group_times(&p, g);
     return exec_some(tx, ST_GROUP_UPDATE, &p);
 }
 

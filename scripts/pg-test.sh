@@ -126,6 +126,7 @@ cmd_stop() {
 cmd_restart() {
     local dir=$1
     [ -f "$dir/port" ] || die "no cluster in $dir"
+    as_owner "$(bindir)/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && return 0
     pg_start "$dir" "$(cat "$dir/port")" || { tail -n 20 "$dir/log" >&2; die "cannot restart PostgreSQL in $dir"; }
 }
 

@@ -169,6 +169,6 @@ enum match router_match(const struct app *app, const char *method, const char *p
     if (*route == NULL)
         return allow[0] != '\0' ? MATCH_BAD_METHOD : MATCH_NO_ROUTE;
     if (gid != NULL && !router_parse_id(gid, &req->group_id))
-        return MATCH_BAD_GROUP_ID;
+        req->group_id = 0;
     return MATCH_OK;
 }

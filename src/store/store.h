@@ -35,7 +35,7 @@
 
 enum store_status {
     STORE_OK = 0,
-    STORE_NOT_FOUND,   /* no such row */
+    STORE_NOT_FOUND,   /* no such row, or no row that a new one refers to */
     STORE_CONFLICT,    /* the row already exists */
     STORE_ABORT,       /* the transaction function chose to roll back */
     STORE_UNAVAILABLE, /* the database cannot be reached now; worth retrying */
@@ -171,7 +171,10 @@ int store_group_by_invite(struct store_tx *tx, const char *code, int64_t *id);
  * transaction ends, so decisions about the group's counters are made one at
  * a time. Call it before reading anything a limit is decided on. */
 int store_group_lock(struct store_tx *tx, int64_t id);
-/* Writes every field of g back (updated_at included). */
+/* Writes g's changeable fields back: jid, subject, description,
+ * profile_url, the permission flags, disappearing, invite_code and
+ * updated_at. Who created the group and when (created_by, created_at)
+ * never change. STORE_NOT_FOUND when no group has g->id. */
 int store_group_update(struct store_tx *tx, const struct group *g);
 
 struct member {

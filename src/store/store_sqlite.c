@@ -217,7 +217,9 @@ static int status_of(int rc)
     case SQLITE_ROW:
         return STORE_OK;
     case SQLITE_CONSTRAINT:
-        return STORE_CONFLICT;
+        /* A missing parent row (a member for a group that does not exist)
+         * is not a duplicate: say so. */
+        return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_NOT_FOUND : STORE_CONFLICT;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
@@ -272,7 +274,7 @@ static struct conn *tx_conn(struct store_tx *tx)
 static int finish(struct conn *c, sqlite3_stmt *st, int rc)
 {
     int status = status_of(rc);
-    if (status != STORE_OK && status != STORE_CONFLICT)
+    if (status != STORE_OK && status != STORE_CONFLICT && status != STORE_NOT_FOUND)
         log_error("sqlite: %s", sqlite3_errmsg(c->db));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);

@@ -281,6 +281,8 @@ int pg_status_of(PGconn *pg, const PGresult *res)
     /* 23: integrity constraint violations, as SQLite's SQLITE_CONSTRAINT.
      * 53: insufficient resources (too many connections, disk full) and
      * 55P03 (lock not available): the database cannot serve now. */
+    if (strcmp(st, "23503") == 0) /* a missing parent row, as with SQLite */
+        return STORE_NOT_FOUND;
     if (strncmp(st, "23", 2) == 0)
         return STORE_CONFLICT;
     if (strncmp(st, "53", 2) == 0 || strcmp(st, "55P03") == 0)

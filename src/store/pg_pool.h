@@ -52,7 +52,8 @@ int pg_conn_reconnect(struct pg_pool *p, struct pg_conn *c);
  * sentence in err. */
 PGconn *pg_connect(const char *url, char *err, size_t errsz);
 
-/* What a failed result means, as a store status: STORE_CONFLICT for an
+/* What a failed result means, as a store status: STORE_NOT_FOUND for a
+ * foreign key violation, STORE_CONFLICT for another
  * integrity violation, STORE_UNAVAILABLE when the connection is gone or
  * the server cannot serve now, STORE_ERROR otherwise. res may be NULL
  * (libpq could not even build a result). */

@@ -107,9 +107,13 @@ enum stmt_id {
 
 _Static_assert(ST_COUNT <= PG_POOL_MAX_STMTS, "raise PG_POOL_MAX_STMTS");
 
-/* Inserts say ON CONFLICT DO NOTHING and report a conflict by touching no
- * row: in PostgreSQL a failed statement aborts the whole transaction, while
- * store.h's callers (like SQLite's) may go on after STORE_CONFLICT. */
+/* In PostgreSQL a failed statement aborts the whole transaction, while
+ * store.h's callers (like SQLite's) may go on after STORE_CONFLICT or
+ * STORE_NOT_FOUND. So inserts never fail on a constraint: they say ON
+ * CONFLICT DO NOTHING, and those that refer to a parent row check for it in
+ * the same statement, answering (parent exists, new row's id or NULL) in one
+ * round trip, which insert_checked() reads. The foreign keys still stand
+ * guard; they just never fire from here. */
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CLOCK_GET] = "SELECT offset_ms FROM clock WHERE id = 1",
     [ST_CLOCK_ADD] = "UPDATE clock SET offset_ms = offset_ms + $1 WHERE id = 1 RETURNING offset_ms",
@@ -120,8 +124,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                        " (SELECT count(*) FROM tokens t"
                        "   WHERE t.device_id = d.id AND t.revoked_at IS NULL)"
                        " FROM devices d ORDER BY d.id",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (hash, device_id, created_at) VALUES ($1, $2, $3)"
-                        " ON CONFLICT DO NOTHING",
+    [ST_TOKEN_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $2) AS ok),"
+        " ins AS (INSERT INTO tokens (hash, device_id, created_at)"
+        "  SELECT $1::bytea, $2::bigint, $3::bigint FROM parent WHERE ok"
+        "  ON CONFLICT DO NOTHING RETURNING 0::bigint)"
+        " SELECT (SELECT ok FROM parent), (SELECT * FROM ins)",
     [ST_TOKEN_DEVICE] = "SELECT d.id, d.phone, d.created_at FROM tokens t"
                         " JOIN devices d ON d.id = t.device_id"
                         " WHERE t.hash = $1 AND t.revoked_at IS NULL",
@@ -158,12 +166,16 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "   WHERE b.phone = d.phone AND b.blocked = $2)"
                      " FROM unnest($1::text[]) WITH ORDINALITY AS p(phone, ord)"
                      " JOIN directory d ON d.phone = p.phone",
-    [ST_GROUP_INSERT] = "INSERT INTO groups (id, jid, subject, description, profile_url,"
-                        " allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"
-                        " invite_code, created_by, created_at, updated_at)"
-                        " VALUES (coalesce($1::bigint, nextval('groups_id_seq')), $2, $3, $4, $5,"
-                        "  $6, $7, $8, $9, $10, $11, $12, $13)"
-                        " ON CONFLICT DO NOTHING RETURNING id",
+    [ST_GROUP_INSERT] = "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $11)"
+                        "  AS ok),"
+                        " ins AS (INSERT INTO groups (id, jid, subject, description, profile_url,"
+                        "  allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"
+                        "  invite_code, created_by, created_at, updated_at)"
+                        "  SELECT coalesce($1::bigint, nextval('groups_id_seq')), $2::text,"
+                        "  $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::boolean,"
+                        "  $9::text, $10::text, $11::bigint, $12::bigint, $13::bigint"
+                        "  FROM parent WHERE ok ON CONFLICT DO NOTHING RETURNING id)"
+                        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
     /* After a fixture chose its own id: the sequence never hands it out. */
     [ST_GROUP_SEQ_BUMP] = "SELECT setval('groups_id_seq',"
                           " greatest($1::bigint, (SELECT last_value FROM groups_id_seq)))",
@@ -173,15 +185,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GROUP_UPDATE] = "UPDATE groups SET jid = $2, subject = $3, description = $4,"
                         " profile_url = $5, allow_send = $6, only_admins_can_send = $7,"
                         " only_admins_can_edit = $8, disappearing = $9, invite_code = $10,"
-                        " created_by = $11, created_at = $12, updated_at = $13 WHERE id = $1",
+                        " updated_at = $11 WHERE id = $1",
     [ST_GROUP_BY_INVITE] = "SELECT id FROM groups WHERE invite_code = $1",
     [ST_GROUP_LOCK] = "SELECT 1 FROM groups WHERE id = $1 FOR NO KEY UPDATE",
     [ST_MEMBER_ROLE] = "SELECT role FROM participants WHERE group_id = $1 AND phone = $2",
     [ST_MEMBERS_WHICH] = "SELECT p.ord FROM unnest($2::text[]) WITH ORDINALITY AS p(phone, ord)"
                          " JOIN participants m ON m.group_id = $1 AND m.phone = p.phone",
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM participants WHERE group_id = $1",
-    [ST_MEMBER_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
-                         " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    [ST_MEMBER_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AS ok),"
+        " ins AS (INSERT INTO participants (group_id, phone, role, joined_at)"
+        "  SELECT $1::bigint, $2::text, $3::smallint, $4::bigint FROM parent"
+        "  WHERE ok ON CONFLICT DO NOTHING RETURNING 0::bigint)"
+        " SELECT (SELECT ok FROM parent), (SELECT * FROM ins)",
     [ST_MEMBER_SET_ROLE] = "UPDATE participants SET role = $3 WHERE group_id = $1 AND phone = $2",
     [ST_MEMBER_DELETE] = "DELETE FROM participants WHERE group_id = $1 AND phone = $2",
     [ST_MEMBERS_LIST] = "SELECT p.phone, d.name, p.role, p.joined_at FROM participants p"
@@ -204,8 +220,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " WHERE group_id = $1 AND phone = $2 AND state = 0 AND expires_at > $3"
                           " ORDER BY id DESC LIMIT 1",
     [ST_INVITE_INSERT] =
-        "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
-        " state) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT DO NOTHING RETURNING id",
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AS ok),"
+        " ins AS (INSERT INTO invitations (group_id, phone, code, created_at,"
+        "  expires_at, state)"
+        "  SELECT $1::bigint, $2::text, $3::text, $4::bigint, $5::bigint, 0"
+        "  FROM parent WHERE ok ON CONFLICT DO NOTHING RETURNING id)"
+        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
     [ST_INVITE_DECIDE] = "UPDATE invitations SET state = $2, decided_at = $3 WHERE id = $1",
     [ST_IS_EMPTY] =
         "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
@@ -345,7 +365,7 @@ static int fail(struct pg_tx *t, const PGresult *r, const char *what)
     } else if (pg_is_retryable(r)) {
         t->retry = true;
         status = STORE_UNAVAILABLE;
-    } else if (status != STORE_CONFLICT) {
+    } else if (status != STORE_CONFLICT && status != STORE_NOT_FOUND) {
         log_error("postgres: %s: %s", what,
                   r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg));
     }
@@ -418,6 +438,25 @@ static int one_int(struct store_tx *tx, enum stmt_id id, const struct params *p,
         status = STORE_NOT_FOUND;
     else
         *out = get_i64(r, 0, 0);
+    PQclear(r);
+    return status;
+}
+
+/* Runs an insert written as (parent exists, new row's id): NOT_FOUND when
+ * the parent row is missing, CONFLICT when the row already exists. */
+static int insert_checked(struct store_tx *tx, enum stmt_id id, const struct params *p,
+                          int64_t *new_id)
+{
+    int status;
+    PGresult *r = run(tx, id, p, &status);
+    if (r == NULL)
+        return status;
+    if (PQntuples(r) != 1 || !get_bool(r, 0, 0))
+        status = STORE_NOT_FOUND;
+    else if (PQgetisnull(r, 0, 1))
+        status = STORE_CONFLICT;
+    else
+        *new_id = get_i64(r, 0, 1);
     PQclear(r);
     return status;
 }
@@ -887,8 +926,8 @@ static int pg_token_add(struct store_tx *tx, int64_t device_id, const uint8_t ha
     p_bytes(&p, hash, 32);
     p_i64(&p, device_id);
     p_i64(&p, now);
-    int status = exec_some(tx, ST_TOKEN_INSERT, &p);
-    return status == STORE_NOT_FOUND ? STORE_CONFLICT : status;
+    int64_t ignored;
+    return insert_checked(tx, ST_TOKEN_INSERT, &p, &ignored);
 }
 
 static int pg_token_device(struct store_tx *tx, const uint8_t hash[32], struct device *out)
@@ -1063,14 +1102,6 @@ static void bind_group_fields(struct params *p, const struct group *g)
     p_text(p, g->invite_code);
 }
 
-/* $11..$13 of both. */
-static void bind_group_times(struct params *p, const struct group *g)
-{
-    p_i64(p, g->created_by);
-    p_i64(p, g->created_at);
-    p_i64(p, g->updated_at);
-}
-
 static int pg_group_create(struct store_tx *tx, struct group *g)
 {
     struct params p = {0};
@@ -1079,11 +1110,11 @@ static int pg_group_create(struct store_tx *tx, struct group *g)
     else
         p_text(&p, NULL);
     bind_group_fields(&p, g);
-    bind_group_times(&p, g);
+    p_i64(&p, g->created_by);
+    p_i64(&p, g->created_at);
+    p_i64(&p, g->updated_at);
     int64_t id;
-    int status = one_int(tx, ST_GROUP_INSERT, &p, &id);
-    if (status == STORE_NOT_FOUND)
-        return STORE_CONFLICT;
+    int status = insert_checked(tx, ST_GROUP_INSERT, &p, &id);
     if (status != STORE_OK)
         return status;
     if (g->id > 0) {
@@ -1146,7 +1177,7 @@ static int pg_group_update(struct store_tx *tx, const struct group *g)
     struct params p = {0};
     p_i64(&p, g->id);
     bind_group_fields(&p, g);
-    bind_group_times(&p, g);
+    p_i64(&p, g->updated_at); /* created_by and created_at never change */
     return exec_some(tx, ST_GROUP_UPDATE, &p);
 }
 
@@ -1202,8 +1233,8 @@ static int pg_member_add(struct store_tx *tx, int64_t group_id, const char *phon
     p_text(&p, phone);
     p_i64(&p, (int64_t)role);
     p_i64(&p, now);
-    int status = exec_some(tx, ST_MEMBER_INSERT, &p);
-    return status == STORE_NOT_FOUND ? STORE_CONFLICT : status;
+    int64_t ignored;
+    return insert_checked(tx, ST_MEMBER_INSERT, &p, &ignored);
 }
 
 static int pg_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone,
@@ -1332,9 +1363,7 @@ static int pg_invite_create(struct store_tx *tx, struct invitation *inv)
     p_i64(&p, inv->created_at);
     p_i64(&p, inv->expires_at);
     int64_t id;
-    int status = one_int(tx, ST_INVITE_INSERT, &p, &id);
-    if (status == STORE_NOT_FOUND)
-        return STORE_CONFLICT;
+    int status = insert_checked(tx, ST_INVITE_INSERT, &p, &id);
     if (status == STORE_OK) {
         inv->id = id;
         inv->state = INVITE_PENDING;

@@ -33,9 +33,11 @@ run_one() {
     local bin=$1 log out p f
     log="$GROUPIE_TEST_TMP/$(basename "$bin")${backend:+.$backend}.log"
     echo "== $bin${backend:+ [$backend]}"
+    local t0=$SECONDS
     "$bin" >"$log" 2>&1
     local rc=$?
     cat "$log"
+    echo "-- $(basename "$bin")${backend:+ [$backend]}: $((SECONDS - t0)) s"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

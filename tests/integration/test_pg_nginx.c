@@ -54,8 +54,10 @@ static int free_port(void)
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
-    if (f == NULL)
+    if (f == NULL) {
         fail_msg("cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
     char *text = tmp_alloc(1 << 16);
     size_t n = fread(text, 1, (1 << 16) - 1, f);
     fclose(f);

@@ -81,6 +81,19 @@ static void script(const char *command)
         fail_msg("'%s' failed (status %d)", cmd, rc);
 }
 
+void pg_cluster_checkpoint(void)
+{
+    PGconn *pg = connect_or_fail(env_or_fail("GROUPIE_TEST_PG_URL"));
+    PGresult *r = PQexec(pg, "CHECKPOINT");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(pg);
+    if (!ok)
+        fail_msg("CHECKPOINT: %s", msg);
+}
+
 void pg_cluster_crash(void)
 {
     script("crash");

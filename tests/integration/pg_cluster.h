@@ -18,6 +18,10 @@ bool pg_cluster_available(void);
 /* Creates a new, empty database and writes its postgres:// URL into out. */
 void pg_cluster_new_db(char *out, size_t outsz);
 
+/* Runs CHECKPOINT: a crash afterwards replays only the WAL written since,
+ * not everything the suites before wrote (every CREATE DATABASE among it). */
+void pg_cluster_checkpoint(void);
+
 /* Stops PostgreSQL the way a power cut would (pg_ctl -m immediate). */
 void pg_cluster_crash(void);
 

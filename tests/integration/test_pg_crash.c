@@ -32,7 +32,7 @@
 #define PROCS    3
 #define WORKERS  6
 #define PER      2
-#define MAX_REQS 3000
+#define MAX_REQS 4000
 #define LOAD_ARGS \
     SERVER_ARGS("--rate-limit", "1000000", "--daily-limit", "1000000", "--capacity", "1000000")
 
@@ -92,7 +92,7 @@ static void *stream_worker(void *arg)
          * keeps a dead server's instant refusals from using up the
          * requests before the database is back. */
         if (r->rc != 0 || r->reply->status != 200)
-            pause_ms(20);
+            pause_ms(100);
     }
     client_free(&c);
     return NULL;
@@ -245,6 +245,7 @@ static void test_postgres_crash_under_load(void **state)
     struct device dev;
     op_device_new(&fl.srv[0], &dev);
     long long gid = group_create(&fl.srv[0], dev.token, "Power cut", NULL, 0);
+    pg_cluster_checkpoint();
     struct stream s;
     pthread_t threads[WORKERS];
     stream_start(&s, threads, dev.token, gid);
@@ -263,8 +264,11 @@ static void test_postgres_crash_under_load(void **state)
     assert_error(r, 503, "Service unavailable",
                  "The database cannot be reached right now; retry shortly");
 
+    long long restart_at = fleet_now_ms();
     pg_cluster_restart();
     long long up_at = fleet_now_ms();
+    fprintf(stderr, "PostgreSQL down %lld ms, restarted in %lld ms\n", restart_at - down_at,
+            up_at - restart_at);
     /* Back: every process notices by itself, none is restarted. */
     for (size_t i = 0; i < PROCS; i++) {
         long long deadline = fleet_now_ms() + 30000;
@@ -274,6 +278,7 @@ static void test_postgres_crash_under_load(void **state)
             pause_ms(100);
         }
     }
+    fprintf(stderr, "every server ready %lld ms after the restart\n", fleet_now_ms() - up_at);
     pause_ms(1500);
     stream_stop(&s, threads);
 

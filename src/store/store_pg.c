@@ -161,10 +161,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DIR_BLOCKS] = "SELECT blocked FROM directory_blocks WHERE phone = $1 ORDER BY blocked",
     [ST_DIR_FACTS] = "SELECT p.ord, d.name, d.privacy,"
                      " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = $2),"
+                     "   WHERE c.phone = d.phone AND c.contact = $1),"
                      " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = $2)"
-                     " FROM unnest($1::text[]) WITH ORDINALITY AS p(phone, ord)"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1)"
+                     " FROM unnest($2::text[]) WITH ORDINALITY AS p(phone, ord)"
                      " JOIN directory d ON d.phone = p.phone",
     [ST_GROUP_INSERT] = "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $11)"
                         "  AS ok),"
@@ -1056,20 +1056,31 @@ static int pg_dir_delete(struct store_tx *tx, const char *phone)
     return status;
 }
 
+/* Runs a statement about a list of phones: $1 is already in p, the list
+ * goes in as $2::text[], and each row answers for the phone whose 1-based
+ * position in the list is its first column. */
+static PGresult *run_about(struct store_tx *tx, enum stmt_id id, struct params *p,
+                           const char *const *phones, size_t n, int *status)
+{
+    const char *array = text_array(tx->arena, phones, n);
+    if (array == NULL) {
+        *status = STORE_ERROR;
+        return NULL;
+    }
+    p_text(p, array);
+    return run(tx, id, p, status);
+}
+
 static int pg_dir_facts(struct store_tx *tx, const char *device_phone, const char *const *phones,
                         size_t n, struct dir_facts *out)
 {
     memset(out, 0, n * sizeof(*out));
     if (n == 0)
         return STORE_OK;
-    const char *array = text_array(tx->arena, phones, n);
-    if (array == NULL)
-        return STORE_ERROR;
     struct params p = {0};
-    p_text(&p, array);
     p_text(&p, device_phone);
     int status;
-    PGresult *r = run(tx, ST_DIR_FACTS, &p, &status);
+    PGresult *r = run_about(tx, ST_DIR_FACTS, &p, phones, n, &status);
     if (r == NULL)
         return status;
     bool oom = false;
@@ -1199,14 +1210,10 @@ static int pg_members_which(struct store_tx *tx, int64_t group_id, const char *c
     memset(out, 0, n * sizeof(*out));
     if (n == 0)
         return STORE_OK;
-    const char *array = text_array(tx->arena, phones, n);
-    if (array == NULL)
-        return STORE_ERROR;
     struct params p = {0};
     p_i64(&p, group_id);
-    p_text(&p, array);
     int status;
-    PGresult *r = run(tx, ST_MEMBERS_WHICH, &p, &status);
+    PGresult *r = run_about(tx, ST_MEMBERS_WHICH, &p, phones, n, &status);
     if (r == NULL)
         return status;
     for (int i = 0; i < PQntuples(r); i++) {

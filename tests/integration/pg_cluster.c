@@ -41,22 +41,10 @@ static PGconn *connect_or_fail(const char *url)
     return pg;
 }
 
-void pg_cluster_new_db(char *out, size_t outsz)
+/* Runs one command that returns no rows on the cluster's admin database. */
+static void admin_exec(const char *sql)
 {
-    static unsigned counter;
-    const char *admin = env_or_fail("GROUPIE_TEST_PG_URL");
-    const char *slash = strrchr(admin, '/');
-    if (slash == NULL || strncmp(admin, "postgres", 8) != 0)
-        fail_msg("GROUPIE_TEST_PG_URL=%s is not a postgres://HOST:PORT/DB URL", admin);
-
-    /* Unique across the processes of one run: the pid, then a counter. */
-    char name[64];
-    snprintf(name, sizeof(name), "t%ld_%u", (long)getpid(), counter++);
-    PGconn *pg = connect_or_fail(admin);
-    char *ident = PQescapeIdentifier(pg, name, strlen(name));
-    char sql[128];
-    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", ident != NULL ? ident : "\"?\"");
-    PQfreemem(ident);
+    PGconn *pg = connect_or_fail(env_or_fail("GROUPIE_TEST_PG_URL"));
     PGresult *r = PQexec(pg, sql);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     char msg[512];
@@ -65,6 +53,23 @@ void pg_cluster_new_db(char *out, size_t outsz)
     PQfinish(pg);
     if (!ok)
         fail_msg("%s: %s", sql, msg);
+}
+
+void pg_cluster_new_db(char *out, size_t outsz)
+{
+    static unsigned counter;
+    const char *admin = env_or_fail("GROUPIE_TEST_PG_URL");
+    const char *slash = strrchr(admin, '/');
+    if (slash == NULL || strncmp(admin, "postgres", 8) != 0)
+        fail_msg("GROUPIE_TEST_PG_URL=%s is not a postgres://HOST:PORT/DB URL", admin);
+
+    /* Unique across the processes of one run: the pid, then a counter. The
+     * name is letters, digits and '_' only, so it needs no quoting. */
+    char name[64];
+    snprintf(name, sizeof(name), "t%ld_%u", (long)getpid(), counter++);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    admin_exec(sql);
     int len = snprintf(out, outsz, "%.*s/%s", (int)(slash - admin), admin, name);
     if (len < 0 || (size_t)len >= outsz)
         fail_msg("a database URL does not fit in %zu bytes", outsz);
@@ -83,15 +88,7 @@ static void script(const char *command)
 
 void pg_cluster_checkpoint(void)
 {
-    PGconn *pg = connect_or_fail(env_or_fail("GROUPIE_TEST_PG_URL"));
-    PGresult *r = PQexec(pg, "CHECKPOINT");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    char msg[512];
-    snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(pg);
-    if (!ok)
-        fail_msg("CHECKPOINT: %s", msg);
+    admin_exec("CHECKPOINT");
 }
 
 void pg_cluster_crash(void)

@@ -99,13 +99,17 @@ static void assert_exactly_answered_in(const struct reply *g, const struct add_j
     }
 }
 
-/* 200 requests, one number each, request i through process i % 4. */
-static void fill_jobs(struct add_job *jobs, size_t n, const char *token, long long gid,
+/* n requests of per numbers each (phones[i * per ...]), request i through
+ * process i % 4. */
+static void fill_jobs(struct add_job *jobs, size_t n, size_t per, const char *token, long long gid,
                       const char **phones)
 {
     for (size_t i = 0; i < n; i++)
-        jobs[i] = (struct add_job){
-            .srv = &fl.srv[i % PROCS], .token = token, .gid = gid, .phones = phones + i, .n = 1};
+        jobs[i] = (struct add_job){.srv = &fl.srv[i % PROCS],
+                                   .token = token,
+                                   .gid = gid,
+                                   .phones = phones + i * per,
+                                   .n = per};
 }
 
 static void test_rate_window_exact_across_processes(void **state)
@@ -119,7 +123,7 @@ static void test_rate_window_exact_across_processes(void **state)
     op_dir_register(&fl.srv[2], p, 2 * N);
 
     struct add_job *jobs = tmp_alloc(N * sizeof(*jobs));
-    fill_jobs(jobs, N, dev.token, gid, p);
+    fill_jobs(jobs, N, 1, dev.token, gid, p);
     fleet_run_together(jobs, N);
     struct tally t = tally_of(jobs, N);
     if (t.ok != 10 || t.limited != N - 10 || t.unanswered + t.other + t.capacity != 0)
@@ -133,7 +137,7 @@ static void test_rate_window_exact_across_processes(void **state)
     /* The next window, on the sandbox clock every process shares. */
     op_clock_advance(&fl.srv[3], 61);
     struct add_job *again = tmp_alloc(N * sizeof(*again));
-    fill_jobs(again, N, dev.token, gid, p + N);
+    fill_jobs(again, N, 1, dev.token, gid, p + N);
     fleet_run_together(again, N);
     t = tally_of(again, N);
     if (t.ok != 10 || t.limited != N - 10 || t.unanswered + t.other + t.capacity != 0)
@@ -160,12 +164,7 @@ static void test_capacity_exact_across_processes(void **state)
     const char **p = phones_tmp(NEW);
     op_dir_register(&fl.srv[2], p, NEW);
     struct add_job jobs[JOBS];
-    for (size_t i = 0; i < JOBS; i++)
-        jobs[i] = (struct add_job){.srv = &fl.srv[i % PROCS],
-                                   .token = dev.token,
-                                   .gid = gid,
-                                   .phones = p + i * PER,
-                                   .n = PER};
+    fill_jobs(jobs, JOBS, PER, dev.token, gid, p);
     fleet_run_together(jobs, JOBS);
     struct tally t = tally_of(jobs, JOBS);
     if (t.added != 24 || t.unanswered + t.other + t.limited != 0)
@@ -191,12 +190,7 @@ static void test_daily_limit_exact_across_processes(void **state)
     const char **p = phones_tmp(NEW);
     op_dir_register(&fl.srv[2], p, NEW);
     struct add_job jobs[JOBS];
-    for (size_t i = 0; i < JOBS; i++)
-        jobs[i] = (struct add_job){.srv = &fl.srv[i % PROCS],
-                                   .token = dev.token,
-                                   .gid = gid,
-                                   .phones = p + i * PER,
-                                   .n = PER};
+    fill_jobs(jobs, JOBS, PER, dev.token, gid, p);
     fleet_run_together(jobs, JOBS);
     struct tally t = tally_of(jobs, JOBS);
     if (t.added != 500 || t.ok != JOBS)

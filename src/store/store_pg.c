@@ -612,18 +612,25 @@ static int commit(struct pg_store *s, struct pg_tx *t, bool *again)
     return failure != STORE_OK ? failure : STORE_ERROR;
 }
 
+/* A pooled connection with a transaction begun by begin_sql on it. */
+static int take_and_begin(struct pg_store *s, const char *begin_sql, struct pg_conn **out)
+{
+    int status = pg_pool_take(s->pool, out);
+    if (status != STORE_OK)
+        return status;
+    status = begin(s, *out, begin_sql);
+    if (status != STORE_OK)
+        pg_pool_give(s->pool, *out);
+    return status;
+}
+
 /* One run of fn in a read-write transaction. */
 static int write_once(struct pg_store *s, struct arena *arena, store_fn fn, void *arg, bool *again)
 {
     struct pg_conn *c;
-    int status = pg_pool_take(s->pool, &c);
+    int status = take_and_begin(s, "BEGIN ISOLATION LEVEL READ COMMITTED", &c);
     if (status != STORE_OK)
         return status;
-    status = begin(s, c, "BEGIN ISOLATION LEVEL READ COMMITTED");
-    if (status != STORE_OK) {
-        pg_pool_give(s->pool, c);
-        return status;
-    }
     struct pg_tx t = {.base = {.be = &pg_backend, .arena = arena}, .c = c};
     status = fn(&t.base, arg);
     if (t.lost) {
@@ -673,14 +680,9 @@ static int pg_read(struct store *base, struct arena *arena, store_fn fn, void *a
     int status = STORE_ERROR;
     for (int attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
         struct pg_conn *c;
-        status = pg_pool_take(s->pool, &c);
+        status = take_and_begin(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &c);
         if (status != STORE_OK)
             return status;
-        status = begin(s, c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        if (status != STORE_OK) {
-            pg_pool_give(s->pool, c);
-            return status;
-        }
         struct pg_tx t = {.base = {.be = &pg_backend, .arena = arena}, .c = c};
         status = fn(&t.base, arg);
         bool lost = t.lost;

@@ -56,6 +56,7 @@
 #define READ_ATTEMPTS     2
 #define OUTCOME_WAIT_MS   2000
 #define OUTCOME_POLL_MS   100
+#define IDLE_TX_SETTING   "SET idle_in_transaction_session_timeout = '30s'"
 
 /* pg_advisory_lock key that serialises migrations across processes
  * ("groupie" in ASCII). */
@@ -820,9 +821,12 @@ int store_pg_open(const char *url, const struct store_options *opt, struct store
     int size = opt->pool_size > 0 ? opt->pool_size : DEFAULT_POOL_SIZE;
     /* synchronous_commit on: COMMIT returns once the WAL is on disk, which
      * is what lets an answer promise durability. Set here, not trusted to
-     * the server's configuration. */
-    const char *session =
-        opt->synchronous ? "SET synchronous_commit = on" : "SET synchronous_commit = off";
+     * the server's configuration. A transaction of ours never waits on its
+     * client between statements for more than a moment: one idle for
+     * the timeout belongs to a process that froze while holding a
+     * group's lock, and the server ends it so the group is not stuck. */
+    const char *session = opt->synchronous ? "SET synchronous_commit = on; " IDLE_TX_SETTING
+                                           : "SET synchronous_commit = off; " IDLE_TX_SETTING;
     if (s == NULL || pg_pool_create(url, size, session, &s->pool) != STORE_OK) {
         free(s);
         PQfinish(pg);

@@ -11,7 +11,7 @@ json_t *body_json(const struct request *req)
     if (req->body_len == 0)
         return NULL;
     json_error_t err;
-    return json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+    return json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 }
 
 size_t utf8_chars(const char *s)

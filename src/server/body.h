@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The body parsed as JSON (strict: valid UTF-8, no duplicate keys), or
- * NULL when it is empty or malformed. The caller owns the reference. */
+/* The body parsed as JSON (strict: valid UTF-8, no duplicate keys; any
+ * value, not only an object, so that callers can tell "not an object" from
+ * "not JSON"), or NULL when it is empty or malformed. The caller owns the
+ * reference. */
 json_t *body_json(const struct request *req);
 
 /* The number of characters (Unicode code points) in a valid UTF-8 string. */

@@ -24,6 +24,10 @@ size_t utf8_chars(const char *s);
 const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a,
                               const char ***list, size_t *n);
 
+/* True for an http or https URL with a host and no spaces or control
+ * characters (what profile pictures and media may point at). */
+bool body_web_url(const char *s);
+
 /* A group id given in a body as a number or a decimal string. */
 bool body_group_id(json_t *v, int64_t *out);
 

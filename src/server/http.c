@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "server/metrics.h"
 #include "server/respond.h"
 #include "server/router.h"
 
@@ -41,6 +42,7 @@ struct exchange {
     struct arena arena;
     struct request req;
     const struct route *route;
+    const struct route *metric_route; /* the matched route, kept for metrics */
     char *body;
     size_t len, cap;
     bool too_large;
@@ -64,6 +66,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     struct response *res = &x->res;
     if (res->body == NULL)
         respond_error(res, 500, "Internal server error", "The handler produced no answer");
+    /* Counted before the answer leaves: a client that reads /metrics right
+     * after an answer must find it counted. */
+    metrics_request(x->metric_route, res->status, clock_mono_us() - x->start_us);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL)
@@ -78,6 +83,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     }
     if (res->allow[0] != '\0')
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (res->replayed)
+        MHD_add_response_header(r, "Idempotent-Replayed", "true");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -106,8 +113,10 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
     x->req.method = x->method_copy;
     x->req.path = x->path_copy;
 
-    switch (router_match(srv->app, method, url, &x->req, &x->route, x->res.allow,
-                         sizeof(x->res.allow))) {
+    enum match m =
+        router_match(srv->app, method, url, &x->req, &x->route, x->res.allow, sizeof(x->res.allow));
+    x->metric_route = x->route;
+    switch (m) {
     case MATCH_OK:
         break;
     case MATCH_NO_ROUTE:

@@ -42,7 +42,10 @@ enum match router_match(const struct app *app, const char *method, const char *p
                         struct request *req, const struct route **route, char *allow,
                         size_t allowsz);
 
-/* Every route, for documentation checks; *n receives the count. */
+/* The table never holds more routes than this (metrics size arrays by it). */
+#define ROUTER_MAX_ROUTES 64
+
+/* Every route, for documentation checks and metrics; *n receives the count. */
 const struct route *router_routes(size_t *n);
 
 /* Parses a canonical positive decimal id ("1", "15378"; not "012", "+1",

@@ -2434,6 +2434,307 @@ static void test_failure_in_batch_keeps_others(void **state)
 }
 
 /* ======================================================================= */
+/* a phone's groups, messages, invitation lists, idempotency keys          */
+/* ======================================================================= */
+
+struct groups_of_arg {
+    struct chk c;
+    struct owner o;
+    struct gbuf g2, g3;
+    char p[PHONE_BUFSZ], q[PHONE_BUFSZ];
+};
+
+static int groups_of_fn(struct store_tx *tx, void *arg)
+{
+    struct groups_of_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    a->g2.g.created_by = a->g3.g.created_by = a->o.dev.id;
+    CHECK_OK(c, store_group_create(tx, &a->g2.g));
+    CHECK_OK(c, store_group_create(tx, &a->g3.g));
+    CHECK_OK(c, store_member_add(tx, a->o.gb.g.id, a->p, ROLE_MEMBER, 100));
+    CHECK_OK(c, store_member_add(tx, a->g2.g.id, a->p, ROLE_ADMIN, 300));
+    CHECK_OK(c, store_member_add(tx, a->g3.g.id, a->p, ROLE_MEMBER, 200));
+    struct group_membership *rows = NULL;
+    size_t n = 0;
+    int64_t total = -1;
+    CHECK_OK(c, store_groups_of_count(tx, a->p, &total));
+    CHECK_INT(c, total, 3);
+    CHECK_OK(c, store_groups_of(tx, a->p, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 3);
+    CHECK_INT(c, rows[0].group.id, a->g2.g.id); /* the most recently joined first */
+    CHECK_INT(c, rows[0].role, ROLE_ADMIN);
+    CHECK_INT(c, rows[0].joined_at, 300);
+    CHECK_STR(c, rows[0].group.jid, a->g2.jid);
+    CHECK_STR(c, rows[0].group.invite_code, a->g2.code);
+    CHECK_INT(c, rows[1].group.id, a->g3.g.id);
+    CHECK_INT(c, rows[2].group.id, a->o.gb.g.id);
+    CHECK_STR(c, rows[2].group.subject, "Subject");
+    CHECK_OK(c, store_groups_of(tx, a->p, 2, 1, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_INT(c, rows[0].group.id, a->g3.g.id);
+    CHECK_INT(c, rows[1].group.id, a->o.gb.g.id);
+    CHECK_OK(c, store_groups_of(tx, a->p, 10, 3, &rows, &n));
+    CHECK_INT(c, n, 0);
+    CHECK_OK(c, store_groups_of_count(tx, a->q, &total));
+    CHECK_INT(c, total, 0);
+    CHECK_OK(c, store_groups_of(tx, a->q, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 0);
+    return STORE_OK;
+}
+
+static void test_groups_of(void **state)
+{
+    struct fx *f = *state;
+    struct groups_of_arg a = {0};
+    owner_init(&a.o);
+    gbuf_init(&a.g2, fresh_gid());
+    gbuf_init(&a.g3, fresh_gid());
+    fresh_phone(a.p);
+    fresh_phone(a.q);
+    ASSERT_STATUS(WRITE(f, groups_of_fn, &a), STORE_OK);
+}
+
+struct messages_arg {
+    struct chk c;
+    struct owner o;
+    struct gbuf empty;
+    char a[PHONE_BUFSZ], b[PHONE_BUFSZ], x[PHONE_BUFSZ];
+    struct message m[3];
+    const char *mentions[2];
+};
+
+static int messages_fn(struct store_tx *tx, void *arg)
+{
+    struct messages_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    a->empty.g.created_by = a->o.dev.id;
+    CHECK_OK(c, store_group_create(tx, &a->empty.g));
+    struct dir_entry e = {.name = "Ann"};
+    memcpy(e.phone, a->a, PHONE_BUFSZ);
+    CHECK_OK(c, store_dir_upsert(tx, &e, true, false, NULL));
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(c, store_message_add(tx, &a->m[i]));
+    struct message dup = a->m[0];
+    CHECK_STATUS(c, store_message_add(tx, &dup), STORE_CONFLICT);
+
+    struct message *rows = NULL;
+    size_t n = 0;
+    CHECK_OK(c, store_messages_recent(tx, a->o.gb.g.id, 2, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_STR(c, rows[0].id, a->m[2].id);
+    CHECK_STR(c, rows[0].sender_name, "Ann");
+    CHECK(c, rows[0].content == NULL);
+    CHECK_INT(c, rows[0].n_mentions, 0);
+    CHECK_STR(c, rows[1].id, a->m[1].id);
+    CHECK_STR(c, rows[1].type, "image");
+    CHECK_STR(c, rows[1].media_url, "https://e.com/a.jpg");
+    CHECK(c, rows[1].sender_name == NULL);
+    CHECK_OK(c, store_messages_recent(tx, a->o.gb.g.id, 20, &rows, &n));
+    CHECK_INT(c, n, 3);
+    CHECK_STR(c, rows[2].content, "hello");
+    CHECK_STR(c, rows[2].params, "{\"text\":\"hello\"}");
+    CHECK_STR(c, rows[2].status, "pending");
+    CHECK_INT(c, rows[2].simulate_typing, 1);
+    CHECK_INT(c, rows[2].created_at, 1000);
+    CHECK_INT(c, rows[2].n_mentions, 2);
+    CHECK_STR(c, rows[2].mentions[0], a->b);
+    CHECK_STR(c, rows[2].mentions[1], a->x);
+
+    struct message_type_count *counts = NULL;
+    CHECK_OK(c, store_message_counts(tx, a->o.gb.g.id, 1500, 2500, &counts, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_STR(c, counts[0].type, "chat");
+    CHECK_INT(c, counts[0].total, 2);
+    CHECK_INT(c, counts[0].since_a, 1);
+    CHECK_INT(c, counts[0].since_b, 1);
+    CHECK_STR(c, counts[1].type, "image");
+    CHECK_INT(c, counts[1].total, 1);
+    CHECK_INT(c, counts[1].since_a, 1);
+    CHECK_INT(c, counts[1].since_b, 0);
+    const char *phone = NULL, *name = NULL;
+    int64_t count = 0;
+    CHECK_OK(c, store_message_top_sender(tx, a->o.gb.g.id, &phone, &name, &count));
+    CHECK_STR(c, phone, a->a);
+    CHECK_STR(c, name, "Ann");
+    CHECK_INT(c, count, 2);
+
+    CHECK_OK(c, store_messages_recent(tx, a->empty.g.id, 20, &rows, &n));
+    CHECK_INT(c, n, 0);
+    CHECK_OK(c, store_message_counts(tx, a->empty.g.id, 0, 0, &counts, &n));
+    CHECK_INT(c, n, 0);
+    CHECK_STATUS(c, store_message_top_sender(tx, a->empty.g.id, &phone, &name, &count),
+                 STORE_NOT_FOUND);
+    return STORE_OK;
+}
+
+static void test_messages(void **state)
+{
+    struct fx *f = *state;
+    struct messages_arg a = {0};
+    owner_init(&a.o);
+    gbuf_init(&a.empty, fresh_gid());
+    fresh_phone(a.a);
+    fresh_phone(a.b);
+    fresh_phone(a.x);
+    a.mentions[0] = a.b;
+    a.mentions[1] = a.x;
+    const char *types[] = {"chat", "image", "chat"};
+    const char *senders[] = {a.a, a.b, a.a};
+    for (int i = 0; i < 3; i++) {
+        char code[INVITE_CODE_LEN + 1];
+        fresh_code(code);
+        snprintf(a.m[i].id, sizeof(a.m[i].id), "msg_test_%s", code);
+        a.m[i].group_id = a.o.gb.g.id;
+        a.m[i].sender = senders[i];
+        a.m[i].type = types[i];
+        a.m[i].params = "{}";
+        a.m[i].status = "pending";
+        a.m[i].created_at = 1000 * (i + 1);
+    }
+    a.m[0].content = "hello";
+    a.m[0].params = "{\"text\":\"hello\"}";
+    a.m[0].mentions = a.mentions;
+    a.m[0].n_mentions = 2;
+    a.m[0].simulate_typing = 1;
+    a.m[1].media_url = "https://e.com/a.jpg";
+    ASSERT_STATUS(WRITE(f, messages_fn, &a), STORE_OK);
+}
+
+struct invites_list_arg {
+    struct chk c;
+    struct owner o;
+    struct invitation inv[3];
+};
+
+static int invites_list_fn(struct store_tx *tx, void *arg)
+{
+    struct invites_list_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    for (int i = 0; i < 3; i++) {
+        a->inv[i].group_id = a->o.gb.g.id;
+        CHECK_OK(c, store_invite_create(tx, &a->inv[i]));
+    }
+    CHECK_OK(c, store_invite_decide(tx, a->inv[0].id, INVITE_ACCEPTED, 1500));
+    int64_t total = 0;
+    CHECK_OK(c, store_invites_count(tx, a->o.gb.g.id, &total));
+    CHECK_INT(c, total, 3);
+    struct invitation *rows = NULL;
+    size_t n = 0;
+    CHECK_OK(c, store_invites_list(tx, a->o.gb.g.id, 2, 0, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_INT(c, rows[0].id, a->inv[2].id); /* newest first */
+    CHECK_STR(c, rows[0].code, a->inv[2].code);
+    CHECK_STR(c, rows[0].phone, a->inv[2].phone);
+    CHECK_INT(c, rows[0].state, INVITE_PENDING);
+    CHECK_INT(c, rows[1].id, a->inv[1].id);
+    CHECK_OK(c, store_invites_list(tx, a->o.gb.g.id, 2, 2, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_INT(c, rows[0].id, a->inv[0].id);
+    CHECK_INT(c, rows[0].state, INVITE_ACCEPTED);
+    CHECK_INT(c, rows[0].decided_at, 1500);
+    CHECK_INT(c, rows[0].expires_at, 5000);
+    return STORE_OK;
+}
+
+static void test_invites_list(void **state)
+{
+    struct fx *f = *state;
+    struct invites_list_arg a = {0};
+    owner_init(&a.o);
+    for (int i = 0; i < 3; i++) {
+        fresh_phone(a.inv[i].phone);
+        fresh_code(a.inv[i].code);
+        a.inv[i].created_at = 1000 + i;
+        a.inv[i].expires_at = 5000;
+    }
+    ASSERT_STATUS(WRITE(f, invites_list_fn, &a), STORE_OK);
+}
+
+struct idem_arg {
+    struct chk c;
+    int64_t device;
+    char key[40], old_key[40];
+    int phase;
+};
+
+static int idem_fn(struct store_tx *tx, void *arg)
+{
+    struct idem_arg *a = arg;
+    struct chk *c = &a->c;
+    static const char body[] = "{\"a\":1}\0tail"; /* the bytes, NUL included */
+    struct idem_record r = {.device_id = a->device,
+                            .key = a->key,
+                            .method = "POST",
+                            .path = "/groups/1/send",
+                            .status = 201,
+                            .body = body,
+                            .body_len = sizeof(body) - 1,
+                            .created_at = 10000};
+    memset(r.body_sha, 7, sizeof(r.body_sha));
+    struct idem_record got;
+    int64_t deleted = -1;
+    switch (a->phase) {
+    case 0:
+        CHECK_OK(c, store_idem_lock(tx, a->device, a->key));
+        CHECK_STATUS(c, store_idem_get(tx, a->device, a->key, 0, &got), STORE_NOT_FOUND);
+        CHECK_OK(c, store_idem_put(tx, &r));
+        r.key = a->old_key;
+        r.created_at = 1000;
+        CHECK_OK(c, store_idem_put(tx, &r));
+        return STORE_OK;
+    case 1:
+        CHECK_OK(c, store_idem_get(tx, a->device, a->key, 9999, &got));
+        CHECK_STR(c, got.method, "POST");
+        CHECK_STR(c, got.path, "/groups/1/send");
+        CHECK_INT(c, got.status, 201);
+        CHECK_INT(c, got.body_len, sizeof(body) - 1);
+        CHECK(c, memcmp(got.body, body, sizeof(body) - 1) == 0);
+        CHECK(c, memcmp(got.body_sha, r.body_sha, sizeof(r.body_sha)) == 0);
+        CHECK_INT(c, got.created_at, 10000);
+        /* Only records created after since count. */
+        CHECK_STATUS(c, store_idem_get(tx, a->device, a->key, 10000, &got), STORE_NOT_FOUND);
+        CHECK_STATUS(c, store_idem_get(tx, a->device + 1, a->key, 0, &got), STORE_NOT_FOUND);
+        /* A newer answer replaces the older one. */
+        r.status = 200;
+        r.body = "{}";
+        r.body_len = 2;
+        r.created_at = 20000;
+        CHECK_OK(c, store_idem_put(tx, &r));
+        CHECK_OK(c, store_idem_get(tx, a->device, a->key, 0, &got));
+        CHECK_INT(c, got.status, 200);
+        CHECK_INT(c, got.body_len, 2);
+        /* Purging what is at least as old as 1000 takes the old key only. */
+        CHECK_OK(c, store_idem_purge(tx, 1000, 1000000, &deleted));
+        CHECK(c, deleted >= 1);
+        CHECK_STATUS(c, store_idem_get(tx, a->device, a->old_key, 0, &got), STORE_NOT_FOUND);
+        CHECK_OK(c, store_idem_get(tx, a->device, a->key, 0, &got));
+        CHECK_OK(c, store_idem_purge(tx, 1000, 0, NULL));
+        return STORE_OK;
+    default:
+        return STORE_OK;
+    }
+}
+
+static void test_idempotency_records(void **state)
+{
+    struct fx *f = *state;
+    struct idem_arg a = {0};
+    a.device = fresh_gid();
+    char code[INVITE_CODE_LEN + 1];
+    fresh_code(code);
+    snprintf(a.key, sizeof(a.key), "k-%s", code);
+    snprintf(a.old_key, sizeof(a.old_key), "old-%s", code);
+    ASSERT_STATUS(WRITE(f, idem_fn, &a), STORE_OK);
+    /* Kept across a reopen. */
+    fx_reopen(f);
+    a.phase = 1;
+    ASSERT_STATUS(WRITE(f, idem_fn, &a), STORE_OK);
+}
+
+/* ======================================================================= */
 
 int store_suite_run(void)
 {
@@ -2471,6 +2772,10 @@ int store_suite_run(void)
         T(test_two_stores_share_database),
         T(test_write_survives_process_death),
         T(test_failure_in_batch_keeps_others),
+        T(test_groups_of),
+        T(test_messages),
+        T(test_invites_list),
+        T(test_idempotency_records),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -105,6 +105,39 @@ static const char *const migrations[] = {
     "  offset_ms bigint NOT NULL"
     ");"
     "INSERT INTO clock (id, offset_ms) VALUES (1, 0);",
+
+    /* 2: messages sent to groups, idempotency keys, and the index the
+     * invitation list reads by. */
+    "CREATE TABLE messages ("
+    "  id bigserial PRIMARY KEY,"
+    "  public_id text COLLATE \"C\" NOT NULL UNIQUE,"
+    "  group_id bigint NOT NULL REFERENCES groups(id),"
+    "  sender text COLLATE \"C\" NOT NULL,"
+    "  type text COLLATE \"C\" NOT NULL,"
+    "  content text,"
+    "  media_url text,"
+    "  params text NOT NULL,"
+    "  mentions text[] NOT NULL,"
+    "  simulate_typing integer NOT NULL,"
+    "  status text NOT NULL,"
+    "  created_at bigint NOT NULL"
+    ");"
+    "CREATE INDEX messages_by_group ON messages(group_id, created_at);"
+    "CREATE INDEX messages_by_sender ON messages(group_id, sender);"
+    /* One row per (device, key): the first 2xx answer, kept 24 hours. */
+    "CREATE TABLE idempotency ("
+    "  device_id bigint NOT NULL,"
+    "  key text COLLATE \"C\" NOT NULL,"
+    "  method text NOT NULL,"
+    "  path text NOT NULL,"
+    "  body_sha bytea NOT NULL,"
+    "  status integer NOT NULL,"
+    "  response bytea NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  PRIMARY KEY (device_id, key)"
+    ");"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
+    "CREATE INDEX invitations_by_group_id ON invitations(group_id, id);",
 };
 
 size_t pg_schema_count(void)

@@ -102,6 +102,18 @@ enum stmt_id {
     ST_INVITE_PENDING,
     ST_INVITE_INSERT,
     ST_INVITE_DECIDE,
+    ST_INVITES_LIST,
+    ST_INVITES_COUNT,
+    ST_GROUPS_OF,
+    ST_GROUPS_OF_COUNT,
+    ST_MESSAGE_INSERT,
+    ST_MESSAGES_RECENT,
+    ST_MESSAGE_COUNTS,
+    ST_MESSAGE_TOP_SENDER,
+    ST_IDEM_LOCK,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_IDEM_PURGE,
     ST_IS_EMPTY,
     ST_COUNT
 };
@@ -228,6 +240,54 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  FROM parent WHERE ok ON CONFLICT DO NOTHING RETURNING id)"
         " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
     [ST_INVITE_DECIDE] = "UPDATE invitations SET state = $2, decided_at = $3 WHERE id = $1",
+    [ST_INVITES_LIST] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                        " decided_at FROM invitations WHERE group_id = $1"
+                        " ORDER BY id DESC LIMIT $2 OFFSET $3",
+    [ST_INVITES_COUNT] = "SELECT count(*) FROM invitations WHERE group_id = $1",
+    [ST_GROUPS_OF] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
+                     " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
+                     " g.invite_code, g.created_by, g.created_at, g.updated_at, p.role,"
+                     " p.joined_at FROM participants p JOIN groups g ON g.id = p.group_id"
+                     " WHERE p.phone = $1 ORDER BY p.joined_at DESC, g.id DESC"
+                     " LIMIT $2 OFFSET $3",
+    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM participants WHERE phone = $1",
+    [ST_MESSAGE_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $2) AS ok),"
+        " ins AS (INSERT INTO messages (public_id, group_id, sender, type,"
+        "  content, media_url, params, mentions, simulate_typing, status,"
+        "  created_at)"
+        "  SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text,"
+        "  $7::text, $8::text[], $9::integer, $10::text, $11::bigint"
+        "  FROM parent WHERE ok ON CONFLICT DO NOTHING RETURNING id)"
+        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
+    /* Mentions come back joined by spaces (numbers never contain one). */
+    [ST_MESSAGES_RECENT] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
+                           " m.media_url, m.params, array_to_string(m.mentions, ' '),"
+                           " m.simulate_typing, m.status, m.created_at FROM messages m"
+                           " LEFT JOIN directory d ON d.phone = m.sender"
+                           " WHERE m.group_id = $1 ORDER BY m.created_at DESC, m.id DESC"
+                           " LIMIT $2",
+    [ST_MESSAGE_COUNTS] = "SELECT type, count(*), count(*) FILTER (WHERE created_at >= $2),"
+                          " count(*) FILTER (WHERE created_at >= $3)"
+                          " FROM messages WHERE group_id = $1 GROUP BY type ORDER BY type",
+    [ST_MESSAGE_TOP_SENDER] = "SELECT m.sender, d.name, count(*) AS n FROM messages m"
+                              " LEFT JOIN directory d ON d.phone = m.sender"
+                              " WHERE m.group_id = $1 GROUP BY m.sender, d.name"
+                              " ORDER BY n DESC, m.sender LIMIT 1",
+    /* Transaction-scoped: released by COMMIT or ROLLBACK, never leaked. A
+     * collision of two keys' hashes only makes them take turns. */
+    [ST_IDEM_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended($2::text, $1::bigint))",
+    [ST_IDEM_GET] = "SELECT method, path, body_sha, status, response, created_at FROM idempotency"
+                    " WHERE device_id = $1 AND key = $2 AND created_at > $3",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency (device_id, key, method, path, body_sha, status,"
+                    " response, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    " ON CONFLICT (device_id, key) DO UPDATE SET method = excluded.method,"
+                    " path = excluded.path, body_sha = excluded.body_sha,"
+                    " status = excluded.status, response = excluded.response,"
+                    " created_at = excluded.created_at",
+    [ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE (device_id, key) IN"
+                      " (SELECT device_id, key FROM idempotency WHERE created_at <= $1"
+                      "  ORDER BY created_at LIMIT $2)",
     [ST_IS_EMPTY] =
         "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
 };
@@ -1143,6 +1203,24 @@ static int pg_group_create(struct store_tx *tx, struct group *g)
     return status;
 }
 
+/* Columns 0..12 of a row as ST_GROUP_GET selects them. */
+static void group_row(struct store_tx *tx, const PGresult *r, int row, struct group *g, bool *oom)
+{
+    g->id = get_i64(r, row, 0);
+    g->jid = get_text(tx, r, row, 1, oom);
+    g->subject = get_text(tx, r, row, 2, oom);
+    g->description = get_text(tx, r, row, 3, oom);
+    g->profile_url = get_text(tx, r, row, 4, oom);
+    g->allow_send = get_bool(r, row, 5);
+    g->only_admins_can_send = get_bool(r, row, 6);
+    g->only_admins_can_edit = get_bool(r, row, 7);
+    g->disappearing = get_text(tx, r, row, 8, oom);
+    g->invite_code = get_text(tx, r, row, 9, oom);
+    g->created_by = get_i64(r, row, 10);
+    g->created_at = get_i64(r, row, 11);
+    g->updated_at = get_i64(r, row, 12);
+}
+
 static int pg_group_get(struct store_tx *tx, int64_t id, struct group *g)
 {
     struct params p = {0};
@@ -1156,19 +1234,7 @@ static int pg_group_get(struct store_tx *tx, int64_t id, struct group *g)
         return STORE_NOT_FOUND;
     }
     bool oom = false;
-    g->id = get_i64(r, 0, 0);
-    g->jid = get_text(tx, r, 0, 1, &oom);
-    g->subject = get_text(tx, r, 0, 2, &oom);
-    g->description = get_text(tx, r, 0, 3, &oom);
-    g->profile_url = get_text(tx, r, 0, 4, &oom);
-    g->allow_send = get_bool(r, 0, 5);
-    g->only_admins_can_send = get_bool(r, 0, 6);
-    g->only_admins_can_edit = get_bool(r, 0, 7);
-    g->disappearing = get_text(tx, r, 0, 8, &oom);
-    g->invite_code = get_text(tx, r, 0, 9, &oom);
-    g->created_by = get_i64(r, 0, 10);
-    g->created_at = get_i64(r, 0, 11);
-    g->updated_at = get_i64(r, 0, 12);
+    group_row(tx, r, 0, g, &oom);
     PQclear(r);
     return oom ? STORE_ERROR : STORE_OK;
 }
@@ -1340,6 +1406,19 @@ static int pg_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int6
     return exec_only(tx, ST_DAILY_ADD, &p);
 }
 
+/* Columns 0..7 of a row as ST_INVITE_PENDING selects them. */
+static void invite_row(const PGresult *r, int row, struct invitation *out)
+{
+    out->id = get_i64(r, row, 0);
+    out->group_id = get_i64(r, row, 1);
+    get_phone(r, row, 2, out->phone);
+    snprintf(out->code, sizeof(out->code), "%s", PQgetvalue(r, row, 3));
+    out->created_at = get_i64(r, row, 4);
+    out->expires_at = get_i64(r, row, 5);
+    out->state = (enum invite_state)get_i64(r, row, 6);
+    out->decided_at = get_i64(r, row, 7);
+}
+
 static int pg_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
                              struct invitation *out)
 {
@@ -1355,14 +1434,7 @@ static int pg_invite_pending(struct store_tx *tx, int64_t group_id, const char *
         PQclear(r);
         return STORE_NOT_FOUND;
     }
-    out->id = get_i64(r, 0, 0);
-    out->group_id = get_i64(r, 0, 1);
-    get_phone(r, 0, 2, out->phone);
-    snprintf(out->code, sizeof(out->code), "%s", PQgetvalue(r, 0, 3));
-    out->created_at = get_i64(r, 0, 4);
-    out->expires_at = get_i64(r, 0, 5);
-    out->state = (enum invite_state)get_i64(r, 0, 6);
-    out->decided_at = get_i64(r, 0, 7);
+    invite_row(r, 0, out);
     PQclear(r);
     return STORE_OK;
 }
@@ -1392,6 +1464,294 @@ static int pg_invite_decide(struct store_tx *tx, int64_t id, enum invite_state s
     p_i64(&p, (int64_t)state);
     p_i64(&p, now);
     return exec_some(tx, ST_INVITE_DECIDE, &p);
+}
+
+/* Runs a statement and hands each row to fill, into an arena array of rows
+ * of size bytes (NULL when there are none). */
+typedef void (*row_fill)(struct store_tx *tx, const PGresult *r, int row, void *out, bool *oom);
+
+static int read_rows(struct store_tx *tx, enum stmt_id id, const struct params *p, size_t size,
+                     row_fill fill, void **out, size_t *n)
+{
+    int status;
+    PGresult *r = run(tx, id, p, &status);
+    if (r == NULL)
+        return status;
+    int rows = PQntuples(r);
+    char *list = rows > 0 ? arena_calloc(tx->arena, (size_t)rows, size) : NULL;
+    bool oom = rows > 0 && list == NULL;
+    for (int i = 0; i < rows && !oom; i++)
+        fill(tx, r, i, list + (size_t)i * size, &oom);
+    PQclear(r);
+    if (oom)
+        return STORE_ERROR;
+    *out = list;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static void invite_fill(struct store_tx *tx, const PGresult *r, int row, void *out, bool *oom)
+{
+    (void)tx;
+    (void)oom;
+    invite_row(r, row, out);
+}
+
+static int pg_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                           struct invitation **out, size_t *n)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    p_i64(&p, limit);
+    p_i64(&p, offset);
+    void *rows = NULL;
+    int status = read_rows(tx, ST_INVITES_LIST, &p, sizeof(**out), invite_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int pg_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    return one_int(tx, ST_INVITES_COUNT, &p, total);
+}
+
+static void membership_fill(struct store_tx *tx, const PGresult *r, int row, void *out, bool *oom)
+{
+    struct group_membership *m = out;
+    group_row(tx, r, row, &m->group, oom);
+    m->role = (enum role)get_i64(r, row, 13);
+    m->joined_at = get_i64(r, row, 14);
+}
+
+static int pg_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                        struct group_membership **out, size_t *n)
+{
+    struct params p = {0};
+    p_text(&p, phone);
+    p_i64(&p, limit);
+    p_i64(&p, offset);
+    void *rows = NULL;
+    int status = read_rows(tx, ST_GROUPS_OF, &p, sizeof(**out), membership_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int pg_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total)
+{
+    struct params p = {0};
+    p_text(&p, phone);
+    return one_int(tx, ST_GROUPS_OF_COUNT, &p, total);
+}
+
+static int pg_message_add(struct store_tx *tx, const struct message *m)
+{
+    const char *mentions = text_array(tx->arena, m->mentions, m->n_mentions);
+    if (mentions == NULL)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_text(&p, m->id);
+    p_i64(&p, m->group_id);
+    p_text(&p, m->sender);
+    p_text(&p, m->type);
+    p_text(&p, m->content);
+    p_text(&p, m->media_url);
+    p_text(&p, m->params);
+    p_text(&p, mentions);
+    p_i64(&p, m->simulate_typing);
+    p_text(&p, m->status);
+    p_i64(&p, m->created_at);
+    int64_t ignored;
+    return insert_checked(tx, ST_MESSAGE_INSERT, &p, &ignored);
+}
+
+/* The numbers of a space-separated list, as an arena array. */
+static bool split_words(struct arena *a, const char *text, const char *const **list, size_t *n)
+{
+    size_t words = 0;
+    for (size_t i = 0; text[i] != '\0'; i++)
+        if (text[i] != ' ' && (i == 0 || text[i - 1] == ' '))
+            words++;
+    const char **out = arena_alloc(a, (words > 0 ? words : 1) * sizeof(*out));
+    if (out == NULL)
+        return false;
+    size_t k = 0;
+    for (const char *w = text; *w != '\0';) {
+        size_t len = strcspn(w, " ");
+        if (len > 0 && (out[k++] = arena_strndup(a, w, len)) == NULL)
+            return false;
+        w += len + (w[len] == ' ');
+    }
+    *list = out;
+    *n = k;
+    return true;
+}
+
+static void message_fill(struct store_tx *tx, const PGresult *r, int row, void *out, bool *oom)
+{
+    struct message *m = out;
+    snprintf(m->id, sizeof(m->id), "%s", PQgetvalue(r, row, 0));
+    m->group_id = get_i64(r, row, 1);
+    m->sender = get_text(tx, r, row, 2, oom);
+    m->sender_name = get_text(tx, r, row, 3, oom);
+    m->type = get_text(tx, r, row, 4, oom);
+    m->content = get_text(tx, r, row, 5, oom);
+    m->media_url = get_text(tx, r, row, 6, oom);
+    m->params = get_text(tx, r, row, 7, oom);
+    if (!split_words(tx->arena, PQgetvalue(r, row, 8), &m->mentions, &m->n_mentions))
+        *oom = true;
+    m->simulate_typing = (int)get_i64(r, row, 9);
+    m->status = get_text(tx, r, row, 10, oom);
+    m->created_at = get_i64(r, row, 11);
+}
+
+static int pg_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
+                              struct message **out, size_t *n)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    p_i64(&p, limit);
+    void *rows = NULL;
+    int status = read_rows(tx, ST_MESSAGES_RECENT, &p, sizeof(**out), message_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static void type_count_fill(struct store_tx *tx, const PGresult *r, int row, void *out, bool *oom)
+{
+    struct message_type_count *c = out;
+    c->type = get_text(tx, r, row, 0, oom);
+    c->total = get_i64(r, row, 1);
+    c->since_a = get_i64(r, row, 2);
+    c->since_b = get_i64(r, row, 3);
+}
+
+static int pg_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a,
+                             int64_t since_b, struct message_type_count **out, size_t *n)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    p_i64(&p, since_a);
+    p_i64(&p, since_b);
+    void *rows = NULL;
+    int status = read_rows(tx, ST_MESSAGE_COUNTS, &p, sizeof(**out), type_count_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int pg_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
+                                 const char **name, int64_t *count)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    int status;
+    PGresult *r = run(tx, ST_MESSAGE_TOP_SENDER, &p, &status);
+    if (r == NULL)
+        return status;
+    bool oom = false;
+    if (PQntuples(r) == 0) {
+        status = STORE_NOT_FOUND;
+    } else {
+        *phone = get_text(tx, r, 0, 0, &oom);
+        *name = get_text(tx, r, 0, 1, &oom);
+        *count = get_i64(r, 0, 2);
+    }
+    PQclear(r);
+    return oom ? STORE_ERROR : status;
+}
+
+static int pg_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
+{
+    struct params p = {0};
+    p_i64(&p, device_id);
+    p_text(&p, key);
+    return exec_only(tx, ST_IDEM_LOCK, &p);
+}
+
+/* A bytea column (text format, "\x..." hex) decoded into the arena, NUL
+ * terminated for convenience; NULL when memory is exhausted. */
+static char *get_bytes(struct store_tx *tx, const PGresult *r, int row, int col, size_t *len)
+{
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+    char *copy = raw != NULL ? arena_alloc(tx->arena, n + 1) : NULL;
+    if (copy != NULL) {
+        if (n > 0)
+            memcpy(copy, raw, n);
+        copy[n] = '\0';
+        *len = n;
+    }
+    PQfreemem(raw);
+    return copy;
+}
+
+static int pg_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                       struct idem_record *out)
+{
+    struct params p = {0};
+    p_i64(&p, device_id);
+    p_text(&p, key);
+    p_i64(&p, since_ms);
+    int status;
+    PGresult *r = run(tx, ST_IDEM_GET, &p, &status);
+    if (r == NULL)
+        return status;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    out->device_id = device_id;
+    out->key = key;
+    out->method = get_text(tx, r, 0, 0, &oom);
+    out->path = get_text(tx, r, 0, 1, &oom);
+    size_t sha_len = 0;
+    const char *sha = get_bytes(tx, r, 0, 2, &sha_len);
+    memset(out->body_sha, 0, sizeof(out->body_sha));
+    if (sha == NULL)
+        oom = true;
+    else if (sha_len == sizeof(out->body_sha))
+        memcpy(out->body_sha, sha, sizeof(out->body_sha));
+    out->status = (int)get_i64(r, 0, 3);
+    out->body_len = 0;
+    out->body = get_bytes(tx, r, 0, 4, &out->body_len);
+    if (out->body == NULL)
+        oom = true;
+    out->created_at = get_i64(r, 0, 5);
+    PQclear(r);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+static int pg_idem_put(struct store_tx *tx, const struct idem_record *r)
+{
+    if (r->body_len > INT32_MAX)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_i64(&p, r->device_id);
+    p_text(&p, r->key);
+    p_text(&p, r->method);
+    p_text(&p, r->path);
+    p_bytes(&p, r->body_sha, (int)sizeof(r->body_sha));
+    p_i64(&p, r->status);
+    p_bytes(&p, r->body != NULL ? r->body : "", (int)r->body_len);
+    p_i64(&p, r->created_at);
+    return exec_only(tx, ST_IDEM_PUT, &p);
+}
+
+static int pg_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted)
+{
+    struct params p = {0};
+    p_i64(&p, before_ms);
+    p_i64(&p, limit);
+    int status;
+    PGresult *r = run(tx, ST_IDEM_PURGE, &p, &status);
+    if (r == NULL)
+        return status;
+    if (deleted != NULL)
+        *deleted = affected(r);
+    PQclear(r);
+    return STORE_OK;
 }
 
 static int pg_is_empty(struct store_tx *tx, bool *empty)
@@ -1447,5 +1807,17 @@ static const struct store_backend pg_backend = {
     .invite_pending = pg_invite_pending,
     .invite_create = pg_invite_create,
     .invite_decide = pg_invite_decide,
+    .invites_list = pg_invites_list,
+    .invites_count = pg_invites_count,
+    .groups_of = pg_groups_of,
+    .groups_of_count = pg_groups_of_count,
+    .message_add = pg_message_add,
+    .messages_recent = pg_messages_recent,
+    .message_counts = pg_message_counts,
+    .message_top_sender = pg_message_top_sender,
+    .idem_lock = pg_idem_lock,
+    .idem_get = pg_idem_get,
+    .idem_put = pg_idem_put,
+    .idem_purge = pg_idem_purge,
     .is_empty = pg_is_empty,
 };

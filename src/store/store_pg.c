@@ -469,6 +469,19 @@ static PGresult *run(struct store_tx *tx, enum stmt_id id, const struct params *
     return NULL;
 }
 
+/* Runs a statement that returns at most one row: the result when it has
+ * one, else NULL with *status STORE_NOT_FOUND (or why it failed). */
+static PGresult *run_row(struct store_tx *tx, enum stmt_id id, const struct params *p, int *status)
+{
+    PGresult *r = run(tx, id, p, status);
+    if (r != NULL && PQntuples(r) == 0) {
+        PQclear(r);
+        *status = STORE_NOT_FOUND;
+        return NULL;
+    }
+    return r;
+}
+
 /* Runs a statement that returns nothing worth reading. */
 static int exec_only(struct store_tx *tx, enum stmt_id id, const struct params *p)
 {
@@ -492,15 +505,12 @@ static int exec_some(struct store_tx *tx, enum stmt_id id, const struct params *
 static int one_int(struct store_tx *tx, enum stmt_id id, const struct params *p, int64_t *out)
 {
     int status;
-    PGresult *r = run(tx, id, p, &status);
+    PGresult *r = run_row(tx, id, p, &status);
     if (r == NULL)
         return status;
-    if (PQntuples(r) == 0)
-        status = STORE_NOT_FOUND;
-    else
-        *out = get_i64(r, 0, 0);
+    *out = get_i64(r, 0, 0);
     PQclear(r);
-    return status;
+    return STORE_OK;
 }
 
 /* Runs an insert written as (parent exists, new row's id): NOT_FOUND when
@@ -946,15 +956,12 @@ static int device_one(struct store_tx *tx, enum stmt_id id, const struct params 
                       struct device *out)
 {
     int status;
-    PGresult *r = run(tx, id, p, &status);
+    PGresult *r = run_row(tx, id, p, &status);
     if (r == NULL)
         return status;
-    if (PQntuples(r) == 0)
-        status = STORE_NOT_FOUND;
-    else
-        device_row(r, 0, out);
+    device_row(r, 0, out);
     PQclear(r);
-    return status;
+    return STORE_OK;
 }
 
 static int pg_device_by_phone(struct store_tx *tx, const char *phone, struct device *out)
@@ -1016,19 +1023,15 @@ static int pg_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *
     struct params p = {0};
     p_text(&p, phone);
     int status;
-    PGresult *r = run(tx, ST_DIR_GET, &p, &status);
+    PGresult *r = run_row(tx, ST_DIR_GET, &p, &status);
     if (r == NULL)
         return status;
     bool oom = false;
-    if (PQntuples(r) == 0) {
-        status = STORE_NOT_FOUND;
-    } else {
-        get_phone(r, 0, 0, out->phone);
-        out->name = get_text(tx, r, 0, 1, &oom);
-        out->privacy = (enum privacy)get_i64(r, 0, 2);
-    }
+    get_phone(r, 0, 0, out->phone);
+    out->name = get_text(tx, r, 0, 1, &oom);
+    out->privacy = (enum privacy)get_i64(r, 0, 2);
     PQclear(r);
-    return oom ? STORE_ERROR : status;
+    return oom ? STORE_ERROR : STORE_OK;
 }
 
 static int pg_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
@@ -1226,13 +1229,9 @@ static int pg_group_get(struct store_tx *tx, int64_t id, struct group *g)
     struct params p = {0};
     p_i64(&p, id);
     int status;
-    PGresult *r = run(tx, ST_GROUP_GET, &p, &status);
+    PGresult *r = run_row(tx, ST_GROUP_GET, &p, &status);
     if (r == NULL)
         return status;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return STORE_NOT_FOUND;
-    }
     bool oom = false;
     group_row(tx, r, 0, g, &oom);
     PQclear(r);
@@ -1427,13 +1426,9 @@ static int pg_invite_pending(struct store_tx *tx, int64_t group_id, const char *
     p_text(&p, phone);
     p_i64(&p, now);
     int status;
-    PGresult *r = run(tx, ST_INVITE_PENDING, &p, &status);
+    PGresult *r = run_row(tx, ST_INVITE_PENDING, &p, &status);
     if (r == NULL)
         return status;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return STORE_NOT_FOUND;
-    }
     invite_row(r, 0, out);
     PQclear(r);
     return STORE_OK;
@@ -1646,19 +1641,15 @@ static int pg_message_top_sender(struct store_tx *tx, int64_t group_id, const ch
     struct params p = {0};
     p_i64(&p, group_id);
     int status;
-    PGresult *r = run(tx, ST_MESSAGE_TOP_SENDER, &p, &status);
+    PGresult *r = run_row(tx, ST_MESSAGE_TOP_SENDER, &p, &status);
     if (r == NULL)
         return status;
     bool oom = false;
-    if (PQntuples(r) == 0) {
-        status = STORE_NOT_FOUND;
-    } else {
-        *phone = get_text(tx, r, 0, 0, &oom);
-        *name = get_text(tx, r, 0, 1, &oom);
-        *count = get_i64(r, 0, 2);
-    }
+    *phone = get_text(tx, r, 0, 0, &oom);
+    *name = get_text(tx, r, 0, 1, &oom);
+    *count = get_i64(r, 0, 2);
     PQclear(r);
-    return oom ? STORE_ERROR : status;
+    return oom ? STORE_ERROR : STORE_OK;
 }
 
 static int pg_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
@@ -1694,13 +1685,9 @@ static int pg_idem_get(struct store_tx *tx, int64_t device_id, const char *key, 
     p_text(&p, key);
     p_i64(&p, since_ms);
     int status;
-    PGresult *r = run(tx, ST_IDEM_GET, &p, &status);
+    PGresult *r = run_row(tx, ST_IDEM_GET, &p, &status);
     if (r == NULL)
         return status;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return STORE_NOT_FOUND;
-    }
     bool oom = false;
     out->device_id = device_id;
     out->key = key;

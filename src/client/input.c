@@ -8,6 +8,8 @@
  * million. */
 #include "client/input.h"
 
+#include "client/bigmem.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csv.h>
@@ -52,6 +55,7 @@ static bool text_append(struct input *in, const char *s, size_t len, size_t *off
             return false;
         in->text = t;
         in->text_cap = cap;
+        bigmem_hint(t, cap);
     }
     if (len > 0)
         memcpy(in->text + in->text_len, s, len);
@@ -69,10 +73,39 @@ static struct input_row *row_new(struct input *in)
             return NULL;
         in->rows = r;
         in->cap = cap;
+        bigmem_hint(r, cap * sizeof(*r));
     }
     struct input_row *r = &in->rows[in->n++];
     memset(r, 0, sizeof(*r));
     return r;
+}
+
+/* Room for a whole regular file read from fd: its cells cannot be longer
+ * than it, and a row per 24 bytes is a generous guess (more grows). Saves
+ * the copies of growing a buffer a thousand times its first size. */
+static void reserve_for(int fd, struct input *in)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+        return;
+    size_t size = (size_t)st.st_size;
+    if (in->text_cap < in->text_len + size) {
+        char *t = realloc(in->text, in->text_len + size);
+        if (t != NULL) {
+            in->text = t;
+            in->text_cap = in->text_len + size;
+            bigmem_hint(t, in->text_cap);
+        }
+    }
+    size_t rows = in->n + size / 24 + 1024;
+    if (in->cap < rows) {
+        struct input_row *r = realloc(in->rows, rows * sizeof(*r));
+        if (r != NULL) {
+            in->rows = r;
+            in->cap = rows;
+            bigmem_hint(r, rows * sizeof(*r));
+        }
+    }
 }
 
 enum input_status input_add(struct input *in, const char *raw, size_t position)
@@ -131,6 +164,7 @@ static size_t skip_bom(const char *buf, size_t n, bool first)
 
 enum input_status input_read_lines(int fd, struct input *in, char *why, size_t whysz)
 {
+    reserve_for(fd, in);
     char *buf = malloc(READ_CHUNK);
     char *carry = NULL; /* a line cut by the chunk boundary */
     size_t carry_len = 0, carry_cap = 0, line = 1;
@@ -432,6 +466,7 @@ static void feed(struct csv_parser *p, struct csv_state *cs, const char *buf, si
 enum input_status input_read_csv(int fd, const struct input_csv_opts *opts, struct input *in,
                                  char *why, size_t whysz)
 {
+    reserve_for(fd, in);
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0)
         return fail(INPUT_E_NOMEM, why, whysz, "out of memory");

@@ -51,6 +51,9 @@ CLI_TEST_SUPPORT_OBJS := $(call obj,$(CLI_TEST_SUPPORT_SRCS))
 BENCH_CLIENT := $(BUILD)/bench/bench_client
 BENCH_CLIENT_OBJ := $(call obj,bench/bench_client.c)
 
+# The CLI suites' helpers include the shared harness (tests/integration/harness.h).
+$(CLI_TEST_SUPPORT_OBJS) $(call obj,$(CLIENT_INTEG_SRCS)): CPPFLAGS_ALL += -Itests/integration
+
 EXTRA_ALL += $(LIBGROUPIE_A) $(LIBGROUPIE_SO) $(GROUPIE_PC) $(GROUPIE_CLI)
 EXTRA_TEST_BINS += $(CLIENT_UNIT_BINS) $(CLIENT_INTEG_BINS)
 EXTRA_OBJS += $(LIBGROUPIE_OBJS) $(LIBGROUPIE_PIC_OBJS) $(CLIENT_ENGINE_OBJS) $(CLI_OBJS) \

@@ -199,10 +199,41 @@ static int opt_long(const char *name, const char *arg, long lo, long hi, long *o
     return -1;
 }
 
+/* getopt_long accepts any unambiguous prefix of a long option, so
+ * "--token SECRET" would be read as "--token-file SECRET" and the secret
+ * echoed back in an error. Long options must be spelt out in full. */
+static int check_long_names(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        size_t n = strcspn(a + 2, "=");
+        const struct option *o = long_opts;
+        while (o->name != NULL && (strlen(o->name) != n || strncmp(o->name, a + 2, n) != 0))
+            o++;
+        if (o->name == NULL) {
+            if (n == 5 && strncmp(a + 2, "token", 5) == 0)
+                say("--token: groupie never takes the token on the command line, where other "
+                    "users of the machine can read it; set GROUPIE_TOKEN or use --token-file FILE");
+            else
+                say("%.*s: not an option groupie knows (see groupie --help)", (int)n + 2, a);
+            return -1;
+        }
+        if (o->has_arg == required_argument && a[2 + n] != '=')
+            i++; /* its value, whatever it looks like */
+    }
+    return 0;
+}
+
 /* Returns -1 (usage error), 0 (run), or 1 (help/version printed). */
 static int parse_args(int argc, char **argv, struct cli *o)
 {
     memset(o, 0, sizeof(*o));
+    if (check_long_names(argc, argv) != 0)
+        return -1;
     o->batch = GROUPIE_MAX_BATCH;
     o->rate_limit = 10;
     o->rate_window = 60;

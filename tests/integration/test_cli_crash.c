@@ -1,0 +1,214 @@
+/* test_cli_crash.c -- `groupie add` killed with SIGKILL and rerun.
+ *
+ * First at one exact point: an answer has arrived but is not yet in the
+ * journal (GROUPIE_TEST_CRASH_AFTER_ANSWERS), the one moment where the
+ * server has applied a batch the client never learnt about. The rerun sends
+ * that batch again with its Idempotency-Key; whether the server replays
+ * its first answer or answers ALREADY_MEMBER, those numbers must come out
+ * as added by this run, never as "already a member".
+ *
+ * Then at 20 random points of a longer run (the seed is printed), rerunning
+ * each time: at the end every valid registered number is in the group
+ * exactly once and the report is complete. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cli/cli.h"
+#include "harness.h"
+
+static char *numbers_file(struct world *w, size_t n, char (*nums)[PHONE_BUF])
+{
+    const char **ptrs = calloc(n, sizeof(*ptrs));
+    assert_non_null(ptrs);
+    phones_next(nums, ptrs, n);
+    op_dir_register(&w->srv, ptrs, n);
+    size_t cap = n * (PHONE_BUF + 1) + 1, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s\n", nums[i]);
+    char *path = world_path(w, "numbers.txt");
+    file_put(path, text, len);
+    free(text);
+    free(ptrs);
+    return path;
+}
+
+/* Every number in the group exactly once, and no one else. */
+static void expect_group(struct world *w, char (*nums)[PHONE_BUF], size_t n)
+{
+    struct reply *g = group_get(&w->srv, w->dev.token, w->gid);
+    assert_jint(g->json, "data.participant_count", (long long)n + 1);
+    json_t *parts = jpath(g->json, "data.participants");
+    assert_int_equal(json_array_size(parts), n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t seen = 0, k;
+        json_t *p;
+        json_array_foreach(parts, k, p)
+        {
+            seen += strcmp(json_string_value(json_object_get(p, "phone")), nums[i]) == 0;
+        }
+        if (seen != 1)
+            failf("%s is in the group %zu times", nums[i], seen);
+    }
+}
+
+/* The report: one row per number, each added. */
+static void expect_report(const char *path, char (*nums)[PHONE_BUF], size_t n)
+{
+    struct csv_table t;
+    csv_load(path, &t);
+    assert_int_equal(t.rows, n + 1);
+    size_t c_num = csv_col(&t, "number"), c_out = csv_col(&t, "outcome");
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(t.cells[i + 1][c_num], nums[i]);
+        if (strcmp(t.cells[i + 1][c_out], "added") != 0)
+            failf("report row %zu (%s): %s, expected added", i + 1, nums[i], t.cells[i + 1][c_out]);
+    }
+    csv_table_free(&t);
+}
+
+static void test_crash_between_answer_and_journal(void **state)
+{
+    struct world *w = *state;
+    world_start(w, SERVER_ARGS("--rate-window", "1"));
+    const size_t n = 30;
+    char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
+    char *file = numbers_file(w, n, nums);
+    char *report = world_path(w, "report.csv");
+    char *journal = world_path(w, "crash.journal");
+    const char *args[] = {"add",   tmpf("%lld", w->gid), "--file", file,     "--batch",
+                          "10",    "--rate-window",      "1",      "--json", "--journal",
+                          journal, "--report",           report,   NULL};
+    const char *crash_env[] = {w->env_token, w->env_url, "GROUPIE_TEST_CRASH_AFTER_ANSWERS=2",
+                               NULL};
+    struct cli_run run = {.args = args, .env = crash_env};
+    struct cli_result res;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 128 + SIGKILL);
+    cli_result_free(&res);
+    /* The server applied two batches; the journal knows of one. */
+    struct reply *g = group_get(&w->srv, w->dev.token, w->gid);
+    assert_jint(g->json, "data.participant_count", 21);
+
+    run.env = w->env;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 0);
+    json_t *j = json_of(res.out);
+    assert_jint(j, "outcomes.added", (long long)n);
+    assert_jint(j, "outcomes.already_member", 0);
+    assert_jint(j, "requests.replayed_batches", 1);
+    /* 10 when the server answers the repeat ALREADY_MEMBER, 0 when it
+     * honours the key and replays its first answer: added either way. */
+    json_int_t confirmed = json_integer_value(jpath(j, "added_after_lost_answer"));
+    if (confirmed != 10 && confirmed != 0)
+        failf("added_after_lost_answer is %lld", (long long)confirmed);
+    json_decref(j);
+    expect_group(w, nums, n);
+    expect_report(report, nums, n);
+    cli_result_free(&res);
+    free(nums);
+}
+
+/* Batches left in flight in the journal, read the way a second process
+ * would after the first one died. */
+static int inflight_sent(const char *journal)
+{
+    sqlite3 *db;
+    int n = -1;
+    if (sqlite3_open_v2(journal, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM batches WHERE state = 'inflight' AND "
+                               "doubtful > 0",
+                               -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_twenty_random_kills(void **state)
+{
+    struct world *w = *state;
+    world_start(w, SERVER_ARGS("--rate-window", "1"));
+    const size_t n = 300;
+    char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
+    char *file = numbers_file(w, n, nums);
+    char *report = world_path(w, "report.csv");
+    char *journal = world_path(w, "kill.journal");
+    char *log = world_path(w, "runs.log");
+    const char *args[] = {
+        "add", tmpf("%lld", w->gid), "--file", file,       "--batch", "3",      "--rate-window",
+        "1",   "--journal",          journal,  "--report", report,    "--json", NULL};
+    struct cli_run run = {.args = args, .env = w->env};
+
+    unsigned seed = (unsigned)time(NULL);
+    const char *fixed = getenv("GROUPIE_TEST_SEED");
+    if (fixed != NULL)
+        seed = (unsigned)strtoul(fixed, NULL, 10);
+    print_message("kill points from seed %u (GROUPIE_TEST_SEED=%u repeats them)\n", seed, seed);
+    srand(seed);
+    int landed_in_flight = 0;
+    for (int k = 0; k < 20; k++) {
+        /* 50 ms to 800 ms into the run: from start-up to mid-request. */
+        long delay_ms = 50 + rand() % 751;
+        pid_t pid = cli_spawn(&run, log);
+        struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st = cli_wait(pid, 60);
+        if (st != 128 + SIGKILL && st != 0)
+            failf("run %d ended with status %d before its kill; log:\n%s", k + 1, st,
+                  file_get(log, &(size_t){0}));
+        int inflight = inflight_sent(journal);
+        landed_in_flight += inflight > 0;
+        print_message("kill %2d at %4ld ms: %s, %d batch%s sent and unanswered\n", k + 1, delay_ms,
+                      st == 0 ? "had already finished" : "killed", inflight,
+                      inflight == 1 ? "" : "es");
+    }
+    print_message("%d of 20 kills left a sent batch unanswered\n", landed_in_flight);
+
+    struct cli_result res;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 0);
+    json_t *j = json_of(res.out);
+    assert_jint(j, "outcomes.added", (long long)n);
+    assert_jint(j, "outcomes.already_member", 0);
+    assert_jint(j, "outcomes.failed", 0);
+    assert_jint(j, "outcomes.pending", 0);
+    print_message("the last run sent %lld of the %zu requests; %lld numbers were confirmed "
+                  "added after a lost answer\n",
+                  (long long)json_integer_value(jpath(j, "requests.sent")), n / 3,
+                  (long long)json_integer_value(jpath(j, "added_after_lost_answer")));
+    json_decref(j);
+    expect_group(w, nums, n);
+    expect_report(report, nums, n);
+    assert_int_equal(inflight_sent(journal), 0);
+    cli_result_free(&res);
+    free(nums);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_crash_between_answer_and_journal, world_alloc,
+                                        world_free),
+        cmocka_unit_test_setup_teardown(test_twenty_random_kills, world_alloc, world_free),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

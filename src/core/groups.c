@@ -82,3 +82,155 @@ int groups_create(struct store_tx *tx, const struct directory *dir, const struct
     out->group = keep;
     return status;
 }
+
+/* --- access ------------------------------------------------------------------ */
+
+static bool is_admin_role(enum role r)
+{
+    return r == ROLE_ADMIN || r == ROLE_SUPERADMIN;
+}
+
+struct group_rights groups_rights(const struct group *g, enum role role)
+{
+    bool admin = is_admin_role(role);
+    return (struct group_rights){
+        .is_admin = admin,
+        .can_send = admin || (g->allow_send && !g->only_admins_can_send),
+        .can_add = admin,
+        .can_remove = admin,
+        .can_edit_info = admin || !g->only_admins_can_edit,
+        .can_edit_permissions = admin,
+        .can_see_invites = admin,
+    };
+}
+
+int groups_open(struct store_tx *tx, const struct device *device, int64_t group_id, bool need_admin,
+                struct group *g, enum role *role, enum group_access *access)
+{
+    *access = GROUP_NOT_FOUND;
+    int status = groups_role(tx, device, group_id, role);
+    if (status == STORE_OK)
+        status = store_group_get(tx, group_id, g);
+    if (status == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (status != STORE_OK)
+        return status;
+    *access = need_admin && !is_admin_role(*role) ? GROUP_DENIED : GROUP_OK;
+    return STORE_OK;
+}
+
+/* --- reading ------------------------------------------------------------------ */
+
+int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
+                  struct group_detail *out)
+{
+    memset(out, 0, sizeof(*out));
+    enum group_access access;
+    int status = groups_open(tx, device, group_id, false, &out->group, &out->role, &access);
+    if (status != STORE_OK)
+        return status;
+    if (access != GROUP_OK)
+        return STORE_NOT_FOUND;
+    out->rights = groups_rights(&out->group, out->role);
+    status = store_members_list(tx, group_id, &out->members, &out->n_members);
+    for (size_t i = 0; i < out->n_members && status == STORE_OK; i++)
+        if (strcmp(out->members[i].phone, device->phone) == 0)
+            out->joined_at = out->members[i].joined_at;
+    if (status == STORE_OK)
+        status = store_messages_recent(tx, group_id, MESSAGES_RECENT, &out->recent, &out->n_recent);
+    if (status == STORE_OK)
+        status = messages_stats(tx, group_id, now, &out->stats);
+    return status;
+}
+
+int groups_list(struct store_tx *tx, const struct device *device, int64_t limit, int64_t offset,
+                struct group_page *out)
+{
+    memset(out, 0, sizeof(*out));
+    int status = store_groups_of_count(tx, device->phone, &out->total);
+    if (status == STORE_OK && offset < out->total)
+        status = store_groups_of(tx, device->phone, limit, offset, &out->rows, &out->n);
+    return status;
+}
+
+/* --- changing ------------------------------------------------------------------ */
+
+static bool changes_info(const struct group_change *c)
+{
+    return c->set_subject || c->set_description || c->set_profile_url || c->set_disappearing;
+}
+
+static bool changes_permissions(const struct group_change *c)
+{
+    return c->set_permissions || c->set_allow_send || c->set_only_admins_can_send ||
+           c->set_only_admins_can_edit;
+}
+
+int groups_update(struct store_tx *tx, const struct group_update *req, enum update_check *check)
+{
+    struct group g;
+    enum role role;
+    enum group_access access;
+    int status = groups_open(tx, req->device, req->group_id, false, &g, &role, &access);
+    if (status != STORE_OK)
+        return status;
+    if (access != GROUP_OK) {
+        *check = UPDATE_NOT_FOUND;
+        return STORE_OK;
+    }
+    struct group_rights rights = groups_rights(&g, role);
+    if (!rights.can_edit_info) {
+        *check = UPDATE_MAY_NOT_EDIT;
+        return STORE_OK;
+    }
+    if (req->bad_request) {
+        *check = UPDATE_BAD_REQUEST;
+        return STORE_OK;
+    }
+    const struct group_change *c = req->change;
+    if (changes_permissions(c) && !rights.can_edit_permissions) {
+        *check = UPDATE_MAY_NOT_SET_PERM;
+        return STORE_OK;
+    }
+    *check = UPDATE_OK;
+    if (!changes_info(c) && !changes_permissions(c))
+        return STORE_OK;
+    if (c->set_subject)
+        g.subject = c->subject;
+    if (c->set_description)
+        g.description = c->description;
+    if (c->set_profile_url)
+        g.profile_url = c->profile_url;
+    if (c->set_disappearing)
+        g.disappearing = c->disappearing;
+    if (c->set_allow_send)
+        g.allow_send = c->allow_send;
+    if (c->set_only_admins_can_send)
+        g.only_admins_can_send = c->only_admins_can_send;
+    if (c->set_only_admins_can_edit)
+        g.only_admins_can_edit = c->only_admins_can_edit;
+    g.updated_at = req->now;
+    return store_group_update(tx, &g);
+}
+
+int groups_invite_link(struct store_tx *tx, const struct device *device, int64_t group_id,
+                       bool revoke, int64_t now, struct group *g, enum group_access *access)
+{
+    enum role role;
+    int status = groups_open(tx, device, group_id, true, g, &role, access);
+    if (status != STORE_OK || *access != GROUP_OK || !revoke)
+        return status;
+    char code[INVITE_CODE_LEN + 1];
+    status = STORE_CONFLICT;
+    for (int attempt = 0; attempt < CREATE_ATTEMPTS && status == STORE_CONFLICT; attempt++) {
+        if (groups_new_invite_code(code) != STORE_OK)
+            return STORE_ERROR;
+        g->invite_code = code;
+        g->updated_at = now;
+        status = store_group_update(tx, g);
+    }
+    g->invite_code = arena_strdup(store_tx_arena(tx), code);
+    if (status == STORE_OK && g->invite_code == NULL)
+        return STORE_ERROR;
+    return status;
+}

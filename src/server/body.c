@@ -5,13 +5,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 json_t *body_json(const struct request *req)
 {
     if (req->body_len == 0)
         return NULL;
     json_error_t err;
-    return json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+    return json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 }
 
 size_t utf8_chars(const char *s)
@@ -59,4 +60,21 @@ bool body_group_id(json_t *v, int64_t *out)
         return *out > 0;
     }
     return json_is_string(v) && router_parse_id(json_string_value(v), out);
+}
+
+bool body_web_url(const char *s)
+{
+    size_t skip;
+    if (strncasecmp(s, "https://", 8) == 0)
+        skip = 8;
+    else if (strncasecmp(s, "http://", 7) == 0)
+        skip = 7;
+    else
+        return false;
+    if (s[skip] == '\0' || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p <= 0x20 || *p == 0x7F)
+            return false;
+    return true;
 }

@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The body parsed as JSON (strict: valid UTF-8, no duplicate keys), or
- * NULL when it is empty or malformed. The caller owns the reference. */
+/* The body parsed as JSON (strict: valid UTF-8, no duplicate keys; any
+ * value, not only an object, so that callers can tell "not an object" from
+ * "not JSON"), or NULL when it is empty or malformed. The caller owns the
+ * reference. */
 json_t *body_json(const struct request *req);
 
 /* The number of characters (Unicode code points) in a valid UTF-8 string. */
@@ -21,6 +23,10 @@ size_t utf8_chars(const char *s);
  * the add endpoint's reference ("Participants array is required", ...). */
 const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a,
                               const char ***list, size_t *n);
+
+/* True for an http or https URL with a host and no spaces or control
+ * characters (what profile pictures and media may point at). */
+bool body_web_url(const char *s);
 
 /* A group id given in a body as a number or a decimal string. */
 bool body_group_id(json_t *v, int64_t *out);

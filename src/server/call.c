@@ -2,19 +2,105 @@
 #include "server/call.h"
 
 #include "server/auth.h"
+#include "server/metrics.h"
 #include "server/respond.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Old records are deleted a few at a time by each stored answer, so the
+ * table holds about one day of writes without a timer or a long delete. */
+#define IDEM_PURGE_BATCH 64
 
 struct frame {
     struct call call;
     uint8_t token_hash[TOKEN_HASH_LEN];
     call_fn fn;
     void *arg;
+    bool write;
+    const char *idem_key;  /* NULL: no (valid) key */
+    const char *idem_path; /* the path without /api */
+    uint8_t body_sha[32];  /* of the request body */
+    bool ran;              /* fn's answer is in res */
+    bool replayed;         /* res holds a stored answer */
 };
+
+bool call_idem_key_valid(const char *key)
+{
+    size_t len = strlen(key);
+    if (len == 0 || len > IDEM_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7E)
+            return false;
+    return true;
+}
+
+/* The stored answer of an earlier request with this key, or 422 when the
+ * key came with another request. *hit tells whether res was answered. */
+static int idem_replay(struct store_tx *tx, struct frame *f, bool *hit)
+{
+    struct call *c = &f->call;
+    struct idem_record rec;
+    *hit = false;
+    int status = store_idem_lock(tx, c->device.id, f->idem_key);
+    if (status == STORE_OK)
+        status = store_idem_get(tx, c->device.id, f->idem_key, c->now - CALL_IDEM_TTL_MS, &rec);
+    if (status == STORE_NOT_FOUND)
+        return STORE_OK;
+    if (status != STORE_OK)
+        return status;
+    *hit = true;
+    if (strcmp(rec.method, c->req->method) != 0 || strcmp(rec.path, f->idem_path) != 0 ||
+        memcmp(rec.body_sha, f->body_sha, sizeof(f->body_sha)) != 0) {
+        respond_error(c->res, 422, "Idempotency key reused",
+                      "This Idempotency-Key was already used with a different request");
+        return STORE_OK;
+    }
+    char *body = malloc(rec.body_len + 1);
+    if (body == NULL)
+        return STORE_ERROR;
+    memcpy(body, rec.body, rec.body_len);
+    body[rec.body_len] = '\0';
+    free(c->res->body);
+    c->res->body = body;
+    c->res->len = rec.body_len;
+    c->res->status = rec.status;
+    c->res->retry_after = 0;
+    c->res->replayed = true;
+    f->replayed = true;
+    return STORE_OK;
+}
+
+/* Keeps a 2xx answer with its key, and forgets a few expired ones. */
+static int idem_store(struct store_tx *tx, struct frame *f)
+{
+    struct call *c = &f->call;
+    if (c->res->status < 200 || c->res->status > 299 || c->res->body == NULL)
+        return STORE_OK;
+    struct idem_record rec = {
+        .device_id = c->device.id,
+        .key = f->idem_key,
+        .method = c->req->method,
+        .path = f->idem_path,
+        .status = c->res->status,
+        .body = c->res->body,
+        .body_len = c->res->len,
+        .created_at = c->now,
+    };
+    memcpy(rec.body_sha, f->body_sha, sizeof(rec.body_sha));
+    int status = store_idem_put(tx, &rec);
+    if (status == STORE_OK)
+        status = store_idem_purge(tx, c->now - CALL_IDEM_TTL_MS, IDEM_PURGE_BATCH, NULL);
+    return status;
+}
 
 static int frame_tx(struct store_tx *tx, void *arg)
 {
     struct frame *f = arg;
     struct call *c = &f->call;
+    f->ran = f->replayed = false;
+    c->res->replayed = false;
     int status = auth_device(tx, f->token_hash, &c->device);
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
@@ -24,26 +110,56 @@ static int frame_tx(struct store_tx *tx, void *arg)
         status = app_now(c->app, tx, &c->now);
     if (status != STORE_OK)
         return status;
-    return f->fn(tx, c, f->arg);
+    if (f->write) {
+        const char *key = http_header(c->req, "Idempotency-Key");
+        if (key != NULL && !call_idem_key_valid(key)) {
+            respond_invalid_field(c->res, "Idempotency-Key",
+                                  "Idempotency-Key must be 1 to 255 visible ASCII characters "
+                                  "(no spaces)");
+            return STORE_OK;
+        }
+        f->idem_key = key;
+    }
+    if (f->idem_key != NULL) {
+        bool hit;
+        status = idem_replay(tx, f, &hit);
+        if (status != STORE_OK || hit)
+            return status;
+    }
+    status = f->fn(tx, c, f->arg);
+    if (status == STORE_OK && f->idem_key != NULL)
+        status = idem_store(tx, f);
+    f->ran = status == STORE_OK;
+    return status;
 }
 
-static void run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
+static bool run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
                 bool write)
 {
-    struct frame f = {.call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg};
+    struct frame f = {
+        .call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg, .write = write};
     if (!auth_bearer(req, f.token_hash)) {
         respond_unauthorized(res);
-        return;
+        return false;
+    }
+    if (write) {
+        f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
+        token_hash(req->body, req->body_len, f.body_sha);
     }
     int status = write ? store_write(app->store, req->arena, frame_tx, &f)
                        : store_read(app->store, req->arena, frame_tx, &f);
-    if (status != STORE_OK)
+    if (status != STORE_OK) {
         respond_store_failure(res, status);
+        return false;
+    }
+    if (f.replayed)
+        metrics_idem_replay();
+    return f.ran;
 }
 
-void call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
+bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    run(app, req, res, fn, arg, true);
+    return run(app, req, res, fn, arg, true);
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)

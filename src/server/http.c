@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "server/metrics.h"
 #include "server/respond.h"
 #include "server/router.h"
 
@@ -41,6 +42,7 @@ struct exchange {
     struct arena arena;
     struct request req;
     const struct route *route;
+    const struct route *metric_route; /* the matched route, kept for metrics */
     char *body;
     size_t len, cap;
     bool too_large;
@@ -64,6 +66,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     struct response *res = &x->res;
     if (res->body == NULL)
         respond_error(res, 500, "Internal server error", "The handler produced no answer");
+    /* Counted before the answer leaves: a client that reads /metrics right
+     * after an answer must find it counted. */
+    metrics_request(x->metric_route, res->status, clock_mono_us() - x->start_us);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL)
@@ -78,6 +83,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     }
     if (res->allow[0] != '\0')
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (res->replayed)
+        MHD_add_response_header(r, "Idempotent-Replayed", "true");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -106,8 +113,10 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
     x->req.method = x->method_copy;
     x->req.path = x->path_copy;
 
-    switch (router_match(srv->app, method, url, &x->req, &x->route, x->res.allow,
-                         sizeof(x->res.allow))) {
+    enum match m =
+        router_match(srv->app, method, url, &x->req, &x->route, x->res.allow, sizeof(x->res.allow));
+    x->metric_route = x->route;
+    switch (m) {
     case MATCH_OK:
         break;
     case MATCH_NO_ROUTE:
@@ -119,10 +128,6 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
         respond_error(&x->res, 405, "Method not allowed", sentence);
         return send_response(conn, x);
     }
-    case MATCH_BAD_GROUP_ID:
-        x->route = NULL;
-        respond_group_not_found(&x->res);
-        return send_response(conn, x);
     }
 
     /* A declared length over the limit is refused before reading a byte. */
@@ -222,6 +227,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %HH in paths and query arguments, except %00: a NUL in the middle
+ * of a path would silently cut it short ("/groups/2%00x" would become
+ * "/groups/2"), so it is left encoded and the path simply matches nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in != '\0'; in++) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -314,10 +352,11 @@ int http_start(struct app *app, const struct http_options *opt, struct http_serv
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)opt->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)opt->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        opt->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)opt->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->header_limit, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(err, errsz, "cannot start the HTTP server on %s (see the messages above)", bound);
         close(srv->listen_fd);

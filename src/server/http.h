@@ -11,6 +11,7 @@
 #include "common/arena.h"
 #include "server/app.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct response {
     int64_t retry_after;      /* > 0: sent as Retry-After */
     char allow[64];           /* non-empty: sent as Allow */
     const char *content_type; /* NULL: application/json */
+    bool replayed;            /* an idempotent replay: sent with Idempotent-Replayed */
 };
 
 struct http_options {

@@ -9,17 +9,31 @@
 #define KIB 1024
 #define MIB (1024 * 1024)
 
-/* The group API's bodies are small; the operator's bulk calls are not. */
+/* The group API's bodies are small, but for messages; the operator's bulk
+ * calls are not. */
 #define API_BODY   (64 * KIB)
+#define SEND_BODY  (1 * MIB)
 #define ADMIN_BODY (8 * MIB)
 
 static const struct route routes[] = {
     {"GET", "/healthz", route_healthz, 0, 0},
     {"GET", "/readyz", route_readyz, 0, 0},
+    {"GET", "/metrics", route_metrics, 0, 0},
+    {"GET", "/openapi.json", route_openapi, 0, 0},
 
+    {"GET", "/groups", route_groups_list, ROUTE_API, 0},
     {"POST", "/groups", route_group_create, ROUTE_API, API_BODY},
     {"GET", "/groups/{gid}", route_group_get, ROUTE_API, 0},
+    {"PUT", "/groups/{gid}", route_group_update, ROUTE_API, API_BODY},
+    {"POST", "/groups/{gid}/send", route_group_send, ROUTE_API, SEND_BODY},
     {"POST", "/groups/{gid}/members/add", route_members_add, ROUTE_API, API_BODY},
+    {"POST", "/groups/{gid}/members/remove", route_members_remove, ROUTE_API, API_BODY},
+    {"POST", "/groups/{gid}/members/promote", route_members_promote, ROUTE_API, API_BODY},
+    {"POST", "/groups/{gid}/members/demote", route_members_demote, ROUTE_API, API_BODY},
+    {"GET", "/groups/{gid}/invitations", route_invitations_list, ROUTE_API, 0},
+    {"DELETE", "/groups/{gid}/invitations/{phone}", route_invitation_revoke, ROUTE_API, API_BODY},
+    {"GET", "/groups/{gid}/invite-link", route_invite_link_get, ROUTE_API, 0},
+    {"POST", "/groups/{gid}/invite-link/revoke", route_invite_link_revoke, ROUTE_API, API_BODY},
 
     {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
     {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, 0},
@@ -37,7 +51,8 @@ static const struct route routes[] = {
      ADMIN_BODY},
 };
 
-#define NROUTES      (sizeof(routes) / sizeof(routes[0]))
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(NROUTES <= ROUTER_MAX_ROUTES, "raise ROUTER_MAX_ROUTES");
 #define MAX_SEGMENTS 8
 
 const struct route *router_routes(size_t *n)
@@ -169,6 +184,6 @@ enum match router_match(const struct app *app, const char *method, const char *p
     if (*route == NULL)
         return allow[0] != '\0' ? MATCH_BAD_METHOD : MATCH_NO_ROUTE;
     if (gid != NULL && !router_parse_id(gid, &req->group_id))
-        return MATCH_BAD_GROUP_ID;
+        req->group_id = 0;
     return MATCH_OK;
 }

@@ -1,9 +1,11 @@
 /* router.h -- which handler owns a method and a path.
  *
  * Routing comes before authentication: an unknown path is 404 and a known
- * path with the wrong method is 405, whoever asks. A {gid} segment must be
- * a canonical positive decimal integer; anything else (12abc, 012, +12) is
- * answered like a group that does not exist. */
+ * path with the wrong method is 405, whoever asks. A {gid} segment matches
+ * any segment; when it is not a canonical positive decimal integer (12abc,
+ * 012, +12) req->group_id is 0, which names no group, so the route answers
+ * it like any group that does not exist, in its usual place among the
+ * checks (after the token). */
 #ifndef GROUPIE_ROUTER_H
 #define GROUPIE_ROUTER_H
 
@@ -30,18 +32,20 @@ struct route {
 
 enum match {
     MATCH_OK,
-    MATCH_NO_ROUTE,    /* 404, the generic body */
-    MATCH_BAD_METHOD,  /* 405; allow lists the methods the path has */
-    MATCH_BAD_GROUP_ID /* 404, the "Group not found" body */
+    MATCH_NO_ROUTE,  /* 404, the generic body */
+    MATCH_BAD_METHOD /* 405; allow lists the methods the path has */
 };
 
 /* Finds the route for method and path, filling req->params and
- * req->group_id (the strings point into req->arena). */
+ * req->group_id (0 for a malformed id; the strings point into req->arena). */
 enum match router_match(const struct app *app, const char *method, const char *path,
                         struct request *req, const struct route **route, char *allow,
                         size_t allowsz);
 
-/* Every route, for documentation checks; *n receives the count. */
+/* The table never holds more routes than this (metrics size arrays by it). */
+#define ROUTER_MAX_ROUTES 64
+
+/* Every route, for documentation checks and metrics; *n receives the count. */
 const struct route *router_routes(size_t *n);
 
 /* Parses a canonical positive decimal id ("1", "15378"; not "012", "+1",

@@ -8,13 +8,29 @@
 /* routes_ops.c */
 void route_healthz(struct app *app, struct request *req, struct response *res);
 void route_readyz(struct app *app, struct request *req, struct response *res);
+void route_metrics(struct app *app, struct request *req, struct response *res);
+void route_openapi(struct app *app, struct request *req, struct response *res);
 
 /* routes_members.c */
 void route_members_add(struct app *app, struct request *req, struct response *res);
+void route_members_remove(struct app *app, struct request *req, struct response *res);
+void route_members_promote(struct app *app, struct request *req, struct response *res);
+void route_members_demote(struct app *app, struct request *req, struct response *res);
 
 /* routes_groups.c */
 void route_group_create(struct app *app, struct request *req, struct response *res);
+void route_groups_list(struct app *app, struct request *req, struct response *res);
 void route_group_get(struct app *app, struct request *req, struct response *res);
+void route_group_update(struct app *app, struct request *req, struct response *res);
+
+/* routes_send.c */
+void route_group_send(struct app *app, struct request *req, struct response *res);
+
+/* routes_invites.c */
+void route_invitations_list(struct app *app, struct request *req, struct response *res);
+void route_invitation_revoke(struct app *app, struct request *req, struct response *res);
+void route_invite_link_get(struct app *app, struct request *req, struct response *res);
+void route_invite_link_revoke(struct app *app, struct request *req, struct response *res);
 
 /* routes_admin.c */
 void route_admin_device_create(struct app *app, struct request *req, struct response *res);

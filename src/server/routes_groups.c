@@ -1,18 +1,23 @@
-/* routes_groups.c -- POST /groups (create) and GET /groups/{id}. */
+/* routes_groups.c -- the group itself: POST /groups (create), GET /groups (the
+ * device's groups), GET /groups/{id} and PUT /groups/{id}. */
 #include "server/routes.h"
 
 #include "core/groups.h"
 #include "server/call.h"
 #include "server/body.h"
+#include "server/metrics.h"
+#include "server/paging.h"
 #include "server/render.h"
 #include "server/respond.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* --- POST /groups ----------------------------------------------------------- */
 
 struct create_body {
     json_t *errors; /* validation failures, or NULL */
+    struct add_result out;
     const char *subject;
     const char *description;
     const char **phones;
@@ -73,7 +78,8 @@ static void parse_create(struct create_body *c, const struct app *app, const str
 
 static int create_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    const struct create_body *b = arg;
+    struct create_body *b = arg;
+    memset(&b->out, 0, sizeof(b->out));
     if (b->errors != NULL) {
         respond_invalid(c->res, json_incref(b->errors));
         return STORE_OK;
@@ -86,11 +92,10 @@ static int create_work(struct store_tx *tx, struct call *c, void *arg)
         .n = b->n,
         .now = c->now,
     };
-    struct add_result out;
-    int status = groups_create(tx, c->app->dir, &c->app->limits, &g, &out);
+    int status = groups_create(tx, c->app->dir, &c->app->limits, &g, &b->out);
     if (status != STORE_OK)
         return status;
-    respond_data(c->res, 201, "Group created successfully", render_add_data(&out));
+    respond_data(c->res, 201, "Group created successfully", render_add_data(&b->out));
     return STORE_OK;
 }
 
@@ -99,91 +104,285 @@ void route_group_create(struct app *app, struct request *req, struct response *r
     struct create_body b = {0};
     json_t *root = body_json(req);
     parse_create(&b, app, req, root);
-    call_write(app, req, res, create_work, &b);
+    if (call_write(app, req, res, create_work, &b) && b.errors == NULL)
+        metrics_add_outcomes(&b.out);
     json_decref(b.errors);
     json_decref(root);
 }
 
-/* --- GET /groups/{id} ----------------------------------------------------------- */
+/* --- GET /groups -------------------------------------------------------------------- */
 
-static bool is_admin_role(enum role r)
+static int list_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    return r == ROLE_ADMIN || r == ROLE_SUPERADMIN;
+    const struct paging *p = arg;
+    struct group_page page;
+    int status = groups_list(tx, &c->device, p->per_page, paging_offset(p), &page);
+    if (status != STORE_OK)
+        return status;
+    json_t *data = json_array();
+    for (size_t i = 0; i < page.n; i++)
+        json_array_append_new(
+            data, render_group_summary(&page.rows[i].group, c->device.id, page.rows[i].joined_at));
+    respond_json(c->res, 200,
+                 json_pack("{s:i, s:s, s:o, s:o}", "code", 200, "message",
+                           "Groups retrieved successfully", "data", data, "meta",
+                           paging_meta(p, page.total)));
+    return STORE_OK;
 }
 
-static json_t *permissions_json(const struct group *g, enum role role)
+/* A bad ?page= or ?per_page= is answered inside the frame, so that the
+ * token is checked first, as for every validation. */
+static int invalid_query_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    bool admin = is_admin_role(role);
-    return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "can_send_messages",
-                     admin || (g->allow_send && !g->only_admins_can_send), "can_add_members", admin,
-                     "can_edit_info", admin || !g->only_admins_can_edit, "can_remove_members",
-                     admin, "allow_send", g->allow_send, "only_admins_can_send",
-                     g->only_admins_can_send, "only_admins_can_edit", g->only_admins_can_edit);
+    (void)tx;
+    respond_invalid(c->res, json_incref(arg));
+    return STORE_OK;
 }
 
-static json_t *settings_json(const struct group *g, enum role role)
+void route_groups_list(struct app *app, struct request *req, struct response *res)
 {
-    /* The link is a secret that lets anyone join: admins only. */
-    json_t *link = is_admin_role(role) ? render_invite_link(g->invite_code) : json_null();
-    return json_pack("{s:{s:b, s:o}, s:o, s:b}", "disappearing_messages", "enabled",
-                     g->disappearing != NULL, "duration", json_str_or_null(g->disappearing),
-                     "group_invite_link", link, "invite_link_revoked", false);
+    struct paging p;
+    json_t *errors = json_object();
+    if (errors != NULL && paging_parse(req, &p, errors))
+        call_read(app, req, res, list_work, &p);
+    else
+        call_read(app, req, res, invalid_query_work, errors);
+    json_decref(errors);
+}
+
+/* --- GET /groups/{id} ------------------------------------------------------------------ */
+
+/* Renders the group as GET shows it; answers 404 when it is not visible. */
+static int answer_group(struct store_tx *tx, struct call *c, int status_code, const char *message)
+{
+    struct group_detail d;
+    int status = groups_detail(tx, &c->device, c->req->group_id, c->now, &d);
+    if (status == STORE_NOT_FOUND) {
+        respond_group_not_found(c->res);
+        return STORE_OK;
+    }
+    if (status != STORE_OK)
+        return status;
+    respond_data(c->res, status_code, message, render_group_detail(&d, c->device.id));
+    return STORE_OK;
 }
 
 static int get_work(struct store_tx *tx, struct call *c, void *arg)
 {
     (void)arg;
-    enum role role;
-    int status = groups_role(tx, &c->device, c->req->group_id, &role);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(c->res);
-        return STORE_OK;
-    }
-    struct group g;
-    struct member *members = NULL;
-    size_t n = 0;
-    if (status == STORE_OK)
-        status = store_group_get(tx, c->req->group_id, &g);
-    if (status == STORE_OK)
-        status = store_members_list(tx, c->req->group_id, &members, &n);
-    if (status != STORE_OK)
-        return status;
-
-    json_t *admins = json_array();
-    json_t *participants = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct member *m = &members[i];
-        if (is_admin_role(m->role))
-            json_array_append_new(admins, json_pack("{s:s, s:o, s:b}", "phone", m->phone, "name",
-                                                    json_str_or_null(m->name), "is_creator",
-                                                    m->role == ROLE_SUPERADMIN));
-        json_array_append_new(
-            participants, json_pack("{s:s, s:o, s:b, s:o, s:n}", "phone", m->phone, "name",
-                                    json_str_or_null(m->name), "is_admin", is_admin_role(m->role),
-                                    "joined_at", json_time(m->joined_at), "last_seen"));
-    }
-    /* Messages arrive with POST /groups/{id}/send; until one is stored the
-     * group truthfully has none. */
-    json_t *statistics = json_pack("{s:i, s:i, s:i, s:n, s:i, s:i}", "total_messages", 0,
-                                   "messages_today", 0, "messages_this_week", 0,
-                                   "most_active_member", "media_messages", 0, "text_messages", 0);
-
-    json_t *data = json_pack(
-        "{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:o, "
-        "s:o, s:[], s:o}",
-        "id", json_id(g.id), "device_id", json_id(c->device.id), "jid", g.jid, "title", g.subject,
-        "subject", g.subject, "description", json_str_or_null(g.description), "image_url",
-        json_str_or_null(g.profile_url), "muted", false, "spam", false, "group_created_at",
-        json_time(g.created_at), "created_at", json_time(g.created_at), "updated_at",
-        json_time(g.updated_at), "participant_count", (json_int_t)n, "is_admin",
-        is_admin_role(role), "permissions", permissions_json(&g, role), "settings",
-        settings_json(&g, role), "admins", admins, "participants", participants, "recent_messages",
-        "statistics", statistics);
-    respond_data(c->res, 200, "Group information retrieved successfully", data);
-    return STORE_OK;
+    return answer_group(tx, c, 200, "Group information retrieved successfully");
 }
 
 void route_group_get(struct app *app, struct request *req, struct response *res)
 {
     call_read(app, req, res, get_work, NULL);
+}
+
+/* --- PUT /groups/{id} ---------------------------------------------------------------------- */
+
+#define PROFILE_URL_MAX 2048
+
+struct update_body {
+    json_t *errors;
+    struct group_change change;
+};
+
+/* One boolean of "permissions". */
+static void parse_flag(json_t *obj, const char *name, bool *set, bool *value, json_t *errors)
+{
+    json_t *v = json_object_get(obj, name);
+    if (v == NULL)
+        return;
+    char field[64], sentence[96];
+    snprintf(field, sizeof(field), "permissions.%s", name);
+    snprintf(sentence, sizeof(sentence), "%s must be true or false", name);
+    if (!json_is_boolean(v)) {
+        errors_add(errors, field, sentence);
+        return;
+    }
+    *set = true;
+    *value = json_is_true(v);
+}
+
+/* Rejects keys a nested object does not have: a misspelt permission must
+ * not pass silently. */
+static void reject_unknown(json_t *obj, const char *field, const char *const *known, json_t *errors)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = known; *k != NULL && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok) {
+            char sentence[160];
+            snprintf(sentence, sizeof(sentence), "Unknown field %.64s", key);
+            errors_add(errors, field, sentence);
+        }
+    }
+}
+
+static void parse_permissions(json_t *v, struct group_change *c, json_t *errors)
+{
+    static const char *const known[] = {"allow_send", "only_admins_can_send",
+                                        "only_admins_can_edit", NULL};
+    if (!json_is_object(v)) {
+        errors_add(errors, "permissions", "Permissions must be an object");
+        return;
+    }
+    c->set_permissions = true;
+    reject_unknown(v, "permissions", known, errors);
+    parse_flag(v, "allow_send", &c->set_allow_send, &c->allow_send, errors);
+    parse_flag(v, "only_admins_can_send", &c->set_only_admins_can_send, &c->only_admins_can_send,
+               errors);
+    parse_flag(v, "only_admins_can_edit", &c->set_only_admins_can_edit, &c->only_admins_can_edit,
+               errors);
+}
+
+static void parse_disappearing(json_t *v, struct group_change *c, json_t *errors)
+{
+    static const char *const known[] = {"enabled", "duration", NULL};
+    static const char *const durations[] = {"24h", "7d", "90d"};
+    if (!json_is_object(v)) {
+        errors_add(errors, "disappearing_messages", "Disappearing messages must be an object");
+        return;
+    }
+    reject_unknown(v, "disappearing_messages", known, errors);
+    json_t *enabled = json_object_get(v, "enabled");
+    json_t *duration = json_object_get(v, "duration");
+    if (!json_is_boolean(enabled)) {
+        errors_add(errors, "disappearing_messages.enabled", "enabled must be true or false");
+        return;
+    }
+    if (json_is_false(enabled)) {
+        c->set_disappearing = true;
+        c->disappearing = NULL;
+        return;
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (json_is_string(duration) && strcmp(json_string_value(duration), durations[i]) == 0) {
+            c->set_disappearing = true;
+            c->disappearing = durations[i];
+            return;
+        }
+    errors_add(errors, "disappearing_messages.duration",
+               "duration must be one of \"24h\", \"7d\", \"90d\" when enabled is true");
+}
+
+/* A string field that may be null or "" to clear it. */
+static void parse_clearable(json_t *root, const char *name, const char *label, size_t max, bool url,
+                            bool *set, const char **out, json_t *errors)
+{
+    json_t *v = json_object_get(root, name);
+    if (v == NULL)
+        return;
+    char sentence[128];
+    if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+        *set = true;
+        *out = NULL;
+    } else if (!json_is_string(v)) {
+        snprintf(sentence, sizeof(sentence), "%s must be a string", label);
+        errors_add(errors, name, sentence);
+    } else if (utf8_chars(json_string_value(v)) > max) {
+        snprintf(sentence, sizeof(sentence), "%s must be at most %zu characters", label, max);
+        errors_add(errors, name, sentence);
+    } else if (url && !body_web_url(json_string_value(v))) {
+        snprintf(sentence, sizeof(sentence), "%s must be an http or https URL", label);
+        errors_add(errors, name, sentence);
+    } else {
+        *set = true;
+        *out = json_string_value(v);
+    }
+}
+
+static void parse_update(struct update_body *b, const struct request *req, json_t *root)
+{
+    json_t *errors = b->errors;
+    struct group_change *c = &b->change;
+    if (!json_is_object(root)) {
+        errors_add(errors, "body",
+                   req->body_len > 0 && root == NULL ? "Request body must be valid JSON"
+                                                     : "Request body must be a JSON object");
+        return;
+    }
+    json_t *subject = json_object_get(root, "subject");
+    if (subject != NULL) {
+        if (!json_is_string(subject))
+            errors_add(errors, "subject", "Subject must be a string");
+        else if (json_string_value(subject)[strspn(json_string_value(subject), " \t\r\n")] == '\0')
+            errors_add(errors, "subject", "Subject must not be empty");
+        else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
+            errors_add(errors, "subject", "Subject must be at most 100 characters");
+        else {
+            c->set_subject = true;
+            c->subject = json_string_value(subject);
+        }
+    }
+    parse_clearable(root, "description", "Description", GROUP_DESCRIPTION_MAX, false,
+                    &c->set_description, &c->description, errors);
+    parse_clearable(root, "profile_url", "Profile URL", PROFILE_URL_MAX, true, &c->set_profile_url,
+                    &c->profile_url, errors);
+    json_t *perms = json_object_get(root, "permissions");
+    if (perms != NULL)
+        parse_permissions(perms, c, errors);
+    json_t *dis = json_object_get(root, "disappearing_messages");
+    if (dis != NULL)
+        parse_disappearing(dis, c, errors);
+    if (json_object_size(errors) == 0 && subject == NULL &&
+        json_object_get(root, "description") == NULL &&
+        json_object_get(root, "profile_url") == NULL && perms == NULL && dis == NULL)
+        errors_add(errors, "body",
+                   "Give at least one of subject, description, profile_url, permissions, "
+                   "disappearing_messages");
+}
+
+static int update_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    const struct update_body *b = arg;
+    bool invalid = json_object_size(b->errors) > 0;
+    struct group_update u = {
+        .device = &c->device,
+        .group_id = c->req->group_id,
+        .bad_request = invalid,
+        .change = &b->change,
+        .now = c->now,
+    };
+    enum update_check check;
+    int status = groups_update(tx, &u, &check);
+    if (status != STORE_OK)
+        return status;
+    switch (check) {
+    case UPDATE_NOT_FOUND:
+        respond_group_not_found(c->res);
+        return STORE_OK;
+    case UPDATE_MAY_NOT_EDIT:
+        respond_error(c->res, 403, "Access denied",
+                      "Only group administrators can edit this group's information");
+        return STORE_OK;
+    case UPDATE_BAD_REQUEST:
+        respond_invalid(c->res, json_incref(b->errors));
+        return STORE_OK;
+    case UPDATE_MAY_NOT_SET_PERM:
+        respond_error(c->res, 403, "Access denied",
+                      "You must be a group administrator to change group permissions");
+        return STORE_OK;
+    case UPDATE_OK:
+        break;
+    }
+    return answer_group(tx, c, 200, "Group updated successfully");
+}
+
+void route_group_update(struct app *app, struct request *req, struct response *res)
+{
+    struct update_body b = {.errors = json_object()};
+    json_t *root = body_json(req);
+    if (b.errors == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+    } else {
+        parse_update(&b, req, root);
+        call_write(app, req, res, update_work, &b);
+    }
+    json_decref(b.errors);
+    json_decref(root);
 }

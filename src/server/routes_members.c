@@ -1,12 +1,15 @@
-/* routes_members.c -- POST /api/groups/{id}/members/add.
+/* routes_members.c -- POST /api/groups/{id}/members/add, /remove, /promote
+ * and /demote.
  *
  * The route parses, the core decides, and the answer is rendered inside the
  * same transaction that made the changes: it is only sent once they are
  * durable, and nothing is sent for changes that were not kept. */
 #include "server/routes.h"
 
+#include "core/roster.h"
 #include "server/call.h"
 #include "server/body.h"
+#include "server/metrics.h"
 #include "server/render.h"
 #include "server/respond.h"
 
@@ -16,6 +19,7 @@ struct add_body {
     const char *bad_request; /* check 4's sentence, or NULL */
     const char **phones;
     size_t n;
+    struct add_result out;
 };
 
 static void answer_rate_limited(const struct limits *lim, int64_t retry_after, struct response *res)
@@ -36,7 +40,7 @@ static void answer_rate_limited(const struct limits *lim, int64_t retry_after, s
 
 static int add_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    const struct add_body *b = arg;
+    struct add_body *b = arg;
     const struct limits *lim = &c->app->limits;
     struct add_request r = {
         .device = &c->device,
@@ -46,12 +50,12 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
         .n = b->n,
         .now = c->now,
     };
-    struct add_result out;
-    int status = members_add(tx, c->app->dir, lim, &r, &out);
+    struct add_result *out = &b->out;
+    int status = members_add(tx, c->app->dir, lim, &r, out);
     if (status != STORE_OK)
         return status;
 
-    switch (out.check) {
+    switch (out->check) {
     case ADD_GROUP_NOT_FOUND:
         respond_group_not_found(c->res);
         break;
@@ -63,27 +67,106 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
         respond_invalid_field(c->res, "participants", b->bad_request);
         break;
     case ADD_RATE_LIMITED:
-        answer_rate_limited(lim, out.retry_after_s, c->res);
+        answer_rate_limited(lim, out->retry_after_s, c->res);
         break;
     case ADD_GROUP_FULL:
         render_group_full(lim, c->res);
         break;
     case ADD_OK:
-        respond_data(c->res, 200, render_add_message(&out), render_add_data(&out));
+        respond_data(c->res, 200, render_add_message(out), render_add_data(out));
         break;
     }
     return STORE_OK;
+}
+
+/* Check 4's verdict on a {"participants": [...]} body, or NULL. */
+static const char *participants_verdict(struct app *app, struct request *req, json_t *root,
+                                        const char ***phones, size_t *n)
+{
+    if (root == NULL && req->body_len > 0)
+        return "Request body must be a JSON object with a participants array";
+    return body_participants(json_object_get(root, "participants"), 1,
+                             (size_t)app->limits.max_batch, req->arena, phones, n);
 }
 
 void route_members_add(struct app *app, struct request *req, struct response *res)
 {
     struct add_body b = {0};
     json_t *root = body_json(req);
-    b.bad_request =
-        root == NULL && req->body_len > 0
-            ? "Request body must be a JSON object with a participants array"
-            : body_participants(json_object_get(root, "participants"), 1,
-                                (size_t)app->limits.max_batch, req->arena, &b.phones, &b.n);
-    call_write(app, req, res, add_work, &b);
+    b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
+    if (call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
+        metrics_add_outcomes(&b.out);
     json_decref(root);
+}
+
+/* --- remove, promote, demote -------------------------------------------------- */
+
+struct roster_body {
+    enum roster_op op;
+    const char *bad_request;
+    const char **phones;
+    size_t n;
+};
+
+static int roster_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    static const char *const denied[] = {
+        [ROSTER_REMOVE] = "You must be a group administrator to remove members",
+        [ROSTER_PROMOTE] = "You must be a group administrator to promote members",
+        [ROSTER_DEMOTE] = "You must be a group administrator to demote members",
+    };
+    const struct roster_body *b = arg;
+    struct roster_request r = {
+        .device = &c->device,
+        .group_id = c->req->group_id,
+        .op = b->op,
+        .bad_request = b->bad_request != NULL,
+        .phones = b->phones,
+        .n = b->n,
+        .now = c->now,
+    };
+    struct roster_answer out;
+    int status = roster_change(tx, c->app->dir, &r, &out);
+    if (status != STORE_OK)
+        return status;
+    switch (out.check) {
+    case ROSTER_GROUP_NOT_FOUND:
+        respond_group_not_found(c->res);
+        break;
+    case ROSTER_NOT_ADMIN:
+        respond_error(c->res, 403, "Access denied", denied[b->op]);
+        break;
+    case ROSTER_BAD_REQUEST:
+        respond_invalid_field(c->res, "participants", b->bad_request);
+        break;
+    case ROSTER_OK:
+        respond_data(c->res, 200, render_roster_message(&r, &out), render_roster_data(&r, &out));
+        break;
+    }
+    return STORE_OK;
+}
+
+static void roster_route(struct app *app, struct request *req, struct response *res,
+                         enum roster_op op)
+{
+    struct roster_body b = {.op = op};
+    json_t *root = body_json(req);
+    b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
+    call_write(app, req, res, roster_work, &b);
+    json_decref(root);
+}
+
+void route_members_remove(struct app *app, struct request *req, struct response *res)
+{
+    roster_route(app, req, res, ROSTER_REMOVE);
+}
+
+void route_members_promote(struct app *app, struct request *req, struct response *res)
+{
+    roster_route(app, req, res, ROSTER_PROMOTE);
+}
+
+void route_members_demote(struct app *app, struct request *req, struct response *res)
+{
+    roster_route(app, req, res, ROSTER_DEMOTE);
 }

@@ -1,8 +1,14 @@
-/* routes_ops.c -- liveness and readiness, for load balancers and operators.
- * Neither needs a token: they say nothing about anyone's data. */
+/* routes_ops.c -- for load balancers, monitoring and API clients: liveness,
+ * readiness, metrics and the OpenAPI document. None needs a token: they say
+ * nothing about anyone's data. */
 #include "server/routes.h"
 
+#include "server/metrics.h"
+#include "server/openapi.h"
 #include "server/respond.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 void route_healthz(struct app *app, struct request *req, struct response *res)
 {
@@ -21,4 +27,37 @@ void route_readyz(struct app *app, struct request *req, struct response *res)
                      json_pack("{s:i, s:s, s:s, s:b}", "code", 503, "message",
                                "Service unavailable", "error",
                                "The database cannot be reached right now", "database", false));
+}
+
+void route_metrics(struct app *app, struct request *req, struct response *res)
+{
+    (void)app;
+    (void)req;
+    size_t len = 0;
+    char *text = metrics_render(&len);
+    if (text == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return;
+    }
+    free(res->body);
+    res->status = 200;
+    res->body = text;
+    res->len = len;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void route_openapi(struct app *app, struct request *req, struct response *res)
+{
+    (void)app;
+    (void)req;
+    char *copy = malloc(openapi_json_len + 1);
+    if (copy == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return;
+    }
+    memcpy(copy, openapi_json, openapi_json_len + 1);
+    free(res->body);
+    res->status = 200;
+    res->body = copy;
+    res->len = openapi_json_len;
 }

@@ -94,6 +94,42 @@ static const char *const migrations[] = {
     "  offset_ms INTEGER NOT NULL"
     ");"
     "INSERT INTO clock (id, offset_ms) VALUES (1, 0);",
+
+    /* 2: messages sent to groups, idempotency keys, and the indexes the
+     * group list and the invitation list read by. */
+    /* mentions: the mentioned numbers separated by single spaces ("" for
+     * none); numbers never contain one. */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  public_id TEXT NOT NULL UNIQUE,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  sender TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  content TEXT,"
+    "  media_url TEXT,"
+    "  params TEXT NOT NULL,"
+    "  mentions TEXT NOT NULL,"
+    "  simulate_typing INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX messages_by_group ON messages(group_id, created_at);"
+    "CREATE INDEX messages_by_sender ON messages(group_id, sender);"
+    /* One row per (device, key): the first 2xx answer, kept 24 hours. */
+    "CREATE TABLE idempotency ("
+    "  id INTEGER PRIMARY KEY,"
+    "  device_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  body_sha BLOB NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  response BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (device_id, key)"
+    ");"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
+    "CREATE INDEX invitations_by_group_id ON invitations(group_id, id);",
 };
 
 size_t sqlite_schema_count(void)

@@ -254,6 +254,72 @@ int store_invite_decide(struct store_tx *tx, int64_t id, enum invite_state state
     return tx->be->invite_decide(tx, id, state, now);
 }
 
+int store_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                       struct invitation **out, size_t *n)
+{
+    return tx->be->invites_list(tx, group_id, limit, offset, out, n);
+}
+
+int store_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total)
+{
+    return tx->be->invites_count(tx, group_id, total);
+}
+
+int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                    struct group_membership **out, size_t *n)
+{
+    return tx->be->groups_of(tx, phone, limit, offset, out, n);
+}
+
+int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total)
+{
+    return tx->be->groups_of_count(tx, phone, total);
+}
+
+int store_message_add(struct store_tx *tx, const struct message *m)
+{
+    return tx->be->message_add(tx, m);
+}
+
+int store_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
+                          struct message **out, size_t *n)
+{
+    return tx->be->messages_recent(tx, group_id, limit, out, n);
+}
+
+int store_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a, int64_t since_b,
+                         struct message_type_count **out, size_t *n)
+{
+    return tx->be->message_counts(tx, group_id, since_a, since_b, out, n);
+}
+
+int store_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
+                             const char **name, int64_t *count)
+{
+    return tx->be->message_top_sender(tx, group_id, phone, name, count);
+}
+
+int store_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
+{
+    return tx->be->idem_lock(tx, device_id, key);
+}
+
+int store_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                   struct idem_record *out)
+{
+    return tx->be->idem_get(tx, device_id, key, since_ms, out);
+}
+
+int store_idem_put(struct store_tx *tx, const struct idem_record *r)
+{
+    return tx->be->idem_put(tx, r);
+}
+
+int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted)
+{
+    return tx->be->idem_purge(tx, before_ms, limit, deleted);
+}
+
 int store_is_empty(struct store_tx *tx, bool *empty)
 {
     return tx->be->is_empty(tx, empty);

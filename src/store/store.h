@@ -35,7 +35,7 @@
 
 enum store_status {
     STORE_OK = 0,
-    STORE_NOT_FOUND,   /* no such row */
+    STORE_NOT_FOUND,   /* no such row, or no row that a new one refers to */
     STORE_CONFLICT,    /* the row already exists */
     STORE_ABORT,       /* the transaction function chose to roll back */
     STORE_UNAVAILABLE, /* the database cannot be reached now; worth retrying */
@@ -171,7 +171,10 @@ int store_group_by_invite(struct store_tx *tx, const char *code, int64_t *id);
  * transaction ends, so decisions about the group's counters are made one at
  * a time. Call it before reading anything a limit is decided on. */
 int store_group_lock(struct store_tx *tx, int64_t id);
-/* Writes every field of g back (updated_at included). */
+/* Writes g's changeable fields back: jid, subject, description,
+ * profile_url, the permission flags, disappearing, invite_code and
+ * updated_at. Who created the group and when (created_by, created_at)
+ * never change. STORE_NOT_FOUND when no group has g->id. */
 int store_group_update(struct store_tx *tx, const struct group *g);
 
 struct member {
@@ -231,6 +234,109 @@ int store_invite_pending(struct store_tx *tx, int64_t group_id, const char *phon
 /* Inserts inv and sets inv->id; STORE_CONFLICT if the code is taken. */
 int store_invite_create(struct store_tx *tx, struct invitation *inv);
 int store_invite_decide(struct store_tx *tx, int64_t id, enum invite_state state, int64_t now);
+
+/* Every invitation of a group, newest first: up to limit from offset. */
+int store_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                       struct invitation **out, size_t *n);
+int store_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total);
+
+/* --- one device's view of its groups ---------------------------------------- */
+
+struct group_membership {
+    struct group group;
+    enum role role;
+    int64_t joined_at; /* when phone became a participant */
+};
+
+/* The groups phone is a participant of, the most recently joined first
+ * (ties: the higher group id first): up to limit from offset. */
+int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                    struct group_membership **out, size_t *n);
+int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total);
+
+/* --- messages sent to groups ------------------------------------------------
+ * The store keeps what the core hands it and interprets none of it: type,
+ * content and params are opaque strings to it. */
+
+#define MESSAGE_ID_MAX 48
+
+struct message {
+    char id[MESSAGE_ID_MAX]; /* public id, unique */
+    int64_t group_id;
+    const char *sender;      /* the sending device's number */
+    const char *sender_name; /* read back from the directory; NULL when unknown */
+    const char *type;        /* as sent: "chat", "image", ... */
+    const char *content;     /* the text or caption shown in listings; may be NULL */
+    const char *media_url;   /* may be NULL */
+    const char *params;      /* the message's parameters, as JSON text */
+    const char *const *mentions;
+    size_t n_mentions;
+    int simulate_typing;
+    const char *status; /* "pending" */
+    int64_t created_at;
+};
+
+/* Inserts m; STORE_CONFLICT when its id is taken. */
+int store_message_add(struct store_tx *tx, const struct message *m);
+/* The group's newest messages, newest first (ties: the later stored
+ * first), at most limit, sender names filled in. */
+int store_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
+                          struct message **out, size_t *n);
+
+/* How many messages of one type a group has: in all, and at or after two
+ * instants (the core picks them: the start of the day and of the week). */
+struct message_type_count {
+    const char *type;
+    int64_t total;
+    int64_t since_a;
+    int64_t since_b;
+};
+
+/* One row per type the group has messages of, ordered by type. */
+int store_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a, int64_t since_b,
+                         struct message_type_count **out, size_t *n);
+/* The sender with the most messages in the group (ties: the smallest
+ * number), with the directory's name (NULL when unknown) and the count;
+ * STORE_NOT_FOUND when the group has no messages. */
+int store_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
+                             const char **name, int64_t *count);
+
+/* --- idempotency keys --------------------------------------------------------
+ * A write of the group API may carry an Idempotency-Key. The first answer
+ * (2xx only) is kept with a fingerprint of the request, in the same
+ * transaction as the request's changes, so that a repeat can be answered
+ * with it instead of being carried out again. */
+
+#define IDEM_KEY_MAX 255
+
+struct idem_record {
+    int64_t device_id;
+    const char *key;
+    const char *method;
+    const char *path;     /* without the /api prefix */
+    uint8_t body_sha[32]; /* SHA-256 of the request body */
+    int status;           /* the answer's HTTP status */
+    const char *body;     /* the answer's exact bytes (not NUL-terminated in general) */
+    size_t body_len;
+    int64_t created_at;
+};
+
+/* Serialises requests that use one key: once it returns, any other
+ * transaction calling it for the same (device_id, key) waits until this one
+ * has ended, and a store_idem_get() after it sees every record committed by
+ * a transaction that held the lock before. The lock ends with the
+ * transaction. (SQLite's single writer serialises already: a no-op there;
+ * PostgreSQL takes a transaction-scoped advisory lock or a row lock.) */
+int store_idem_lock(struct store_tx *tx, int64_t device_id, const char *key);
+/* The record for (device_id, key) created after since_ms; STORE_NOT_FOUND
+ * when there is none (an older one is as good as gone). */
+int store_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                   struct idem_record *out);
+/* Stores r, replacing any older record for the same (device_id, key). */
+int store_idem_put(struct store_tx *tx, const struct idem_record *r);
+/* Deletes at most limit records created at or before before_ms (the
+ * oldest first); *deleted (may be NULL) receives how many went. */
+int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted);
 
 /* --- the whole database ---------------------------------------------------- */
 

@@ -67,6 +67,28 @@ struct store_backend {
     int (*invite_create)(struct store_tx *tx, struct invitation *inv);
     int (*invite_decide)(struct store_tx *tx, int64_t id, enum invite_state state, int64_t now);
 
+    int (*invites_list)(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                        struct invitation **out, size_t *n);
+    int (*invites_count)(struct store_tx *tx, int64_t group_id, int64_t *total);
+
+    int (*groups_of)(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                     struct group_membership **out, size_t *n);
+    int (*groups_of_count)(struct store_tx *tx, const char *phone, int64_t *total);
+
+    int (*message_add)(struct store_tx *tx, const struct message *m);
+    int (*messages_recent)(struct store_tx *tx, int64_t group_id, int64_t limit,
+                           struct message **out, size_t *n);
+    int (*message_counts)(struct store_tx *tx, int64_t group_id, int64_t since_a, int64_t since_b,
+                          struct message_type_count **out, size_t *n);
+    int (*message_top_sender)(struct store_tx *tx, int64_t group_id, const char **phone,
+                              const char **name, int64_t *count);
+
+    int (*idem_lock)(struct store_tx *tx, int64_t device_id, const char *key);
+    int (*idem_get)(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                    struct idem_record *out);
+    int (*idem_put)(struct store_tx *tx, const struct idem_record *r);
+    int (*idem_purge)(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted);
+
     int (*is_empty)(struct store_tx *tx, bool *empty);
 };
 

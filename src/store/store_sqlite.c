@@ -68,6 +68,17 @@ enum stmt_id {
     ST_INVITE_PENDING,
     ST_INVITE_INSERT,
     ST_INVITE_DECIDE,
+    ST_INVITES_LIST,
+    ST_INVITES_COUNT,
+    ST_GROUPS_OF,
+    ST_GROUPS_OF_COUNT,
+    ST_MESSAGE_INSERT,
+    ST_MESSAGES_RECENT,
+    ST_MESSAGE_COUNTS,
+    ST_MESSAGE_TOP_SENDER,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_IDEM_PURGE,
     ST_IS_EMPTY,
     ST_COUNT
 };
@@ -142,6 +153,43 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
                          " state) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
     [ST_INVITE_DECIDE] = "UPDATE invitations SET state = ?2, decided_at = ?3 WHERE id = ?1",
+    [ST_INVITES_LIST] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                        " decided_at FROM invitations WHERE group_id = ?1"
+                        " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [ST_INVITES_COUNT] = "SELECT count(*) FROM invitations WHERE group_id = ?1",
+    [ST_GROUPS_OF] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
+                     " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
+                     " g.invite_code, g.created_by, g.created_at, g.updated_at, p.role,"
+                     " p.joined_at FROM participants p JOIN groups g ON g.id = p.group_id"
+                     " WHERE p.phone = ?1 ORDER BY p.joined_at DESC, g.id DESC"
+                     " LIMIT ?2 OFFSET ?3",
+    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM participants WHERE phone = ?1",
+    [ST_MESSAGE_INSERT] = "INSERT INTO messages (public_id, group_id, sender, type, content,"
+                          " media_url, params, mentions, simulate_typing, status, created_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_MESSAGES_RECENT] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
+                           " m.media_url, m.params, m.mentions, m.simulate_typing, m.status,"
+                           " m.created_at FROM messages m"
+                           " LEFT JOIN directory d ON d.phone = m.sender"
+                           " WHERE m.group_id = ?1 ORDER BY m.created_at DESC, m.id DESC"
+                           " LIMIT ?2",
+    [ST_MESSAGE_COUNTS] = "SELECT type, count(*), coalesce(sum(created_at >= ?2), 0),"
+                          " coalesce(sum(created_at >= ?3), 0)"
+                          " FROM messages WHERE group_id = ?1 GROUP BY type ORDER BY type",
+    [ST_MESSAGE_TOP_SENDER] = "SELECT m.sender, d.name, count(*) AS n FROM messages m"
+                              " LEFT JOIN directory d ON d.phone = m.sender"
+                              " WHERE m.group_id = ?1 GROUP BY m.sender"
+                              " ORDER BY n DESC, m.sender LIMIT 1",
+    [ST_IDEM_GET] = "SELECT method, path, body_sha, status, response, created_at FROM idempotency"
+                    " WHERE device_id = ?1 AND key = ?2 AND created_at > ?3",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency (device_id, key, method, path, body_sha, status,"
+                    " response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                    " ON CONFLICT (device_id, key) DO UPDATE SET method = excluded.method,"
+                    " path = excluded.path, body_sha = excluded.body_sha,"
+                    " status = excluded.status, response = excluded.response,"
+                    " created_at = excluded.created_at",
+    [ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE id IN (SELECT id FROM idempotency"
+                      " WHERE created_at <= ?1 ORDER BY created_at LIMIT ?2)",
     [ST_IS_EMPTY] =
         "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
 };
@@ -217,7 +265,9 @@ static int status_of(int rc)
     case SQLITE_ROW:
         return STORE_OK;
     case SQLITE_CONSTRAINT:
-        return STORE_CONFLICT;
+        /* A missing parent row (a member for a group that does not exist)
+         * is not a duplicate: say so. */
+        return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_NOT_FOUND : STORE_CONFLICT;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
@@ -272,7 +322,7 @@ static struct conn *tx_conn(struct store_tx *tx)
 static int finish(struct conn *c, sqlite3_stmt *st, int rc)
 {
     int status = status_of(rc);
-    if (status != STORE_OK && status != STORE_CONFLICT)
+    if (status != STORE_OK && status != STORE_CONFLICT && status != STORE_NOT_FOUND)
         log_error("sqlite: %s", sqlite3_errmsg(c->db));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -944,6 +994,24 @@ static int sq_group_create(struct store_tx *tx, struct group *g)
     return status;
 }
 
+/* Reads columns 0-12 (ST_GROUP_GET's order) into g. */
+static void group_row(struct store_tx *tx, sqlite3_stmt *st, struct group *g, bool *oom)
+{
+    g->id = sqlite3_column_int64(st, 0);
+    g->jid = col_text(tx, st, 1, oom);
+    g->subject = col_text(tx, st, 2, oom);
+    g->description = col_text(tx, st, 3, oom);
+    g->profile_url = col_text(tx, st, 4, oom);
+    g->allow_send = sqlite3_column_int(st, 5) != 0;
+    g->only_admins_can_send = sqlite3_column_int(st, 6) != 0;
+    g->only_admins_can_edit = sqlite3_column_int(st, 7) != 0;
+    g->disappearing = col_text(tx, st, 8, oom);
+    g->invite_code = col_text(tx, st, 9, oom);
+    g->created_by = sqlite3_column_int64(st, 10);
+    g->created_at = sqlite3_column_int64(st, 11);
+    g->updated_at = sqlite3_column_int64(st, 12);
+}
+
 static int sq_group_get(struct store_tx *tx, int64_t id, struct group *g)
 {
     PREPARE(st, tx, ST_GROUP_GET);
@@ -955,19 +1023,7 @@ static int sq_group_get(struct store_tx *tx, int64_t id, struct group *g)
     }
     bool oom = false;
     if (rc == SQLITE_ROW) {
-        g->id = sqlite3_column_int64(st, 0);
-        g->jid = col_text(tx, st, 1, &oom);
-        g->subject = col_text(tx, st, 2, &oom);
-        g->description = col_text(tx, st, 3, &oom);
-        g->profile_url = col_text(tx, st, 4, &oom);
-        g->allow_send = sqlite3_column_int(st, 5) != 0;
-        g->only_admins_can_send = sqlite3_column_int(st, 6) != 0;
-        g->only_admins_can_edit = sqlite3_column_int(st, 7) != 0;
-        g->disappearing = col_text(tx, st, 8, &oom);
-        g->invite_code = col_text(tx, st, 9, &oom);
-        g->created_by = sqlite3_column_int64(st, 10);
-        g->created_at = sqlite3_column_int64(st, 11);
-        g->updated_at = sqlite3_column_int64(st, 12);
+        group_row(tx, st, g, &oom);
         rc = SQLITE_OK;
     }
     int status = finish(c_, st, rc);
@@ -1152,6 +1208,19 @@ static int sq_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int6
     return run(c_, st);
 }
 
+static void invite_row(sqlite3_stmt *st, struct invitation *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->group_id = sqlite3_column_int64(st, 1);
+    col_phone(st, 2, out->phone);
+    const unsigned char *code = sqlite3_column_text(st, 3);
+    snprintf(out->code, sizeof(out->code), "%s", code != NULL ? (const char *)code : "");
+    out->created_at = sqlite3_column_int64(st, 4);
+    out->expires_at = sqlite3_column_int64(st, 5);
+    out->state = (enum invite_state)sqlite3_column_int(st, 6);
+    out->decided_at = sqlite3_column_int64(st, 7);
+}
+
 static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
                              struct invitation *out)
 {
@@ -1165,15 +1234,7 @@ static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *
         return STORE_NOT_FOUND;
     }
     if (rc == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        out->group_id = sqlite3_column_int64(st, 1);
-        col_phone(st, 2, out->phone);
-        const unsigned char *code = sqlite3_column_text(st, 3);
-        snprintf(out->code, sizeof(out->code), "%s", code != NULL ? (const char *)code : "");
-        out->created_at = sqlite3_column_int64(st, 4);
-        out->expires_at = sqlite3_column_int64(st, 5);
-        out->state = (enum invite_state)sqlite3_column_int(st, 6);
-        out->decided_at = sqlite3_column_int64(st, 7);
+        invite_row(st, out);
         rc = SQLITE_OK;
     }
     return finish(c_, st, rc);
@@ -1205,6 +1266,306 @@ static int sq_invite_decide(struct store_tx *tx, int64_t id, enum invite_state s
     int status = run(c_, st);
     if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
         return STORE_NOT_FOUND;
+    return status;
+}
+
+/* Reads a prepared, bound statement's rows into an arena array of rows of
+ * size bytes, each filled by fill (which sets *oom when a copy fails). */
+typedef void (*row_fill)(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom);
+
+static int read_rows(struct store_tx *tx, sqlite3_stmt *st, size_t size, row_fill fill, void **out,
+                     size_t *n)
+{
+    size_t cap = 0, len = 0;
+    char *rows = NULL;
+    bool oom = false;
+    int rc = SQLITE_OK;
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, size);
+        if (rows == NULL) {
+            oom = true;
+            break;
+        }
+        memset(rows + len * size, 0, size);
+        fill(tx, st, rows + len * size, &oom);
+        len++;
+    }
+    int status = finish(tx_conn(tx), st, oom ? SQLITE_OK : rc);
+    if (oom)
+        return STORE_ERROR;
+    *out = rows;
+    *n = len;
+    return status;
+}
+
+static void invite_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    (void)tx;
+    (void)oom;
+    invite_row(st, row);
+}
+
+static int sq_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                           struct invitation **out, size_t *n)
+{
+    PREPARE(st, tx, ST_INVITES_LIST);
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), invite_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int sq_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total)
+{
+    PREPARE(st, tx, ST_INVITES_COUNT);
+    sqlite3_bind_int64(st, 1, group_id);
+    return one_int(c_, st, total);
+}
+
+static void membership_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct group_membership *m = row;
+    group_row(tx, st, &m->group, oom);
+    m->role = (enum role)sqlite3_column_int(st, 13);
+    m->joined_at = sqlite3_column_int64(st, 14);
+}
+
+static int sq_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                        struct group_membership **out, size_t *n)
+{
+    PREPARE(st, tx, ST_GROUPS_OF);
+    bind_text(st, 1, phone);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), membership_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int sq_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total)
+{
+    PREPARE(st, tx, ST_GROUPS_OF_COUNT);
+    bind_text(st, 1, phone);
+    return one_int(c_, st, total);
+}
+
+/* Mentions are kept as one column: the numbers separated by spaces. */
+static const char *mentions_join(struct arena *a, const char *const *list, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(list[i]) + 1;
+    char *out = arena_alloc(a, len + 1);
+    if (out == NULL)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(list[i]);
+        if (i > 0)
+            *p++ = ' ';
+        memcpy(p, list[i], l);
+        p += l;
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Splits a mentions column in place into an arena array. */
+static bool mentions_split(struct arena *a, char *s, const char *const **list, size_t *n)
+{
+    size_t count = 0;
+    for (const char *p = s; *p != '\0'; p++)
+        if (p == s || p[-1] == ' ')
+            count++;
+    const char **out = arena_alloc(a, (count > 0 ? count : 1) * sizeof(*out));
+    if (out == NULL)
+        return false;
+    size_t i = 0;
+    for (char *tok = s; i < count; i++) {
+        out[i] = tok;
+        char *space = strchr(tok, ' ');
+        if (space == NULL)
+            break;
+        *space = '\0';
+        tok = space + 1;
+    }
+    *list = out;
+    *n = count;
+    return true;
+}
+
+static int sq_message_add(struct store_tx *tx, const struct message *m)
+{
+    PREPARE(st, tx, ST_MESSAGE_INSERT);
+    const char *mentions = mentions_join(tx->arena, m->mentions, m->n_mentions);
+    if (mentions == NULL) {
+        sqlite3_reset(st);
+        return STORE_ERROR;
+    }
+    bind_text(st, 1, m->id);
+    sqlite3_bind_int64(st, 2, m->group_id);
+    bind_text(st, 3, m->sender);
+    bind_text(st, 4, m->type);
+    bind_text(st, 5, m->content);
+    bind_text(st, 6, m->media_url);
+    bind_text(st, 7, m->params);
+    bind_text(st, 8, mentions);
+    sqlite3_bind_int(st, 9, m->simulate_typing);
+    bind_text(st, 10, m->status);
+    sqlite3_bind_int64(st, 11, m->created_at);
+    return run(c_, st);
+}
+
+static void message_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct message *m = row;
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(m->id, sizeof(m->id), "%s", id != NULL ? (const char *)id : "");
+    m->group_id = sqlite3_column_int64(st, 1);
+    m->sender = col_text(tx, st, 2, oom);
+    m->sender_name = col_text(tx, st, 3, oom);
+    m->type = col_text(tx, st, 4, oom);
+    m->content = col_text(tx, st, 5, oom);
+    m->media_url = col_text(tx, st, 6, oom);
+    m->params = col_text(tx, st, 7, oom);
+    char *mentions = (char *)col_text(tx, st, 8, oom);
+    if (mentions != NULL && !mentions_split(tx->arena, mentions, &m->mentions, &m->n_mentions))
+        *oom = true;
+    m->simulate_typing = sqlite3_column_int(st, 9);
+    m->status = col_text(tx, st, 10, oom);
+    m->created_at = sqlite3_column_int64(st, 11);
+}
+
+static int sq_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
+                              struct message **out, size_t *n)
+{
+    PREPARE(st, tx, ST_MESSAGES_RECENT);
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, limit);
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), message_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static void type_count_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct message_type_count *r = row;
+    r->type = col_text(tx, st, 0, oom);
+    r->total = sqlite3_column_int64(st, 1);
+    r->since_a = sqlite3_column_int64(st, 2);
+    r->since_b = sqlite3_column_int64(st, 3);
+}
+
+static int sq_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a,
+                             int64_t since_b, struct message_type_count **out, size_t *n)
+{
+    PREPARE(st, tx, ST_MESSAGE_COUNTS);
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, since_a);
+    sqlite3_bind_int64(st, 3, since_b);
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), type_count_fill, &rows, n);
+    *out = rows;
+    return status;
+}
+
+static int sq_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
+                                 const char **name, int64_t *count)
+{
+    PREPARE(st, tx, ST_MESSAGE_TOP_SENDER);
+    sqlite3_bind_int64(st, 1, group_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        finish(c_, st, rc);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    if (rc == SQLITE_ROW) {
+        *phone = col_text(tx, st, 0, &oom);
+        *name = col_text(tx, st, 1, &oom);
+        *count = sqlite3_column_int64(st, 2);
+        rc = SQLITE_OK;
+    }
+    int status = finish(c_, st, rc);
+    return oom ? STORE_ERROR : status;
+}
+
+static int sq_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
+{
+    /* BEGIN IMMEDIATE already made this the only writer in the database. */
+    (void)tx;
+    (void)device_id;
+    (void)key;
+    return STORE_OK;
+}
+
+static int sq_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                       struct idem_record *out)
+{
+    PREPARE(st, tx, ST_IDEM_GET);
+    sqlite3_bind_int64(st, 1, device_id);
+    bind_text(st, 2, key);
+    sqlite3_bind_int64(st, 3, since_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        finish(c_, st, rc);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    if (rc == SQLITE_ROW) {
+        out->device_id = device_id;
+        out->key = key;
+        out->method = col_text(tx, st, 0, &oom);
+        out->path = col_text(tx, st, 1, &oom);
+        memset(out->body_sha, 0, sizeof(out->body_sha));
+        if (sqlite3_column_bytes(st, 2) == (int)sizeof(out->body_sha))
+            memcpy(out->body_sha, sqlite3_column_blob(st, 2), sizeof(out->body_sha));
+        out->status = sqlite3_column_int(st, 3);
+        const void *body = sqlite3_column_blob(st, 4);
+        out->body_len = (size_t)sqlite3_column_bytes(st, 4);
+        char *copy = arena_alloc(tx->arena, out->body_len + 1);
+        if (copy == NULL) {
+            oom = true;
+        } else {
+            if (out->body_len > 0)
+                memcpy(copy, body, out->body_len);
+            copy[out->body_len] = '\0';
+        }
+        out->body = copy;
+        out->created_at = sqlite3_column_int64(st, 5);
+        rc = SQLITE_OK;
+    }
+    int status = finish(c_, st, rc);
+    return oom ? STORE_ERROR : status;
+}
+
+static int sq_idem_put(struct store_tx *tx, const struct idem_record *r)
+{
+    PREPARE(st, tx, ST_IDEM_PUT);
+    sqlite3_bind_int64(st, 1, r->device_id);
+    bind_text(st, 2, r->key);
+    bind_text(st, 3, r->method);
+    bind_text(st, 4, r->path);
+    sqlite3_bind_blob(st, 5, r->body_sha, (int)sizeof(r->body_sha), SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, r->status);
+    sqlite3_bind_blob64(st, 7, r->body, r->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, r->created_at);
+    return run(c_, st);
+}
+
+static int sq_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted)
+{
+    PREPARE(st, tx, ST_IDEM_PURGE);
+    sqlite3_bind_int64(st, 1, before_ms);
+    sqlite3_bind_int64(st, 2, limit);
+    int status = run(c_, st);
+    if (status == STORE_OK && deleted != NULL)
+        *deleted = sqlite3_changes(c_->db);
     return status;
 }
 
@@ -1259,5 +1620,17 @@ static const struct store_backend sqlite_backend = {
     .invite_pending = sq_invite_pending,
     .invite_create = sq_invite_create,
     .invite_decide = sq_invite_decide,
+    .invites_list = sq_invites_list,
+    .invites_count = sq_invites_count,
+    .groups_of = sq_groups_of,
+    .groups_of_count = sq_groups_of_count,
+    .message_add = sq_message_add,
+    .messages_recent = sq_messages_recent,
+    .message_counts = sq_message_counts,
+    .message_top_sender = sq_message_top_sender,
+    .idem_lock = sq_idem_lock,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .idem_purge = sq_idem_purge,
     .is_empty = sq_is_empty,
 };

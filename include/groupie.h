@@ -108,6 +108,9 @@ struct groupie_add_result {
     long new_participant_count;
     /* The server's Date header (seconds since the epoch), -1 when absent. */
     long long server_date;
+    /* The server replayed its first answer to this Idempotency-Key
+     * (Idempotent-Replayed: true): the request had been carried out before. */
+    bool replayed;
 };
 
 /* Adds phones[0..n) to the group. The body sent is exactly

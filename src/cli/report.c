@@ -243,9 +243,10 @@ int report_json(FILE *out, const struct report_run *run, const struct report_tot
                           ? (double)(s->last_answer_us - s->first_send_us) / 1e6
                           : 0.0;
         requests =
-            json_pack("{s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)s->requests, "http_429",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)s->requests, "http_429",
                       (json_int_t)s->http_429, "retries", (json_int_t)s->retries,
-                      "replayed_batches", (json_int_t)s->replayed_batches, "span_seconds", span);
+                      "replayed_batches", (json_int_t)s->replayed_batches, "replayed_answers",
+                      (json_int_t)s->replayed_answers, "span_seconds", span);
     }
     json_t *resume = json_null();
     if (run->resume_at_ms > 0) {

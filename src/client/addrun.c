@@ -644,6 +644,7 @@ enum addrun_result addrun(groupie_client *c, struct journal *j, const struct add
             raise(SIGKILL);
 
         pace_settle(&r.pace, token, t1, 1);
+        st->replayed_answers += res->replayed;
         int64_t wnow = wall_ms();
         observe_clock(&r, res, wnow);
         size_t daily = decide(&r, &b, res, u);

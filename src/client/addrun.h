@@ -83,7 +83,8 @@ struct addrun_stats {
     size_t requests; /* HTTP requests that got an answer or failed */
     size_t http_429;
     size_t retries;          /* requests repeated after an error */
-    size_t replayed_batches; /* batches sent again after a crash or a doubtful failure */
+    size_t replayed_batches; /* batches left in flight by an earlier run, sent again */
+    size_t replayed_answers; /* answers the server replayed for a key it had seen */
     int64_t first_send_us, last_answer_us; /* monotonic, 0 when nothing was sent */
     int64_t resume_at_ms;       /* ADDRUN_DAILY_LIMIT: our wall time of the server's midnight */
     size_t not_sent;            /* numbers still pending when the run stopped */

@@ -41,6 +41,7 @@ struct answer {
     bool too_big;
     long retry_after;
     long long date;
+    bool replayed;
 };
 
 /* Results own an arena; the public struct comes first so the pointer the
@@ -228,6 +229,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     if (strncmp(line, "HTTP/", 5) == 0) {
         a->retry_after = -1;
         a->date = -1;
+        a->replayed = false;
         return size * nmemb;
     }
     char *colon = strchr(line, ':');
@@ -246,6 +248,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
             a->retry_after = (long)(parse_http_date(value) - a->date);
     } else if (strcasecmp(line, "Date") == 0) {
         a->date = parse_http_date(value);
+    } else if (strcasecmp(line, "Idempotent-Replayed") == 0) {
+        a->replayed = strcasecmp(value, "true") == 0;
     }
     return size * nmemb;
 }
@@ -448,6 +452,7 @@ enum groupie_status groupie_add_members(groupie_client *c, long long group_id,
     }
     box->pub.http_status = ans.status;
     box->pub.server_date = ans.date;
+    box->pub.replayed = ans.replayed;
     *out = &box->pub;
     return GROUPIE_OK;
 }

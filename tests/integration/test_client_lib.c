@@ -326,6 +326,8 @@ static void test_idempotency_key(void **state)
     if (replayed) {
         assert_string_equal(a->added_members[0].added_at, b->added_members[0].added_at);
         assert_int_equal(a->new_participant_count, b->new_participant_count);
+        assert_false(a->replayed);
+        assert_true(b->replayed);
     } else {
         /* Without replay the repeat is harmless: already members. */
         assert_int_equal(b->total_failed, 2);
@@ -366,6 +368,23 @@ static void test_list_groups(void **state)
     assert_string_equal(l->groups[1].id, tmpf("%lld", f->gid));
     assert_non_null(strstr(l->groups[1].jid, "@g.us"));
     assert_string_equal(l->groups[1].device_id, f->dev.id);
+    groupie_group_list_free(l);
+
+    /* More than one page (200 a page): every group once, newest first. */
+    for (int i = 0; i < 200; i++)
+        group_create(&f->srv, f->dev.token, tmpf("Bulk %d", i), NULL, 0);
+    assert_int_equal(groupie_list_all_groups(f->c, &l, &err), GROUPIE_OK);
+    assert_int_equal(l->count, 202);
+    assert_int_equal(l->total, 202);
+    for (size_t i = 1; i < l->count; i++) {
+        if (strtoll(l->groups[i - 1].id, NULL, 10) <= strtoll(l->groups[i].id, NULL, 10))
+            failf("groups %zu and %zu are out of order: %s, %s", i - 1, i, l->groups[i - 1].id,
+                  l->groups[i].id);
+    }
+    assert_string_equal(l->groups[201].id, tmpf("%lld", f->gid));
+    groupie_group_list_free(l);
+    assert_int_equal(groupie_list_groups(f->c, 2, 200, &l, &err), GROUPIE_OK);
+    assert_int_equal(l->count, 2);
     groupie_group_list_free(l);
 }
 

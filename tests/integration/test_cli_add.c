@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -483,6 +485,51 @@ static void test_429_is_obeyed(void **state)
     free(nums);
 }
 
+/* --- an interruption ------------------------------------------------------------------- */
+
+/* SIGINT while waiting for the rate window: the run stops cleanly (130),
+ * and the same command, from standard input this time, finishes the rest
+ * without resending anything. */
+static void test_interrupt_and_resume(void **state)
+{
+    struct world *w = *state;
+    world_start(w, SERVER_ARGS("--rate-window", "4"));
+    char(*nums)[PHONE_BUF] = calloc(240, PHONE_BUF);
+    char *file = numbers_file(w, "many.txt", 240, nums);
+    char *journal = world_path(w, "int.journal");
+    const char *args[] = {"add", tmpf("%lld", w->gid), "--file", "-",      "--rate-window",
+                          "4",   "--journal",          journal,  "--json", NULL};
+    struct cli_run run = {.args = args, .env = w->env, .stdin_path = file};
+    char *out = world_path(w, "int.out");
+    pid_t pid = cli_spawn(&run, out);
+    /* The window's ten requests are answered; the eleventh waits. */
+    for (int i = 0; i < 3000 && world_log_count(w, "/members/add 200") < 10; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(world_log_count(w, "/members/add 200"), 10);
+    kill(pid, SIGINT);
+    assert_int_equal(cli_wait(pid, 60), 130);
+    size_t len;
+    char *text = file_get(out, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "stopped on request"));
+    assert_non_null(strstr(text, "\"status\": \"interrupted\""));
+    free(text);
+    assert_int_equal(world_log_count(w, "/members/add 200"), 10);
+
+    struct cli_result res;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 0);
+    json_t *j = json_of(res.out);
+    assert_jint(j, "outcomes.added", 240);
+    assert_jint(j, "requests.sent", 2);
+    json_decref(j);
+    assert_int_equal(world_log_count(w, "/members/add 200"), 12);
+    cli_result_free(&res);
+    free(nums);
+}
+
 /* --- exit statuses -------------------------------------------------------------------- */
 
 static int status_of(const char *const *args, const char *const *env, const char *needle)
@@ -700,6 +747,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_daily_limit_wait_through_midnight, world_alloc,
                                         world_free),
         cmocka_unit_test_setup_teardown(test_429_is_obeyed, world_alloc, world_free),
+        cmocka_unit_test_setup_teardown(test_interrupt_and_resume, world_alloc, world_free),
         cmocka_unit_test_setup_teardown(test_exit_statuses, world_alloc, world_free),
         cmocka_unit_test_setup_teardown(test_group_full, world_alloc, world_free),
         cmocka_unit_test_setup_teardown(test_token_file_default_journal_and_output, world_alloc,

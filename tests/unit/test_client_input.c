@@ -18,7 +18,9 @@
 /* An fd reading exactly text[0..len) from a fresh temporary file. */
 static int file_with(const char *text, size_t len)
 {
-    char path[] = "/tmp/groupie-input-XXXXXX";
+    const char *root = getenv("GROUPIE_TEST_TMP");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/groupie-input-XXXXXX", root && *root ? root : "/tmp");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     unlink(path);

@@ -18,8 +18,8 @@
 #include "client/journal.h"
 
 struct fx {
-    char dir[64];
-    char path[128];
+    char dir[400];
+    char path[480];
     struct input in;
     struct prepared prep;
 };
@@ -29,7 +29,8 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/groupie-journal-XXXXXX");
+    const char *root = getenv("GROUPIE_TEST_TMP");
+    snprintf(f->dir, sizeof(f->dir), "%s/groupie-journal-XXXXXX", root && *root ? root : "/tmp");
     if (mkdtemp(f->dir) == NULL) {
         free(f);
         return -1;
@@ -43,7 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[160];
+    char cmd[480];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
     if (system(cmd) != 0)
         return -1;

@@ -1,11 +1,11 @@
 /* progress.c -- see progress.h. */
 #include "cli/progress.h"
 
-#include <inttypes.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "client/eta.h"
 #include "common/clock.h"
 
 #define TTY_INTERVAL_US   (100 * 1000)
@@ -18,19 +18,6 @@ void progress_init(struct progress *p, FILE *out, bool tty, bool quiet)
     p->tty = tty;
     p->quiet = quiet;
     p->interval_us = tty ? TTY_INTERVAL_US : PLAIN_INTERVAL_US;
-}
-
-void progress_duration(int64_t ms, char *out, size_t outsz)
-{
-    int64_t s = ms > 0 ? (ms + 999) / 1000 : 0;
-    if (s >= 86400)
-        snprintf(out, outsz, "%" PRId64 "d%02" PRId64 "h", s / 86400, (s % 86400) / 3600);
-    else if (s >= 3600)
-        snprintf(out, outsz, "%" PRId64 "h%02" PRId64 "m", s / 3600, (s % 3600) / 60);
-    else if (s >= 60)
-        snprintf(out, outsz, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-    else
-        snprintf(out, outsz, "%" PRId64 "s", s);
 }
 
 static const char *wait_name(enum addrun_wait w)
@@ -76,10 +63,10 @@ void progress_update(struct progress *p, const struct addrun_progress *a)
     size_t total = a->counts.total;
     char eta[32] = "?", wait[64] = "";
     if (a->eta_ms >= 0)
-        progress_duration(a->eta_ms, eta, sizeof(eta));
+        eta_format(a->eta_ms, eta, sizeof(eta));
     if (a->waiting != WAIT_NONE) {
         char d[32];
-        progress_duration(a->wait_ms, d, sizeof(d));
+        eta_format(a->wait_ms, d, sizeof(d));
         snprintf(wait, sizeof(wait), "  [%s %s]", wait_name(a->waiting), d);
     }
     char stats[256];

@@ -30,7 +30,4 @@ void progress_notice(struct progress *p, const char *line);
 /* Clears the live line, if any. */
 void progress_end(struct progress *p);
 
-/* "3h05m", "4m10s", "12s". */
-void progress_duration(int64_t ms, char *out, size_t outsz);
-
 #endif

@@ -9,7 +9,7 @@
 #include <csv.h>
 #include <jansson.h>
 
-#include "cli/progress.h"
+#include "client/eta.h"
 #include "common/clock.h"
 
 static const char *const outcome_names[OUT_N] = {
@@ -215,7 +215,7 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
     fprintf(out, "  not sent yet     %zu\n", o[OUT_PENDING]);
     if (run->stats != NULL) {
         char d[32];
-        progress_duration((int64_t)(run->elapsed_s * 1000), d, sizeof(d));
+        eta_format((int64_t)(run->elapsed_s * 1000), d, sizeof(d));
         fprintf(out, "  %zu request%s, %zu answered 429, %zu retr%s, %s\n", run->stats->requests,
                 run->stats->requests == 1 ? "" : "s", run->stats->http_429, run->stats->retries,
                 run->stats->retries == 1 ? "y" : "ies", d);

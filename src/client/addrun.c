@@ -99,17 +99,6 @@ static enum addrun_result stop_with(struct run *r, enum addrun_result res, const
     return res;
 }
 
-static void human_duration(int64_t ms, char *out, size_t outsz)
-{
-    int64_t s = ms > 0 ? (ms + 999) / 1000 : 0;
-    if (s >= 3600)
-        snprintf(out, outsz, "%" PRId64 "h%02" PRId64 "m", s / 3600, (s % 3600) / 60);
-    else if (s >= 60)
-        snprintf(out, outsz, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-    else
-        snprintf(out, outsz, "%" PRId64 "s", s);
-}
-
 /* --- progress -------------------------------------------------------------------- */
 
 static double per_minute(struct run *r, int64_t now)
@@ -422,7 +411,7 @@ static int on_failure(struct run *r, struct jbatch *b, int64_t send_id, size_t t
     pace_settle(&r->pace, token, now, counted);
     int jrc;
     if (applied_maybe) {
-        jrc = journal_send_failed(r->j, send_id, status, wnow);
+        jrc = journal_send_failed(r->j, send_id, status);
         b->doubtful++;
     } else if (err->kind == GROUPIE_E_HTTP && status == 400 &&
                strcmp(err->message, "Group capacity exceeded") == 0) {
@@ -492,7 +481,7 @@ static int on_failure(struct run *r, struct jbatch *b, int64_t send_id, size_t t
         return -1;
     }
     char d[32];
-    human_duration(delay_ms, d, sizeof(d));
+    eta_format(delay_ms, d, sizeof(d));
     notice(r, "%s; retrying in %s (retry %u of %u)", what, d, *fails, r->o->retries);
     if (!sleep_until(r, now + delay_ms * 1000, WAIT_BACKOFF))
         return stop_with(r, ADDRUN_INTERRUPTED,
@@ -556,7 +545,7 @@ enum addrun_result addrun(groupie_client *c, struct journal *j, const struct add
                 char when[CLOCK_ISO_BUFSZ], in[32];
                 int64_t left = r.daily_until_ms - wall_ms();
                 clock_iso8601(srvclock_now(&r.clk, r.daily_until_ms), when);
-                human_duration(left, in, sizeof(in));
+                eta_format(left, in, sizeof(in));
                 if (!o->wait) {
                     st->resume_at_ms = r.daily_until_ms;
                     return finish(&r, stop_with(&r, ADDRUN_DAILY_LIMIT,

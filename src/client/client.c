@@ -380,6 +380,16 @@ static enum groupie_status finish(struct answer *ans, const char *what, json_t *
     return GROUPIE_E_HTTP;
 }
 
+/* One request and its answer: a 2xx body parsed into *root, or the error. */
+static enum groupie_status call(groupie_client *c, const char *path, const char *body,
+                                const char *idem_key, const char *what, struct answer *ans,
+                                json_t **root, struct groupie_error *err)
+{
+    *root = NULL;
+    enum groupie_status st = transfer(c, path, body, idem_key, ans, err);
+    return st == GROUPIE_OK ? finish(ans, what, root, err) : st;
+}
+
 static enum groupie_status protocol_error(struct groupie_error *err, const char *what,
                                           const char *why)
 {
@@ -429,12 +439,10 @@ enum groupie_status groupie_add_members(groupie_client *c, long long group_id,
     snprintf(path, sizeof(path), "/api/groups/%lld/members/add", group_id);
 
     struct answer ans;
-    enum groupie_status st = transfer(c, path, body, idempotency_key, &ans, err);
-    free(body);
-    if (st != GROUPIE_OK)
-        return st;
     json_t *root;
-    st = finish(&ans, "the add request", &root, err);
+    enum groupie_status st =
+        call(c, path, body, idempotency_key, "the add request", &ans, &root, err);
+    free(body);
     if (st != GROUPIE_OK)
         return st;
 
@@ -479,11 +487,8 @@ static enum groupie_status list_page(groupie_client *c, long page, long per_page
         snprintf(path, sizeof(path), "/groups?per_page=%ld", per_page);
 
     struct answer ans;
-    enum groupie_status st = transfer(c, path, NULL, NULL, &ans, err);
-    if (st != GROUPIE_OK)
-        return st;
     json_t *root;
-    st = finish(&ans, "the group list", &root, err);
+    enum groupie_status st = call(c, path, NULL, NULL, "the group list", &ans, &root, err);
     if (st != GROUPIE_OK)
         return st;
     char why[256];
@@ -593,11 +598,8 @@ enum groupie_status groupie_get_group(groupie_client *c, long long group_id,
     char path[64];
     snprintf(path, sizeof(path), "/groups/%lld", group_id);
     struct answer ans;
-    enum groupie_status st = transfer(c, path, NULL, NULL, &ans, err);
-    if (st != GROUPIE_OK)
-        return st;
     json_t *root;
-    st = finish(&ans, "the group", &root, err);
+    enum groupie_status st = call(c, path, NULL, NULL, "the group", &ans, &root, err);
     if (st != GROUPIE_OK)
         return st;
     struct group_box *box = calloc(1, sizeof(*box));

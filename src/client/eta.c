@@ -1,6 +1,9 @@
 /* eta.c -- see eta.h. */
 #include "client/eta.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #define DAY_MS (86400LL * 1000)
 
 /* Time to send q requests: the free tokens go at once, the rest at
@@ -55,4 +58,17 @@ int64_t eta_ms(const struct eta_in *in)
             t += DAY_MS - send_ms(in, requests_for(n, in->batch), in->rate_limit);
     }
     return t;
+}
+
+void eta_format(int64_t ms, char *out, size_t outsz)
+{
+    int64_t s = ms > 0 ? (ms + 999) / 1000 : 0;
+    if (s >= 86400)
+        snprintf(out, outsz, "%" PRId64 "d%02" PRId64 "h", s / 86400, (s % 86400) / 3600);
+    else if (s >= 3600)
+        snprintf(out, outsz, "%" PRId64 "h%02" PRId64 "m", s / 3600, (s % 3600) / 60);
+    else if (s >= 60)
+        snprintf(out, outsz, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else
+        snprintf(out, outsz, "%" PRId64 "s", s);
 }

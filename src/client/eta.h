@@ -31,4 +31,7 @@ struct eta_in {
 /* Milliseconds until every remaining number is decided. */
 int64_t eta_ms(const struct eta_in *in);
 
+/* A duration for people: "2d03h", "3h05m", "4m10s", "12s" (rounded up). */
+void eta_format(int64_t ms, char *out, size_t outsz);
+
 #endif

@@ -492,6 +492,15 @@ static int batch_close(struct journal *j, const struct jbatch *b, const char *st
     return exec(s);
 }
 
+/* The numbers of b still in flight go back to pending. */
+static int release_rest(struct journal *j, const struct jbatch *b, int64_t now_ms)
+{
+    sqlite3_stmt *s = stmt(j, S_RELEASE);
+    sqlite3_bind_int64(s, 1, b->id);
+    sqlite3_bind_int64(s, 2, now_ms);
+    return exec(s);
+}
+
 static void bind_opt(sqlite3_stmt *s, int i, const char *v)
 {
     if (v != NULL)
@@ -527,10 +536,7 @@ int journal_answered(struct journal *j, const struct jbatch *b, int64_t send_id,
     }
     /* A number the answer did not mention must not stay in flight in a
      * closed batch: it goes back to pending. */
-    sqlite3_stmt *s = stmt(j, S_RELEASE);
-    sqlite3_bind_int64(s, 1, b->id);
-    sqlite3_bind_int64(s, 2, now_ms);
-    if (exec(s) != 0)
+    if (release_rest(j, b, now_ms) != 0)
         return rollback(j);
     return commit(j) == 0 ? 0 : rollback(j);
 }
@@ -547,9 +553,8 @@ int journal_not_applied(struct journal *j, const struct jbatch *b, int64_t send_
     return commit(j) == 0 ? 0 : rollback(j);
 }
 
-int journal_send_failed(struct journal *j, int64_t send_id, long status, int64_t now_ms)
+int journal_send_failed(struct journal *j, int64_t send_id, long status)
 {
-    (void)now_ms;
     sqlite3_stmt *s = stmt(j, S_SEND_DONE);
     sqlite3_bind_int64(s, 1, send_id);
     sqlite3_bind_null(s, 2);
@@ -563,12 +568,7 @@ int journal_release(struct journal *j, const struct jbatch *b, int64_t send_id, 
     if (begin(j) != 0)
         return -1;
     if (send_done(j, send_id, status, now_ms) != 0 ||
-        batch_close(j, b, "released", status, now_ms) != 0)
-        return rollback(j);
-    sqlite3_stmt *s = stmt(j, S_RELEASE);
-    sqlite3_bind_int64(s, 1, b->id);
-    sqlite3_bind_int64(s, 2, now_ms);
-    if (exec(s) != 0)
+        batch_close(j, b, "released", status, now_ms) != 0 || release_rest(j, b, now_ms) != 0)
         return rollback(j);
     return commit(j) == 0 ? 0 : rollback(j);
 }

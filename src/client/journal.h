@@ -121,7 +121,7 @@ int journal_not_applied(struct journal *j, const struct jbatch *b, int64_t send_
 
 /* No answer, and the request may have been applied (a broken connection,
  * a gateway's 502/504, an unreadable 2xx): the send stays doubtful. */
-int journal_send_failed(struct journal *j, int64_t send_id, long status, int64_t now_ms);
+int journal_send_failed(struct journal *j, int64_t send_id, long status);
 
 /* The server refused the batch as a whole (the group is full): its
  * numbers go back to pending and the batch is closed. */

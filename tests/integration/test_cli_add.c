@@ -334,30 +334,12 @@ static void test_csv_report_matches_directory(void **state)
 
 /* --- the daily limit ---------------------------------------------------------------- */
 
-static char *numbers_file(struct world *w, const char *name, size_t n, char (*out)[PHONE_BUF])
-{
-    const char **ptrs = calloc(n, sizeof(*ptrs));
-    assert_non_null(ptrs);
-    phones_next(out, ptrs, n);
-    op_dir_register(&w->srv, ptrs, n);
-    size_t cap = n * (PHONE_BUF + 1) + 1, len = 0;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, cap - len, "%s\n", out[i]);
-    char *path = world_path(w, name);
-    file_put(path, text, len);
-    free(text);
-    free(ptrs);
-    return path;
-}
-
 static void test_daily_limit_resumes_next_day(void **state)
 {
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "2", "--daily-limit", "30"));
     char(*nums)[PHONE_BUF] = calloc(50, PHONE_BUF);
-    char *file = numbers_file(w, "fifty.txt", 50, nums);
+    char *file = world_numbers_file(w, "fifty.txt", 50, nums);
     struct cli_run run = {
         .args =
             CLI_ARGS("add", tmpf("%lld", w->gid), "--file", file, "--rate-window", "2",
@@ -407,7 +389,7 @@ static void test_daily_limit_wait_through_midnight(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "2", "--daily-limit", "30"));
     char(*nums)[PHONE_BUF] = calloc(60, PHONE_BUF);
-    char *file = numbers_file(w, "sixty.txt", 60, nums);
+    char *file = world_numbers_file(w, "sixty.txt", 60, nums);
     /* The server's clock to 12 seconds before its midnight. */
     long long now = server_now(&w->srv);
     long long advance = 86400 - now % 86400 - 12;
@@ -457,7 +439,7 @@ static void test_429_is_obeyed(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "3"));
     char(*nums)[PHONE_BUF] = calloc(40, PHONE_BUF);
-    char *file = numbers_file(w, "forty.txt", 40, nums);
+    char *file = world_numbers_file(w, "forty.txt", 40, nums);
     /* Someone else has just used the group's whole window. */
     const char *bad[] = {"0"};
     for (int i = 0; i < 10; i++)
@@ -495,7 +477,7 @@ static void test_interrupt_and_resume(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "4"));
     char(*nums)[PHONE_BUF] = calloc(240, PHONE_BUF);
-    char *file = numbers_file(w, "many.txt", 240, nums);
+    char *file = world_numbers_file(w, "many.txt", 240, nums);
     char *journal = world_path(w, "int.journal");
     const char *args[] = {"add", tmpf("%lld", w->gid), "--file", "-",      "--rate-window",
                           "4",   "--journal",          journal,  "--json", NULL};
@@ -549,7 +531,7 @@ static void test_exit_statuses(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "2"));
     char(*nums)[PHONE_BUF] = calloc(4, PHONE_BUF);
-    char *file = numbers_file(w, "four.txt", 4, nums);
+    char *file = world_numbers_file(w, "four.txt", 4, nums);
     const char *gid = tmpf("%lld", w->gid);
     const char *no_token[] = {"GROUPIE_TOKEN=", w->env_url, NULL};
     const char *bad_token[] = {"GROUPIE_TOKEN=not-a-token", w->env_url, NULL};
@@ -633,7 +615,7 @@ static void test_group_full(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "2", "--capacity", "5"));
     char(*nums)[PHONE_BUF] = calloc(10, PHONE_BUF);
-    char *file = numbers_file(w, "ten.txt", 10, nums);
+    char *file = world_numbers_file(w, "ten.txt", 10, nums);
     char *report = world_path(w, "full.csv");
     struct cli_run run = {
         .args =

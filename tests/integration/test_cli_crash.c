@@ -28,22 +28,33 @@
 #include "cli/cli.h"
 #include "harness.h"
 
-static char *numbers_file(struct world *w, size_t n, char (*nums)[PHONE_BUF])
+/* Runs args with the crash hook set to after; the run must die by SIGKILL. */
+static void run_until_crash(struct world *w, const char *const *args, const char *after)
 {
-    const char **ptrs = calloc(n, sizeof(*ptrs));
-    assert_non_null(ptrs);
-    phones_next(nums, ptrs, n);
-    op_dir_register(&w->srv, ptrs, n);
-    size_t cap = n * (PHONE_BUF + 1) + 1, len = 0;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, cap - len, "%s\n", nums[i]);
-    char *path = world_path(w, "numbers.txt");
-    file_put(path, text, len);
-    free(text);
-    free(ptrs);
-    return path;
+    const char *env[] = {w->env_token, w->env_url,
+                         tmpf("GROUPIE_TEST_CRASH_AFTER_ANSWERS=%s", after), NULL};
+    struct cli_run run = {.args = args, .env = env};
+    struct cli_result res;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 128 + SIGKILL);
+    cli_result_free(&res);
+}
+
+/* Runs args to completion; every one of the n numbers must be added, none
+ * reported as already a member. Returns the JSON report (decref it). */
+static json_t *run_to_completion(struct world *w, const char *const *args, size_t n)
+{
+    struct cli_run run = {.args = args, .env = w->env};
+    struct cli_result res;
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 0);
+    json_t *j = json_of(res.out);
+    cli_result_free(&res);
+    assert_jint(j, "outcomes.added", (long long)n);
+    assert_jint(j, "outcomes.already_member", 0);
+    assert_jint(j, "outcomes.failed", 0);
+    assert_jint(j, "outcomes.pending", 0);
+    return j;
 }
 
 /* Every number in the group exactly once, and no one else. */
@@ -86,29 +97,18 @@ static void test_crash_between_answer_and_journal(void **state)
     world_start(w, SERVER_ARGS("--rate-window", "1"));
     const size_t n = 30;
     char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
-    char *file = numbers_file(w, n, nums);
+    char *file = world_numbers_file(w, "numbers.txt", n, nums);
     char *report = world_path(w, "report.csv");
     char *journal = world_path(w, "crash.journal");
     const char *args[] = {"add",   tmpf("%lld", w->gid), "--file", file,     "--batch",
                           "10",    "--rate-window",      "1",      "--json", "--journal",
                           journal, "--report",           report,   NULL};
-    const char *crash_env[] = {w->env_token, w->env_url, "GROUPIE_TEST_CRASH_AFTER_ANSWERS=2",
-                               NULL};
-    struct cli_run run = {.args = args, .env = crash_env};
-    struct cli_result res;
-    cli_exec(&run, &res);
-    cli_expect_status(&res, 128 + SIGKILL);
-    cli_result_free(&res);
+    run_until_crash(w, args, "2");
     /* The server applied two batches; the journal knows of one. */
     struct reply *g = group_get(&w->srv, w->dev.token, w->gid);
     assert_jint(g->json, "data.participant_count", 21);
 
-    run.env = w->env;
-    cli_exec(&run, &res);
-    cli_expect_status(&res, 0);
-    json_t *j = json_of(res.out);
-    assert_jint(j, "outcomes.added", (long long)n);
-    assert_jint(j, "outcomes.already_member", 0);
+    json_t *j = run_to_completion(w, args, n);
     assert_jint(j, "requests.replayed_batches", 1);
     /* The batch went again with its key and the very same body, so the
      * server replayed its first answer (a 422 would mean the body
@@ -119,7 +119,6 @@ static void test_crash_between_answer_and_journal(void **state)
     json_decref(j);
     expect_group(w, nums, n);
     expect_report(report, nums, n);
-    cli_result_free(&res);
     free(nums);
 }
 
@@ -134,7 +133,7 @@ static void test_crash_then_key_forgotten(void **state)
     world_start(w, SERVER_ARGS("--rate-window", "1"));
     const size_t n = 20;
     char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
-    char *file = numbers_file(w, n, nums);
+    char *file = world_numbers_file(w, "numbers.txt", n, nums);
     char *report = world_path(w, "report.csv");
     const char *args[] = {"add",
                           tmpf("%lld", w->gid),
@@ -150,21 +149,9 @@ static void test_crash_then_key_forgotten(void **state)
                           "--report",
                           report,
                           NULL};
-    const char *crash_env[] = {w->env_token, w->env_url, "GROUPIE_TEST_CRASH_AFTER_ANSWERS=1",
-                               NULL};
-    struct cli_run run = {.args = args, .env = crash_env};
-    struct cli_result res;
-    cli_exec(&run, &res);
-    cli_expect_status(&res, 128 + SIGKILL);
-    cli_result_free(&res);
-
+    run_until_crash(w, args, "1");
     op_clock_advance(&w->srv, 25 * 3600);
-    run.env = w->env;
-    cli_exec(&run, &res);
-    cli_expect_status(&res, 0);
-    json_t *j = json_of(res.out);
-    assert_jint(j, "outcomes.added", (long long)n);
-    assert_jint(j, "outcomes.already_member", 0);
+    json_t *j = run_to_completion(w, args, n);
     assert_jint(j, "requests.replayed_answers", 0);
     assert_jint(j, "added_after_lost_answer", 10);
     json_decref(j);
@@ -176,7 +163,6 @@ static void test_crash_then_key_forgotten(void **state)
     for (size_t i = 1; i <= 10; i++)
         assert_non_null(strstr(t.cells[i][c], "answer was lost"));
     csv_table_free(&t);
-    cli_result_free(&res);
     free(nums);
 }
 
@@ -206,7 +192,7 @@ static void test_twenty_random_kills(void **state)
     world_start(w, SERVER_ARGS("--rate-window", "1"));
     const size_t n = 300;
     char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
-    char *file = numbers_file(w, n, nums);
+    char *file = world_numbers_file(w, "numbers.txt", n, nums);
     char *report = world_path(w, "report.csv");
     char *journal = world_path(w, "kill.journal");
     char *log = world_path(w, "runs.log");
@@ -241,14 +227,7 @@ static void test_twenty_random_kills(void **state)
     }
     print_message("%d of 20 kills left a sent batch unanswered\n", landed_in_flight);
 
-    struct cli_result res;
-    cli_exec(&run, &res);
-    cli_expect_status(&res, 0);
-    json_t *j = json_of(res.out);
-    assert_jint(j, "outcomes.added", (long long)n);
-    assert_jint(j, "outcomes.already_member", 0);
-    assert_jint(j, "outcomes.failed", 0);
-    assert_jint(j, "outcomes.pending", 0);
+    json_t *j = run_to_completion(w, args, n);
     print_message("the last run sent %lld of the %zu requests; %lld numbers were confirmed "
                   "added after a lost answer\n",
                   (long long)json_integer_value(jpath(j, "requests.sent")), n / 3,
@@ -257,7 +236,6 @@ static void test_twenty_random_kills(void **state)
     expect_group(w, nums, n);
     expect_report(report, nums, n);
     assert_int_equal(inflight_sent(journal), 0);
-    cli_result_free(&res);
     free(nums);
 }
 

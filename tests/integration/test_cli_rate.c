@@ -34,19 +34,8 @@ static void test_clean_run_rate(void **state)
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "2"));
     char(*nums)[PHONE_BUF] = calloc(NUMBERS, PHONE_BUF);
-    const char **ptrs = calloc(NUMBERS, sizeof(*ptrs));
     assert_non_null(nums);
-    assert_non_null(ptrs);
-    phones_next(nums, ptrs, NUMBERS);
-    op_dir_register(&w->srv, ptrs, NUMBERS);
-    size_t cap = NUMBERS * (PHONE_BUF + 1), len = 0;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    for (size_t i = 0; i < NUMBERS; i++)
-        len += (size_t)snprintf(text + len, cap - len, "%s\n", nums[i]);
-    char *file = world_path(w, "numbers.txt");
-    file_put(file, text, len);
-    free(text);
+    char *file = world_numbers_file(w, "numbers.txt", NUMBERS, nums);
 
     struct cli_run run = {
         .args = CLI_ARGS("add", tmpf("%lld", w->gid), "--file", file, "--rate-window", "2",
@@ -77,7 +66,6 @@ static void test_clean_run_rate(void **state)
     struct reply *g = group_get(&w->srv, w->dev.token, w->gid);
     assert_jint(g->json, "data.participant_count", NUMBERS + 1);
     cli_result_free(&res);
-    free(ptrs);
     free(nums);
 }
 

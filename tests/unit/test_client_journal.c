@@ -232,7 +232,7 @@ static void test_doubtful_accounting(void **state)
     assert_int_equal(journal_not_applied(j, &b, s1, 429, 1001), 0);
     /* A broken connection after sending: doubtful. */
     assert_int_equal(journal_sending(j, &b, 2000, &s2), 0);
-    assert_int_equal(journal_send_failed(j, s2, 0, 2001), 0);
+    assert_int_equal(journal_send_failed(j, s2, 0), 0);
     struct jbatch again;
     assert_int_equal(journal_inflight(j, &again), 1);
     assert_int_equal(again.sends, 2);

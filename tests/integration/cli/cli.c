@@ -335,6 +335,24 @@ void world_directory(const struct world *w, json_t *users)
     assert_status(r, 200);
 }
 
+char *world_numbers_file(struct world *w, const char *name, size_t n, char (*nums)[PHONE_BUF])
+{
+    const char **ptrs = calloc(n, sizeof(*ptrs));
+    size_t cap = n * (PHONE_BUF + 1) + 1, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(ptrs);
+    assert_non_null(text);
+    phones_next(nums, ptrs, n);
+    op_dir_register(&w->srv, ptrs, n);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s\n", nums[i]);
+    char *path = world_path(w, name);
+    file_put(path, text, len);
+    free(text);
+    free(ptrs);
+    return path;
+}
+
 size_t world_log_count(const struct world *w, const char *needle)
 {
     const char *log = server_log(&w->srv);

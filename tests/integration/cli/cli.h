@@ -99,6 +99,9 @@ void world_start(struct world *w, const char *const *server_args);
 char *world_path(const struct world *w, const char *name);
 /* POST /admin/directory with {"users": users} (takes the reference). */
 void world_directory(const struct world *w, json_t *users);
+/* n fresh numbers, registered in the directory (privacy everyone), into
+ * nums, and written one a line to dir/name; returns the file's path. */
+char *world_numbers_file(struct world *w, const char *name, size_t n, char (*nums)[PHONE_BUF]);
 /* How many lines of the server's log contain needle. */
 size_t world_log_count(const struct world *w, const char *needle);
 

@@ -22,7 +22,7 @@ LIBGROUPIE_SRCS := src/client/client.c src/client/wire.c src/common/phone.c src/
 # What the CLI adds on top: input, cleaning, the journal, pacing, the run.
 CLIENT_ENGINE_SRCS := src/client/input.c src/client/prepare.c src/client/journal.c \
                       src/client/pace.c src/client/backoff.c src/client/srvclock.c \
-                      src/client/eta.c src/client/addrun.c src/client/bigmem.c src/common/clock.c
+                      src/client/eta.c src/client/policy.c src/client/addrun.c src/client/bigmem.c src/common/clock.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 
 LIBGROUPIE_OBJS     := $(call obj,$(LIBGROUPIE_SRCS))

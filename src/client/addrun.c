@@ -12,6 +12,7 @@
 #include "client/backoff.h"
 #include "client/eta.h"
 #include "client/pace.h"
+#include "client/policy.h"
 #include "client/srvclock.h"
 #include "common/clock.h"
 
@@ -22,9 +23,6 @@
 #define MIDNIGHT_MARGIN_MS 2000
 /* How often a wait wakes up to report progress and check for a stop. */
 #define WAIT_SLICE_US (200 * 1000)
-/* Per-member retries (TEMPORARY_ERROR, NETWORK_ERROR) wait this long. */
-#define MEMBER_RETRY_BASE_MS (5 * 1000)
-#define MEMBER_RETRY_CAP_MS  (5 * 60 * 1000)
 /* When the daily limit outlasts the estimated midnight, retry this often. */
 #define DAILY_RECHECK_BASE_MS (60 * 1000)
 #define DAILY_RECHECK_CAP_MS  (30 * 60 * 1000)
@@ -246,82 +244,6 @@ static void note_added(struct run *r, long n)
 }
 
 /* --- one answer -------------------------------------------------------------------- */
-
-static bool is_code(const struct groupie_member *m, const char *code)
-{
-    return m->error_code != NULL && strcmp(m->error_code, code) == 0;
-}
-
-/* The per-member policy: u[i] for each number of b. Returns how many were
- * put back for the daily limit. */
-static size_t decide(struct run *r, const struct jbatch *b, const struct groupie_add_result *res,
-                     struct jupdate *u)
-{
-    size_t daily = 0;
-    int64_t now = wall_ms();
-    for (size_t i = 0; i < b->n; i++) {
-        const char *phone = b->phones[i];
-        struct jupdate *x = &u[i];
-        memset(x, 0, sizeof(*x));
-        x->phone = phone;
-        const struct groupie_member *m = NULL;
-        for (size_t k = 0; k < res->added_count && m == NULL; k++) {
-            if (strcmp(res->added_members[k].phone, phone) == 0)
-                m = &res->added_members[k];
-        }
-        for (size_t k = 0; k < res->failed_count && m == NULL; k++) {
-            if (strcmp(res->failed_members[k].phone, phone) == 0)
-                m = &res->failed_members[k];
-        }
-        if (m == NULL) {
-            /* The answer forgot it: try again later, counted, so a server
-             * that always forgets cannot keep us busy forever. */
-            x->count_attempt = true;
-            x->state = b->attempts[i] + 1 >= (int)r->o->max_attempts ? J_FAILED : J_PENDING;
-            x->error_code = "NO_ANSWER";
-            x->error = "The server's answer did not mention this number";
-            continue;
-        }
-        if (m->status == GROUPIE_MEMBER_ADDED) {
-            x->state = J_ADDED;
-            x->name = m->name;
-            x->added_at = m->added_at;
-            continue;
-        }
-        x->error_code = m->error_code;
-        x->error = m->error;
-        if (is_code(m, "ALREADY_MEMBER") && b->doubtful > 0) {
-            /* An earlier send of this very request may have been applied
-             * before its answer was lost: then it was us. */
-            x->state = J_ADDED;
-            x->via_replay = true;
-            x->error_code = NULL;
-            x->error = NULL;
-        } else if (is_code(m, "ALREADY_MEMBER")) {
-            x->state = J_ALREADY;
-        } else if (is_code(m, "PRIVACY_SETTINGS")) {
-            x->state = J_INVITED;
-            x->inv_code = m->invitation_code;
-            x->inv_expires = m->invitation_expires_at;
-        } else if (is_code(m, "RATE_LIMITED")) {
-            x->state = J_PENDING;
-            daily++;
-        } else if (is_code(m, "TEMPORARY_ERROR") || is_code(m, "NETWORK_ERROR")) {
-            x->count_attempt = true;
-            if (b->attempts[i] + 1 >= (int)r->o->max_attempts) {
-                x->state = J_FAILED;
-            } else {
-                x->state = J_PENDING;
-                x->not_before_ms =
-                    now + backoff_delay_ms((unsigned)b->attempts[i], MEMBER_RETRY_BASE_MS,
-                                           MEMBER_RETRY_CAP_MS, &r->rng);
-            }
-        } else {
-            x->state = J_FAILED;
-        }
-    }
-    return daily;
-}
 
 static void count_moves(struct run *r, const struct jupdate *u, size_t n)
 {
@@ -636,7 +558,7 @@ enum addrun_result addrun(groupie_client *c, struct journal *j, const struct add
         st->replayed_answers += res->replayed;
         int64_t wnow = wall_ms();
         observe_clock(&r, res, wnow);
-        size_t daily = decide(&r, &b, res, u);
+        size_t daily = policy_decide(&b, res, o->max_attempts, wnow, &r.rng, u);
         int jrc = journal_answered(j, &b, send_id, res->http_status, wnow, u, b.n);
         note_added(&r, res->total_added);
         groupie_add_result_free(res);

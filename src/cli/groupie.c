@@ -664,8 +664,12 @@ static int read_input(const struct cli *o, struct input *in, const char **label)
 /* The journal belongs to one group on one server. */
 static int bind_journal(struct journal *j, const struct cli *o, const char *path)
 {
-    char gid[32], have_gid[32], have_url[512];
+    char gid[32], have_gid[32], have_url[512], url[512];
     snprintf(gid, sizeof(gid), "%lld", o->group_id);
+    /* "http://host/" and "http://host" are the same server. */
+    snprintf(url, sizeof(url), "%s", base_url(o));
+    for (size_t n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
+        url[n - 1] = '\0';
     int g = journal_meta_get(j, "group_id", have_gid, sizeof(have_gid));
     int u = journal_meta_get(j, "base_url", have_url, sizeof(have_url));
     if (g < 0 || u < 0) {
@@ -677,13 +681,13 @@ static int bind_journal(struct journal *j, const struct cli *o, const char *path
             have_gid, gid);
         return EXIT_DATAERR;
     }
-    if (u == 1 && strcmp(have_url, base_url(o)) != 0) {
+    if (u == 1 && strcmp(have_url, url) != 0) {
         say("the journal %s belongs to the server %s, not %s; give this run its own --journal",
-            path, have_url, base_url(o));
+            path, have_url, url);
         return EXIT_DATAERR;
     }
     if ((g == 0 && journal_meta_set(j, "group_id", gid) != 0) ||
-        (u == 0 && journal_meta_set(j, "base_url", base_url(o)) != 0)) {
+        (u == 0 && journal_meta_set(j, "base_url", url) != 0)) {
         say("cannot write the journal %s: %s", path, journal_error(j));
         return EXIT_CANTCREAT;
     }

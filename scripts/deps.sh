@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages a target needs are installed.
 #   scripts/deps.sh build   what building groupied, libgroupie and groupie needs
-#   scripts/deps.sh test    build + what the test suite needs (cmocka, linters, PostgreSQL)
+#   scripts/deps.sh test    build + what the test suite needs (cmocka, linters, PostgreSQL,
+#                           nginx for the deployment test)
 #   scripts/deps.sh bench   build + wrk and nginx for `make bench`
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the command to install them, and fails.
@@ -9,7 +10,7 @@ set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
        libcurl4-openssl-dev libcsv-dev libssl-dev)
-test=(libcmocka-dev clang-format cppcheck postgresql sqlite3 procps)
+test=(libcmocka-dev clang-format cppcheck postgresql nginx-light sqlite3 procps)
 bench=(wrk nginx-light)
 
 want=("${build[@]}")

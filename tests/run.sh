@@ -3,11 +3,23 @@
 # last line, "N passed, N failed" summed over the cmocka summaries.
 # A binary that dies without a summary (a crash, a sanitizer abort) counts as
 # one failure, so nothing that stopped early can pass silently.
+#
+# The tests run once per storage backend (GROUPIE_TEST_BACKENDS, default
+# "sqlite postgres"):
+#   sqlite    every unit test and every integration suite but test_pg_*;
+#   postgres  a throwaway PostgreSQL cluster (scripts/pg-test.sh) is started
+#             under $GROUPIE_TEST_TMP, then the store suite (tests/unit/
+#             test_store*) runs against one database in it, every
+#             integration suite runs with GROUPIE_TEST_BACKEND=postgres (the
+#             harness gives each server a fresh database), and so do the
+#             PostgreSQL-only suites test_pg_* (several processes, crashes).
+#             The cluster is stopped at the end, whatever happened.
 set -uo pipefail
 build=${1:-build/san}
 here=$(cd "$(dirname "$0")/.." && pwd)
 export GROUPIED="$here/$build/groupied"
 export GROUPIE_CLI="$here/$build/groupie"
+export GROUPIE_TEST_SOURCE_DIR="$here"
 export GROUPIE_TEST_TMP=${GROUPIE_TEST_TMP:-$(mktemp -d /tmp/groupie-test.XXXXXX)}
 # Sanitizer reports abort the process; leaks are reported at exit and make
 # the exit status non-zero, which the integration harness checks for groupied.
@@ -19,11 +31,13 @@ failed=0
 failed_names=()
 run_one() {
     local bin=$1 log out p f
-    log="$GROUPIE_TEST_TMP/$(basename "$bin").log"
-    echo "== $bin"
+    log="$GROUPIE_TEST_TMP/$(basename "$bin")${backend:+.$backend}.log"
+    echo "== $bin${backend:+ [$backend]}"
+    local t0=$SECONDS
     "$bin" >"$log" 2>&1
     local rc=$?
     cat "$log"
+    echo "-- $(basename "$bin")${backend:+ [$backend]}: $((SECONDS - t0)) s"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -36,15 +50,66 @@ run_one() {
     fi
     passed=$((passed + p))
     failed=$((failed + f))
-    [ "$f" -gt 0 ] && failed_names+=("$(basename "$bin")")
+    [ "$f" -gt 0 ] && failed_names+=("$(basename "$bin")${backend:+[$backend]}")
 }
 
-for bin in "$here/$build"/tests/unit/test_*; do
-    [ -x "$bin" ] && run_one "$bin"
+pass_sqlite() {
+    local bin
+    for bin in "$here/$build"/tests/unit/test_*; do
+        [ -x "$bin" ] && GROUPIE_TEST_BACKEND=sqlite run_one "$bin"
+    done
+    for bin in "$here/$build"/tests/integration/test_*; do
+        case "$(basename "$bin")" in test_pg_*) continue ;; esac
+        [ -x "$bin" ] && GROUPIE_TEST_BACKEND=sqlite run_one "$bin"
+    done
+}
+
+pg_script="$here/scripts/pg-test.sh"
+pg_dir="$GROUPIE_TEST_TMP/pg"
+pg_stop() {
+    [ -d "$pg_dir" ] && "$pg_script" stop "$pg_dir" >/dev/null 2>&1
+    return 0
+}
+
+pass_postgres() {
+    local url store_url bin
+    echo "== starting PostgreSQL in $pg_dir"
+    if ! url=$("$pg_script" start "$pg_dir"); then
+        echo "!! PostgreSQL could not be started; counted as one failure"
+        failed=$((failed + 1))
+        failed_names+=("postgres-cluster")
+        return
+    fi
+    trap pg_stop EXIT
+    trap 'pg_stop; exit 130' INT TERM
+    # What the PostgreSQL-aware tests read: the cluster's superuser URL (the
+    # harness creates a database per server with it), its directory and the
+    # script that crashes and restarts it.
+    export GROUPIE_TEST_PG_URL=$url GROUPIE_TEST_PG_DIR=$pg_dir GROUPIE_PG_TEST=$pg_script
+    if store_url=$("$pg_script" createdb "$pg_dir" store_suite); then
+        for bin in "$here/$build"/tests/unit/test_store*; do
+            [ -x "$bin" ] && GROUPIE_TEST_STORE_URL=$store_url run_one "$bin"
+        done
+    else
+        echo "!! cannot create the store suite's database; counted as one failure"
+        failed=$((failed + 1))
+    fi
+    for bin in "$here/$build"/tests/integration/test_*; do
+        [ -x "$bin" ] && GROUPIE_TEST_BACKEND=postgres run_one "$bin"
+    done
+    pg_stop
+}
+
+for backend in ${GROUPIE_TEST_BACKENDS:-sqlite postgres}; do
+    start=$SECONDS
+    case "$backend" in
+    sqlite) pass_sqlite ;;
+    postgres) pass_postgres ;;
+    *) echo "!! unknown backend '$backend' in GROUPIE_TEST_BACKENDS"; failed=$((failed + 1)) ;;
+    esac
+    echo "== $backend: $((SECONDS - start)) s"
 done
-for bin in "$here/$build"/tests/integration/test_*; do
-    [ -x "$bin" ] && run_one "$bin"
-done
+backend=
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 echo "$passed passed, $failed failed"

@@ -1,6 +1,8 @@
 /* harness.c -- see harness.h. */
 #include "harness.h"
 
+#include "pg_cluster.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -276,9 +278,12 @@ void harness_db_url(const char *dir, char *out, size_t outsz)
         snprintf(out, outsz, "sqlite:%s/groupie.db", dir);
         return;
     }
-    /* The PostgreSQL backend plugs in here: create a fresh database and
-     * return its postgres:// URL. */
-    fail_msg("GROUPIE_TEST_BACKEND=%s is not supported by the test harness yet", backend);
+    if (strcmp(backend, "postgres") == 0) {
+        /* A fresh database in the cluster tests/run.sh started. */
+        pg_cluster_new_db(out, outsz);
+        return;
+    }
+    fail_msg("GROUPIE_TEST_BACKEND=%s: unknown backend (sqlite or postgres)", backend);
 }
 
 /* --- the server process ---------------------------------------------------------- */

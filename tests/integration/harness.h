@@ -29,9 +29,10 @@
  * left running, e.g. after a failure).
  *
  * The database: harness_db_url() is the only place that decides what
- * database a fresh server gets. Today it is SQLite in a fresh directory;
- * a PostgreSQL backend will make it hand out a fresh database when
- * GROUPIE_TEST_BACKEND=postgres, and every suite follows. */
+ * database a fresh server gets: SQLite in a fresh directory, or, when
+ * GROUPIE_TEST_BACKEND=postgres, a fresh database in the PostgreSQL cluster
+ * tests/run.sh started for its postgres pass (pg_cluster.h). Every suite
+ * follows. */
 #ifndef GROUPIE_TEST_HARNESS_H
 #define GROUPIE_TEST_HARNESS_H
 

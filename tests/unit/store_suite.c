@@ -2104,6 +2104,10 @@ static int inc_fn(struct store_tx *tx, void *arg)
     struct inc_arg *a = arg;
     struct chk *c = &a->c;
     int64_t before = -1;
+    /* store.h: decisions about a group's counters are made one at a time
+     * only for writers that lock the group first (SQLite serialises every
+     * writer anyway; PostgreSQL runs other groups' writers in parallel). */
+    CHECK_OK(c, store_group_lock(tx, a->sh->gid));
     CHECK_OK(c, store_daily_get(tx, a->sh->gid, 5, &before));
     CHECK_OK(c, store_daily_add(tx, a->sh->gid, 5, 1));
     CHECK_OK(c, store_daily_get(tx, a->sh->gid, 5, &a->after));

@@ -1,0 +1,328 @@
+/* wire.c -- see wire.h. Decoding is strict about what the contract fixes
+ * (the envelope, data's shape, phone and status of every member) and
+ * lenient where a real Whatspie might differ harmlessly (an id sent as a
+ * number instead of a string, a missing optional field). */
+#include "client/wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool fail(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(char *why, size_t whysz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whysz, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* A string field as an arena copy: strings as they are, integers in
+ * decimal (ids), NULL for null or absent. *ok turns false, with why set,
+ * when the field has another type or memory runs out. */
+static const char *str_field(struct arena *a, json_t *obj, const char *key, bool *ok, char *why,
+                             size_t whysz)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    const char *s;
+    char num[32];
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+    } else if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        s = num;
+    } else {
+        *ok = fail(why, whysz, "\"%s\" is neither a string nor null", key);
+        return NULL;
+    }
+    char *copy = arena_strdup(a, s);
+    if (copy == NULL)
+        *ok = fail(why, whysz, "out of memory");
+    return copy;
+}
+
+/* Like str_field, but the field must be there. */
+static const char *str_required(struct arena *a, json_t *obj, const char *key, bool *ok, char *why,
+                                size_t whysz)
+{
+    const char *s = str_field(a, obj, key, ok, why, whysz);
+    if (s == NULL && *ok)
+        *ok = fail(why, whysz, "\"%s\" is missing", key);
+    return s;
+}
+
+static long int_field(json_t *obj, const char *key, bool *ok, char *why, size_t whysz)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v)) {
+        *ok = fail(why, whysz, "\"%s\" is not an integer", key);
+        return 0;
+    }
+    return (long)json_integer_value(v);
+}
+
+static bool bool_field(json_t *obj, const char *key)
+{
+    return json_is_true(json_object_get(obj, key));
+}
+
+static json_t *data_of(json_t *root, char *why, size_t whysz)
+{
+    json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
+    if (data == NULL)
+        fail(why, whysz, "the answer has no \"data\"");
+    return data;
+}
+
+static bool decode_member(struct arena *a, json_t *e, enum groupie_member_status st,
+                          struct groupie_member *m, char *why, size_t whysz)
+{
+    bool ok = true;
+    if (!json_is_object(e))
+        return fail(why, whysz, "a member entry is not an object");
+    m->status = st;
+    m->phone = str_required(a, e, "phone", &ok, why, whysz);
+    if (!ok)
+        return false;
+    if (st == GROUPIE_MEMBER_ADDED) {
+        m->name = str_field(a, e, "name", &ok, why, whysz);
+        m->added_at = str_field(a, e, "added_at", &ok, why, whysz);
+        return ok;
+    }
+    m->error = str_field(a, e, "error", &ok, why, whysz);
+    m->error_code = str_required(a, e, "error_code", &ok, why, whysz);
+    json_t *inv = json_object_get(e, "invitation");
+    if (ok && json_is_object(inv)) {
+        m->invitation_code = str_field(a, inv, "code", &ok, why, whysz);
+        m->invitation_expires_at = str_field(a, inv, "expires_at", &ok, why, whysz);
+    }
+    return ok;
+}
+
+static bool decode_members(struct arena *a, json_t *data, const char *key,
+                           enum groupie_member_status st, struct groupie_member **out, size_t *n,
+                           char *why, size_t whysz)
+{
+    json_t *arr = json_object_get(data, key);
+    if (!json_is_array(arr))
+        return fail(why, whysz, "\"%s\" is not an array", key);
+    *n = json_array_size(arr);
+    *out = arena_calloc(a, *n ? *n : 1, sizeof(**out));
+    if (*out == NULL)
+        return fail(why, whysz, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        if (!decode_member(a, json_array_get(arr, i), st, &(*out)[i], why, whysz))
+            return false;
+    }
+    return true;
+}
+
+bool wire_add(json_t *root, struct arena *a, struct groupie_add_result *out, char *why,
+              size_t whysz)
+{
+    bool ok = true;
+    json_t *data = data_of(root, why, whysz);
+    if (!json_is_object(data))
+        return data == NULL ? false : fail(why, whysz, "\"data\" is not an object");
+    out->message = str_field(a, root, "message", &ok, why, whysz);
+    out->group_id = str_required(a, data, "group_id", &ok, why, whysz);
+    if (ok)
+        out->group_name = str_field(a, data, "group_name", &ok, why, whysz);
+    if (!ok)
+        return false;
+    if (!decode_members(a, data, "added_members", GROUPIE_MEMBER_ADDED, &out->added_members,
+                        &out->added_count, why, whysz) ||
+        !decode_members(a, data, "failed_members", GROUPIE_MEMBER_FAILED, &out->failed_members,
+                        &out->failed_count, why, whysz))
+        return false;
+    out->total_added = int_field(data, "total_added", &ok, why, whysz);
+    if (ok)
+        out->total_failed = int_field(data, "total_failed", &ok, why, whysz);
+    if (ok)
+        out->new_participant_count = int_field(data, "new_participant_count", &ok, why, whysz);
+    if (ok && ((size_t)out->total_added != out->added_count ||
+               (size_t)out->total_failed != out->failed_count))
+        ok = fail(why, whysz, "total_added/total_failed disagree with the member lists");
+    return ok;
+}
+
+/* The total in a list's meta, under the names APIs commonly use. */
+static long long meta_total(json_t *root)
+{
+    json_t *meta = json_object_get(root, "meta");
+    static const char *const keys[] = {"total", "total_items", "total_groups", "count"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *v = json_object_get(meta, keys[i]);
+        if (json_is_integer(v))
+            return (long long)json_integer_value(v);
+    }
+    return -1;
+}
+
+bool wire_group_list(json_t *root, struct arena *a, struct groupie_group_list *out, char *why,
+                     size_t whysz)
+{
+    json_t *data = data_of(root, why, whysz);
+    if (!json_is_array(data))
+        return data == NULL ? false : fail(why, whysz, "\"data\" is not an array");
+    out->count = json_array_size(data);
+    out->total = meta_total(root);
+    out->groups = arena_calloc(a, out->count ? out->count : 1, sizeof(*out->groups));
+    if (out->groups == NULL)
+        return fail(why, whysz, "out of memory");
+    bool ok = true;
+    for (size_t i = 0; ok && i < out->count; i++) {
+        json_t *e = json_array_get(data, i);
+        struct groupie_group_summary *g = &out->groups[i];
+        if (!json_is_object(e))
+            return fail(why, whysz, "a group entry is not an object");
+        g->id = str_required(a, e, "id", &ok, why, whysz);
+        if (!ok)
+            break;
+        g->device_id = str_field(a, e, "device_id", &ok, why, whysz);
+        g->jid = str_field(a, e, "jid", &ok, why, whysz);
+        g->title = str_field(a, e, "title", &ok, why, whysz);
+        if (g->title == NULL && ok)
+            g->title = str_field(a, e, "subject", &ok, why, whysz);
+        g->description = str_field(a, e, "description", &ok, why, whysz);
+        g->image_url = str_field(a, e, "image_url", &ok, why, whysz);
+        g->muted = bool_field(e, "muted");
+        g->spam = bool_field(e, "spam");
+        g->group_created_at = str_field(a, e, "group_created_at", &ok, why, whysz);
+        g->created_at = str_field(a, e, "created_at", &ok, why, whysz);
+        g->updated_at = str_field(a, e, "updated_at", &ok, why, whysz);
+    }
+    return ok;
+}
+
+bool wire_group(json_t *root, struct arena *a, struct groupie_group *out, char *why, size_t whysz)
+{
+    bool ok = true;
+    json_t *data = data_of(root, why, whysz);
+    if (!json_is_object(data))
+        return data == NULL ? false : fail(why, whysz, "\"data\" is not an object");
+    out->id = str_required(a, data, "id", &ok, why, whysz);
+    if (!ok)
+        return false;
+    out->jid = str_field(a, data, "jid", &ok, why, whysz);
+    out->title = str_field(a, data, "title", &ok, why, whysz);
+    if (out->title == NULL && ok)
+        out->title = str_field(a, data, "subject", &ok, why, whysz);
+    out->description = str_field(a, data, "description", &ok, why, whysz);
+    out->created_at = str_field(a, data, "created_at", &ok, why, whysz);
+    out->is_admin = bool_field(data, "is_admin");
+    json_t *settings = json_object_get(data, "settings");
+    if (ok && json_is_object(settings))
+        out->invite_link = str_field(a, settings, "group_invite_link", &ok, why, whysz);
+    if (!ok)
+        return false;
+
+    json_t *parts = json_object_get(data, "participants");
+    if (!json_is_array(parts))
+        return fail(why, whysz, "\"participants\" is not an array");
+    json_t *count = json_object_get(data, "participant_count");
+    out->participant_total = json_array_size(parts);
+    out->participant_count =
+        json_is_integer(count) ? (long)json_integer_value(count) : (long)out->participant_total;
+    out->participants = arena_calloc(a, out->participant_total ? out->participant_total : 1,
+                                     sizeof(*out->participants));
+    if (out->participants == NULL)
+        return fail(why, whysz, "out of memory");
+
+    json_t *admins = json_object_get(data, "admins");
+    for (size_t i = 0; ok && i < out->participant_total; i++) {
+        json_t *e = json_array_get(parts, i);
+        struct groupie_participant *p = &out->participants[i];
+        if (!json_is_object(e))
+            return fail(why, whysz, "a participant entry is not an object");
+        p->phone = str_required(a, e, "phone", &ok, why, whysz);
+        if (!ok)
+            break;
+        p->name = str_field(a, e, "name", &ok, why, whysz);
+        p->is_admin = bool_field(e, "is_admin");
+        p->joined_at = str_field(a, e, "joined_at", &ok, why, whysz);
+        /* The creator is only marked in "admins". */
+        size_t k;
+        json_t *adm;
+        json_array_foreach(admins, k, adm)
+        {
+            json_t *ph = json_object_get(adm, "phone");
+            if (json_is_string(ph) && strcmp(json_string_value(ph), p->phone) == 0)
+                p->is_creator = bool_field(adm, "is_creator");
+        }
+    }
+    return ok;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+void wire_error_envelope(json_t *root, long status, struct groupie_error *err)
+{
+    json_t *msg = json_object_get(root, "message");
+    json_t *error = json_object_get(root, "error");
+    json_t *errors = json_object_get(root, "errors");
+    if (json_is_string(msg))
+        copy_str(err->message, sizeof(err->message), json_string_value(msg));
+    else
+        snprintf(err->message, sizeof(err->message), "HTTP status %ld", status);
+
+    err->detail[0] = '\0';
+    if (json_is_string(error)) {
+        copy_str(err->detail, sizeof(err->detail), json_string_value(error));
+    } else if (json_is_object(errors)) {
+        size_t used = 0;
+        const char *field;
+        json_t *list;
+        json_object_foreach(errors, field, list)
+        {
+            size_t i;
+            json_t *sentence;
+            json_array_foreach(list, i, sentence)
+            {
+                if (!json_is_string(sentence) || used >= sizeof(err->detail))
+                    continue;
+                int n = snprintf(err->detail + used, sizeof(err->detail) - used, "%s%s: %s",
+                                 used ? "; " : "", field, json_string_value(sentence));
+                if (n > 0)
+                    used += (size_t)n;
+            }
+        }
+    } else if (root == NULL) {
+        copy_str(err->detail, sizeof(err->detail), "the answer's body was not JSON");
+    }
+}
+
+long wire_retry_after(json_t *root)
+{
+    json_t *v = json_object_get(root, "retry_after");
+    return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : -1;
+}
+
+char *wire_add_body(const char *const *phones, size_t n, size_t *bad)
+{
+    *bad = 0;
+    json_t *arr = json_array();
+    json_t *body = json_pack("{s:o}", "participants", arr);
+    if (body == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = phones[i] != NULL ? json_string(phones[i]) : NULL;
+        if (s == NULL)
+            *bad = i + 1;
+        if (s == NULL || json_array_append_new(arr, s) != 0) {
+            json_decref(body);
+            return NULL;
+        }
+    }
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    return s;
+}

@@ -125,6 +125,22 @@ void jw_array_end(struct jw *w)
 static void quoted(struct jw *w, const char *s)
 {
     size_t n = strlen(s);
+    /* Most strings (keys, numbers, dates, names) need no escape: copied
+     * whole. */
+    size_t plain = 0;
+    while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
+        plain++;
+    if (plain == n) {
+        if (!reserve(w, n + 2))
+            return;
+        char *o = w->buf + w->len;
+        *o++ = '"';
+        memcpy(o, s, n);
+        o[n] = '"';
+        o[n + 1] = '\0';
+        w->len += n + 2;
+        return;
+    }
     /* The worst case, every byte a \u00XX escape, is reserved once. */
     if (!reserve(w, n * 6 + 2))
         return;
@@ -171,8 +187,17 @@ static void quoted(struct jw *w, const char *s)
 void jw_key(struct jw *w, const char *key)
 {
     before_item(w);
-    quoted(w, key);
-    put(w, ":", 1);
+    size_t n = strlen(key);
+    if (!reserve(w, n + 3))
+        return;
+    char *o = w->buf + w->len;
+    *o++ = '"';
+    memcpy(o, key, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    *o = '\0';
+    w->len += n + 3;
     w->after_key = true;
 }
 

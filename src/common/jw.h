@@ -37,7 +37,9 @@ void jw_object(struct jw *w);
 void jw_object_end(struct jw *w);
 void jw_array(struct jw *w);
 void jw_array_end(struct jw *w);
-/* The key of the next value in the current object. */
+/* The key of the next value in the current object. Keys are the API's own
+ * field names, written as given: they must need no escaping (no '"', '\\'
+ * or control characters). */
 void jw_key(struct jw *w, const char *key);
 
 void jw_string(struct jw *w, const char *s); /* NULL writes null */

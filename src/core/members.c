@@ -168,23 +168,17 @@ int members_apply(struct store_tx *tx, const struct directory *dir, const struct
     return status;
 }
 
-/* Check 5: the sliding window. Takes a slot, or says when one frees up. */
-static int take_rate_slot(struct store_tx *tx, const struct limits *lim, int64_t group_id,
-                          int64_t now, struct add_result *out)
+/* Check 5 refuses: the window holds live >= rate_limit events. A slot
+ * frees when enough of the oldest have left that fewer than rate_limit
+ * remain, i.e. when the (live - limit + 1)-th oldest live event leaves.
+ * Counted among all stored events (expired ones not yet deleted come
+ * first), that is the (stored - limit + 1)-th. live exceeds the limit only
+ * if the limit was lowered while events were in the window. */
+static int refuse_rate(struct store_tx *tx, const struct limits *lim, int64_t group_id, int64_t now,
+                       int64_t stored, struct add_result *out)
 {
-    int64_t count;
-    int status = store_rate_trim_count(tx, group_id, now - lim->rate_window_ms, &count);
-    if (status != STORE_OK)
-        return status;
-    if (count < lim->rate_limit)
-        return store_rate_add(tx, group_id, now);
-
-    /* A slot frees when enough of the oldest events have left the window
-     * that fewer than rate_limit remain: when the (count - limit + 1)-th
-     * oldest leaves. count exceeds the limit only if the limit was lowered
-     * while events were in the window. */
     int64_t at;
-    status = store_rate_kth(tx, group_id, count - lim->rate_limit + 1, &at);
+    int status = store_rate_kth(tx, group_id, stored - lim->rate_limit + 1, &at);
     if (status != STORE_OK)
         return status;
     int64_t wait_ms = at + lim->rate_window_ms - now;
@@ -194,18 +188,27 @@ static int take_rate_slot(struct store_tx *tx, const struct limits *lim, int64_t
     return STORE_OK;
 }
 
-int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
-                const struct add_request *req, struct add_result *out)
+/* Check 5: the sliding window. Takes a slot, or says when one frees up. */
+static int take_rate_slot(struct store_tx *tx, const struct limits *lim, int64_t group_id,
+                          int64_t now, struct add_result *out)
+{
+    int64_t live;
+    int status = store_rate_trim_count(tx, group_id, now - lim->rate_window_ms, &live);
+    if (status != STORE_OK)
+        return status;
+    if (live < lim->rate_limit)
+        return store_rate_add(tx, group_id, now);
+    return refuse_rate(tx, lim, group_id, now, live, out); /* trimmed: all stored are live */
+}
+
+/* Checks 2 to 4, which read only the group and the request. */
+static int check_access(struct store_tx *tx, const struct add_request *req, struct add_result *out)
 {
     memset(out, 0, sizeof(*out));
 
     /* Check 2: the group exists and the device is in it. */
     enum role role;
     int status = store_member_role(tx, req->group_id, req->device->phone, &role);
-    if (status == STORE_NOT_FOUND) {
-        out->check = ADD_GROUP_NOT_FOUND;
-        return STORE_OK;
-    }
     if (status == STORE_OK)
         status = store_group_get(tx, req->group_id, &out->group);
     if (status == STORE_NOT_FOUND) {
@@ -216,16 +219,36 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
         return status;
 
     /* Check 3: only admins add. */
-    if (role != ROLE_ADMIN && role != ROLE_SUPERADMIN) {
+    if (role != ROLE_ADMIN && role != ROLE_SUPERADMIN)
         out->check = ADD_NOT_ADMIN;
-        return STORE_OK;
-    }
-
     /* Check 4: the route validated the body; its verdict counts only now. */
-    if (req->bad_request) {
+    else if (req->bad_request)
         out->check = ADD_BAD_REQUEST;
-        return STORE_OK;
-    }
+    return STORE_OK;
+}
+
+int members_precheck(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
+                     struct add_result *out)
+{
+    int status = check_access(tx, req, out);
+    if (status != STORE_OK || out->check != ADD_OK)
+        return status;
+    int64_t live, stored;
+    status = store_rate_count(tx, req->group_id, req->now - lim->rate_window_ms, &live);
+    if (status != STORE_OK || live < lim->rate_limit)
+        return status;
+    status = store_rate_count(tx, req->group_id, INT64_MIN, &stored);
+    if (status != STORE_OK)
+        return status;
+    return refuse_rate(tx, lim, req->group_id, req->now, stored, out);
+}
+
+int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const struct add_request *req, struct add_result *out)
+{
+    int status = check_access(tx, req, out);
+    if (status != STORE_OK || out->check != ADD_OK)
+        return status;
 
     /* From here on every decision reads counters other requests change. */
     status = store_group_lock(tx, req->group_id);

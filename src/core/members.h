@@ -93,6 +93,16 @@ struct add_result {
 int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
                 const struct add_request *req, struct add_result *out);
 
+/* Checks 2 to 5 in a read-only transaction, changing nothing: what
+ * members_add() would refuse the request with, as seen in a snapshot. A
+ * refusal here is final, because nothing a later transaction can see makes
+ * the request pass: the group's window only gains events until they age
+ * out, and now only moves forward. ADD_OK means "not refused yet": the
+ * request must still go through members_add(). This lets the server answer
+ * most 429s without queueing for the one writer. */
+int members_precheck(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
+                     struct add_result *out);
+
 /* The per-participant rules alone, for a group the caller has already
  * locked and checked: gives each of phones[0..n) its outcome, adds the
  * ones that pass, and counts them against the daily limit. Fills out's

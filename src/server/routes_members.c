@@ -3,7 +3,12 @@
  *
  * The route parses, the core decides, and the answer is rendered inside the
  * same transaction that made the changes: it is only sent once they are
- * durable, and nothing is sent for changes that were not kept. */
+ * durable, and nothing is sent for changes that were not kept.
+ *
+ * An add is first checked in a read-only transaction (members_precheck):
+ * a request refused there (most often a 429) is answered without waiting
+ * for the one writer. Requests with an Idempotency-Key skip that step: an
+ * earlier answer must be replayed even when the window is full now. */
 #include "server/routes.h"
 
 #include "core/roster.h"
@@ -38,11 +43,9 @@ static void answer_rate_limited(const struct limits *lim, int64_t retry_after, s
     res->retry_after = retry_after;
 }
 
-static int add_work(struct store_tx *tx, struct call *c, void *arg)
+static struct add_request add_request_of(const struct call *c, const struct add_body *b)
 {
-    struct add_body *b = arg;
-    const struct limits *lim = &c->app->limits;
-    struct add_request r = {
+    return (struct add_request){
         .device = &c->device,
         .group_id = c->req->group_id,
         .bad_request = b->bad_request != NULL,
@@ -50,11 +53,13 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
         .n = b->n,
         .now = c->now,
     };
-    struct add_result *out = &b->out;
-    int status = members_add(tx, c->app->dir, lim, &r, out);
-    if (status != STORE_OK)
-        return status;
+}
 
+/* The answer to an add request as the core decided it. */
+static void answer_add(const struct call *c, const struct add_body *b)
+{
+    const struct limits *lim = &c->app->limits;
+    const struct add_result *out = &b->out;
     switch (out->check) {
     case ADD_GROUP_NOT_FOUND:
         respond_group_not_found(c->res);
@@ -76,7 +81,27 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
         render_add_answer(c->res, 200, render_add_message(out), out);
         break;
     }
-    return STORE_OK;
+}
+
+static int add_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct add_body *b = arg;
+    struct add_request r = add_request_of(c, b);
+    int status = members_add(tx, c->app->dir, &c->app->limits, &r, &b->out);
+    if (status == STORE_OK)
+        answer_add(c, b);
+    return status;
+}
+
+/* Answers only refusals; leaves res empty when the write must decide. */
+static int precheck_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct add_body *b = arg;
+    struct add_request r = add_request_of(c, b);
+    int status = members_precheck(tx, &c->app->limits, &r, &b->out);
+    if (status == STORE_OK && b->out.check != ADD_OK)
+        answer_add(c, b);
+    return status;
 }
 
 /* Check 4's verdict on a {"participants": [...]} body, or NULL. */
@@ -94,7 +119,11 @@ void route_members_add(struct app *app, struct request *req, struct response *re
     struct add_body b = {0};
     json_t *root = body_json(req);
     b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
-    if (call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
+    if (http_header(req, "Idempotency-Key") == NULL)
+        call_read(app, req, res, precheck_work, &b);
+    /* res->status is set once anything answered: a refusal, a 401 or a
+     * failed read. */
+    if (res->status == 0 && call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
         metrics_add_outcomes(&b.out);
     json_decref(root);
 }

@@ -218,6 +218,11 @@ int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_
     return tx->be->rate_trim_count(tx, group_id, cutoff_ms, count);
 }
 
+int store_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
+{
+    return tx->be->rate_count(tx, group_id, after_ms, count);
+}
+
 int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
 {
     return tx->be->rate_kth(tx, group_id, k, at_ms);

@@ -203,6 +203,8 @@ int store_members_list(struct store_tx *tx, int64_t group_id, struct member **ou
 
 /* Forgets the group's events at or before cutoff_ms, then counts the rest. */
 int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms, int64_t *count);
+/* Counts the group's events after after_ms, changing nothing. */
+int store_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count);
 /* The time of the group's k-th oldest remaining event (k from 1). */
 int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms);
 int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms);
@@ -248,8 +250,9 @@ struct group_membership {
     int64_t joined_at; /* when phone became a participant */
 };
 
-/* The groups phone is a participant of, the most recently joined first
- * (ties: the higher group id first): up to limit from offset. */
+/* The groups a device's number is a participant of, the most recently
+ * joined first (ties: the higher group id first): up to limit from offset.
+ * phone must be a device's: a backend may index only devices' memberships. */
 int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
                     struct group_membership **out, size_t *n);
 int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total);

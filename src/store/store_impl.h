@@ -57,6 +57,7 @@ struct store_backend {
 
     int (*rate_trim_count)(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms,
                            int64_t *count);
+    int (*rate_count)(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count);
     int (*rate_kth)(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms);
     int (*rate_add)(struct store_tx *tx, int64_t group_id, int64_t at_ms);
     int (*daily_get)(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count);

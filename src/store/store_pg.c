@@ -95,6 +95,7 @@ enum stmt_id {
     ST_MEMBER_DELETE,
     ST_MEMBERS_LIST,
     ST_RATE_TRIM_COUNT,
+    ST_RATE_COUNT,
     ST_RATE_KTH,
     ST_RATE_INSERT,
     ST_DAILY_GET,
@@ -221,6 +222,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RATE_TRIM_COUNT] = "WITH gone AS (DELETE FROM rate_events"
                            "  WHERE group_id = $1 AND at_ms <= $2)"
                            " SELECT count(*) FROM rate_events WHERE group_id = $1 AND at_ms > $2",
+    [ST_RATE_COUNT] = "SELECT count(*) FROM rate_events WHERE group_id = $1 AND at_ms > $2",
     [ST_RATE_KTH] = "SELECT at_ms FROM rate_events WHERE group_id = $1"
                     " ORDER BY at_ms LIMIT 1 OFFSET $2",
     [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms) VALUES ($1, $2)",
@@ -1367,6 +1369,14 @@ static int pg_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cut
     return one_int(tx, ST_RATE_TRIM_COUNT, &p, count);
 }
 
+static int pg_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
+{
+    struct params p = {0};
+    p_i64(&p, group_id);
+    p_i64(&p, after_ms);
+    return one_int(tx, ST_RATE_COUNT, &p, count);
+}
+
 static int pg_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
 {
     struct params p = {0};
@@ -1787,6 +1797,7 @@ static const struct store_backend pg_backend = {
     .member_remove = pg_member_remove,
     .members_list = pg_members_list,
     .rate_trim_count = pg_rate_trim_count,
+    .rate_count = pg_rate_count,
     .rate_kth = pg_rate_kth,
     .rate_add = pg_rate_add,
     .daily_get = pg_daily_get,

@@ -12,6 +12,13 @@
  * Readers. WAL lets readers see a consistent snapshot while the writer
  * works. Read-only connections are kept in a free list and reused.
  *
+ * Checkpoints. SQLite would copy the WAL back into the database inside a
+ * writer's COMMIT whenever the WAL passes 1000 pages, stalling every request
+ * waiting on that commit. Here a checkpointer thread with its own connection
+ * does it instead, in PASSIVE mode (it never blocks the writer), when the
+ * writer's WAL hook reports CHECKPOINT_PAGES new pages. A page changed many
+ * times between two checkpoints is copied once.
+ *
  * Statements are prepared once per connection, on first use, and reused;
  * every value is bound, no SQL is ever built from strings. */
 #include "store/sqlite_schema.h"
@@ -26,6 +33,7 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS   10000
+#define CHECKPOINT_PAGES  4000 /* about 16 MB of WAL */
 #define DEFAULT_MAX_BATCH 256
 
 /* Every statement the backend runs, by name. */
@@ -70,6 +78,7 @@ enum stmt_id {
     ST_MEMBERS_LIST,
     ST_RATE_TRIM,
     ST_RATE_COUNT,
+    ST_RATE_COUNT_AFTER,
     ST_RATE_KTH,
     ST_RATE_INSERT,
     ST_DAILY_GET,
@@ -153,12 +162,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MEMBER_DELETE] = "DELETE FROM participants WHERE group_id = ?1 AND phone = ?2",
     [ST_MEMBERS_LIST] = "SELECT p.phone, d.name, p.role, p.joined_at FROM participants p"
                         " LEFT JOIN directory d ON d.phone = p.phone"
-                        " WHERE p.group_id = ?1 ORDER BY p.joined_at, p.phone",
+                        /* Sorted in C (sq_members_list): SQLite's sorter
+                         * cost more than the rest of the query. */
+                        " WHERE p.group_id = ?1",
     [ST_RATE_TRIM] = "DELETE FROM rate_events WHERE group_id = ?1 AND at_ms <= ?2",
     [ST_RATE_COUNT] = "SELECT count(*) FROM rate_events WHERE group_id = ?1",
+    [ST_RATE_COUNT_AFTER] = "SELECT count(*) FROM rate_events WHERE group_id = ?1 AND at_ms > ?2",
     [ST_RATE_KTH] = "SELECT at_ms FROM rate_events WHERE group_id = ?1"
                     " ORDER BY at_ms LIMIT 1 OFFSET ?2",
-    [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms) VALUES (?1, ?2)",
+    [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES (?1, ?2, random())",
     [ST_DAILY_GET] = "SELECT count FROM daily_additions WHERE group_id = ?1 AND day = ?2",
     [ST_DAILY_ADD] = "INSERT INTO daily_additions (group_id, day, count) VALUES (?1, ?2, ?3)"
                      " ON CONFLICT (group_id, day) DO UPDATE SET count = count + excluded.count",
@@ -176,10 +188,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GROUPS_OF] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
                      " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
                      " g.invite_code, g.created_by, g.created_at, g.updated_at, p.role,"
-                     " p.joined_at FROM participants p JOIN groups g ON g.id = p.group_id"
-                     " WHERE p.phone = ?1 ORDER BY p.joined_at DESC, g.id DESC"
+                     " p.joined_at FROM device_groups dg"
+                     " JOIN participants p ON p.group_id = dg.group_id AND p.phone = dg.phone"
+                     " JOIN groups g ON g.id = dg.group_id"
+                     " WHERE dg.phone = ?1 ORDER BY dg.joined_at DESC, dg.group_id DESC"
                      " LIMIT ?2 OFFSET ?3",
-    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM participants WHERE phone = ?1",
+    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM device_groups WHERE phone = ?1",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (public_id, group_id, sender, type, content,"
                           " media_url, params, mentions, simulate_typing, status, created_at)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -241,6 +255,11 @@ struct sq_store {
 
     pthread_mutex_t readers_mu;
     struct conn *readers; /* idle read-only connections */
+
+    struct conn *checkpointer;
+    pthread_t checkpoint_thread;
+    bool checkpoint_due; /* guarded by mu; signalled on checkpoint_cv */
+    pthread_cond_t checkpoint_cv;
 };
 
 struct sq_tx {
@@ -634,14 +653,54 @@ static int sq_ping(struct store *base)
 
 /* --- open and close -------------------------------------------------------- */
 
+/* The writer's WAL hook: runs after each commit with the WAL's size. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    struct sq_store *s = arg;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&s->mu);
+        s->checkpoint_due = true;
+        pthread_cond_signal(&s->checkpoint_cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->checkpoint_due && !s->stopping)
+            pthread_cond_wait(&s->checkpoint_cv, &s->mu);
+        if (s->stopping)
+            break;
+        s->checkpoint_due = false;
+        pthread_mutex_unlock(&s->mu);
+        int log = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(s->checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_error("sqlite: checkpoint: %s", sqlite3_errmsg(s->checkpointer->db));
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
 static void sq_close(struct store *base)
 {
     struct sq_store *s = (struct sq_store *)base;
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
     pthread_cond_signal(&s->work_cv);
+    pthread_cond_signal(&s->checkpoint_cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer_thread, NULL);
+    pthread_join(s->checkpoint_thread, NULL);
+    conn_close(s->checkpointer);
     conn_close(s->writer);
     while (s->readers != NULL) {
         struct conn *c = s->readers;
@@ -652,6 +711,7 @@ static void sq_close(struct store *base)
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->checkpoint_cv);
     free(s->path);
     free(s);
 }
@@ -676,6 +736,7 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
     pthread_mutex_init(&s->readers_mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->checkpoint_cv, NULL);
 
     int status = STORE_ERROR;
     s->writer = conn_open(path, false, err, errsz);
@@ -694,15 +755,30 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
     status = migrate(s->writer, err, errsz);
     if (status != STORE_OK)
         goto fail;
+    status = STORE_ERROR;
+    s->checkpointer = conn_open(path, false, err, errsz);
+    if (s->checkpointer == NULL)
+        goto fail;
+    sqlite3_wal_hook(s->writer->db, wal_hook, s); /* also turns off autocheckpoint */
+    if (pthread_create(&s->checkpoint_thread, NULL, checkpoint_main, s) != 0) {
+        snprintf(err, errsz, "cannot start the database checkpoint thread");
+        goto fail;
+    }
     if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
         snprintf(err, errsz, "cannot start the database writer thread");
-        status = STORE_ERROR;
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->checkpoint_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->checkpoint_thread, NULL);
         goto fail;
     }
     *out = &s->base;
     return STORE_OK;
 fail:
+    conn_close(s->checkpointer);
     conn_close(s->writer);
+    pthread_cond_destroy(&s->checkpoint_cv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);
@@ -1160,6 +1236,14 @@ static int sq_member_remove(struct store_tx *tx, int64_t group_id, const char *p
     return status;
 }
 
+static int member_order(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    if (x->joined_at != y->joined_at)
+        return x->joined_at < y->joined_at ? -1 : 1;
+    return strcmp(x->phone, y->phone);
+}
+
 static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n)
 {
     PREPARE(st, tx, ST_MEMBERS_LIST);
@@ -1183,6 +1267,8 @@ static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member 
     int status = finish(c_, st, oom ? SQLITE_OK : rc);
     if (oom)
         return STORE_ERROR;
+    if (len > 1)
+        qsort(rows, len, sizeof(*rows), member_order);
     *out = rows;
     *n = len;
     return status;
@@ -1203,6 +1289,14 @@ static int sq_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cut
         return status;
     sqlite3_bind_int64(cnt, 1, group_id);
     return one_int(c, cnt, count);
+}
+
+static int sq_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
+{
+    PREPARE(st, tx, ST_RATE_COUNT_AFTER);
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, after_ms);
+    return one_int(c_, st, count);
 }
 
 static int sq_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
@@ -1648,6 +1742,7 @@ static const struct store_backend sqlite_backend = {
     .member_remove = sq_member_remove,
     .members_list = sq_members_list,
     .rate_trim_count = sq_rate_trim_count,
+    .rate_count = sq_rate_count,
     .rate_kth = sq_rate_kth,
     .rate_add = sq_rate_add,
     .daily_get = sq_daily_get,

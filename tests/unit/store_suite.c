@@ -2452,7 +2452,12 @@ static int groups_of_fn(struct store_tx *tx, void *arg)
     a->g2.g.created_by = a->g3.g.created_by = a->o.dev.id;
     CHECK_OK(c, store_group_create(tx, &a->g2.g));
     CHECK_OK(c, store_group_create(tx, &a->g3.g));
+    /* store.h: the phone is a device's. It joins one group before it
+     * becomes a device, so that membership must be found too. */
+    struct device dev;
     CHECK_OK(c, store_member_add(tx, a->o.gb.g.id, a->p, ROLE_MEMBER, 100));
+    CHECK_OK(c, store_device_create(tx, a->p, 150, &dev));
+    CHECK_OK(c, store_device_create(tx, a->q, 150, &dev));
     CHECK_OK(c, store_member_add(tx, a->g2.g.id, a->p, ROLE_ADMIN, 300));
     CHECK_OK(c, store_member_add(tx, a->g3.g.id, a->p, ROLE_MEMBER, 200));
     struct group_membership *rows = NULL;
@@ -2480,6 +2485,13 @@ static int groups_of_fn(struct store_tx *tx, void *arg)
     CHECK_INT(c, total, 0);
     CHECK_OK(c, store_groups_of(tx, a->q, 10, 0, &rows, &n));
     CHECK_INT(c, n, 0);
+    /* A group left is no longer listed. */
+    CHECK_OK(c, store_member_remove(tx, a->g3.g.id, a->p));
+    CHECK_OK(c, store_groups_of_count(tx, a->p, &total));
+    CHECK_INT(c, total, 2);
+    CHECK_OK(c, store_groups_of(tx, a->p, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_INT(c, rows[1].group.id, a->o.gb.g.id);
     return STORE_OK;
 }
 

@@ -540,6 +540,70 @@ static void test_check5_rate_limit_lowered(void **state)
     assert_int_equal(r.check, ADD_OK);
 }
 
+static int precheck_fn(struct store_tx *tx, void *arg)
+{
+    struct add_arg *a = arg;
+    return members_precheck(tx, a->lim, &a->req, &a->out);
+}
+
+static struct add_result precheck(struct world *w, const struct limits *lim,
+                                  const struct device *dev, const char *const *phones, int64_t now,
+                                  bool bad_request)
+{
+    struct add_arg a = {
+        .lim = lim,
+        .req = {.device = dev,
+                .group_id = w->gid,
+                .bad_request = bad_request,
+                .phones = phones,
+                .n = 1,
+                .now = now},
+    };
+    assert_int_equal(store_read(w->s, &w->arena, precheck_fn, &a), STORE_OK);
+    return a.out;
+}
+
+/* members_precheck() refuses exactly what members_add() would refuse at the
+ * same moment, with the same Retry-After, even while expired events are
+ * still stored; it passes everything else on, and changes nothing. */
+static void test_precheck_agrees_with_add(void **state)
+{
+    struct world *w = *state;
+    struct limits lim = small;
+    lim.rate_limit = 2;
+    const char *u[] = {PHONE_U};
+
+    assert_int_equal(precheck(w, &lim, &w->o, u, T0, false).check, ADD_GROUP_NOT_FOUND);
+    assert_int_equal(precheck(w, &lim, &w->m, u, T0, false).check, ADD_NOT_ADMIN);
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0, true).check, ADD_BAD_REQUEST);
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0, false).check, ADD_OK);
+    assert_int_equal(rate_events(w), 0);
+
+    assert_int_equal(add(w, &lim, u, 1, T0).check, ADD_OK);
+    assert_int_equal(add(w, &lim, u, 1, T0 + 1000).check, ADD_OK);
+    struct add_result pre = precheck(w, &lim, &w->d, u, T0 + 2000, false);
+    assert_int_equal(pre.check, ADD_RATE_LIMITED);
+    assert_int_equal(pre.retry_after_s, 58);
+    struct add_result r = add(w, &lim, u, 1, T0 + 2000);
+    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.retry_after_s, pre.retry_after_s);
+
+    /* At T0 + 60.5 s the event of T0 has expired but is still stored
+     * (nothing trimmed it): one live event, so the precheck passes. */
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0 + MINUTE + 500, false).check, ADD_OK);
+    assert_int_equal(rate_events(w), 2);
+    assert_int_equal(add(w, &lim, u, 1, T0 + 30000).check, ADD_RATE_LIMITED);
+    /* Take the slot at T0 + 60.5 s: T0 is trimmed; T0 + 1 s and the new one
+     * fill the window again. */
+    assert_int_equal(add(w, &lim, u, 1, T0 + MINUTE + 500).check, ADD_OK);
+    pre = precheck(w, &lim, &w->d, u, T0 + MINUTE + 600, false);
+    r = add(w, &lim, u, 1, T0 + MINUTE + 600);
+    assert_int_equal(pre.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(pre.retry_after_s, r.retry_after_s);
+    assert_int_equal(pre.retry_after_s, 1); /* T0 + 1 s leaves at T0 + 61 s */
+}
+
 static void test_check6_group_full(void **state)
 {
     struct world *w = *state;
@@ -1153,6 +1217,7 @@ int main(void)
         T(test_check4_bad_request),
         T(test_check5_rate_window),
         T(test_check5_rate_limit_lowered),
+        T(test_precheck_agrees_with_add),
         T(test_check6_group_full),
         T(test_rules_in_order),
         cmocka_unit_test(test_error_codes),

@@ -9,7 +9,8 @@
 # Environment: BENCH_DURATION (seconds per run, default 10),
 # BENCH_CONNECTIONS (default 64), BENCH_THREADS (wrk threads, default 2),
 # BENCH_IDLE (idle connections for the memory check, default 10000),
-# BENCH_WORKLOADS (default "add get reject list").
+# BENCH_WORKLOADS (default "add get reject list"), BENCH_GROUPIED (the
+# server binary, default build/groupied).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -19,6 +20,7 @@ CONN=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 IDLE=${BENCH_IDLE:-10000}
 WORKLOADS=${BENCH_WORKLOADS:-add get reject list}
+GROUPIED=${BENCH_GROUPIED:-build/groupied} # another build, to compare before and after
 LIFTED=(--rate-limit 100000000 --daily-limit 100000000 --capacity 1000000)
 
 tmp=$(mktemp -d /tmp/groupie-bench.XXXXXX)
@@ -48,7 +50,7 @@ free_port() {
 
 start_groupied() {
     : >"$tmp/groupied.log"
-    build/groupied --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" --admin-key "$KEY" \
+    "$GROUPIED" --listen 127.0.0.1:0 --db "sqlite:$tmp/bench.db" --admin-key "$KEY" \
         --quiet "$@" 2>"$tmp/groupied.log" &
     pid=$!
     for _ in $(seq 1 200); do

@@ -210,7 +210,7 @@ stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y-%m-%d)-nproc$(nproc).md"
 {
-    echo "## $stamp, nproc $(nproc), wrk -t$THREADS -c$CONN -d${DUR}s, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "## $stamp, nproc $(nproc), wrk -t$THREADS -c$CONN -d${DUR}s, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $GROUPIED"
     echo
     echo "| workload | answer bytes | groupied req/s | p50 ms | p99 ms | nginx req/s | nginx p50 ms | nginx p99 ms | groupied/nginx | groupied peak RSS MB |"
     echo "|---|---|---|---|---|---|---|---|---|---|"

@@ -390,6 +390,18 @@ static int run(struct conn *c, sqlite3_stmt *st)
     return finish(c, st, sqlite3_step(st));
 }
 
+/* Steps a statement expected to return at most one row. STORE_OK: the row
+ * is ready to read, and the caller ends with finish(). Anything else (no
+ * row: STORE_NOT_FOUND; a failure) comes back with the statement reset. */
+static int first_row(struct conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    int status = finish(c, st, rc);
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : status;
+}
+
 static int bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     return s == NULL ? sqlite3_bind_null(st, i) : sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -431,16 +443,11 @@ static void col_phone(sqlite3_stmt *st, int col, char out[PHONE_BUFSZ])
 /* Runs a statement expected to return one integer row. */
 static int one_int(struct conn *c, sqlite3_stmt *st, int64_t *out)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return STORE_NOT_FOUND;
-    }
-    return finish(c, st, rc);
+    int status = first_row(c, st);
+    if (status != STORE_OK)
+        return status;
+    *out = sqlite3_column_int64(st, 0);
+    return finish(c, st, SQLITE_OK);
 }
 
 /* --- migrations ------------------------------------------------------------- */
@@ -841,15 +848,11 @@ static int sq_device_by_phone(struct store_tx *tx, const char *phone, struct dev
 {
     PREPARE(st, tx, ST_DEVICE_BY_PHONE);
     bind_text(st, 1, phone);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        device_row(st, out);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
-    return finish(c_, st, rc);
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
+    device_row(st, out);
+    return finish(c_, st, SQLITE_OK);
 }
 
 static int sq_device_list(struct store_tx *tx, struct device **out, size_t *n)
@@ -889,16 +892,11 @@ static int sq_token_device(struct store_tx *tx, const uint8_t hash[32], struct d
 {
     PREPARE(st, tx, ST_TOKEN_DEVICE);
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
-    if (rc == SQLITE_ROW) {
-        device_row(st, out);
-        rc = SQLITE_OK;
-    }
-    return finish(c_, st, rc);
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
+    device_row(st, out);
+    return finish(c_, st, SQLITE_OK);
 }
 
 static int sq_token_revoke(struct store_tx *tx, const uint8_t hash[32], int64_t now)
@@ -916,19 +914,14 @@ static int sq_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *
 {
     PREPARE(st, tx, ST_DIR_GET);
     bind_text(st, 1, phone);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
     bool oom = false;
-    if (rc == SQLITE_ROW) {
-        col_phone(st, 0, out->phone);
-        out->name = col_text(tx, st, 1, &oom);
-        out->privacy = (enum privacy)sqlite3_column_int(st, 2);
-        rc = SQLITE_OK;
-    }
-    int status = finish(c_, st, rc);
+    col_phone(st, 0, out->phone);
+    out->name = col_text(tx, st, 1, &oom);
+    out->privacy = (enum privacy)sqlite3_column_int(st, 2);
+    status = finish(c_, st, SQLITE_OK);
     return oom ? STORE_ERROR : status;
 }
 
@@ -1127,17 +1120,12 @@ static int sq_group_get(struct store_tx *tx, int64_t id, struct group *g)
 {
     PREPARE(st, tx, ST_GROUP_GET);
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
     bool oom = false;
-    if (rc == SQLITE_ROW) {
-        group_row(tx, st, g, &oom);
-        rc = SQLITE_OK;
-    }
-    int status = finish(c_, st, rc);
+    group_row(tx, st, g, &oom);
+    status = finish(c_, st, SQLITE_OK);
     return oom ? STORE_ERROR : status;
 }
 
@@ -1357,16 +1345,11 @@ static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *
     sqlite3_bind_int64(st, 1, group_id);
     bind_text(st, 2, phone);
     sqlite3_bind_int64(st, 3, now);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
-    if (rc == SQLITE_ROW) {
-        invite_row(st, out);
-        rc = SQLITE_OK;
-    }
-    return finish(c_, st, rc);
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
+    invite_row(st, out);
+    return finish(c_, st, SQLITE_OK);
 }
 
 static int sq_invite_create(struct store_tx *tx, struct invitation *inv)
@@ -1608,19 +1591,14 @@ static int sq_message_top_sender(struct store_tx *tx, int64_t group_id, const ch
 {
     PREPARE(st, tx, ST_MESSAGE_TOP_SENDER);
     sqlite3_bind_int64(st, 1, group_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
     bool oom = false;
-    if (rc == SQLITE_ROW) {
-        *phone = col_text(tx, st, 0, &oom);
-        *name = col_text(tx, st, 1, &oom);
-        *count = sqlite3_column_int64(st, 2);
-        rc = SQLITE_OK;
-    }
-    int status = finish(c_, st, rc);
+    *phone = col_text(tx, st, 0, &oom);
+    *name = col_text(tx, st, 1, &oom);
+    *count = sqlite3_column_int64(st, 2);
+    status = finish(c_, st, SQLITE_OK);
     return oom ? STORE_ERROR : status;
 }
 
@@ -1640,36 +1618,31 @@ static int sq_idem_get(struct store_tx *tx, int64_t device_id, const char *key, 
     sqlite3_bind_int64(st, 1, device_id);
     bind_text(st, 2, key);
     sqlite3_bind_int64(st, 3, since_ms);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        finish(c_, st, rc);
-        return STORE_NOT_FOUND;
-    }
+    int status = first_row(c_, st);
+    if (status != STORE_OK)
+        return status;
     bool oom = false;
-    if (rc == SQLITE_ROW) {
-        out->device_id = device_id;
-        out->key = key;
-        out->method = col_text(tx, st, 0, &oom);
-        out->path = col_text(tx, st, 1, &oom);
-        memset(out->body_sha, 0, sizeof(out->body_sha));
-        if (sqlite3_column_bytes(st, 2) == (int)sizeof(out->body_sha))
-            memcpy(out->body_sha, sqlite3_column_blob(st, 2), sizeof(out->body_sha));
-        out->status = sqlite3_column_int(st, 3);
-        const void *body = sqlite3_column_blob(st, 4);
-        out->body_len = (size_t)sqlite3_column_bytes(st, 4);
-        char *copy = arena_alloc(tx->arena, out->body_len + 1);
-        if (copy == NULL) {
-            oom = true;
-        } else {
-            if (out->body_len > 0)
-                memcpy(copy, body, out->body_len);
-            copy[out->body_len] = '\0';
-        }
-        out->body = copy;
-        out->created_at = sqlite3_column_int64(st, 5);
-        rc = SQLITE_OK;
+    out->device_id = device_id;
+    out->key = key;
+    out->method = col_text(tx, st, 0, &oom);
+    out->path = col_text(tx, st, 1, &oom);
+    memset(out->body_sha, 0, sizeof(out->body_sha));
+    if (sqlite3_column_bytes(st, 2) == (int)sizeof(out->body_sha))
+        memcpy(out->body_sha, sqlite3_column_blob(st, 2), sizeof(out->body_sha));
+    out->status = sqlite3_column_int(st, 3);
+    const void *body = sqlite3_column_blob(st, 4);
+    out->body_len = (size_t)sqlite3_column_bytes(st, 4);
+    char *copy = arena_alloc(tx->arena, out->body_len + 1);
+    if (copy == NULL) {
+        oom = true;
+    } else {
+        if (out->body_len > 0)
+            memcpy(copy, body, out->body_len);
+        copy[out->body_len] = '\0';
     }
-    int status = finish(c_, st, rc);
+    out->body = copy;
+    out->created_at = sqlite3_column_int64(st, 5);
+    status = finish(c_, st, SQLITE_OK);
     return oom ? STORE_ERROR : status;
 }
 

@@ -69,6 +69,19 @@ static void write_or_fail(struct app *app, struct request *req, struct response 
         respond_store_failure(res, status);
 }
 
+/* 400 with errors when it holds any; otherwise fn in a write transaction.
+ * Takes errors' reference either way. */
+static void write_if_valid(struct app *app, struct request *req, struct response *res,
+                           json_t *errors, store_fn fn, void *arg)
+{
+    if (json_object_size(errors) > 0) {
+        respond_invalid(res, errors);
+        return;
+    }
+    json_decref(errors);
+    write_or_fail(app, req, res, fn, arg);
+}
+
 static const char *privacy_name(enum privacy p)
 {
     switch (p) {
@@ -420,12 +433,7 @@ void route_admin_dir_put(struct app *app, struct request *req, struct response *
     json_t *errors = json_object();
     snprintf(c.in.entry.phone, sizeof(c.in.entry.phone), "%s", c.phone);
     parse_person(root, "", req->arena, &c.in, errors);
-    if (json_object_size(errors) > 0) {
-        respond_invalid(res, errors);
-    } else {
-        json_decref(errors);
-        write_or_fail(app, req, res, dir_put_tx, &c);
-    }
+    write_if_valid(app, req, res, errors, dir_put_tx, &c);
     json_decref(root);
 }
 
@@ -527,12 +535,7 @@ void route_admin_dir_bulk(struct app *app, struct request *req, struct response 
             parse_person(u, prefix, req->arena, &c.people[i], errors);
         }
     }
-    if (json_object_size(errors) > 0) {
-        respond_invalid(res, errors);
-    } else {
-        json_decref(errors);
-        write_or_fail(app, req, res, dir_bulk_tx, &c);
-    }
+    write_if_valid(app, req, res, errors, dir_bulk_tx, &c);
     json_decref(root);
 }
 
@@ -651,12 +654,7 @@ void route_admin_participants(struct app *app, struct request *req, struct respo
         else if (r == NULL || strcmp(r, "member") != 0)
             errors_add(errors, "role", "Role must be \"member\" or \"admin\"");
     }
-    if (json_object_size(errors) > 0) {
-        respond_invalid(res, errors);
-    } else {
-        json_decref(errors);
-        write_or_fail(app, req, res, participants_tx, &c);
-    }
+    write_if_valid(app, req, res, errors, participants_tx, &c);
     json_decref(root);
 }
 

@@ -86,9 +86,13 @@ $(LIBGROUPIE_SO0): $(LIBGROUPIE_PIC_OBJS) src/client/libgroupie.map
 $(LIBGROUPIE_SO): $(LIBGROUPIE_SO0)
 	ln -sf $(notdir $<) $@
 
+# The .pc names PREFIX, so install-client writes its own with the PREFIX it
+# is given; this one (the default PREFIX) is for pkg-config --validate.
+PC_FILL = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(GROUPIE_VERSION)|'
+
 $(GROUPIE_PC): src/client/groupie.pc.in mk/client.mk
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(GROUPIE_VERSION)|' $< > $@
+	$(PC_FILL) $< > $@
 	pkg-config --validate $@
 
 $(GROUPIE_CLI): $(CLI_OBJS) $(CLIENT_ENGINE_A) $(LIBGROUPIE_A)
@@ -132,7 +136,7 @@ install-client: $(LIBGROUPIE_A) $(LIBGROUPIE_SO) $(GROUPIE_PC) $(GROUPIE_CLI)
 	install -m 644 $(LIBGROUPIE_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBGROUPIE_SO0) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libgroupie.so.$(GROUPIE_SOVER) $(DESTDIR)$(PREFIX)/lib/libgroupie.so
-	install -m 644 $(GROUPIE_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(PC_FILL) src/client/groupie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/groupie.pc
 	install -m 644 include/groupie.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(GROUPIE_CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 man/groupie.1 $(DESTDIR)$(PREFIX)/share/man/man1/

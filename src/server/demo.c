@@ -178,6 +178,79 @@ void demo_secrets_path(const char *db_url, char *out, size_t outsz)
         snprintf(out, outsz, "groupie.demo");
 }
 
+struct token_check {
+    const char *token;
+    bool live;          /* the token works */
+    bool device_exists; /* the demo device is there to receive a new one */
+};
+
+static int token_check_tx(struct store_tx *tx, void *arg)
+{
+    struct token_check *t = arg;
+    uint8_t hash[TOKEN_HASH_LEN];
+    struct device d;
+    token_hash(t->token, strlen(t->token), hash);
+    int status = store_token_device(tx, hash, &d);
+    t->live = status == STORE_OK;
+    if (status != STORE_OK && status != STORE_NOT_FOUND)
+        return status;
+    status = store_device_by_phone(tx, DEMO_DEVICE, &d);
+    t->device_exists = status == STORE_OK;
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
+struct token_add {
+    struct app *app;
+    const char *token;
+};
+
+static int token_add_tx(struct store_tx *tx, void *arg)
+{
+    struct token_add *t = arg;
+    uint8_t hash[TOKEN_HASH_LEN];
+    struct device d;
+    int64_t now;
+    token_hash(t->token, strlen(t->token), hash);
+    int status = store_device_by_phone(tx, DEMO_DEVICE, &d);
+    if (status == STORE_OK)
+        status = app_now(t->app, tx, &now);
+    if (status == STORE_OK)
+        status = store_token_add(tx, d.id, hash, now);
+    return status;
+}
+
+/* A kept token that no longer works (revoked through the operator API, say)
+ * would make the printed curl answer 401: the demo device gets a new one,
+ * kept in the secrets file like the first. 0, or -1 with err set. */
+static int renew_token(struct app *app, struct arena *a, struct demo *out, char *err, size_t errsz)
+{
+    struct token_check check = {.token = out->token};
+    if (out->token[0] != '\0') {
+        int status = store_read(app->store, a, token_check_tx, &check);
+        if (status != STORE_OK) {
+            snprintf(err, errsz, "cannot read the database: %s", store_strerror(status));
+            return -1;
+        }
+    }
+    if (out->token[0] == '\0' || check.live || !check.device_exists)
+        return 0;
+    if (token_new(out->token) != 0) {
+        snprintf(err, errsz, "no randomness available for the demo's secrets");
+        return -1;
+    }
+    const char *kept_key = out->admin_key == out->key_buf ? out->key_buf : NULL;
+    if (write_secrets(out->secrets_path, out->token, kept_key, err, errsz) != 0)
+        return -1;
+    struct token_add add = {.app = app, .token = out->token};
+    int status = store_write(app->store, a, token_add_tx, &add);
+    if (status != STORE_OK) {
+        snprintf(err, errsz, "cannot give the demo device a new token: %s", store_strerror(status));
+        return -1;
+    }
+    out->renewed = true;
+    return 0;
+}
+
 static int is_empty_tx(struct store_tx *tx, void *arg)
 {
     return store_is_empty(tx, arg);
@@ -206,8 +279,9 @@ int demo_prepare(struct app *app, const char *db_url, const char *given_admin_ke
             if (out->key_buf[0] != '\0')
                 out->admin_key = out->key_buf;
         }
+        int renewed = renew_token(app, &a, out, err, errsz);
         arena_free(&a);
-        return 0;
+        return renewed;
     }
 
     if (token_new(out->token) != 0 || (given_admin_key == NULL && token_new(out->key_buf) != 0)) {
@@ -243,6 +317,8 @@ void demo_print(const struct demo *d, const char *base_url)
         printf("Created the demo world: device %s, groups 1 \"Announcements\" and "
                "2 \"Project Team\".\n",
                DEMO_DEVICE);
+    if (d->renewed)
+        printf("The kept token no longer worked (revoked?); the device has a new one.\n");
     if (d->token[0] == '\0') {
         printf("The database already holds data and %s has no demo token;\n"
                "create one with POST /admin/devices/%s/tokens.\n",

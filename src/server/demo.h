@@ -13,6 +13,7 @@ struct demo {
     char key_buf[TOKEN_BUFSZ];
     const char *admin_key; /* the given key, key_buf, or NULL */
     bool created;          /* this start created the world */
+    bool renewed;          /* the kept token had stopped working: a new one was issued */
 };
 
 /* The file beside the database that keeps the demo's secrets. */

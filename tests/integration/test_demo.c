@@ -180,12 +180,40 @@ static void test_restart_shows_the_same_credentials(void **state)
     server_stop(&srv);
 }
 
+/* A kept token revoked through the operator API would make the printed
+ * curl answer 401: a restart gives the demo device a new one instead. */
+static void test_restart_replaces_a_revoked_token(void **state)
+{
+    (void)state;
+    const char *token = printed_after("API token:");
+    const char *key = printed_after("Operator key for /admin:");
+    struct reply *r =
+        req(&srv, "POST", "/admin/tokens/revoke", key, tmpf("{\"token\":\"%s\"}", token));
+    assert_status(r, 200);
+    assert_status(req(&srv, "GET", "/groups/2", token, NULL), 401);
+    server_stop(&srv);
+
+    server_restart(&srv);
+    const char *fresh = printed_after("API token:");
+    if (strcmp(fresh, token) == 0)
+        failf("the restart printed the revoked token again");
+    assert_status(group_get(&srv, fresh, 2), 200);
+    assert_status(req(&srv, "POST", "/api/groups/2/members/add", fresh, reference_body), 200);
+    server_stop(&srv);
+
+    /* And the new one is kept: the next restart shows it again. */
+    server_restart(&srv);
+    assert_string_equal(printed_after("API token:"), fresh);
+    server_stop(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reference_add_multiple_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_different_countries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_shows_the_same_credentials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_replaces_a_revoked_token, setup, teardown),
     };
     return cmocka_run_group_tests_name("demo", tests, NULL, NULL);
 }

@@ -404,7 +404,7 @@ static bool key_ok(const char *k)
     if (n < 1 || n > 255)
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (k[i] < 0x21 || k[i] > 0x7e)
+        if (k[i] < 0x20 || k[i] > 0x7e) /* API.md: printable ASCII */
             return false;
     }
     return true;

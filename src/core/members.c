@@ -2,6 +2,8 @@
  * the contract's (API.md); changing it changes the API. */
 #include "core/members.h"
 
+#include "core/groups.h"
+
 #include "common/clock.h"
 #include "common/token.h"
 
@@ -205,24 +207,16 @@ static int take_rate_slot(struct store_tx *tx, const struct limits *lim, int64_t
 static int check_access(struct store_tx *tx, const struct add_request *req, struct add_result *out)
 {
     memset(out, 0, sizeof(*out));
-
-    /* Check 2: the group exists and the device is in it. */
     enum role role;
-    int status = store_member_role(tx, req->group_id, req->device->phone, &role);
-    if (status == STORE_OK)
-        status = store_group_get(tx, req->group_id, &out->group);
-    if (status == STORE_NOT_FOUND) {
-        out->check = ADD_GROUP_NOT_FOUND;
-        return STORE_OK;
-    }
+    enum group_access access;
+    int status = groups_open(tx, req->device, req->group_id, true, &out->group, &role, &access);
     if (status != STORE_OK)
         return status;
-
-    /* Check 3: only admins add. */
-    if (role != ROLE_ADMIN && role != ROLE_SUPERADMIN)
+    if (access == GROUP_NOT_FOUND) /* check 2: no such group, or the device is not in it */
+        out->check = ADD_GROUP_NOT_FOUND;
+    else if (access == GROUP_DENIED) /* check 3: only admins add */
         out->check = ADD_NOT_ADMIN;
-    /* Check 4: the route validated the body; its verdict counts only now. */
-    else if (req->bad_request)
+    else if (req->bad_request) /* check 4: the route's verdict on the body counts only now */
         out->check = ADD_BAD_REQUEST;
     return STORE_OK;
 }

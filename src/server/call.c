@@ -31,7 +31,7 @@ bool call_idem_key_valid(const char *key)
     if (len == 0 || len > IDEM_KEY_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7E)
+        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7E)
             return false;
     return true;
 }
@@ -99,8 +99,12 @@ static int frame_tx(struct store_tx *tx, void *arg)
 {
     struct frame *f = arg;
     struct call *c = &f->call;
+    /* A function may run more than once (store.h): nothing an earlier run
+     * put in the answer may leak into this one's. */
     f->ran = f->replayed = false;
     c->res->replayed = false;
+    c->res->retry_after = 0;
+    c->res->status = 0;
     int status = auth_device(tx, f->token_hash, &c->device);
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
@@ -114,8 +118,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
             respond_invalid_field(c->res, "Idempotency-Key",
-                                  "Idempotency-Key must be 1 to 255 visible ASCII characters "
-                                  "(no spaces)");
+                                  "Idempotency-Key must be 1 to 255 printable ASCII characters");
             return STORE_OK;
         }
         f->idem_key = key;
@@ -127,6 +130,10 @@ static int frame_tx(struct store_tx *tx, void *arg)
             return status;
     }
     status = f->fn(tx, c, f->arg);
+    /* An answer that could not be built (out of memory) is a 500 that says
+     * nothing was changed: make it true. */
+    if (status == STORE_OK && c->res->status == 500)
+        status = STORE_ABORT;
     if (status == STORE_OK && f->idem_key != NULL)
         status = idem_store(tx, f);
     f->ran = status == STORE_OK;

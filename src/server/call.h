@@ -45,7 +45,7 @@ bool call_write(struct app *app, struct request *req, struct response *res, call
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg);
 
 /* The Idempotency-Key rule for a key: 1 to IDEM_KEY_MAX characters, each
- * visible ASCII (0x21-0x7E). */
+ * printable ASCII (0x20-0x7E), as API.md says. */
 bool call_idem_key_valid(const char *key);
 
 #endif

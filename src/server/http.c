@@ -28,8 +28,16 @@
 
 #define LISTEN_BACKLOG 4096
 
+/* Room kept free in a connection's memory for the answer's own headers:
+ * libmicrohttpd builds them in the same per-connection pool that holds the
+ * request's, and when they do not fit it closes the connection without a
+ * word, after the handler has run (and committed). A request whose headers
+ * leave less than this is refused before anything runs. */
+#define ANSWER_HEADER_ROOM 1536
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    size_t header_budget; /* request line and header bytes a request may use */
     struct app *app;
     int listen_fd;
     atomic_int inflight; /* requests begun and not yet completed */
@@ -98,6 +106,15 @@ static void respond_too_large(struct exchange *x)
     respond_error(&x->res, 413, "Payload too large", sentence);
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value != NULL ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
 /* The first call: route the request and decide whether to read its body. */
 static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                              const char *method, struct exchange *x)
@@ -112,6 +129,17 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
         return MHD_NO;
     x->req.method = x->method_copy;
     x->req.path = x->path_copy;
+
+    size_t header_bytes = strlen(method) + strlen(url) + 16;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
+    if (header_bytes > srv->header_budget) {
+        char sentence[128];
+        snprintf(sentence, sizeof(sentence),
+                 "The request line and headers take %zu bytes; at most %zu are accepted",
+                 header_bytes, srv->header_budget);
+        respond_error(&x->res, 431, "Request header fields too large", sentence);
+        return send_response(conn, x);
+    }
 
     enum match m =
         router_match(srv->app, method, url, &x->req, &x->route, x->res.allow, sizeof(x->res.allow));
@@ -343,6 +371,9 @@ int http_start(struct app *app, const struct http_options *opt, struct http_serv
         return -1;
     }
     srv->app = app;
+    srv->header_budget = opt->header_limit > 2 * ANSWER_HEADER_ROOM
+                             ? opt->header_limit - ANSWER_HEADER_ROOM
+                             : opt->header_limit / 2;
     atomic_init(&srv->inflight, 0);
     srv->listen_fd = listen_on(opt->listen, bound, boundsz, err, errsz);
     if (srv->listen_fd < 0) {

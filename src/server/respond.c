@@ -102,6 +102,11 @@ void respond_invalid(struct response *res, json_t *errors)
                            errors));
 }
 
+bool errors_any(const json_t *errors)
+{
+    return errors == NULL || json_object_size(errors) > 0;
+}
+
 void errors_add(json_t *errors, const char *field, const char *sentence)
 {
     json_t *list = json_object_get(errors, field);

@@ -11,6 +11,7 @@
 #include "server/http.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The envelope around data written with jw, for the answers that are
@@ -40,6 +41,11 @@ void respond_store_failure(struct response *res, int store_status);
 json_t *json_time(int64_t ms); /* "2024-12-20T15:30:00Z" */
 json_t *json_id(int64_t id);   /* ids are strings: "15378" */
 json_t *json_str_or_null(const char *s);
+
+/* True when validation found something wrong: errors holds a sentence, or
+ * could not even be allocated (NULL). A request must then not go ahead as
+ * valid; respond_invalid() of a NULL object answers 500. */
+bool errors_any(const json_t *errors);
 
 /* Adds value to errors[field] (an array of sentences), creating it. */
 void errors_add(json_t *errors, const char *field, const char *sentence);

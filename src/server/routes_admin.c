@@ -8,6 +8,7 @@
 
 #include "common/phone.h"
 #include "core/groups.h"
+#include "core/people.h"
 #include "server/auth.h"
 #include "server/body.h"
 #include "server/render.h"
@@ -74,7 +75,7 @@ static void write_or_fail(struct app *app, struct request *req, struct response 
 static void write_if_valid(struct app *app, struct request *req, struct response *res,
                            json_t *errors, store_fn fn, void *arg)
 {
-    if (json_object_size(errors) > 0) {
+    if (errors_any(errors)) {
         respond_invalid(res, errors);
         return;
     }
@@ -550,76 +551,72 @@ struct participants_call {
     struct response *res;
 };
 
+/* The answer to a refusal from core/people.c. */
+static void respond_person(struct response *res, const struct limits *lim, enum person_verdict v)
+{
+    switch (v) {
+    case PERSON_OK:
+        break;
+    case PERSON_GROUP_NOT_FOUND:
+        respond_group_not_found(res);
+        break;
+    case PERSON_NOT_REGISTERED:
+        respond_user_not_found(res);
+        break;
+    case PERSON_ALREADY_MEMBER:
+        respond_already_member(res);
+        break;
+    case PERSON_GROUP_FULL:
+        render_group_full(lim, res);
+        break;
+    case PERSON_NO_INVITATION:
+        respond_error(res, 404, "Invitation not found",
+                      "This number has no pending invitation to that group; it may have "
+                      "expired, been revoked or been accepted already");
+        break;
+    case PERSON_BAD_CODE:
+        respond_error(res, 404, "Invite link not found",
+                      "The invite code is invalid or has been revoked");
+        break;
+    case PERSON_NOT_MEMBER:
+        respond_error(res, 404, "Not a member", "This number is not a participant of that group");
+        break;
+    }
+}
+
 static int participants_tx(struct store_tx *tx, void *arg)
 {
     struct participants_call *c = arg;
-    struct group g;
-    int status = store_group_get(tx, c->group_id, &g);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(c->res);
-        return STORE_OK;
-    }
+    int64_t now;
+    struct fixture_result out;
+    int status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = store_group_lock(tx, c->group_id);
-    struct arena *a = store_tx_arena(tx);
-    bool *member = arena_calloc(a, c->n, sizeof(*member));
-    struct dir_facts *facts = arena_calloc(a, c->n, sizeof(*facts));
-    if (member == NULL || facts == NULL)
-        status = STORE_ERROR;
-    if (status == STORE_OK)
-        status = store_members_which(tx, c->group_id, c->phones, c->n, member);
-    if (status == STORE_OK)
-        status = store_dir_facts(tx, "", c->phones, c->n, facts); /* only "registered" matters */
-    int64_t count = 0;
-    if (status == STORE_OK)
-        status = store_member_count(tx, c->group_id, &count);
+        status =
+            people_fixture(tx, &c->app->limits, c->group_id, c->phones, c->n, c->role, now, &out);
     if (status != STORE_OK)
         return status;
-
-    json_t *errors = json_object();
-    size_t fresh = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (!facts[i].registered) {
+    if (out.verdict == PERSON_NOT_REGISTERED) {
+        json_t *errors = json_object();
+        for (size_t i = 0; i < out.n_unregistered && i < ERRORS_SHOWN; i++) {
             char sentence[160];
             snprintf(sentence, sizeof(sentence),
                      "%s is not registered in the directory; register it with PUT "
                      "/admin/directory/{phone} first",
-                     c->phones[i]);
-            if (json_object_size(errors) == 0 ||
-                json_array_size(json_object_get(errors, "participants")) < ERRORS_SHOWN)
-                errors_add(errors, "participants", sentence);
-            continue;
+                     out.unregistered[i]);
+            errors_add(errors, "participants", sentence);
         }
-        bool repeat = false;
-        for (size_t j = 0; j < i && !repeat; j++)
-            repeat = strcmp(c->phones[j], c->phones[i]) == 0;
-        if (!member[i] && !repeat)
-            fresh++;
-    }
-    if (json_object_size(errors) > 0) {
         respond_invalid(c->res, errors);
         return STORE_OK;
     }
-    json_decref(errors);
-    if (count + (int64_t)fresh > c->app->limits.capacity) {
-        render_group_full(&c->app->limits, c->res);
+    if (out.verdict != PERSON_OK) {
+        respond_person(c->res, &c->app->limits, out.verdict);
         return STORE_OK;
     }
-    int64_t now;
-    status = app_now(c->app, tx, &now);
-    for (size_t i = 0; i < c->n && status == STORE_OK; i++) {
-        if (member[i])
-            continue;
-        status = store_member_add(tx, c->group_id, c->phones[i], c->role, now);
-        if (status == STORE_CONFLICT) /* a repeat within this list */
-            status = STORE_OK;
-    }
-    if (status != STORE_OK)
-        return status;
     respond_data(c->res, 200, "Participants added",
                  json_pack("{s:o, s:I, s:I, s:I}", "group_id", json_id(c->group_id), "added",
-                           (json_int_t)fresh, "already_participants", (json_int_t)(c->n - fresh),
-                           "participant_count", (json_int_t)(count + (int64_t)fresh)));
+                           (json_int_t)out.added, "already_participants",
+                           (json_int_t)(c->n - out.added), "participant_count",
+                           (json_int_t)out.participant_count));
     return STORE_OK;
 }
 
@@ -667,40 +664,6 @@ struct person_group_call {
     struct response *res;
 };
 
-/* Makes phone a member of a locked group that has room; the checks every
- * way of joining shares. On a refusal res holds the answer and *done is
- * false. */
-static int join_group(struct store_tx *tx, struct person_group_call *c, int64_t now, bool *done)
-{
-    *done = false;
-    struct dir_entry e;
-    int status = store_dir_get(tx, c->phone, &e);
-    if (status == STORE_NOT_FOUND) {
-        respond_user_not_found(c->res);
-        return STORE_OK;
-    }
-    enum role role;
-    if (status == STORE_OK)
-        status = store_member_role(tx, c->group_id, c->phone, &role);
-    if (status == STORE_OK) {
-        respond_already_member(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_NOT_FOUND)
-        return status;
-    int64_t count;
-    status = store_member_count(tx, c->group_id, &count);
-    if (status != STORE_OK)
-        return status;
-    if (count >= c->app->limits.capacity) {
-        render_group_full(&c->app->limits, c->res);
-        return STORE_OK;
-    }
-    status = store_member_add(tx, c->group_id, c->phone, ROLE_MEMBER, now);
-    *done = status == STORE_OK;
-    return status;
-}
-
 static void respond_joined(struct person_group_call *c, const char *message, const char *state,
                            int64_t now)
 {
@@ -712,76 +675,48 @@ static void respond_joined(struct person_group_call *c, const char *message, con
 static int accept_tx(struct store_tx *tx, void *arg)
 {
     struct person_group_call *c = arg;
-    struct group g;
     int64_t now;
-    int status = store_group_get(tx, c->group_id, &g);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(c->res);
-        return STORE_OK;
-    }
+    enum person_verdict v;
+    int status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = store_group_lock(tx, c->group_id);
-    if (status == STORE_OK)
-        status = app_now(c->app, tx, &now);
-    struct invitation inv;
-    if (status == STORE_OK)
-        status = store_invite_pending(tx, c->group_id, c->phone, now, &inv);
-    if (status == STORE_NOT_FOUND) {
-        respond_error(c->res, 404, "Invitation not found",
-                      "This number has no pending invitation to that group; it may have "
-                      "expired, been revoked or been accepted already");
-        return STORE_OK;
-    }
-    bool joined = false;
-    if (status == STORE_OK)
-        status = join_group(tx, c, now, &joined);
-    if (status == STORE_OK && joined)
-        status = store_invite_decide(tx, inv.id, INVITE_ACCEPTED, now);
-    if (status == STORE_OK && joined)
+        status = people_accept(tx, &c->app->limits, c->phone, c->group_id, now, &v);
+    if (status != STORE_OK)
+        return status;
+    if (v == PERSON_OK)
         respond_joined(c, "Invitation accepted", "accepted", now);
-    return status;
+    else
+        respond_person(c->res, &c->app->limits, v);
+    return STORE_OK;
 }
 
 static int join_tx(struct store_tx *tx, void *arg)
 {
     struct person_group_call *c = arg;
-    int status = store_group_by_invite(tx, c->invite_code, &c->group_id);
-    if (status == STORE_NOT_FOUND) {
-        respond_error(c->res, 404, "Invite link not found",
-                      "The invite code is invalid or has been revoked");
-        return STORE_OK;
-    }
     int64_t now;
-    bool joined = false;
+    enum person_verdict v;
+    int status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = store_group_lock(tx, c->group_id);
-    if (status == STORE_OK)
-        status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = join_group(tx, c, now, &joined);
-    if (status == STORE_OK && joined)
+        status = people_join(tx, &c->app->limits, c->phone, c->invite_code, now, &c->group_id, &v);
+    if (status != STORE_OK)
+        return status;
+    if (v == PERSON_OK)
         respond_joined(c, "Joined group", "joined", now);
-    return status;
+    else
+        respond_person(c->res, &c->app->limits, v);
+    return STORE_OK;
 }
 
 static int leave_tx(struct store_tx *tx, void *arg)
 {
     struct person_group_call *c = arg;
-    struct group g;
-    int status = store_group_get(tx, c->group_id, &g);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status == STORE_OK)
-        status = store_member_remove(tx, c->group_id, c->phone);
-    if (status == STORE_NOT_FOUND) {
-        respond_error(c->res, 404, "Not a member",
-                      "This number is not a participant of that group");
-        return STORE_OK;
-    }
+    enum person_verdict v;
+    int status = people_leave(tx, c->phone, c->group_id, &v);
     if (status != STORE_OK)
         return status;
+    if (v != PERSON_OK) {
+        respond_person(c->res, &c->app->limits, v);
+        return STORE_OK;
+    }
     respond_data(c->res, 200, "Left group",
                  json_pack("{s:o, s:s, s:s}", "group_id", json_id(c->group_id), "phone", c->phone,
                            "status", "left"));

@@ -17,6 +17,7 @@
 
 struct create_body {
     json_t *errors; /* validation failures, or NULL */
+    bool oom;       /* validation itself ran out of memory */
     struct add_result out;
     const char *subject;
     const char *description;
@@ -34,8 +35,11 @@ static void parse_create(struct create_body *c, const struct app *app, const str
                          json_t *root)
 {
     json_t *errors = json_object();
-    if (errors == NULL)
+    if (errors == NULL) {
+        c->errors = NULL;
+        c->oom = true;
         return;
+    }
     if (root == NULL && req->body_len > 0) {
         errors_add(errors, "subject", "Request body must be a JSON object with a subject");
         c->errors = errors;
@@ -104,7 +108,9 @@ void route_group_create(struct app *app, struct request *req, struct response *r
     struct create_body b = {0};
     json_t *root = body_json(req);
     parse_create(&b, app, req, root);
-    if (call_write(app, req, res, create_work, &b) && b.errors == NULL)
+    if (b.oom)
+        respond_store_failure(res, STORE_ERROR);
+    else if (call_write(app, req, res, create_work, &b) && b.errors == NULL)
         metrics_add_outcomes(&b.out);
     json_decref(b.errors);
     json_decref(root);
@@ -346,7 +352,7 @@ static void parse_update(struct update_body *b, const struct request *req, json_
 static int update_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct update_body *b = arg;
-    bool invalid = json_object_size(b->errors) > 0;
+    bool invalid = errors_any(b->errors);
     struct group_update u = {
         .device = &c->device,
         .group_id = c->req->group_id,

@@ -187,6 +187,93 @@ static void test_oversized_headers_are_refused(void **state)
     server_stop(srv);
 }
 
+/* Headers that nearly fill the connection's memory once left no room for
+ * the answer's own: the request was carried out and committed, and the
+ * client got nothing. Now such a request is refused before anything runs
+ * (431). In a band about 150 bytes wide just below libmicrohttpd's own
+ * limit not even a 431 fits and the connection is closed unanswered
+ * (docs/API.md): that is allowed here only if nothing was changed. */
+static void test_no_header_size_changes_without_an_answer(void **state)
+{
+    struct server *srv = *state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    const size_t first = 5000, step = 100, count = 35;
+    const char **p = phones_tmp(count);
+    op_dir_register(srv, p, count);
+    struct client c;
+    client_init(&c);
+    size_t unanswered = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t pad = first + i * step;
+        /* A group each: the rate window is not under test. */
+        long long gid = group_create(srv, dev.token, "Headers", NULL, 0);
+        /* Letters, like a long cookie: what libmicrohttpd hands on is what
+         * the server counts (it trims the blanks around a value). */
+        char *value = tmp_alloc(pad + 1);
+        memset(value, 'a', pad);
+        value[pad] = '\0';
+        const char *headers[] = {tmpf("X-Pad: %s", value), NULL};
+        struct request_opts rq = {.method = "POST",
+                                  .path = tmpf("/api/groups/%lld/members/add", gid),
+                                  .token = dev.token,
+                                  .body = tmpf("{\"participants\":[\"%s\"]}", p[i]),
+                                  .headers = headers};
+        struct reply *r = reply_new();
+        client_send(&c, srv, &rq, r);
+        bool added = group_has(group_get(srv, dev.token, gid), p[i]);
+        if (r->status == 0) {
+            unanswered++;
+            if (added)
+                failf("a %zu-byte header: no answer, yet %s was added", pad, p[i]);
+        } else if (r->status == 200) {
+            if (!added)
+                failf("a %zu-byte header: 200 but %s is not a participant", pad, p[i]);
+        } else if (r->status == 431) {
+            if (added)
+                failf("a %zu-byte header: 431, yet %s was added", pad, p[i]);
+        } else {
+            failf("a %zu-byte header: unexpected %ld %s", pad, r->status, r->body);
+        }
+    }
+    client_free(&c);
+    if (unanswered > 3)
+        failf("%zu of %zu header sizes got no answer; the band should be narrow", unanswered,
+              count);
+    server_stop(srv);
+}
+
+/* Allow belongs to 405 answers only. */
+static void test_allow_only_on_405(void **state)
+{
+    struct server *srv = *state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    struct reply *r = req(srv, "POST", "/groups", dev.token, "{\"subject\":\"A\"}");
+    assert_status(r, 201);
+    if (r->allow[0] != '\0')
+        failf("POST /groups 201 carries Allow: %s", r->allow);
+    r = req(srv, "GET", "/groups", dev.token, NULL);
+    assert_status(r, 200);
+    if (r->allow[0] != '\0')
+        failf("GET /groups 200 carries Allow: %s", r->allow);
+    r = req(srv, "DELETE", "/groups", dev.token, NULL);
+    assert_status(r, 405);
+    assert_string_equal(r->allow, "GET, HEAD, POST");
+    server_stop(srv);
+}
+
+/* Some HTTP libraries send a body ("{}") with a GET: it is ignored. */
+static void test_get_with_a_body(void **state)
+{
+    struct server *srv = *state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    assert_status(req(srv, "GET", "/groups", dev.token, "{}"), 200);
+    assert_status(req(srv, "GET", "/healthz", NULL, "{}"), 200);
+    server_stop(srv);
+}
+
 static void test_malformed_http_is_refused(void **state)
 {
     struct server *srv = *state;
@@ -297,6 +384,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversized_headers_are_refused, fixture_server_setup,
                                         fixture_server_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_http_is_refused, fixture_server_setup,
+                                        fixture_server_teardown),
+        cmocka_unit_test_setup_teardown(test_no_header_size_changes_without_an_answer,
+                                        fixture_server_setup, fixture_server_teardown),
+        cmocka_unit_test_setup_teardown(test_allow_only_on_405, fixture_server_setup,
+                                        fixture_server_teardown),
+        cmocka_unit_test_setup_teardown(test_get_with_a_body, fixture_server_setup,
                                         fixture_server_teardown),
         cmocka_unit_test_setup_teardown(test_body_is_read_whatever_the_content_type,
                                         fixture_server_setup, fixture_server_teardown),

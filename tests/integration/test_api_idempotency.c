@@ -167,8 +167,7 @@ static void test_key_rules(void **state)
     assert_status(keyed("POST", path, d.token, "two words", NULL), 200);
     assert_validation(keyed("POST", path, d.token, "caf\xc3\xa9", NULL), "Idempotency-Key",
                       sentence);
-    assert_validation(keyed("POST", path, d.token, "tab\there", NULL), "Idempotency-Key",
-                      sentence);
+    assert_validation(keyed("POST", path, d.token, "tab\there", NULL), "Idempotency-Key", sentence);
     /* Authentication comes first. */
     assert_unauthorized(keyed("POST", path, NULL, "caf\xc3\xa9", NULL));
     /* GET ignores the header. */

@@ -188,7 +188,7 @@ static void test_http_errors_carry_the_envelope(void **state)
 
     /* Caller mistakes never reach the server. */
     assert_int_equal(groupie_add_members(f->c, f->gid, p, 0, NULL, &r, &err), GROUPIE_E_USAGE);
-    assert_int_equal(groupie_add_members(f->c, f->gid, p, 1, "has space", &r, &err),
+    assert_int_equal(groupie_add_members(f->c, f->gid, p, 1, "caf\xc3\xa9", &r, &err),
                      GROUPIE_E_USAGE);
     char buf[300];
     groupie_error_format(&err, buf, sizeof(buf));

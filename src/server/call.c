@@ -122,6 +122,9 @@ static int frame_tx(struct store_tx *tx, void *arg)
             return STORE_OK;
         }
         f->idem_key = key;
+        /* Only a keyed request's body is ever compared: hash it only then. */
+        if (key != NULL)
+            token_hash(c->req->body, c->req->body_len, f->body_sha);
     }
     if (f->idem_key != NULL) {
         bool hit;
@@ -149,10 +152,8 @@ static bool run(struct app *app, struct request *req, struct response *res, call
         respond_unauthorized(res);
         return false;
     }
-    if (write) {
+    if (write)
         f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
-        token_hash(req->body, req->body_len, f.body_sha);
-    }
     int status = write ? store_write(app->store, req->arena, frame_tx, &f)
                        : store_read(app->store, req->arena, frame_tx, &f);
     if (status != STORE_OK) {

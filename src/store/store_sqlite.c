@@ -434,6 +434,35 @@ static void *grow(struct arena *a, void *rows, size_t len, size_t *cap, size_t s
     return bigger;
 }
 
+/* Reads a prepared, bound statement's rows into an arena array of rows of
+ * size bytes, each filled by fill (which sets *oom when a copy fails). */
+typedef void (*row_fill)(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom);
+
+static int read_rows(struct store_tx *tx, sqlite3_stmt *st, size_t size, row_fill fill, void **out,
+                     size_t *n)
+{
+    size_t cap = 0, len = 0;
+    char *rows = NULL;
+    bool oom = false;
+    int rc = SQLITE_OK;
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = grow(tx->arena, rows, len, &cap, size);
+        if (rows == NULL) {
+            oom = true;
+            break;
+        }
+        memset(rows + len * size, 0, size);
+        fill(tx, st, rows + len * size, &oom);
+        len++;
+    }
+    int status = finish(tx_conn(tx), st, oom ? SQLITE_OK : rc);
+    if (oom)
+        return STORE_ERROR;
+    *out = rows;
+    *n = len;
+    return status;
+}
+
 static void col_phone(sqlite3_stmt *st, int col, char out[PHONE_BUFSZ])
 {
     const unsigned char *s = sqlite3_column_text(st, col);
@@ -855,27 +884,21 @@ static int sq_device_by_phone(struct store_tx *tx, const char *phone, struct dev
     return finish(c_, st, SQLITE_OK);
 }
 
+static void device_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    (void)tx;
+    (void)oom;
+    struct device *d = row;
+    device_row(st, d);
+    d->token_count = sqlite3_column_int64(st, 3);
+}
+
 static int sq_device_list(struct store_tx *tx, struct device **out, size_t *n)
 {
     PREPARE(st, tx, ST_DEVICE_LIST);
-    size_t cap = 0, len = 0;
-    struct device *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        device_row(st, &rows[len]);
-        rows[len++].token_count = sqlite3_column_int64(st, 3);
-    }
-    int status = finish(c_, st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), device_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
 }
 
@@ -985,29 +1008,20 @@ static int sq_dir_set_blocked(struct store_tx *tx, const char *phone, const char
     return replace_list(tx, ST_DIR_BLOCKS_CLEAR, ST_DIR_BLOCK_ADD, phone, list, n);
 }
 
+static void string_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    *(const char **)row = col_text(tx, st, 0, oom);
+}
+
 /* Reads a one-column list of strings into an arena array. */
 static int read_list(struct store_tx *tx, enum stmt_id id, const char *phone, const char ***out,
                      size_t *n)
 {
     PREPARE(st, tx, id);
     bind_text(st, 1, phone);
-    size_t cap = 0, len = 0;
-    const char **rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        rows[len++] = col_text(tx, st, 0, &oom);
-    }
-    int status = finish(c_, st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), string_fill, &rows, n);
     *out = rows;
-    *n = len;
     return status;
 }
 
@@ -1232,33 +1246,24 @@ static int member_order(const void *a, const void *b)
     return strcmp(x->phone, y->phone);
 }
 
+static void member_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
+{
+    struct member *m = row;
+    m->phone = col_text(tx, st, 0, oom);
+    m->name = col_text(tx, st, 1, oom);
+    m->role = (enum role)sqlite3_column_int(st, 2);
+    m->joined_at = sqlite3_column_int64(st, 3);
+}
+
 static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n)
 {
     PREPARE(st, tx, ST_MEMBERS_LIST);
     sqlite3_bind_int64(st, 1, group_id);
-    size_t cap = 0, len = 0;
-    struct member *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, sizeof(*rows));
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        struct member *m = &rows[len++];
-        m->phone = col_text(tx, st, 0, &oom);
-        m->name = col_text(tx, st, 1, &oom);
-        m->role = (enum role)sqlite3_column_int(st, 2);
-        m->joined_at = sqlite3_column_int64(st, 3);
-    }
-    int status = finish(c_, st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
-    if (len > 1)
-        qsort(rows, len, sizeof(*rows), member_order);
+    void *rows = NULL;
+    int status = read_rows(tx, st, sizeof(**out), member_fill, &rows, n);
+    if (status == STORE_OK && *n > 1)
+        qsort(rows, *n, sizeof(**out), member_order);
     *out = rows;
-    *n = len;
     return status;
 }
 
@@ -1378,35 +1383,6 @@ static int sq_invite_decide(struct store_tx *tx, int64_t id, enum invite_state s
     int status = run(c_, st);
     if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
         return STORE_NOT_FOUND;
-    return status;
-}
-
-/* Reads a prepared, bound statement's rows into an arena array of rows of
- * size bytes, each filled by fill (which sets *oom when a copy fails). */
-typedef void (*row_fill)(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom);
-
-static int read_rows(struct store_tx *tx, sqlite3_stmt *st, size_t size, row_fill fill, void **out,
-                     size_t *n)
-{
-    size_t cap = 0, len = 0;
-    char *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, size);
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        memset(rows + len * size, 0, size);
-        fill(tx, st, rows + len * size, &oom);
-        len++;
-    }
-    int status = finish(tx_conn(tx), st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
-    *out = rows;
-    *n = len;
     return status;
 }
 

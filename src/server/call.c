@@ -143,8 +143,8 @@ static int frame_tx(struct store_tx *tx, void *arg)
     return status;
 }
 
-static bool run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
-                bool write)
+static bool frame_run(struct app *app, struct request *req, struct response *res, call_fn fn,
+                      void *arg, bool write)
 {
     struct frame f = {
         .call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg, .write = write};
@@ -167,10 +167,10 @@ static bool run(struct app *app, struct request *req, struct response *res, call
 
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    return run(app, req, res, fn, arg, true);
+    return frame_run(app, req, res, fn, arg, true);
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    run(app, req, res, fn, arg, false);
+    frame_run(app, req, res, fn, arg, false);
 }

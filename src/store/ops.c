@@ -6,13 +6,15 @@
  * driver's own table holds the rest (store_sqlite.c, store_pg.c). Three
  * conventions let one operation serve both:
  *
- *   - An insert answers one row (parent row exists, new row's id). SQLite
- *     inserts plainly and reports a duplicate or a missing parent as a
- *     constraint failure; PostgreSQL, where any failed statement aborts the
- *     whole transaction while store.h's callers may go on after
- *     STORE_CONFLICT or STORE_NOT_FOUND, says ON CONFLICT DO NOTHING and
- *     checks the parent in the same statement: (false, NULL) for a missing
- *     parent, (true, NULL) for a duplicate. insert_row() reads both.
+ *   - An insert either returns no row, having inserted one (its id is the
+ *     driver's last_id()), a duplicate or a missing parent being a
+ *     constraint failure: SQLite, where RETURNING would cost an ephemeral
+ *     table per statement. Or it answers one row (parent row exists, new
+ *     row's id): PostgreSQL, where any failed statement aborts the whole
+ *     transaction while store.h's callers may go on after STORE_CONFLICT or
+ *     STORE_NOT_FOUND, so it says ON CONFLICT DO NOTHING and checks the
+ *     parent in the same statement: (false, NULL) for a missing parent,
+ *     (true, NULL) for a duplicate. insert_row() reads both.
  *   - A list of numbers is one parameter (bind_list), which each dialect's
  *     SQL turns into rows, so asking about 20 numbers is one statement.
  *   - A statement a dialect does not need (SQLite's locks) is
@@ -40,7 +42,7 @@ const char *const store_sql[ST_COUNT] = {
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL",
     [ST_DIR_GET] = "SELECT phone, name, privacy FROM directory WHERE phone = $1",
     [ST_DIR_INSERT] = "INSERT INTO directory (phone, name, privacy) VALUES ($1, $2, $3)"
-                      " ON CONFLICT DO NOTHING RETURNING 1",
+                      " ON CONFLICT DO NOTHING",
     [ST_DIR_UPDATE] = "UPDATE directory SET"
                       " name = CASE WHEN $1 THEN $2 ELSE name END,"
                       " privacy = CASE WHEN $3 THEN $4 ELSE privacy END"
@@ -233,7 +235,7 @@ static int one_int(struct stmt *st, int64_t *out)
     return STORE_OK;
 }
 
-/* Runs an insert that answers (parent exists, new id); see the top. */
+/* Runs an insert and reads the new row's id, either way; see the top. */
 static int insert_row(struct stmt *st, int64_t *id)
 {
     int status = step(st);
@@ -245,7 +247,7 @@ static int insert_row(struct stmt *st, int64_t *id)
         else
             *id = col_int(st, 1);
     } else if (status == STORE_OK) {
-        status = STORE_CONFLICT; /* inserted nothing */
+        *id = st->drv->last_id(st);
     }
     reset(st);
     return status == STORE_ROW ? STORE_OK : status;
@@ -452,11 +454,12 @@ int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_na
     bind_text(st, 2, set_name ? e->name : NULL);
     bind_int(st, 3, set_privacy ? (int64_t)e->privacy : PRIVACY_EVERYONE);
     int status = step(st);
+    bool inserted = status == STORE_OK && st->drv->changes(st) > 0;
     reset(st);
     if (created != NULL)
-        *created = status == STORE_ROW;
-    if (status != STORE_OK) /* a row: inserted; else a failure */
-        return status == STORE_ROW ? STORE_OK : status;
+        *created = inserted;
+    if (status != STORE_OK || inserted)
+        return status;
     st = prep(tx, ST_DIR_UPDATE);
     if (st == NULL)
         return STORE_ERROR;

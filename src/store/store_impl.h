@@ -136,6 +136,7 @@ struct store_driver {
      * memory. */
     const void *(*col_blob)(struct stmt *st, int col, size_t *len);
     int64_t (*changes)(struct stmt *st); /* rows the finished statement changed */
+    int64_t (*last_id)(struct stmt *st); /* the row id the finished insert gave */
     void (*reset)(struct stmt *st);
 };
 

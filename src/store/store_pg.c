@@ -412,6 +412,13 @@ static int64_t pg_changes(struct stmt *st)
     return s->r != NULL ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0;
 }
 
+/* Every insert here answers its new id as a row (pg_sql): never asked. */
+static int64_t pg_last_id(struct stmt *st)
+{
+    (void)st;
+    return 0;
+}
+
 static void pg_reset(struct stmt *st)
 {
     struct pg_stmt *s = pgs(st);
@@ -802,5 +809,6 @@ static const struct store_driver pg_driver = {
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
     .changes = pg_changes,
+    .last_id = pg_last_id,
     .reset = pg_reset,
 };

@@ -38,14 +38,14 @@
 #define DEFAULT_MAX_BATCH 256
 
 /* The statements SQLite spells its own way (the rest: store_sql[]). An
- * insert answers (parent exists, new id) as ops.c expects; a duplicate or a
- * missing parent is a constraint failure instead. A list parameter is a
+ * insert returns no row (RETURNING would cost an ephemeral table each
+ * time): ops.c reads the new rowid, and a duplicate or a missing parent is
+ * a constraint failure. A list parameter is a
  * JSON array: json_each() turns it into rows, CROSS JOIN keeps it the outer
  * loop so every number is one primary-key lookup. */
 static const char *const sqlite_sql[ST_COUNT] = {
-    [ST_DEVICE_INSERT] = "INSERT INTO devices (phone, created_at) VALUES ($1, $2) RETURNING 1, id",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (hash, device_id, created_at) VALUES ($1, $2, $3)"
-                        " RETURNING 1, 0",
+    [ST_DEVICE_INSERT] = "INSERT INTO devices (phone, created_at) VALUES ($1, $2)",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens (hash, device_id, created_at) VALUES ($1, $2, $3)",
     [ST_DIR_CONTACTS_ADD] = "INSERT INTO directory_contacts (phone, contact)"
                             " SELECT $1, value FROM json_each($2) WHERE true"
                             " ON CONFLICT DO NOTHING",
@@ -61,20 +61,19 @@ static const char *const sqlite_sql[ST_COUNT] = {
     [ST_GROUP_INSERT] = "INSERT INTO groups (id, jid, subject, description, profile_url,"
                         " allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"
                         " invite_code, created_by, created_at, updated_at)"
-                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                        " RETURNING 1, id",
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     [ST_GROUP_SEQ_BUMP] = store_sql_none,
     [ST_GROUP_LOCK] = store_sql_none,
     [ST_MEMBERS_WHICH] = "SELECT p.key + 1 FROM json_each($1) AS p"
                          " CROSS JOIN participants m ON m.group_id = $2 AND m.phone = p.value",
     [ST_MEMBER_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
-                         " VALUES ($1, $2, $3, $4) RETURNING 1, 0",
+                         " VALUES ($1, $2, $3, $4)",
     [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES ($1, $2, random())",
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
-                         " state) VALUES ($1, $2, $3, $4, $5, 0) RETURNING 1, id",
+                         " state) VALUES ($1, $2, $3, $4, $5, 0)",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (public_id, group_id, sender, type, content,"
                           " media_url, params, mentions, simulate_typing, status, created_at)"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING 1, id",
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     [ST_MESSAGES_RECENT] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
                            " m.media_url, m.params, m.mentions, m.simulate_typing, m.status,"
                            " m.created_at FROM messages m"
@@ -403,6 +402,11 @@ static const void *sq_col_blob(struct stmt *st, int col, size_t *len)
 static int64_t sq_changes(struct stmt *st)
 {
     return sqlite3_changes64(((struct sq_stmt *)st)->c->db);
+}
+
+static int64_t sq_last_id(struct stmt *st)
+{
+    return sqlite3_last_insert_rowid(((struct sq_stmt *)st)->c->db);
 }
 
 /* Releases the statement's read locks and the bindings' references. */
@@ -765,5 +769,6 @@ static const struct store_driver sqlite_driver = {
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
     .changes = sq_changes,
+    .last_id = sq_last_id,
     .reset = sq_reset,
 };

@@ -1,6 +1,7 @@
 /* call.c -- see call.h. */
 #include "server/call.h"
 
+#include "common/log.h"
 #include "server/auth.h"
 #include "server/metrics.h"
 #include "server/respond.h"
@@ -95,6 +96,16 @@ static int idem_store(struct store_tx *tx, struct frame *f)
     return status;
 }
 
+int call_render_later(struct call *c, size_t bound, call_render_fn render, void *arg)
+{
+    jw_free(&c->answer);
+    if (!jw_reserve(&c->answer, bound))
+        return STORE_ERROR;
+    c->render = render;
+    c->render_arg = arg;
+    return STORE_OK;
+}
+
 static int frame_tx(struct store_tx *tx, void *arg)
 {
     struct frame *f = arg;
@@ -105,6 +116,8 @@ static int frame_tx(struct store_tx *tx, void *arg)
     c->res->replayed = false;
     c->res->retry_after = 0;
     c->res->status = 0;
+    c->render = NULL;
+    jw_free(&c->answer);
     int status = auth_device(tx, f->token_hash, &c->device);
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
@@ -133,6 +146,11 @@ static int frame_tx(struct store_tx *tx, void *arg)
             return status;
     }
     status = f->fn(tx, c, f->arg);
+    /* The exact answer is stored with the key, so it is rendered now. */
+    if (status == STORE_OK && c->render != NULL && f->idem_key != NULL) {
+        c->render(c, c->render_arg);
+        c->render = NULL;
+    }
     /* An answer that could not be built (out of memory) is a 500 that says
      * nothing was changed: make it true. */
     if (status == STORE_OK && c->res->status == 500)
@@ -156,6 +174,13 @@ static bool frame_run(struct app *app, struct request *req, struct response *res
         f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
     int status = write ? store_write(app->store, req->arena, frame_tx, &f)
                        : store_read(app->store, req->arena, frame_tx, &f);
+    if (status == STORE_OK && f.ran && f.call.render != NULL) {
+        /* Into the room reserved before the commit: it cannot fail. */
+        f.call.render(&f.call, f.call.render_arg);
+        if (res->status == 500)
+            log_error("%s %s: the answer outgrew the room reserved for it", req->method, req->path);
+    }
+    jw_free(&f.call.answer);
     if (status != STORE_OK) {
         respond_store_failure(res, status);
         return false;

@@ -96,6 +96,28 @@ void render_add_data(struct jw *w, const struct add_result *r)
     jw_object_end(w);
 }
 
+/* Every string is counted as if each byte needed the longest escape
+ * ("\u00XX", 6 bytes); ENTRY_ROOM covers an entry's keys, punctuation,
+ * status words, a time and an invitation's code. Keep it in step with
+ * render_add_data() and added_entry(). */
+#define ENTRY_ROOM  256
+#define ANSWER_ROOM 512
+
+static size_t escaped(const char *s)
+{
+    return s != NULL ? 6 * strlen(s) : 0;
+}
+
+size_t render_add_bound(const struct add_result *r)
+{
+    size_t n = ANSWER_ROOM + escaped(r->group.subject);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct member_result *m = &r->results[i];
+        n += ENTRY_ROOM + escaped(m->phone) + escaped(m->name) + escaped(m->error);
+    }
+    return n;
+}
+
 void render_add_answer(struct response *res, int status, const char *message,
                        const struct add_result *r)
 {

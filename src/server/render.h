@@ -16,6 +16,9 @@ const char *render_add_message(const struct add_result *r);
 /* The add answer's data object: group_id, group_name, added_members,
  * failed_members, total_added, total_failed, new_participant_count. */
 void render_add_data(struct jw *w, const struct add_result *r);
+/* The most bytes the whole add answer of r can take (envelope included),
+ * for reserving them before the changes are committed. */
+size_t render_add_bound(const struct add_result *r);
 
 /* The whole add answer: the envelope around render_add_data(). */
 void render_add_answer(struct response *res, int status, const char *message,

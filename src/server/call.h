@@ -61,6 +61,20 @@ int call_render_later(struct call *c, size_t bound, call_render_fn render, void 
  * count what they did (metrics) only when it returns true. */
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg);
 
+/* What a route does once call_write_async()'s answer is in res: ran is what
+ * call_write() would have returned. */
+typedef void (*call_then_fn)(struct app *app, struct request *req, struct response *res, void *arg,
+                             bool ran);
+
+/* call_write() without holding the thread while the store's one writer
+ * works (store_has_writer): the connection is suspended, the thread goes
+ * back to serving others, and then(...) runs on an HTTP thread once the
+ * answer is ready. Without such a writer (PostgreSQL, where each write
+ * holds a pooled connection anyway) it is call_write() followed by then.
+ * arg must live in the request's arena (or longer). */
+void call_write_async(struct app *app, struct request *req, struct response *res, call_fn fn,
+                      void *arg, call_then_fn then);
+
 /* Runs fn for the request's device inside a read-only transaction. */
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg);
 

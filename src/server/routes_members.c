@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 struct add_body {
+    json_t *root;            /* the parsed body; phones point into it */
     const char *bad_request; /* check 4's sentence, or NULL */
     const char **phones;
     size_t n;
@@ -133,22 +134,41 @@ static const char *participants_verdict(struct app *app, struct request *req, js
                              (size_t)app->limits.max_batch, req->arena, phones, n);
 }
 
+static void add_done(struct app *app, struct request *req, struct response *res, void *arg,
+                     bool ran)
+{
+    (void)app;
+    (void)req;
+    (void)res;
+    struct add_body *b = arg;
+    if (ran && b->out.check == ADD_OK)
+        metrics_add_outcomes(&b->out);
+    json_decref(b->root);
+}
+
 void route_members_add(struct app *app, struct request *req, struct response *res)
 {
-    struct add_body b = {0};
-    json_t *root = body_json(req);
-    b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
+    /* In the arena: the write may finish after this returns. */
+    struct add_body *b = arena_calloc(req->arena, 1, sizeof(*b));
+    if (b == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return;
+    }
+    b->root = body_json(req);
+    b->bad_request = participants_verdict(app, req, b->root, &b->phones, &b->n);
     if (http_header(req, "Idempotency-Key") == NULL) {
         /* NULL when memory is short: members_add() then asks itself. */
-        if (b.bad_request == NULL)
-            b.people = arena_alloc(req->arena, (b.n > 0 ? b.n : 1) * sizeof(*b.people));
-        call_read(app, req, res, precheck_work, &b);
+        if (b->bad_request == NULL)
+            b->people = arena_alloc(req->arena, (b->n > 0 ? b->n : 1) * sizeof(*b->people));
+        call_read(app, req, res, precheck_work, b);
     }
     /* res->status is set once anything answered: a refusal, a 401 or a
      * failed read. */
-    if (res->status == 0 && call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
-        metrics_add_outcomes(&b.out);
-    json_decref(root);
+    if (res->status != 0) {
+        json_decref(b->root);
+        return;
+    }
+    call_write_async(app, req, res, add_work, b, add_done);
 }
 
 /* --- remove, promote, demote -------------------------------------------------- */

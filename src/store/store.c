@@ -58,6 +58,20 @@ int store_write(struct store *s, struct arena *arena, store_fn fn, void *arg)
     return s->drv->write(s, arena, fn, arg);
 }
 
+void store_write_async(struct store *s, struct arena *arena, store_fn fn, void *arg,
+                       store_done_fn done, void *done_arg)
+{
+    if (s->drv->submit != NULL)
+        s->drv->submit(s, arena, fn, arg, done, done_arg);
+    else
+        done(done_arg, s->drv->write(s, arena, fn, arg));
+}
+
+bool store_has_writer(const struct store *s)
+{
+    return s->drv->submit != NULL;
+}
+
 int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg)
 {
     return s->drv->read(s, arena, fn, arg);

@@ -71,6 +71,21 @@ typedef int (*store_fn)(struct store_tx *tx, void *arg);
  * could not be committed (then nothing of them is kept). */
 int store_write(struct store *s, struct arena *arena, store_fn fn, void *arg);
 
+typedef void (*store_done_fn)(void *done_arg, int status);
+
+/* store_write() without the wait, for a caller that has better things for
+ * its thread to do than to block until a commit: queues fn and returns.
+ * done(done_arg, status) is called once, with what store_write() would
+ * have returned, after fn's outcome is durable or has failed. A store with
+ * a writer of its own (SQLite) calls it on that thread, right after the
+ * commit: it must only hand the status over (and must not call the store).
+ * Otherwise (PostgreSQL) fn runs on the calling thread and done is called
+ * before this returns; store_has_writer() tells which, beforehand. The
+ * arena and arg must live until done has been called. */
+void store_write_async(struct store *s, struct arena *arena, store_fn fn, void *arg,
+                       store_done_fn done, void *done_arg);
+bool store_has_writer(const struct store *s);
+
 /* Runs fn in a read-only transaction that sees one consistent snapshot. */
 int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg);
 

@@ -110,6 +110,9 @@ struct store_driver {
     void (*close)(struct store *s);
     int (*ping)(struct store *s);
     int (*write)(struct store *s, struct arena *arena, store_fn fn, void *arg);
+    /* store_write_async(); NULL when the driver has no writer thread. */
+    void (*submit)(struct store *s, struct arena *arena, store_fn fn, void *arg, store_done_fn done,
+                   void *done_arg);
     int (*read)(struct store *s, struct arena *arena, store_fn fn, void *arg);
 
     /* --- one statement on the transaction's connection ---

@@ -122,13 +122,17 @@ struct conn {
     struct conn *next_free;
 };
 
-/* A queued write: a transaction function waiting for the writer thread. */
+/* A queued write: a transaction function waiting for the writer thread.
+ * Its caller either waits for done (store_write) or is called back
+ * (store_write_async: the job lives in its arena). */
 struct job {
     store_fn fn;
     void *arg;
     struct arena *arena;
     int status;
     bool done;
+    store_done_fn on_done; /* NULL: the caller waits on done_cv */
+    void *done_arg;
     struct job *next;
 };
 
@@ -526,8 +530,21 @@ static void *writer_main(void *arg)
 
         run_batch(s, batch);
 
+        /* Callbacks first, outside the lock: each hands its status to a
+         * request that resumes on another thread, and its job (in that
+         * request's arena) is not touched again. */
+        struct job *waiting = NULL;
+        for (struct job *j = batch, *next; j != NULL; j = next) {
+            next = j->next;
+            if (j->on_done != NULL) {
+                j->on_done(j->done_arg, j->status);
+            } else {
+                j->next = waiting;
+                waiting = j;
+            }
+        }
         pthread_mutex_lock(&s->mu);
-        for (struct job *j = batch; j != NULL;) {
+        for (struct job *j = waiting; j != NULL;) {
             struct job *next = j->next; /* j belongs to its waiter once done */
             j->done = true;
             j = next;
@@ -538,25 +555,56 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Queues j for the writer; false when the store is closing. Called with
+ * s->mu held. */
+static bool enqueue(struct sq_store *s, struct job *j)
+{
+    if (s->stopping)
+        return false;
+    if (s->tail != NULL)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->work_cv);
+    return true;
+}
+
 static int sq_write(struct store *base, struct arena *arena, store_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)base;
     struct job j = {.fn = fn, .arg = arg, .arena = arena, .status = STORE_ERROR};
     pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
+    if (!enqueue(s, &j)) {
         pthread_mutex_unlock(&s->mu);
         return STORE_UNAVAILABLE;
     }
-    if (s->tail != NULL)
-        s->tail->next = &j;
-    else
-        s->head = &j;
-    s->tail = &j;
-    pthread_cond_signal(&s->work_cv);
     while (!j.done)
         pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.status;
+}
+
+static void sq_submit(struct store *base, struct arena *arena, store_fn fn, void *arg,
+                      store_done_fn done, void *done_arg)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    struct job *j = arena_calloc(arena, 1, sizeof(*j));
+    if (j == NULL) {
+        done(done_arg, STORE_ERROR);
+        return;
+    }
+    *j = (struct job){.fn = fn,
+                      .arg = arg,
+                      .arena = arena,
+                      .status = STORE_ERROR,
+                      .on_done = done,
+                      .done_arg = done_arg};
+    pthread_mutex_lock(&s->mu);
+    bool queued = enqueue(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (!queued)
+        done(done_arg, STORE_UNAVAILABLE);
 }
 
 /* --- readers ----------------------------------------------------------------- */
@@ -757,6 +805,7 @@ static const struct store_driver sqlite_driver = {
     .close = sq_close,
     .ping = sq_ping,
     .write = sq_write,
+    .submit = sq_submit,
     .read = sq_read,
     .prepare = sq_prepare,
     .bind_int = sq_bind_int,

@@ -22,6 +22,9 @@
 # (add-multi.lua). Both use BENCH_PG_THREADS wrk threads (default 4) and so
 # does their nginx run.
 set -euo pipefail
+# The whole script is one compound command, read before any of it runs: an
+# edit to this file during a run cannot change the run.
+{
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
@@ -355,3 +358,5 @@ out="bench/results/$(date -u +%Y-%m-%d)-nproc$(nproc).md"
     echo
 } | tee -a "$out"
 say "bench: appended to $out"
+exit
+}

@@ -124,7 +124,9 @@ static int apply(struct store_tx *tx, const struct directory *dir, const struct 
     size_t *valid_at, nvalid;
     bool *is_member = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*is_member));
     struct dir_person *people = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*people));
-    if (out->results == NULL || is_member == NULL || people == NULL ||
+    const char **added = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*added));
+    size_t nadded = 0;
+    if (out->results == NULL || is_member == NULL || people == NULL || added == NULL ||
         valid_numbers(a, phones, n, &valid, &valid_at, &nvalid) != STORE_OK)
         return STORE_ERROR;
     for (size_t i = 0; i < n; i++)
@@ -167,7 +169,7 @@ static int apply(struct store_tx *tx, const struct directory *dir, const struct 
         } else {
             r->outcome = OUTCOME_ADDED;
             r->name = people[v].name;
-            status = store_member_add(tx, group_id, r->phone, ROLE_MEMBER, now);
+            added[nadded++] = r->phone; /* all in one statement, below */
             count++;
             added_today++;
         }
@@ -183,7 +185,8 @@ static int apply(struct store_tx *tx, const struct directory *dir, const struct 
         if (r->error == NULL)
             return STORE_ERROR;
     }
-    if (out->total_added > 0)
+    status = store_members_add(tx, group_id, added, nadded, ROLE_MEMBER, now);
+    if (status == STORE_OK && out->total_added > 0)
         status = store_daily_add(tx, group_id, day, (int64_t)out->total_added);
     out->participant_count = count;
     return status;

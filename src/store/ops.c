@@ -749,6 +749,31 @@ int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, e
     return insert_row(st, &ignored);
 }
 
+int store_members_add(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                      enum role role, int64_t now)
+{
+    if (n == 0)
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_MEMBERS_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, (int64_t)role);
+    bind_int(st, 3, now);
+    bind_list(st, 4, phones, n);
+    /* SQLite inserts plainly (a duplicate or a missing group is a
+     * constraint failure); PostgreSQL answers (group exists, rows added). */
+    int status = step(st);
+    if (status == STORE_ROW) {
+        if (!col_bool(st, 0))
+            status = STORE_NOT_FOUND;
+        else
+            status = col_int(st, 1) == (int64_t)n ? STORE_OK : STORE_CONFLICT;
+    }
+    reset(st);
+    return status;
+}
+
 int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role)
 {
     struct stmt *st = prep(tx, ST_MEMBER_SET_ROLE);

@@ -209,6 +209,12 @@ int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out);
 /* STORE_CONFLICT when already a participant. */
 int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
                      int64_t now);
+/* Adds phones[0..n) (distinct) with one role and join time, in one
+ * statement. None may be a participant yet: STORE_CONFLICT when one is, and
+ * then some of the others may have been added, so the caller rolls back.
+ * STORE_NOT_FOUND when the group does not exist. */
+int store_members_add(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                      enum role role, int64_t now);
 int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role);
 int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone);
 /* Every participant, in an arena array, by join time; those who joined in

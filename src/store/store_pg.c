@@ -118,6 +118,13 @@ static const char *const pg_sql[ST_COUNT] = {
         "  SELECT $1::bigint, $2::text, $3::smallint, $4::bigint FROM parent"
         "  WHERE ok ON CONFLICT DO NOTHING RETURNING 0::bigint)"
         " SELECT (SELECT ok FROM parent), (SELECT * FROM ins)",
+    /* (parent exists, rows inserted): fewer than asked means a duplicate. */
+    [ST_MEMBERS_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AS ok),"
+        " ins AS (INSERT INTO participants (group_id, phone, role, joined_at)"
+        "  SELECT $1::bigint, x, $2::smallint, $3::bigint FROM parent, unnest($4::text[]) AS x"
+        "  WHERE ok ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT (SELECT ok FROM parent), (SELECT count(*) FROM ins)",
     /* One round trip: the DELETE and the count see the same snapshot, so
      * the count leaves out what the DELETE removes (ops.c reads the row). */
     [ST_RATE_TRIM] = "WITH gone AS (DELETE FROM rate_events WHERE group_id = $1 AND at_ms <= $2)"

@@ -68,6 +68,8 @@ static const char *const sqlite_sql[ST_COUNT] = {
                          " CROSS JOIN participants m ON m.group_id = $2 AND m.phone = p.value",
     [ST_MEMBER_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
                          " VALUES ($1, $2, $3, $4)",
+    [ST_MEMBERS_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
+                          " SELECT $1, p.value, $2, $3 FROM json_each($4) AS p",
     [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES ($1, $2, random())",
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
                          " state) VALUES ($1, $2, $3, $4, $5, 0)",

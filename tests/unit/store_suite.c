@@ -1313,6 +1313,71 @@ static void test_members_basic(void **state)
     assert_true(m.which[4]);
 }
 
+/* --- several participants in one call ---------------------------------- */
+
+struct many_arg {
+    struct chk c;
+    struct owner o;
+    char p[3][PHONE_BUFSZ];
+    int64_t missing_gid;
+    int phase;
+    struct member *list;
+    size_t n;
+};
+
+static int many_fn(struct store_tx *tx, void *arg)
+{
+    struct many_arg *a = arg;
+    struct chk *c = &a->c;
+    const int64_t gid = a->o.gb.g.id;
+    const char *three[3] = {a->p[0], a->p[1], a->p[2]};
+    enum role role;
+    int64_t count = -1;
+    switch (a->phase) {
+    case 0:
+        CHECK_OK(c, owner_create(tx, &a->o));
+        CHECK_OK(c, store_members_add(tx, gid, three, 0, ROLE_MEMBER, 400));
+        CHECK_OK(c, store_members_add(tx, gid, three, 2, ROLE_ADMIN, 500));
+        CHECK_OK(c, store_member_role(tx, gid, a->p[1], &role));
+        CHECK_INT(c, role, ROLE_ADMIN);
+        CHECK_STATUS(c, store_members_add(tx, a->missing_gid, three + 2, 1, ROLE_MEMBER, 500),
+                     STORE_NOT_FOUND);
+        CHECK_OK(c, store_member_count(tx, gid, &count));
+        CHECK_INT(c, count, 2);
+        return STORE_OK;
+    case 1: /* one is a participant already: refused, and rolled back */
+        CHECK_STATUS(c, store_members_add(tx, gid, three + 1, 2, ROLE_MEMBER, 600), STORE_CONFLICT);
+        return STORE_ABORT;
+    default:
+        CHECK_OK(c, store_members_list(tx, gid, &a->list, &a->n));
+        return STORE_OK;
+    }
+}
+
+/* store_members_add() adds several at once, each with the role and time
+ * given; a duplicate among them is a conflict and the caller's rollback
+ * leaves nothing of the call behind. */
+static void test_members_add_many(void **state)
+{
+    struct fx *f = *state;
+    struct many_arg a = {0};
+    owner_init(&a.o);
+    for (int i = 0; i < 3; i++)
+        fresh_phone(a.p[i]);
+    a.missing_gid = fresh_gid();
+    ASSERT_STATUS(WRITE(f, many_fn, &a), STORE_OK);
+    a.phase = 1;
+    ASSERT_STATUS(WRITE(f, many_fn, &a), STORE_ABORT);
+    a.phase = 2;
+    ASSERT_STATUS(READ(f, many_fn, &a), STORE_OK);
+    assert_int_equal(a.n, 2);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(a.list[i].joined_at, 500);
+        assert_int_equal(a.list[i].role, ROLE_ADMIN);
+        assert_true(strcmp(a.list[i].phone, a.p[0]) == 0 || strcmp(a.list[i].phone, a.p[1]) == 0);
+    }
+}
+
 #define LIST_MEMBERS 70
 
 struct mlist_arg {
@@ -2866,6 +2931,7 @@ int store_suite_run(void)
         T(test_group_update_and_by_invite),
         T(test_group_update_keeps_creation),
         T(test_members_basic),
+        T(test_members_add_many),
         T(test_members_list),
         T(test_rate_window),
         T(test_daily_counters),

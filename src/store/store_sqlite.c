@@ -729,9 +729,25 @@ static void sq_close(struct store *base)
     free(s);
 }
 
+/* Process-wide settings, made before SQLite is first used (afterwards
+ * sqlite3_config() refuses). Without memory statistics SQLite's allocator
+ * takes no global mutex: with it, every allocation of every connection
+ * (readers, the writer, the checkpointer) took the same one, and it was
+ * the most contended lock of the process (docs/PERFORMANCE.md). Nothing
+ * reads the statistics. */
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+static void configure(void)
+{
+    int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (rc != SQLITE_OK)
+        log_error("sqlite: cannot turn memory statistics off: %s", sqlite3_errstr(rc));
+}
+
 int store_sqlite_open(const char *url, const struct store_options *opt, struct store **out,
                       char *err, size_t errsz)
 {
+    pthread_once(&configured, configure);
     const char *path = url + strlen("sqlite:");
     if (*path == '\0') {
         snprintf(err, errsz, "the database URL '%s' names no file: use sqlite:PATH", url);

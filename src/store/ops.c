@@ -48,6 +48,14 @@ const char *const store_sql[ST_COUNT] = {
                       " privacy = CASE WHEN $3 THEN $4 ELSE privacy END"
                       " WHERE phone = $5",
     [ST_DIR_DELETE] = "DELETE FROM directory WHERE phone = $1",
+    /* has_contacts and has_blocks (schema.c, migration 4) after a list of
+     * the number changed, or its entry was made. */
+    [ST_DIR_MARK_LISTS] = "UPDATE directory SET"
+                          " has_contacts = EXISTS (SELECT 1 FROM directory_contacts c"
+                          "   WHERE c.phone = $1),"
+                          " has_blocks = EXISTS (SELECT 1 FROM directory_blocks b"
+                          "   WHERE b.phone = $1)"
+                          " WHERE phone = $1",
     [ST_DIR_CONTACTS_CLEAR] = "DELETE FROM directory_contacts WHERE phone = $1",
     [ST_DIR_CONTACTS] = "SELECT contact FROM directory_contacts WHERE phone = $1 ORDER BY contact",
     [ST_DIR_BLOCKS_CLEAR] = "DELETE FROM directory_blocks WHERE phone = $1",
@@ -443,6 +451,16 @@ int store_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *out)
     return oom ? STORE_ERROR : STORE_OK;
 }
 
+/* Keeps the entry's has_contacts and has_blocks true to its lists. */
+static int mark_lists(struct store_tx *tx, const char *phone)
+{
+    struct stmt *st = prep(tx, ST_DIR_MARK_LISTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return run_done(st);
+}
+
 int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
                      bool set_privacy, bool *created)
 {
@@ -458,8 +476,10 @@ int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_na
     reset(st);
     if (created != NULL)
         *created = inserted;
-    if (status != STORE_OK || inserted)
+    if (status != STORE_OK)
         return status;
+    if (inserted) /* lists set while the number was not registered count now */
+        return mark_lists(tx, e->phone);
     st = prep(tx, ST_DIR_UPDATE);
     if (st == NULL)
         return STORE_ERROR;
@@ -481,12 +501,13 @@ static int replace_list(struct store_tx *tx, enum stmt_id clear_id, enum stmt_id
     bind_text(st, 1, phone);
     int status = run_done(st);
     if (status != STORE_OK || n == 0)
-        return status;
+        return status == STORE_OK ? mark_lists(tx, phone) : status;
     if ((st = prep(tx, add_id)) == NULL)
         return STORE_ERROR;
     bind_text(st, 1, phone);
     bind_list(st, 2, list, n);
-    return run_done(st);
+    status = run_done(st);
+    return status == STORE_OK ? mark_lists(tx, phone) : status;
 }
 
 int store_dir_set_contacts(struct store_tx *tx, const char *phone, const char *const *list,

@@ -50,6 +50,7 @@ enum stmt_id {
     ST_DIR_BLOCKS_ADD,
     ST_DIR_BLOCKS,
     ST_DIR_FACTS,
+    ST_DIR_MARK_LISTS,
     ST_GROUP_INSERT,
     ST_GROUP_SEQ_BUMP,
     ST_GROUP_GET,

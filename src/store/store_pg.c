@@ -90,10 +90,10 @@ static const char *const pg_sql[ST_COUNT] = {
     [ST_DIR_BLOCKS_ADD] = "INSERT INTO directory_blocks (phone, blocked)"
                           " SELECT $1, x FROM unnest($2::text[]) AS x ON CONFLICT DO NOTHING",
     [ST_DIR_FACTS] = "SELECT p.ord, d.name, d.privacy,"
-                     " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = $1),"
-                     " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = $1)"
+                     " CASE WHEN d.has_contacts THEN EXISTS (SELECT 1 FROM directory_contacts c"
+                     "   WHERE c.phone = d.phone AND c.contact = $1) ELSE false END,"
+                     " CASE WHEN d.has_blocks THEN EXISTS (SELECT 1 FROM directory_blocks b"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1) ELSE false END"
                      " FROM unnest($2::text[]) WITH ORDINALITY AS p(phone, ord)"
                      " JOIN directory d ON d.phone = p.phone",
     [ST_GROUP_INSERT] = "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $11)"

@@ -53,10 +53,10 @@ static const char *const sqlite_sql[ST_COUNT] = {
                           " SELECT $1, value FROM json_each($2) WHERE true"
                           " ON CONFLICT DO NOTHING",
     [ST_DIR_FACTS] = "SELECT p.key + 1, d.name, d.privacy,"
-                     " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = $1),"
-                     " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = $1)"
+                     " CASE WHEN d.has_contacts THEN EXISTS (SELECT 1 FROM directory_contacts c"
+                     "   WHERE c.phone = d.phone AND c.contact = $1) ELSE false END,"
+                     " CASE WHEN d.has_blocks THEN EXISTS (SELECT 1 FROM directory_blocks b"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1) ELSE false END"
                      " FROM json_each($2) AS p CROSS JOIN directory d ON d.phone = p.value",
     [ST_GROUP_INSERT] = "INSERT INTO groups (id, jid, subject, description, profile_url,"
                         " allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"

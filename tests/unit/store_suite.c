@@ -279,14 +279,37 @@ static int fx_teardown(void **state)
 
 static void random_digits(char *out, size_t n);
 
+static int fx_setup_fresh_db(void **state, bool open);
+
 /* For a test that needs a database nobody else has used: a new SQLite file
  * (as for every test), or a new database in the shared PostgreSQL cluster.
  * The test then sees f->shared false either way. */
 static int fx_setup_fresh(void **state)
 {
+    return fx_setup_fresh_db(state, true);
+}
+
+/* The same, with the store not opened yet (f->s NULL): the database is
+ * empty, not even migrated. */
+static int fx_setup_empty(void **state)
+{
+    return fx_setup_fresh_db(state, false);
+}
+
+static int fx_setup_fresh_db(void **state, bool open)
+{
     const char *env = getenv(STORE_SUITE_URL_ENV);
-    if (env == NULL || env[0] == '\0' || strncmp(env, "postgres", 8) != 0)
-        return fx_setup(state);
+    if (env == NULL || env[0] == '\0' || strncmp(env, "postgres", 8) != 0) {
+        if (open)
+            return fx_setup(state);
+        struct fx *f = calloc(1, sizeof(*f));
+        if (f == NULL || store_suite_url(f->url, sizeof(f->url), f->dir, sizeof(f->dir)) != 0) {
+            free(f);
+            return -1;
+        }
+        *state = f;
+        return 0;
+    }
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
@@ -302,7 +325,7 @@ static int fx_setup_fresh(void **state)
         free(f);
         return -1;
     }
-    if (fx_open(f) != STORE_OK) {
+    if (open && fx_open(f) != STORE_OK) {
         snprintf(sql, sizeof(sql), "DROP DATABASE %s", f->pg_fresh);
         pg_command(f->pg_admin, sql);
         free(f);
@@ -962,6 +985,78 @@ static int dirdel_read_fn(struct store_tx *tx, void *arg)
     CHECK_OK(c, store_member_role(tx, a->o.gb.g.id, a->p, &a->role));
     CHECK_OK(c, store_members_list(tx, a->o.gb.g.id, &a->list, &a->n));
     return STORE_OK;
+}
+
+struct follow_arg {
+    struct chk c;
+    char dev[PHONE_BUFSZ], p[PHONE_BUFSZ], other[PHONE_BUFSZ];
+};
+
+/* The one fact about p as seen by dev, checked against want. */
+static int fact_is(struct store_tx *tx, struct follow_arg *a, bool registered, bool contact,
+                   bool blocks, int line)
+{
+    struct dir_facts f;
+    const char *one[] = {a->p};
+    int status = store_dir_facts(tx, a->dev, one, 1, &f);
+    if (status != STORE_OK || f.registered != registered || f.device_is_contact != contact ||
+        f.blocks_device != blocks) {
+        chk_fail(&a->c, line,
+                 "facts (status %s): registered %d contact %d blocks %d, want %d %d %d",
+                 status_name(status), f.registered, f.device_is_contact, f.blocks_device,
+                 registered, contact, blocks);
+        return STORE_ABORT;
+    }
+    return STORE_OK;
+}
+
+#define FACT(a, r, c, b)                                    \
+    do {                                                    \
+        if (fact_is(tx, (a), (r), (c), (b), __LINE__) != 0) \
+            return STORE_ABORT;                             \
+    } while (0)
+
+static int follow_fn(struct store_tx *tx, void *arg)
+{
+    struct follow_arg *a = arg;
+    struct chk *c = &a->c;
+    const char *dev_only[] = {a->dev};
+    const char *other_only[] = {a->other};
+    CHECK_OK(c, put(tx, a->dev, NULL, PRIVACY_EVERYONE));
+    /* Lists set before the number is registered count once it is. */
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, dev_only, 1));
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p, dev_only, 1));
+    FACT(a, false, false, false);
+    CHECK_OK(c, put(tx, a->p, NULL, PRIVACY_CONTACTS));
+    FACT(a, true, true, true);
+    /* Emptied lists, and lists that no longer name the device. */
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, NULL, 0));
+    FACT(a, true, true, false);
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p, other_only, 1));
+    FACT(a, true, false, false);
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, other_only, 1));
+    FACT(a, true, false, false);
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, dev_only, 1));
+    FACT(a, true, false, true);
+    /* An update keeps the lists; a deletion forgets them. */
+    CHECK_OK(c, put(tx, a->p, "Pee", PRIVACY_EVERYONE));
+    FACT(a, true, false, true);
+    CHECK_OK(c, store_dir_delete(tx, a->p));
+    CHECK_OK(c, put(tx, a->p, NULL, PRIVACY_CONTACTS));
+    FACT(a, true, false, false);
+    return STORE_OK;
+}
+
+/* The facts follow a person's contact and block lists whatever the order
+ * of the changes (the store keeps a flag per list; schema.c, 4). */
+static void test_dir_facts_follow_lists(void **state)
+{
+    struct fx *f = *state;
+    struct follow_arg a = {0};
+    fresh_phone(a.dev);
+    fresh_phone(a.p);
+    fresh_phone(a.other);
+    ASSERT_STATUS(WRITE(f, follow_fn, &a), STORE_OK);
 }
 
 static void test_dir_delete(void **state)
@@ -2004,6 +2099,100 @@ static void test_newer_schema_refused(void **state)
     ASSERT_STATUS(READ(f, dev_lookup_fn, &a), STORE_OK);
 }
 
+/* Runs sql straight on a database the store has not opened (SQLite: the
+ * file in f->dir, created if need be). */
+static void db_exec_raw(const struct fx *f, const char *sql)
+{
+    if (is_pg(f)) {
+        PGconn *pg = PQconnectdb(f->url);
+        PGresult *r = PQexec(pg, sql);
+        ExecStatusType es = PQresultStatus(r);
+        if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK)
+            fail_msg("%.60s...: %s", sql, PQerrorMessage(pg));
+        PQclear(r);
+        PQfinish(pg);
+        return;
+    }
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%.60s...: %s", sql, msg != NULL ? msg : "?");
+    sqlite3_close(db);
+}
+
+struct old_arg {
+    struct chk c;
+    enum role role;
+    int64_t joined;
+    struct dir_facts facts[2];
+    char devphone[PHONE_BUFSZ];
+};
+
+static int old_read_fn(struct store_tx *tx, void *arg)
+{
+    struct old_arg *a = arg;
+    struct chk *c = &a->c;
+    const char *both[] = {"6281111111111", "6282222222222"};
+    CHECK_OK(c, store_member_role(tx, 77, "6281111111111", &a->role));
+    CHECK_OK(c, store_dir_facts(tx, "6280000000001", both, 2, a->facts));
+    struct member *m;
+    size_t n;
+    CHECK_OK(c, store_members_list(tx, 77, &m, &n));
+    CHECK_INT(c, n, 1);
+    a->joined = m[0].joined_at;
+    return STORE_OK;
+}
+
+/* A database made by an older groupied (schema version 3, with rows in it)
+ * is brought up to date, its rows kept and meaning what they meant. */
+static void test_migration_keeps_rows(void **state)
+{
+    struct fx *f = *state;
+    assert_null(f->s);
+    const bool pg = is_pg(f);
+    db_exec_raw(f, pg ? "CREATE TABLE schema_version (version integer PRIMARY KEY,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())"
+                      : "CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    for (size_t v = 1; v <= 3; v++) {
+        const struct migration *m = schema_migration(v);
+        db_exec_raw(f, pg ? m->postgres : m->sqlite);
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", v);
+        db_exec_raw(f, sql);
+    }
+    db_exec_raw(f, "INSERT INTO devices (id, phone, created_at) VALUES (5, '6280000000001', 1);"
+                   "INSERT INTO groups (id, jid, subject, allow_send, only_admins_can_send,"
+                   " only_admins_can_edit, invite_code, created_by, created_at, updated_at)"
+                   " VALUES (77, '77@g.us', 'Old', true, false, false, 'oldcode', 5, 1, 1);"
+                   "INSERT INTO participants (group_id, phone, role, joined_at)"
+                   " VALUES (77, '6281111111111', 1, 4242);"
+                   "INSERT INTO directory (phone, name, privacy) VALUES"
+                   " ('6281111111111', 'Kept', 1), ('6282222222222', NULL, 0);"
+                   "INSERT INTO directory_contacts (phone, contact)"
+                   " VALUES ('6281111111111', '6280000000001');"
+                   "INSERT INTO directory_blocks (phone, blocked)"
+                   " VALUES ('6282222222222', '6280000000001');");
+    ASSERT_STATUS(fx_open(f), STORE_OK);
+    int64_t rows = 0, max = 0;
+    schema_versions(f, &rows, &max);
+    assert_int_equal(max, (int64_t)schema_count());
+    struct old_arg a = {0};
+    ASSERT_STATUS(READ(f, old_read_fn, &a), STORE_OK);
+    assert_int_equal(a.role, ROLE_ADMIN);
+    assert_int_equal(a.joined, 4242);
+    assert_true(a.facts[0].registered);
+    ASSERT_STR(a.facts[0].name, "Kept");
+    assert_int_equal(a.facts[0].privacy, PRIVACY_CONTACTS);
+    assert_true(a.facts[0].device_is_contact);
+    assert_false(a.facts[0].blocks_device);
+    assert_true(a.facts[1].registered);
+    assert_false(a.facts[1].device_is_contact);
+    assert_true(a.facts[1].blocks_device);
+}
+
 /* A URL that names no usable database is refused with a sentence: a file
  * that is not a SQLite database, a PostgreSQL database that does not exist. */
 static void test_not_a_database(void **state)
@@ -2916,6 +3105,7 @@ int store_suite_run(void)
 {
 #define T(fn)       cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 #define T_FRESH(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_fresh, fx_teardown)
+#define T_EMPTY(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_empty, fx_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_urls),
         cmocka_unit_test(test_strerror_distinct),
@@ -2926,6 +3116,7 @@ int store_suite_run(void)
         T(test_dir_upsert_get),
         T(test_dir_lists),
         T(test_dir_facts),
+        T(test_dir_facts_follow_lists),
         T(test_dir_delete),
         T(test_group_create_get),
         T(test_group_update_and_by_invite),
@@ -2941,6 +3132,7 @@ int store_suite_run(void)
         T(test_commit_survives_reopen),
         T_FRESH(test_reopen_migrations),
         T_FRESH(test_newer_schema_refused),
+        T_EMPTY(test_migration_keeps_rows),
         T(test_not_a_database),
         T(test_non_ok_rolls_back_own_changes),
         T(test_tx_arena_is_callers),
@@ -2957,5 +3149,6 @@ int store_suite_run(void)
     };
 #undef T
 #undef T_FRESH
+#undef T_EMPTY
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -63,6 +63,10 @@ static const struct setting settings[] = {
     {"db-pool", "GROUPIE_DB_POOL", K_INT, "N",
      "database connections (PostgreSQL) or idle readers kept (SQLite); default 8", 1, 1024,
      AT(db_pool)},
+    {"db-shared", "GROUPIE_DB_SHARED", K_BOOL, NULL,
+     "let several groupied serve one SQLite file (each then keeps no state in memory); "
+     "without it a second one is refused. PostgreSQL is always shared",
+     0, 0, AT(db_shared)},
     {"quiet", "GROUPIE_QUIET", K_BOOL, NULL, "no access log (errors are still logged)", 0, 0,
      AT(quiet)},
 };

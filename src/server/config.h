@@ -20,6 +20,7 @@ struct config {
     int max_connections;
     int timeout_s;
     int db_pool;
+    bool db_shared; /* a SQLite file other processes may serve too */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

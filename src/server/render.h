@@ -35,8 +35,27 @@ void render_invite_link(struct jw *w, const char *code);
 void render_group_summary(struct jw *w, const struct group *g, int64_t device_id,
                           int64_t joined_at);
 
-/* A group as GET /groups/{id} shows it to the device. */
-void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id);
+/* The part of GET /groups/{id}'s answer that depends only on the group's
+ * participants (their numbers, names, roles, join times): the "admins" and
+ * "participants" arrays, as JSON text. Rendered once and kept
+ * (server/cache.h) while the group does not change. */
+struct members_part {
+    const char *admins;
+    size_t admins_len;
+    const char *participants;
+    size_t participants_len;
+    size_t n_members;
+};
+
+/* Renders members[0..n) into *part, its text in one malloc'd block that
+ * *block receives (the caller frees it); false when memory is short. */
+bool render_members_part(const struct member *members, size_t n, struct members_part *part,
+                         char **block);
+
+/* A group as GET /groups/{id} shows it to the device. part, when not NULL,
+ * stands for d's members (which are then not read). */
+void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id,
+                         const struct members_part *part);
 
 /* One stored message as recent_messages lists it. */
 void render_message(struct jw *w, const struct message *m);

@@ -52,6 +52,13 @@ struct store_options {
     int pool_size;    /* connections (PostgreSQL) or readers (SQLite); 0 = default */
     int max_batch;    /* most transactions sharing one commit; 0 = default */
     bool synchronous; /* fsync every commit; only benchmarks of the ceiling turn it off */
+    /* This process is the database's only user. A SQLite store then keeps
+     * what its writer decides by in memory (membership, counts, the rate
+     * window, the daily counter of recently used groups), and refuses to
+     * open a file another store holds, exclusive or not (a lock file next
+     * to it); a store that is not exclusive refuses a file an exclusive
+     * one holds. PostgreSQL, made to be shared, ignores it. */
+    bool exclusive;
 };
 
 /* Opens the database named by url ("sqlite:PATH" or "postgres://..."),
@@ -90,6 +97,22 @@ bool store_has_writer(const struct store *s);
 int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg);
 
 struct arena *store_tx_arena(struct store_tx *tx);
+
+/* --- stamps, for caches of what was read -----------------------------------
+ * Take store_stamp() before a read transaction begins. What that
+ * transaction read about a group (store_group_get, store_members_list,
+ * their directory names) stays true as long as store_group_changed_since()
+ * says false for the stamp, and what it read of a device's groups
+ * (store_groups_of and its count) as long as store_device_changed_since()
+ * does. A change is counted once its commit has returned, before its
+ * writer is told: whoever saw a write's answer sees its stamp.
+ *
+ * Only a store whose process owns the database keeps stamps (SQLite opened
+ * exclusive): any other returns 0 from store_stamp(), and 0 means "cache
+ * nothing" (another process may change anything at any time). */
+uint64_t store_stamp(struct store *s);
+bool store_group_changed_since(struct store *s, int64_t group_id, uint64_t stamp);
+bool store_device_changed_since(struct store *s, const char *phone, uint64_t stamp);
 
 /* --- the sandbox clock ---------------------------------------------------
  * The operator's offset, in milliseconds, added to the wall clock. It is in

@@ -140,6 +140,19 @@ static const char *show(const char *s)
 
 /* --- the fixture ---------------------------------------------------------------- */
 
+/* test_store_exclusive.c defines it to 1: every store is opened exclusive,
+ * so a SQLite writer keeps its hot state (store/hot.h) through the suite. */
+#ifndef STORE_SUITE_EXCLUSIVE
+#define STORE_SUITE_EXCLUSIVE 0
+#endif
+
+static const struct store_options *suite_options(void)
+{
+    static const struct store_options opt = {.synchronous = true,
+                                             .exclusive = STORE_SUITE_EXCLUSIVE};
+    return &opt;
+}
+
 struct fx {
     struct store *s;
     struct arena arena;
@@ -204,7 +217,7 @@ static void remove_dir(const char *dir)
 static int fx_open(struct fx *f)
 {
     char err[512] = "";
-    int status = store_open(f->url, NULL, &f->s, err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &f->s, err, sizeof(err));
     if (status != STORE_OK) {
         print_error("store_open(%s): %s: %s\n", f->url, status_name(status), err);
         f->s = NULL;
@@ -2077,7 +2090,7 @@ static void test_newer_schema_refused(void **state)
 
     char err[512] = "";
     struct store *s = NULL;
-    int status = store_open(f->url, NULL, &s, err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &s, err, sizeof(err));
     if (status == STORE_OK) {
         store_close(s);
         fail_msg("a database of schema version %zu was opened by a build that knows %zu", newer,
@@ -2213,7 +2226,7 @@ static void test_not_a_database(void **state)
     }
     char err[512] = "";
     struct store *s = NULL;
-    int status = store_open(url, NULL, &s, err, sizeof(err));
+    int status = store_open(url, suite_options(), &s, err, sizeof(err));
     if (status == STORE_OK)
         store_close(s);
     assert_int_not_equal(status, STORE_OK);
@@ -2266,6 +2279,82 @@ static int rollback_fn(struct store_tx *tx, void *arg)
         return STORE_OK;
     }
     }
+}
+
+struct undo_arg {
+    struct chk c;
+    struct owner o;
+    char p[PHONE_BUFSZ], q[PHONE_BUFSZ];
+    int phase;
+};
+
+/* What every decision of an add reads, checked at once. */
+static int undo_expect(struct store_tx *tx, struct undo_arg *a, int64_t members, bool has_q,
+                       int64_t events, int64_t daily)
+{
+    struct chk *c = &a->c;
+    const int64_t g = a->o.gb.g.id;
+    int64_t n = -1;
+    enum role role;
+    bool which[2];
+    const char *both[2] = {a->p, a->q};
+    CHECK_OK(c, store_member_count(tx, g, &n));
+    CHECK_INT(c, n, members);
+    CHECK_STATUS(c, store_member_role(tx, g, a->q, &role), has_q ? STORE_OK : STORE_NOT_FOUND);
+    CHECK_OK(c, store_members_which(tx, g, both, 2, which));
+    CHECK(c, which[0]);
+    CHECK(c, which[1] == has_q);
+    CHECK_OK(c, store_rate_count(tx, g, 0, &n));
+    CHECK_INT(c, n, events);
+    CHECK_OK(c, store_daily_get(tx, g, 7, &n));
+    CHECK_INT(c, n, daily);
+    return STORE_OK;
+}
+
+static int undo_fn(struct store_tx *tx, void *arg)
+{
+    struct undo_arg *a = arg;
+    struct chk *c = &a->c;
+    const int64_t g = a->o.gb.g.id;
+    switch (a->phase) {
+    case 0:
+        CHECK_OK(c, owner_create(tx, &a->o));
+        CHECK_OK(c, store_member_add(tx, g, a->p, ROLE_MEMBER, 10));
+        CHECK_OK(c, store_rate_add(tx, g, 100));
+        CHECK_OK(c, store_daily_add(tx, g, 7, 1));
+        return undo_expect(tx, a, 1, false, 1, 1);
+    case 1: /* everything read first, then changed, then rolled back */
+        if (undo_expect(tx, a, 1, false, 1, 1) != STORE_OK)
+            return STORE_ABORT;
+        CHECK_OK(c, store_member_add(tx, g, a->q, ROLE_ADMIN, 20));
+        CHECK_OK(c, store_member_remove(tx, g, a->p));
+        CHECK_OK(c, store_member_add(tx, g, a->p, ROLE_MEMBER, 30));
+        CHECK_OK(c, store_rate_add(tx, g, 200));
+        CHECK_OK(c, store_daily_add(tx, g, 7, 5));
+        if (undo_expect(tx, a, 2, true, 2, 6) != STORE_OK)
+            return STORE_ABORT;
+        return STORE_NOT_FOUND; /* any failure rolls back */
+    default:
+        return undo_expect(tx, a, 1, false, 1, 1);
+    }
+}
+
+/* A transaction that read a group (so that an exclusive SQLite store holds
+ * it in memory), changed it and rolled back leaves nothing behind in what
+ * the next transaction reads. */
+static void test_rollback_forgets_what_was_read(void **state)
+{
+    struct fx *f = *state;
+    struct undo_arg a = {0};
+    owner_init(&a.o);
+    fresh_phone(a.p);
+    fresh_phone(a.q);
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_OK);
+    a.phase = 1;
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_NOT_FOUND);
+    a.phase = 2;
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_OK);
+    ASSERT_STATUS(READ(f, undo_fn, &a), STORE_OK);
 }
 
 static void test_non_ok_rolls_back_own_changes(void **state)
@@ -2556,17 +2645,42 @@ static void test_concurrent_writes_lose_nothing(void **state)
     assert_int_equal(ca.count, INC_THREADS * INC_EACH);
 }
 
+/* An exclusive SQLite store keeps state in memory: no second store, of
+ * either kind, may open its file; the refusal says why and what to do. */
+static void second_store_refused(struct fx *f)
+{
+    static const struct store_options kinds[2] = {{.synchronous = true, .exclusive = true},
+                                                  {.synchronous = true}};
+    for (size_t k = 0; k < 2; k++) {
+        char err[512] = "";
+        struct store *s = NULL;
+        int status = store_open(f->url, &kinds[k], &s, err, sizeof(err));
+        if (status == STORE_OK) {
+            store_close(s);
+            fail_msg("a second store (%s) opened a file an exclusive store holds",
+                     kinds[k].exclusive ? "exclusive" : "shared");
+        }
+        if (strstr(err, "in use") == NULL || strstr(err, "PostgreSQL") == NULL)
+            fail_msg("unclear refusal of a second store: \"%s\"", err);
+    }
+}
+
 /* Two stores on one database (two server processes sharing it) lose no
- * update either, and each sees what the other committed. */
+ * update either, and each sees what the other committed. (Two exclusive
+ * SQLite stores cannot share one: see second_store_refused.) */
 static void test_two_stores_share_database(void **state)
 {
     struct fx *f = *state;
+    if (STORE_SUITE_EXCLUSIVE && !is_pg(f)) {
+        second_store_refused(f);
+        return;
+    }
     struct count_arg ca = {.day = 5};
     owner_init(&ca.o);
     ASSERT_STATUS(WRITE(f, count_setup_fn, &ca), STORE_OK);
     struct store *stores[2] = {f->s, NULL};
     char err[512] = "";
-    int status = store_open(f->url, NULL, &stores[1], err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &stores[1], err, sizeof(err));
     if (status != STORE_OK)
         fail_msg("a second store_open(%s): %s: %s", f->url, status_name(status), err);
     run_increments(stores, 2, INC_EACH / 4, ca.o.gb.g.id);
@@ -2595,7 +2709,7 @@ static void test_write_survives_process_death(void **state)
         struct store *s = NULL;
         char err[512];
         struct arena arena = ARENA_INIT;
-        if (store_open(f->url, NULL, &s, err, sizeof(err)) != STORE_OK)
+        if (store_open(f->url, suite_options(), &s, err, sizeof(err)) != STORE_OK)
             _exit(2);
         int st = store_write(s, &arena, dev_only_fn, &a);
         _exit(st == STORE_OK && a.c.msg[0] == '\0' ? 0 : 3);
@@ -3135,6 +3249,7 @@ int store_suite_run(void)
         T_EMPTY(test_migration_keeps_rows),
         T(test_not_a_database),
         T(test_non_ok_rolls_back_own_changes),
+        T(test_rollback_forgets_what_was_read),
         T(test_tx_arena_is_callers),
         T(test_read_is_read_only),
         T(test_read_snapshot),

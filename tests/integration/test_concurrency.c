@@ -272,7 +272,8 @@ static void test_two_processes_share_one_window(void **state)
     char db_url[sizeof(srv.db_url)];
     snprintf(db_url, sizeof(db_url), "%s", srv.db_url);
     struct server_opts shared = {.db_url = db_url, .args = SERVER_ARGS("--db-shared")};
-    server_stop(&srv);
+    assert_int_equal(server_teardown(&srv), 0);
+    memset(&srv, 0, sizeof(srv));
     server_start(&srv, &shared);
     server_start(&srv2, &shared);
     struct device dev;

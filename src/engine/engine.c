@@ -77,8 +77,9 @@ const char *engine_error_sentence(const struct engine_error *e, char *buf, size_
         snprintf(buf, n, "The WhatsApp engine did not answer in time; try again later");
         break;
     case ENGINE_E_DROPPED:
-        snprintf(buf, n, "The WhatsApp engine closed the connection without answering; "
-                         "try again later");
+        snprintf(buf, n,
+                 "The WhatsApp engine closed the connection without answering; "
+                 "try again later");
         break;
     case ENGINE_E_SERVER:
         snprintf(buf, n, "The WhatsApp engine failed (HTTP %d); try again later", e->http_status);
@@ -90,20 +91,24 @@ const char *engine_error_sentence(const struct engine_error *e, char *buf, size_
                  e->state[0] != '\0' ? e->state : "unknown");
         break;
     case ENGINE_E_NO_SESSION:
-        snprintf(buf, n, "This device's WhatsApp session does not exist in the engine; "
-                         "the operator must create it");
+        snprintf(buf, n,
+                 "This device's WhatsApp session does not exist in the engine; "
+                 "the operator must create it");
         break;
     case ENGINE_E_AUTH:
-        snprintf(buf, n, "The WhatsApp engine refused groupied's API key; the operator must "
-                         "check --engine-key");
+        snprintf(buf, n,
+                 "The WhatsApp engine refused groupied's API key; the operator must "
+                 "check --engine-key");
         break;
     case ENGINE_E_RATE_OVERLIMIT:
-        snprintf(buf, n, "WhatsApp is throttling this account (rate-overlimit); nothing was "
-                         "done, try again later");
+        snprintf(buf, n,
+                 "WhatsApp is throttling this account (rate-overlimit); nothing was "
+                 "done, try again later");
         break;
     case ENGINE_E_PROTOCOL:
-        snprintf(buf, n, "The WhatsApp engine gave an answer groupied does not understand; the "
-                         "operator should check the engine's version");
+        snprintf(buf, n,
+                 "The WhatsApp engine gave an answer groupied does not understand; the "
+                 "operator should check the engine's version");
         break;
     default:
         snprintf(buf, n, "The WhatsApp engine refused the request (%s)",
@@ -231,8 +236,8 @@ static enum engine_status end(struct engine *e, struct engine_call *c, enum engi
 }
 
 #define NOT_THERE(e, c, op, t0) \
-    end(e, c, op, t0, engine_fail(&(c)->err, ENGINE_E_UNSUPPORTED, "%s: not offered", \
-                                  engine_op_name(op)))
+    end(e, c, op, t0,           \
+        engine_fail(&(c)->err, ENGINE_E_UNSUPPORTED, "%s: not offered", engine_op_name(op)))
 
 enum engine_status engine_session(struct engine *e, struct engine_call *c,
                                   struct engine_session *out)
@@ -288,8 +293,8 @@ enum engine_status engine_change(struct engine *e, struct engine_call *c, const 
     return end(e, c, op, t0, e->ops->change(e, c, group_jid, what, targets, n, out));
 }
 
-enum engine_status engine_group_info(struct engine *e, struct engine_call *c,
-                                     const char *group_jid, struct engine_group *out)
+enum engine_status engine_group_info(struct engine *e, struct engine_call *c, const char *group_jid,
+                                     struct engine_group *out)
 {
     int64_t t0 = begin(c);
     memset(out, 0, sizeof(*out));
@@ -298,9 +303,9 @@ enum engine_status engine_group_info(struct engine *e, struct engine_call *c,
     return end(e, c, ENGINE_OP_GROUP_INFO, t0, e->ops->group_info(e, c, group_jid, out));
 }
 
-enum engine_status engine_group_create(struct engine *e, struct engine_call *c,
-                                       const char *subject, const struct engine_target *targets,
-                                       size_t n, struct engine_group *out)
+enum engine_status engine_group_create(struct engine *e, struct engine_call *c, const char *subject,
+                                       const struct engine_target *targets, size_t n,
+                                       struct engine_group *out)
 {
     int64_t t0 = begin(c);
     memset(out, 0, sizeof(*out));

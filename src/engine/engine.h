@@ -82,8 +82,8 @@ struct engine_error {
      * dropped connection after sending, an unexplained 5xx). Reading the
      * group settles it. Never set for reads. */
     bool in_doubt;
-    char state[32];                  /* LOGGED_OUT: the session's state in the engine's words */
-    char detail[ENGINE_DETAIL_MAX];  /* for the operator's log: the engine's own words */
+    char state[32];                 /* LOGGED_OUT: the session's state in the engine's words */
+    char detail[ENGINE_DETAIL_MAX]; /* for the operator's log: the engine's own words */
 };
 
 /* The "error" sentence of the 503 answer for an unavailable status: what
@@ -130,9 +130,9 @@ struct engine_call {
 
 /* The session behind a device, as the engine sees it. */
 struct engine_session {
-    bool working;       /* connected to WhatsApp and ready */
-    const char *state;  /* the engine's word: "WORKING", "SCAN_QR_CODE", "open", "close", ... */
-    const char *phone;  /* the account's own number when the engine says, else NULL */
+    bool working;      /* connected to WhatsApp and ready */
+    const char *state; /* the engine's word: "WORKING", "SCAN_QR_CODE", "open", "close", ... */
+    const char *phone; /* the account's own number when the engine says, else NULL */
 };
 
 /* "Is this number on WhatsApp?" for one number. */
@@ -173,9 +173,9 @@ struct engine_member {
  * is matched to the targets (engine_match_results). */
 struct engine_raw_result {
     int code;
-    const char *key;   /* WEBJS: the id the result is keyed by; else NULL */
-    const char *jid;   /* the participant's JID as answered */
-    const char *pn;    /* its phone-number JID when the answer gives one separately */
+    const char *key; /* WEBJS: the id the result is keyed by; else NULL */
+    const char *jid; /* the participant's JID as answered */
+    const char *pn;  /* its phone-number JID when the answer gives one separately */
     const char *lid;
     const char *invite_code;
     int64_t invite_expires_ms;
@@ -204,14 +204,18 @@ struct engine_group {
 struct engine_invite {
     const char *group_jid;
     const char *group_subject;
-    const char *phone;       /* the person */
-    const char *code;        /* the v4 code from the add_request */
+    const char *phone; /* the person */
+    const char *code;  /* the v4 code from the add_request */
     int64_t expires_ms;
-    const char *text;        /* a caption */
+    const char *text; /* a caption */
 };
 
-enum engine_change { ENGINE_CHANGE_ADD = 0, ENGINE_CHANGE_REMOVE, ENGINE_CHANGE_PROMOTE,
-                     ENGINE_CHANGE_DEMOTE };
+enum engine_change {
+    ENGINE_CHANGE_ADD = 0,
+    ENGINE_CHANGE_REMOVE,
+    ENGINE_CHANGE_PROMOTE,
+    ENGINE_CHANGE_DEMOTE
+};
 
 /* --- the seam -------------------------------------------------------------------- */
 
@@ -232,14 +236,14 @@ struct engine_ops {
     enum engine_status (*change)(struct engine *e, struct engine_call *c, const char *group_jid,
                                  enum engine_change what, const struct engine_target *targets,
                                  size_t n, struct engine_member *out);
-    enum engine_status (*group_info)(struct engine *e, struct engine_call *c,
-                                     const char *group_jid, struct engine_group *out);
+    enum engine_status (*group_info)(struct engine *e, struct engine_call *c, const char *group_jid,
+                                     struct engine_group *out);
     /* Creates a group with the account as its creator. The engine's answer
      * names the group; whether the initial participants are in it is for
      * a following change(ADD) (whose 409s then read "already added"). */
-    enum engine_status (*group_create)(struct engine *e, struct engine_call *c,
-                                       const char *subject, const struct engine_target *targets,
-                                       size_t n, struct engine_group *out);
+    enum engine_status (*group_create)(struct engine *e, struct engine_call *c, const char *subject,
+                                       const struct engine_target *targets, size_t n,
+                                       struct engine_group *out);
     /* The group's invite-link code (not the link); revoke makes a new one. */
     enum engine_status (*invite_code)(struct engine *e, struct engine_call *c,
                                       const char *group_jid, bool revoke, const char **code);
@@ -273,9 +277,9 @@ enum engine_kind { ENGINE_BUILTIN = 0, ENGINE_WAHA, ENGINE_EVOLUTION };
 #define ENGINE_DEFAULT_SESSION    "default"
 
 struct engine_config {
-    const char *spec;   /* "builtin" | "waha:URL" | "evolution:URL" */
-    const char *key;    /* --engine-key; NULL or "" for none */
-    long timeout_ms;    /* --engine-timeout; <= 0 means ENGINE_DEFAULT_TIMEOUT_MS */
+    const char *spec; /* "builtin" | "waha:URL" | "evolution:URL" */
+    const char *key;  /* --engine-key; NULL or "" for none */
+    long timeout_ms;  /* --engine-timeout; <= 0 means ENGINE_DEFAULT_TIMEOUT_MS */
 };
 
 /* Splits spec into its kind and URL (for builtin *url is NULL). False with
@@ -301,11 +305,11 @@ enum engine_status engine_check_numbers(struct engine *e, struct engine_call *c,
 enum engine_status engine_change(struct engine *e, struct engine_call *c, const char *group_jid,
                                  enum engine_change what, const struct engine_target *targets,
                                  size_t n, struct engine_member *out);
-enum engine_status engine_group_info(struct engine *e, struct engine_call *c,
-                                     const char *group_jid, struct engine_group *out);
-enum engine_status engine_group_create(struct engine *e, struct engine_call *c,
-                                       const char *subject, const struct engine_target *targets,
-                                       size_t n, struct engine_group *out);
+enum engine_status engine_group_info(struct engine *e, struct engine_call *c, const char *group_jid,
+                                     struct engine_group *out);
+enum engine_status engine_group_create(struct engine *e, struct engine_call *c, const char *subject,
+                                       const struct engine_target *targets, size_t n,
+                                       struct engine_group *out);
 enum engine_status engine_invite_code(struct engine *e, struct engine_call *c,
                                       const char *group_jid, bool revoke, const char **code);
 enum engine_status engine_send_invite(struct engine *e, struct engine_call *c,
@@ -329,10 +333,10 @@ enum engine_outcome {
 
 /* How a PRIVACY_SETTINGS person is to be invited. */
 enum engine_invite_via {
-    ENGINE_VIA_NONE = 0,   /* not a PRIVACY_SETTINGS outcome */
-    ENGINE_VIA_V4_CODE,    /* WhatsApp gave an add_request code: a private v4 invitation */
-    ENGINE_VIA_ENGINE_SENT,/* the engine already delivered the v4 invitation itself */
-    ENGINE_VIA_LINK        /* no v4 code: a message carrying the group's invite link */
+    ENGINE_VIA_NONE = 0,    /* not a PRIVACY_SETTINGS outcome */
+    ENGINE_VIA_V4_CODE,     /* WhatsApp gave an add_request code: a private v4 invitation */
+    ENGINE_VIA_ENGINE_SENT, /* the engine already delivered the v4 invitation itself */
+    ENGINE_VIA_LINK         /* no v4 code: a message carrying the group's invite link */
 };
 
 /* The outcome of an add for one person, and how to invite them when the

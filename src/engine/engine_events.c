@@ -371,10 +371,10 @@ enum engine_event_verdict engine_events_evolution_parse(const char *body, size_t
     }
     /* Evolution's retries resend the same object; no id, so the key is
      * what makes the event itself, in a fixed order. */
-    json_t *material = json_pack("{s:s?,s:s,s:s,s:O,s:s?,s:s?}", "instance", instance, "group",
-                                 group, "action", action, "participants", list, "date_time",
-                                 engine_json_str(root, "date_time"), "author",
-                                 engine_json_str(data, "author"));
+    json_t *material =
+        json_pack("{s:s?,s:s,s:s,s:O,s:s?,s:s?}", "instance", instance, "group", group, "action",
+                  action, "participants", list, "date_time", engine_json_str(root, "date_time"),
+                  "author", engine_json_str(data, "author"));
     char *text = material ? json_dumps(material, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(material);
     json_decref(root);

@@ -72,10 +72,9 @@ enum engine_status engine_evolution_classify(long http_status, json_t *body, con
         bool caught = strstr(words, "Error: ") != NULL;
         if (http_status >= 500 || caught) {
             err->in_doubt = mutates;
-            st = engine_fail(err,
-                             strstr(words, "Timed Out") != NULL ? ENGINE_E_TIMEOUT
-                                                                : ENGINE_E_SERVER,
-                             "HTTP %ld: %s", http_status, said);
+            st = engine_fail(
+                err, strstr(words, "Timed Out") != NULL ? ENGINE_E_TIMEOUT : ENGINE_E_SERVER,
+                "HTTP %ld: %s", http_status, said);
         } else if (http_status == 400) {
             st = engine_fail(err, ENGINE_E_BAD_REQUEST, "HTTP 400: %s", said);
         } else if (http_status == 404) {
@@ -232,17 +231,25 @@ static const char *const actions[] = {
     [ENGINE_CHANGE_DEMOTE] = "demote",
 };
 
-/* Evolution's schema wants strings of at least 10 characters: a JID
- * always is, where a valid 8-digit number would not be. */
+/* Evolution's createJid() rewrites bare numbers (Brazil's ninth digit,
+ * Mexico's and Argentina's mobile prefixes) but passes "@s.whatsapp.net"
+ * and "@lid" JIDs through unchanged, and its schema wants strings of at
+ * least 10 characters, which a valid 8-digit number is not: so every
+ * person is sent as such a JID. */
+static const char *evo_jid(struct arena *a, const struct engine_target *t)
+{
+    char d[32];
+    if (t->jid != NULL && engine_jid_is_lid(t->jid))
+        return t->jid;
+    const char *digits = t->jid != NULL && engine_jid_phone(t->jid, d, sizeof(d)) ? d : t->phone;
+    return jid_for(a, digits);
+}
+
 static json_t *jid_list(struct arena *a, const struct engine_target *targets, size_t n)
 {
     json_t *list = json_array();
     for (size_t k = 0; list != NULL && k < n; k++) {
-        char d[32];
-        const char *jid = targets[k].jid != NULL && (engine_jid_is_lid(targets[k].jid) ||
-                                                     engine_jid_phone(targets[k].jid, d, sizeof(d)))
-                              ? targets[k].jid
-                              : jid_for(a, targets[k].phone);
+        const char *jid = evo_jid(a, &targets[k]);
         if (jid == NULL || json_array_append_new(list, json_string(jid)) != 0) {
             json_decref(list);
             return NULL;
@@ -258,16 +265,15 @@ static const char *group_path(struct engine_call *c, const char *route, const ch
     return i && g ? engine_fmt(c->arena, "/group/%s/%s?groupJid=%s", route, i, g) : NULL;
 }
 
-static enum engine_status evo_change(struct engine *e, struct engine_call *c,
-                                     const char *group_jid, enum engine_change what,
-                                     const struct engine_target *targets, size_t n,
-                                     struct engine_member *out)
+static enum engine_status evo_change(struct engine *e, struct engine_call *c, const char *group_jid,
+                                     enum engine_change what, const struct engine_target *targets,
+                                     size_t n, struct engine_member *out)
 {
     struct evolution *v = evo_of(e);
     const char *path = group_path(c, "updateParticipant", group_jid);
     json_t *list = jid_list(c->arena, targets, n);
-    json_t *body = list ? json_pack("{s:s,s:o}", "action", actions[what], "participants", list)
-                        : NULL;
+    json_t *body =
+        list ? json_pack("{s:s,s:o}", "action", actions[what], "participants", list) : NULL;
     if (path == NULL || body == NULL) {
         json_decref(body);
         return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
@@ -316,9 +322,8 @@ static enum engine_status evo_group_info(struct engine *e, struct engine_call *c
 }
 
 static enum engine_status evo_group_create(struct engine *e, struct engine_call *c,
-                                           const char *subject,
-                                           const struct engine_target *targets, size_t n,
-                                           struct engine_group *out)
+                                           const char *subject, const struct engine_target *targets,
+                                           size_t n, struct engine_group *out)
 {
     struct evolution *v = evo_of(e);
     if (n == 0)
@@ -341,8 +346,7 @@ static enum engine_status evo_group_create(struct engine *e, struct engine_call 
     engine_http_reply_done(&r);
     if (!ok) {
         c->err.in_doubt = true;
-        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer",
-                           path);
+        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer", path);
     }
     if (out->subject == NULL)
         out->subject = arena_strdup(c->arena, subject);
@@ -381,13 +385,14 @@ static enum engine_status evo_send_invite(struct engine *e, struct engine_call *
                        "Evolution API has no endpoint that sends a v4 group invitation");
 }
 
-static enum engine_status evo_send_text(struct engine *e, struct engine_call *c,
-                                        const char *phone, const char *text)
+static enum engine_status evo_send_text(struct engine *e, struct engine_call *c, const char *phone,
+                                        const char *text)
 {
     struct evolution *v = evo_of(e);
     const char *i = engine_http_escape(c->arena, instance_of(c));
     const char *path = i ? engine_fmt(c->arena, "/message/sendText/%s", i) : NULL;
-    json_t *body = json_pack("{s:s,s:s}", "number", phone, "text", text);
+    const char *jid = jid_for(c->arena, phone);
+    json_t *body = jid ? json_pack("{s:s,s:s}", "number", jid, "text", text) : NULL;
     if (path == NULL || body == NULL) {
         json_decref(body);
         return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");

@@ -32,8 +32,8 @@ void engine_http_free(struct engine_http *h);
 const char *engine_http_base(const struct engine_http *h);
 
 struct engine_http_reply {
-    long status;     /* the HTTP status */
-    char *body;      /* NUL-terminated, in the call's arena ("" when empty) */
+    long status; /* the HTTP status */
+    char *body;  /* NUL-terminated, in the call's arena ("" when empty) */
     size_t len;
     json_t *json;    /* the body parsed, or NULL; engine_http_reply_done() releases it */
     int retry_after; /* the engine's Retry-After in seconds, or 0 */

@@ -192,8 +192,8 @@ static enum engine_status webjs_refusal(const char *s, struct engine_error *err)
 }
 
 enum engine_status engine_parse_results(json_t *answer, struct arena *a,
-                                        struct engine_raw_result **out, size_t *n,
-                                        bool *recognised, struct engine_error *err)
+                                        struct engine_raw_result **out, size_t *n, bool *recognised,
+                                        struct engine_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -220,8 +220,8 @@ enum engine_status engine_parse_results(json_t *answer, struct arena *a,
             if (!ok) {
                 char text[160];
                 engine_json_text(e, text, sizeof(text));
-                return engine_fail(err, ENGINE_E_PROTOCOL,
-                                   "a participant result names nobody: %s", text);
+                return engine_fail(err, ENGINE_E_PROTOCOL, "a participant result names nobody: %s",
+                                   text);
             }
         }
         *out = r;
@@ -283,7 +283,7 @@ static bool parse_participant(json_t *e, struct arena *a, struct engine_particip
         pn = engine_json_str(e, "PhoneNumber");
         p->role = json_is_true(json_object_get(e, "IsSuperAdmin")) ? ENGINE_ROLE_SUPERADMIN
                   : json_is_true(json_object_get(e, "IsAdmin"))    ? ENGINE_ROLE_ADMIN
-                                                                    : ENGINE_ROLE_MEMBER;
+                                                                   : ENGINE_ROLE_MEMBER;
     } else {
         p->jid = str_or_null(a, json_object_get(e, "id"));
         p->lid = str_or_null(a, json_object_get(e, "lid"));
@@ -297,7 +297,7 @@ static bool parse_participant(json_t *e, struct arena *a, struct engine_particip
             *skip = true;
             return true;
         }
-        p->role = role == NULL                        ? ENGINE_ROLE_MEMBER
+        p->role = role == NULL                      ? ENGINE_ROLE_MEMBER
                   : strcmp(role, "superadmin") == 0 ? ENGINE_ROLE_SUPERADMIN
                   : strcmp(role, "admin") == 0      ? ENGINE_ROLE_ADMIN
                                                     : ENGINE_ROLE_MEMBER;
@@ -363,10 +363,12 @@ bool engine_parse_group(json_t *group, struct arena *a, struct engine_group *out
     if (!json_is_object(group))
         return false;
     out->jid = first_str(group, a, id_keys);
-    if (out->jid == NULL) { /* whatsapp-web.js: gid: {_serialized} or a string */
-        json_t *gid = json_object_get(group, "gid");
-        const char *s = json_is_string(gid) ? json_string_value(gid)
-                                             : engine_json_str(gid, "_serialized");
+    /* whatsapp-web.js: a Wid object {server, user, _serialized} under id
+     * (a chat) or gid (createGroup's answer), or gid as a string. */
+    for (int k = 0; out->jid == NULL && k < 2; k++) {
+        json_t *wid = json_object_get(group, k == 0 ? "id" : "gid");
+        const char *s =
+            json_is_string(wid) ? json_string_value(wid) : engine_json_str(wid, "_serialized");
         out->jid = s != NULL ? arena_strdup(a, s) : NULL;
     }
     if (out->jid == NULL)

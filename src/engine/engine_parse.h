@@ -30,8 +30,8 @@
  * ENGINE_E_NOT_FOUND for whatsapp-web.js's whole-call error strings;
  * ENGINE_E_PROTOCOL for anything else malformed. err gets the detail. */
 enum engine_status engine_parse_results(json_t *answer, struct arena *a,
-                                        struct engine_raw_result **out, size_t *n,
-                                        bool *recognised, struct engine_error *err);
+                                        struct engine_raw_result **out, size_t *n, bool *recognised,
+                                        struct engine_error *err);
 
 /* A group's participants: WAHA's normalised v2 list ([{id, pn, role}]),
  * Baileys' ([{id, phoneNumber, lid, admin}]) or whatsmeow's ([{JID,
@@ -40,7 +40,8 @@ enum engine_status engine_parse_results(json_t *answer, struct arena *a,
 bool engine_parse_participants(json_t *list, struct arena *a, struct engine_participant **out,
                                size_t *n);
 
-/* A group object from any engine: id|JID|gid, subject|Name|name,
+/* A group object from any engine: id|JID|gid (a string, or whatsapp-web.js's
+ * {_serialized}), subject|Name|name,
  * desc|Topic|description, participants|Participants. False when no
  * group id is found (or without memory). */
 bool engine_parse_group(json_t *group, struct arena *a, struct engine_group *out);

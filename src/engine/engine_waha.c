@@ -71,8 +71,8 @@ enum engine_status engine_waha_classify(long http_status, json_t *body, const ch
     } else {
         enum engine_status refusal = engine_parse_refusal(words, iq);
         if (refusal != ENGINE_OK) {
-            st = engine_fail(err, refusal, "WhatsApp refused the call (HTTP %ld): %s",
-                             http_status, said);
+            st = engine_fail(err, refusal, "WhatsApp refused the call (HTTP %ld): %s", http_status,
+                             said);
         } else {
             /* Nothing says the library failed before acting. */
             err->in_doubt = mutates;
@@ -128,8 +128,8 @@ static enum engine_status waha_session(struct engine *e, struct engine_call *c,
     out->working = strcmp(status, "WORKING") == 0;
     char d[32];
     const char *me = engine_json_str(json_object_get(r.json, "me"), "id");
-    out->phone = me != NULL && engine_jid_phone(me, d, sizeof(d)) ? arena_strdup(c->arena, d)
-                                                                  : NULL;
+    out->phone =
+        me != NULL && engine_jid_phone(me, d, sizeof(d)) ? arena_strdup(c->arena, d) : NULL;
     engine_http_reply_done(&r);
     return ENGINE_OK;
 }
@@ -145,8 +145,7 @@ static enum engine_status waha_check_numbers(struct engine *e, struct engine_cal
     for (size_t i = 0; i < n; i++) {
         const char *p = engine_http_escape(c->arena, phones[i]);
         const char *path =
-            s && p ? engine_fmt(c->arena, "/api/contacts/check-exists?phone=%s&session=%s",
-                                     p, s)
+            s && p ? engine_fmt(c->arena, "/api/contacts/check-exists?phone=%s&session=%s", p, s)
                    : NULL;
         if (path == NULL)
             return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
@@ -281,8 +280,7 @@ static enum engine_status waha_group_info(struct engine *e, struct engine_call *
     st = call(w, c, "GET", ppath, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
-    bool ok = engine_parse_participants(r.json, c->arena, &out->participants,
-                                        &out->n_participants);
+    bool ok = engine_parse_participants(r.json, c->arena, &out->participants, &out->n_participants);
     engine_http_reply_done(&r);
     if (!ok)
         return engine_fail(&c->err, ENGINE_E_PROTOCOL, "GET %s: not a participant list", ppath);
@@ -312,8 +310,7 @@ static enum engine_status waha_group_create(struct engine *e, struct engine_call
     engine_http_reply_done(&r);
     if (!ok) {
         c->err.in_doubt = true;
-        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer",
-                           path);
+        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer", path);
     }
     if (out->subject == NULL)
         out->subject = arena_strdup(c->arena, subject);
@@ -353,14 +350,14 @@ static enum engine_status waha_send_invite(struct engine *e, struct engine_call 
                        "WAHA has no endpoint that sends a group invitation message");
 }
 
-static enum engine_status waha_send_text(struct engine *e, struct engine_call *c,
-                                         const char *phone, const char *text)
+static enum engine_status waha_send_text(struct engine *e, struct engine_call *c, const char *phone,
+                                         const char *text)
 {
     struct waha *w = waha_of(e);
     const char *chat = engine_fmt(c->arena, "%s@c.us", phone);
-    json_t *body = chat ? json_pack("{s:s,s:s,s:s}", "chatId", chat, "text", text, "session",
-                                    session_of(c))
-                        : NULL;
+    json_t *body =
+        chat ? json_pack("{s:s,s:s,s:s}", "chatId", chat, "text", text, "session", session_of(c))
+             : NULL;
     if (body == NULL)
         return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;

@@ -40,12 +40,12 @@ static json_t *J(const char *text)
 
 static struct engine_member member(int code, const char *invite_code, bool sent)
 {
-    return (struct engine_member){.phone = "6281234567890", .code = code,
-                                  .invite_code = invite_code, .invite_sent = sent};
+    return (struct engine_member){
+        .phone = "6281234567890", .code = code, .invite_code = invite_code, .invite_sent = sent};
 }
 
-static void expect_outcome(int code, const char *invite_code, bool sent,
-                           enum engine_outcome want, enum engine_invite_via want_via)
+static void expect_outcome(int code, const char *invite_code, bool sent, enum engine_outcome want,
+                           enum engine_invite_via want_via)
 {
     struct engine_member m = member(code, invite_code, sent);
     enum engine_invite_via via = (enum engine_invite_via)99;
@@ -62,8 +62,7 @@ static void test_add_outcomes(void **state)
     expect_outcome(409, NULL, false, ENGINE_OUT_ALREADY_MEMBER, ENGINE_VIA_NONE);
     expect_outcome(404, NULL, false, ENGINE_OUT_USER_NOT_FOUND, ENGINE_VIA_NONE);
     expect_outcome(419, NULL, false, ENGINE_OUT_GROUP_FULL, ENGINE_VIA_NONE);
-    expect_outcome(403, "cV0oyyBsD49e6Plw", false, ENGINE_OUT_PRIVACY_SETTINGS,
-                   ENGINE_VIA_V4_CODE);
+    expect_outcome(403, "cV0oyyBsD49e6Plw", false, ENGINE_OUT_PRIVACY_SETTINGS, ENGINE_VIA_V4_CODE);
     expect_outcome(403, NULL, true, ENGINE_OUT_PRIVACY_SETTINGS, ENGINE_VIA_ENGINE_SENT);
     expect_outcome(403, NULL, false, ENGINE_OUT_USER_BLOCKED, ENGINE_VIA_NONE);
     expect_outcome(403, "", false, ENGINE_OUT_USER_BLOCKED, ENGINE_VIA_NONE);
@@ -114,9 +113,9 @@ static void test_jids(void **state)
 static void test_match_by_phone_and_lid(void **state)
 {
     (void)state;
-    const struct engine_target t[3] = {
-        {"556195536737", NULL}, {"6281234567890", "6281234567890@s.whatsapp.net"},
-        {"447700900123", NULL}};
+    const struct engine_target t[3] = {{"556195536737", NULL},
+                                       {"6281234567890", "6281234567890@s.whatsapp.net"},
+                                       {"447700900123", NULL}};
     /* Answered out of order; the first keyed by its LID with the phone in
      * phone_number (Evolution #2541), the third not at all. */
     const struct engine_raw_result raw[2] = {
@@ -211,11 +210,12 @@ static void test_parse_baileys_evolution(void **state)
     assert_string_equal(r[0].lid, "162122214428868@lid");
     assert_null(r[0].invite_code);
     /* WAHA NOWEB passes Baileys' array through unwrapped. */
-    parse("[{\"status\":\"409\",\"jid\":\"6281234567890@s.whatsapp.net\",\"content\":{\"tag\":"
-          "\"participant\",\"attrs\":{\"jid\":\"6281234567890@s.whatsapp.net\",\"error\":\"409\"}}},"
-          "{\"status\":\"200\",\"jid\":\"6289876543210@s.whatsapp.net\",\"content\":{\"tag\":"
-          "\"participant\",\"attrs\":{\"jid\":\"6289876543210@s.whatsapp.net\"}}}]",
-          ENGINE_OK, &r, &n, &rec);
+    parse(
+        "[{\"status\":\"409\",\"jid\":\"6281234567890@s.whatsapp.net\",\"content\":{\"tag\":"
+        "\"participant\",\"attrs\":{\"jid\":\"6281234567890@s.whatsapp.net\",\"error\":\"409\"}}},"
+        "{\"status\":\"200\",\"jid\":\"6289876543210@s.whatsapp.net\",\"content\":{\"tag\":"
+        "\"participant\",\"attrs\":{\"jid\":\"6289876543210@s.whatsapp.net\"}}}]",
+        ENGINE_OK, &r, &n, &rec);
     assert_int_equal(n, 2);
     assert_int_equal(r[0].code, 409);
     assert_int_equal(r[1].code, 200);
@@ -232,7 +232,8 @@ static void test_parse_whatsmeow_webjs(void **state)
           "\"LID\":\"98712345678901@lid\",\"IsAdmin\":false,\"IsSuperAdmin\":false,"
           "\"DisplayName\":\"\",\"Error\":403,\"AddRequest\":{\"Code\":\"Xy7KabcdEFGH\","
           "\"Expiration\":\"2026-04-09T11:44:32+03:00\"}},"
-          "{\"JID\":\"6281234567890@s.whatsapp.net\",\"PhoneNumber\":\"6281234567890@s.whatsapp.net\","
+          "{\"JID\":\"6281234567890@s.whatsapp.net\",\"PhoneNumber\":\"6281234567890@s.whatsapp."
+          "net\","
           "\"LID\":\"\",\"IsAdmin\":false,\"IsSuperAdmin\":false,\"DisplayName\":\"\",\"Error\":0,"
           "\"AddRequest\":null}]",
           ENGINE_OK, &r, &n, &rec);
@@ -294,8 +295,7 @@ static void test_parse_times(void **state)
         int64_t got = engine_parse_time_ms(v);
         json_decref(v);
         if (got != cases[i].ms)
-            fail_msg("%s: %lld, want %lld", cases[i].json, (long long)got,
-                     (long long)cases[i].ms);
+            fail_msg("%s: %lld, want %lld", cases[i].json, (long long)got, (long long)cases[i].ms);
     }
 }
 
@@ -305,10 +305,11 @@ static void test_parse_groups(void **state)
     struct engine_participant *p;
     size_t n;
     /* WAHA participants/v2: a LID with its pn, a plain member, one who left. */
-    json_t *v = J("[{\"id\":\"123456789@lid\",\"pn\":\"6281111111111@c.us\",\"role\":\"superadmin\"},"
-                  "{\"id\":\"6282222222222@c.us\",\"role\":\"participant\"},"
-                  "{\"id\":\"6283333333333@c.us\",\"role\":\"left\"},"
-                  "{\"id\":\"987654321@lid\",\"role\":\"admin\"}]");
+    json_t *v =
+        J("[{\"id\":\"123456789@lid\",\"pn\":\"6281111111111@c.us\",\"role\":\"superadmin\"},"
+          "{\"id\":\"6282222222222@c.us\",\"role\":\"participant\"},"
+          "{\"id\":\"6283333333333@c.us\",\"role\":\"left\"},"
+          "{\"id\":\"987654321@lid\",\"role\":\"admin\"}]");
     assert_true(engine_parse_participants(v, &A, &p, &n));
     json_decref(v);
     assert_int_equal(n, 3);
@@ -379,8 +380,8 @@ static struct engine_error waha(long status, const char *body, int retry_after, 
 {
     struct engine_error e = {0};
     json_t *v = body != NULL ? J(body) : NULL;
-    engine_waha_classify(status, v, body != NULL ? body : "<html>Bad Gateway</html>",
-                         retry_after, mutates, &e);
+    engine_waha_classify(status, v, body != NULL ? body : "<html>Bad Gateway</html>", retry_after,
+                         mutates, &e);
     json_decref(v);
     return e;
 }
@@ -443,21 +444,23 @@ static void test_evolution_errors(void **state)
 {
     (void)state;
     bool probe;
-    struct engine_error e = evo(
-        400,
-        "{\"status\":400,\"error\":\"Bad Request\",\"response\":{\"message\":[\"Error updating "
-        "participants\",\"Error: rate-overlimit\"]}}",
-        true, &probe);
+    struct engine_error e =
+        evo(400,
+            "{\"status\":400,\"error\":\"Bad Request\",\"response\":{\"message\":[\"Error updating "
+            "participants\",\"Error: rate-overlimit\"]}}",
+            true, &probe);
     assert_int_equal(e.status, ENGINE_E_RATE_OVERLIMIT);
     assert_false(probe);
     assert_false(e.in_doubt);
-    e = evo(404,
-            "{\"status\":404,\"error\":\"Not Found\",\"response\":{\"message\":[\"The \\\"sales\\\" "
-            "instance does not exist\"]}}",
-            false, &probe);
+    e = evo(
+        404,
+        "{\"status\":404,\"error\":\"Not Found\",\"response\":{\"message\":[\"The \\\"sales\\\" "
+        "instance does not exist\"]}}",
+        false, &probe);
     assert_int_equal(e.status, ENGINE_E_NO_SESSION);
-    e = evo(401, "{\"status\":401,\"error\":\"Unauthorized\",\"response\":{\"message\":"
-                 "\"Unauthorized\"}}",
+    e = evo(401,
+            "{\"status\":401,\"error\":\"Unauthorized\",\"response\":{\"message\":"
+            "\"Unauthorized\"}}",
             false, &probe);
     assert_int_equal(e.status, ENGINE_E_AUTH);
     e = evo(400,
@@ -479,8 +482,9 @@ static void test_evolution_errors(void **state)
             true, &probe);
     assert_int_equal(e.status, ENGINE_E_BAD_REQUEST);
     assert_false(e.in_doubt);
-    e = evo(500, "{\"status\":500,\"error\":\"Internal Server Error\",\"response\":{\"message\":"
-                 "[\"Error creating group\",\"Error: item-not-found\"]}}",
+    e = evo(500,
+            "{\"status\":500,\"error\":\"Internal Server Error\",\"response\":{\"message\":"
+            "[\"Error creating group\",\"Error: item-not-found\"]}}",
             true, &probe);
     assert_int_equal(e.status, ENGINE_E_NOT_FOUND);
 }
@@ -489,9 +493,9 @@ static void test_sentences(void **state)
 {
     (void)state;
     static const enum engine_status unavailable[] = {
-        ENGINE_E_UNREACHABLE, ENGINE_E_TIMEOUT,   ENGINE_E_DROPPED,        ENGINE_E_SERVER,
-        ENGINE_E_LOGGED_OUT,  ENGINE_E_NO_SESSION, ENGINE_E_AUTH, ENGINE_E_RATE_OVERLIMIT,
-        ENGINE_E_PROTOCOL};
+        ENGINE_E_UNREACHABLE, ENGINE_E_TIMEOUT,        ENGINE_E_DROPPED,
+        ENGINE_E_SERVER,      ENGINE_E_LOGGED_OUT,     ENGINE_E_NO_SESSION,
+        ENGINE_E_AUTH,        ENGINE_E_RATE_OVERLIMIT, ENGINE_E_PROTOCOL};
     char buf[300], seen[9][300];
     for (size_t i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]); i++) {
         struct engine_error e = {0};
@@ -539,8 +543,8 @@ static void test_spec(void **state)
     assert_true(engine_spec_parse("waha:http://127.0.0.1:3000", &k, &url, why, sizeof(why)));
     assert_int_equal(k, ENGINE_WAHA);
     assert_string_equal(url, "http://127.0.0.1:3000");
-    assert_true(engine_spec_parse("evolution:https://evo.example.com/base/", &k, &url, why,
-                                  sizeof(why)));
+    assert_true(
+        engine_spec_parse("evolution:https://evo.example.com/base/", &k, &url, why, sizeof(why)));
     assert_int_equal(k, ENGINE_EVOLUTION);
     assert_false(engine_spec_parse("waha", &k, &url, why, sizeof(why)));
     assert_non_null(strstr(why, "builtin, waha:URL or evolution:URL"));

@@ -77,7 +77,8 @@ static void test_waha_participants(void **state)
     /* The docs' example, with the envelope's id. */
     const char *join =
         "{\"id\":\"evt_01jnk9q3w8z5r2v6x7y8z9a0b1\",\"timestamp\":1741249702485,"
-        "\"event\":\"group.v2.participants\",\"session\":\"default\",\"payload\":{\"type\":\"join\","
+        "\"event\":\"group.v2.participants\",\"session\":\"default\",\"payload\":{\"type\":"
+        "\"join\","
         "\"timestamp\":1666943582,\"group\":{\"id\":\"123456789@g.us\"},\"participants\":"
         "[{\"id\":\"6281234567890@c.us\",\"role\":\"participant\"}],\"_data\":{}}}";
     assert_int_equal(waha(join, &ev), ENGINE_EVENT_OK);
@@ -93,7 +94,8 @@ static void test_waha_participants(void **state)
 
     /* GOWS: a LID with no phone number, and one resolved by pn; leave. */
     const char *leave =
-        "{\"event\":\"group.v2.participants\",\"session\":\"sales\",\"payload\":{\"type\":\"leave\","
+        "{\"event\":\"group.v2.participants\",\"session\":\"sales\",\"payload\":{\"type\":"
+        "\"leave\","
         "\"timestamp\":1741249702485,\"group\":{\"id\":\"120363000000000001@g.us\"},"
         "\"participants\":[{\"id\":\"98712345678901@lid\",\"pn\":null,\"role\":\"left\"},"
         "{\"id\":\"55555@lid\",\"pn\":\"6289876543210@c.us\",\"role\":\"left\"}],\"_data\":{}}}";
@@ -114,7 +116,8 @@ static void test_waha_participants(void **state)
     assert_int_equal(waha(leave, &ev), ENGINE_EVENT_OK);
     assert_string_equal(ev.key, first);
     const char *promote =
-        "{\"event\":\"group.v2.participants\",\"session\":\"sales\",\"payload\":{\"type\":\"promote\","
+        "{\"event\":\"group.v2.participants\",\"session\":\"sales\",\"payload\":{\"type\":"
+        "\"promote\","
         "\"timestamp\":1741249702485,\"group\":{\"id\":\"120363000000000001@g.us\"},"
         "\"participants\":[{\"id\":\"55555@lid\",\"pn\":\"6289876543210@c.us\",\"role\":"
         "\"admin\"}]}}";
@@ -264,8 +267,8 @@ static void jwt(const char *header, const char *payload, const char *secret, cha
     snprintf(signing, sizeof(signing), "%s.%s", h, p);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)signing,
-         strlen(signing), mac, &maclen);
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)signing, strlen(signing),
+         mac, &maclen);
     b64url(mac, maclen, sig);
     sprintf(out, "Bearer %s.%s", signing, sig);
 }
@@ -279,7 +282,7 @@ static void test_evolution_jwt(void **state)
     char tok[900];
     jwt(hs256, claims, "jwt-secret", tok);
     assert_true(engine_events_evolution_verify(tok, "jwt-secret", 1800000000));
-    assert_true(engine_events_evolution_verify(tok, "jwt-secret", 1800000650)); /* skew */
+    assert_true(engine_events_evolution_verify(tok, "jwt-secret", 1800000650));  /* skew */
     assert_false(engine_events_evolution_verify(tok, "jwt-secret", 1800000700)); /* expired */
     assert_false(engine_events_evolution_verify(tok, "other", 1800000000));
     assert_false(engine_events_evolution_verify(tok + 7, "jwt-secret", 1800000000));

@@ -470,6 +470,11 @@ static bool raw_matches(const struct engine_raw_result *r, const struct engine_t
     char d[DIGITS_MAX];
     if (raw_names(r, t->phone))
         return true;
+    /* A target the number check knew only by its LID. */
+    if (t->jid != NULL && engine_jid_is_lid(t->jid) &&
+        ((r->jid != NULL && strcmp(r->jid, t->jid) == 0) ||
+         (r->lid != NULL && strcmp(r->lid, t->jid) == 0)))
+        return true;
     return t->jid != NULL && engine_jid_phone(t->jid, d, sizeof(d)) && raw_names(r, d);
 }
 

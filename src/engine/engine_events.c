@@ -5,6 +5,7 @@
 #include "engine/engine_parse.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -18,17 +19,6 @@ const char *engine_event_type_name(enum engine_event_type t)
 {
     static const char *const names[] = {"join", "leave", "promote", "demote"};
     return (unsigned)t < 4 ? names[t] : "invalid";
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool engine_events_waha_verify(const char *body, size_t len, const char *secret,
@@ -47,7 +37,8 @@ bool engine_events_waha_verify(const char *body, size_t len, const char *secret,
         return false;
     unsigned char got[EVP_MAX_MD_SIZE];
     for (unsigned int i = 0; i < want_len; i++) {
-        int hi = hexval(signature[2 * i]), lo = hexval(signature[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)signature[2 * i]);
+        int lo = OPENSSL_hexchar2int((unsigned char)signature[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         got[i] = (unsigned char)(hi << 4 | lo);
@@ -78,9 +69,30 @@ static enum engine_event_verdict malformed(char *why, size_t whysz, const char *
     return ENGINE_EVENT_MALFORMED;
 }
 
-static json_t *load(const char *body, size_t len)
+/* The body as a JSON object, out cleared for source; NULL (with why) when
+ * the body is not an object. */
+static json_t *begin(const char *body, size_t len, enum engine_kind source,
+                     struct engine_event *out, char *why, size_t whysz)
 {
-    return json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    memset(out, 0, sizeof(*out));
+    out->source = source;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        snprintf(why, whysz, "the body is not a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* Where the event happened, and room for its n people. */
+static bool place(struct arena *a, struct engine_event *out, const char *session, const char *group,
+                  size_t n)
+{
+    out->session = session != NULL ? arena_strdup(a, session) : NULL;
+    out->group_jid = arena_strdup(a, group);
+    out->people = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->people));
+    return out->group_jid != NULL && out->people != NULL && (session == NULL || out->session);
 }
 
 /* --- WAHA ------------------------------------------------------------------------------ */
@@ -100,13 +112,9 @@ enum engine_event_verdict engine_events_waha_parse(const char *body, size_t len,
                                                    struct engine_event *out, char *why,
                                                    size_t whysz)
 {
-    memset(out, 0, sizeof(*out));
-    out->source = ENGINE_WAHA;
-    json_t *root = load(body, len);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return malformed(why, whysz, "the body is not a JSON object");
-    }
+    json_t *root = begin(body, len, ENGINE_WAHA, out, why, whysz);
+    if (root == NULL)
+        return ENGINE_EVENT_MALFORMED;
     enum engine_event_verdict v = ENGINE_EVENT_OK;
     const char *event = engine_json_str(root, "event");
     json_t *payload = json_object_get(root, "payload");
@@ -129,17 +137,13 @@ enum engine_event_verdict engine_events_waha_parse(const char *body, size_t len,
         return v;
     }
     const char *session = engine_json_str(root, "session");
-    out->session = session != NULL ? arena_strdup(a, session) : NULL;
-    out->group_jid = arena_strdup(a, group);
-    out->at_ms = engine_parse_time_ms(json_object_get(root, "timestamp"));
-    if (out->at_ms == 0)
-        out->at_ms = engine_parse_time_ms(json_object_get(payload, "timestamp"));
-    size_t n = json_array_size(list);
-    out->people = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->people));
-    if (out->group_jid == NULL || out->people == NULL) {
+    if (!place(a, out, session, group, json_array_size(list))) {
         json_decref(root);
         return ENGINE_EVENT_NOMEM;
     }
+    out->at_ms = engine_parse_time_ms(json_object_get(root, "timestamp"));
+    if (out->at_ms == 0)
+        out->at_ms = engine_parse_time_ms(json_object_get(payload, "timestamp"));
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p)
@@ -311,13 +315,9 @@ enum engine_event_verdict engine_events_evolution_parse(const char *body, size_t
                                                         struct arena *a, struct engine_event *out,
                                                         char *why, size_t whysz)
 {
-    memset(out, 0, sizeof(*out));
-    out->source = ENGINE_EVOLUTION;
-    json_t *root = load(body, len);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return malformed(why, whysz, "the body is not a JSON object");
-    }
+    json_t *root = begin(body, len, ENGINE_EVOLUTION, out, why, whysz);
+    if (root == NULL)
+        return ENGINE_EVENT_MALFORMED;
     enum engine_event_verdict v = ENGINE_EVENT_OK;
     const char *event = engine_json_str(root, "event");
     json_t *data = json_object_get(root, "data");
@@ -340,11 +340,7 @@ enum engine_event_verdict engine_events_evolution_parse(const char *body, size_t
         return v;
     }
     const char *instance = engine_json_str(root, "instance");
-    out->session = instance != NULL ? arena_strdup(a, instance) : NULL;
-    out->group_jid = arena_strdup(a, group);
-    size_t n = json_array_size(list);
-    out->people = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->people));
-    if (out->group_jid == NULL || out->people == NULL) {
+    if (!place(a, out, instance, group, json_array_size(list))) {
         json_decref(root);
         return ENGINE_EVENT_NOMEM;
     }

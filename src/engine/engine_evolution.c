@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct evolution {
-    struct engine base; /* first: a struct engine * is a struct evolution * */
-    struct engine_http *http;
-};
-
-static struct evolution *evo_of(struct engine *e)
-{
-    return (struct evolution *)e;
-}
-
 /* response.message is a list of strings (sometimes objects) or a string. */
 static void error_words(json_t *body, char *out, size_t outsz)
 {
@@ -93,8 +83,10 @@ static const char *instance_of(struct engine_call *c)
     return c->session != NULL && c->session[0] != '\0' ? c->session : ENGINE_DEFAULT_SESSION;
 }
 
-/* GET /instance/connectionState/{instance}: "open", "connecting", "close". */
-static enum engine_status connection_state(struct evolution *v, struct engine_call *c,
+/* GET /instance/connectionState/{instance}: "open", "connecting", "close".
+ * Asked directly over HTTP (not through engine_remote_call) because it is
+ * what a failed call's classification itself asks. */
+static enum engine_status connection_state(struct engine_remote *v, struct engine_call *c,
                                            const char **state)
 {
     *state = NULL;
@@ -122,27 +114,21 @@ static enum engine_status connection_state(struct evolution *v, struct engine_ca
     return *state != NULL ? ENGINE_OK : engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
 }
 
-/* One call; a non-2xx answer becomes the error it means. */
-static enum engine_status call(struct evolution *v, struct engine_call *c, const char *method,
-                               const char *path, json_t *body, bool mutates,
-                               struct engine_http_reply *r)
+/* A failure that names no cause is looked at once more through the
+ * instance's connection state: a closed instance is "logged out". */
+static enum engine_status classify(struct engine_remote *r, struct engine_call *c,
+                                   const struct engine_http_reply *reply, bool mutates)
 {
-    enum engine_status st = engine_http_call(v->http, c, method, path, body, mutates, r);
-    if (st != ENGINE_OK)
-        return st;
-    if (r->status >= 200 && r->status < 300)
-        return ENGINE_OK;
     char excerpt[240];
     bool probe;
-    engine_http_excerpt(r, excerpt, sizeof(excerpt));
-    st = engine_evolution_classify(r->status, r->json, excerpt, r->retry_after, mutates, &probe,
-                                   &c->err);
-    engine_http_reply_done(r);
+    engine_http_excerpt(reply, excerpt, sizeof(excerpt));
+    enum engine_status st = engine_evolution_classify(reply->status, reply->json, excerpt,
+                                                      reply->retry_after, mutates, &probe, &c->err);
     if (!probe)
         return st;
     struct engine_error first = c->err;
     const char *state;
-    if (connection_state(v, c, &state) == ENGINE_OK && strcmp(state, "open") != 0) {
+    if (connection_state(r, c, &state) == ENGINE_OK && strcmp(state, "open") != 0) {
         c->err = first;
         snprintf(c->err.state, sizeof(c->err.state), "%s", state);
         return engine_fail(&c->err, ENGINE_E_LOGGED_OUT, "instance %s is %s (after: %s)",
@@ -156,7 +142,7 @@ static enum engine_status evo_session(struct engine *e, struct engine_call *c,
                                       struct engine_session *out)
 {
     const char *state;
-    enum engine_status st = connection_state(evo_of(e), c, &state);
+    enum engine_status st = connection_state((struct engine_remote *)e, c, &state);
     if (st != ENGINE_OK)
         return st;
     out->state = state;
@@ -175,23 +161,17 @@ static enum engine_status evo_check_numbers(struct engine *e, struct engine_call
                                             const char *const *phones, size_t n,
                                             struct engine_number *out)
 {
-    struct evolution *v = evo_of(e);
     const char *i = engine_http_escape(c->arena, instance_of(c));
     const char *path = i ? engine_fmt(c->arena, "/chat/whatsappNumbers/%s", i) : NULL;
     json_t *numbers = json_array();
-    json_t *body = json_object();
-    if (path == NULL || numbers == NULL || body == NULL ||
-        json_object_set(body, "numbers", numbers) != 0) {
-        json_decref(numbers);
-        json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    }
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(numbers, json_string(phones[k]));
-    json_decref(numbers);
+    for (size_t k = 0; numbers != NULL && k < n; k++)
+        if (json_array_append_new(numbers, json_string(phones[k])) != 0) {
+            json_decref(numbers);
+            numbers = NULL;
+        }
+    json_t *body = numbers ? json_pack("{s:o}", "numbers", numbers) : NULL;
     struct engine_http_reply r;
-    enum engine_status st = call(v, c, "POST", path, body, false, &r);
-    json_decref(body);
+    enum engine_status st = engine_remote_call(e, c, "POST", path, body, false, &r);
     if (st != ENGINE_OK)
         return st;
     if (!json_is_array(r.json)) {
@@ -269,47 +249,19 @@ static enum engine_status evo_change(struct engine *e, struct engine_call *c, co
                                      enum engine_change what, const struct engine_target *targets,
                                      size_t n, struct engine_member *out)
 {
-    struct evolution *v = evo_of(e);
-    const char *path = group_path(c, "updateParticipant", group_jid);
     json_t *list = jid_list(c->arena, targets, n);
     json_t *body =
         list ? json_pack("{s:s,s:o}", "action", actions[what], "participants", list) : NULL;
-    if (path == NULL || body == NULL) {
-        json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    }
-    struct engine_http_reply r;
-    enum engine_status st = call(v, c, "POST", path, body, true, &r);
-    json_decref(body);
-    if (st != ENGINE_OK)
-        return st;
-    struct engine_raw_result *raw;
-    size_t m;
-    bool recognised;
-    st = engine_parse_results(r.json, c->arena, &raw, &m, &recognised, &c->err);
-    if (st == ENGINE_OK && !recognised)
-        st = engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no updateParticipants", path);
-    if (st != ENGINE_OK && st != ENGINE_E_NOMEM) {
-        c->err.in_doubt = true;
-        c->err.http_status = (int)r.status;
-    }
-    engine_http_reply_done(&r);
-    if (st != ENGINE_OK)
-        return st;
-    if (!engine_match_results(targets, n, raw, m, out))
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    return ENGINE_OK;
+    return engine_remote_change(e, c, group_path(c, "updateParticipant", group_jid), body, true,
+                                targets, n, out);
 }
 
 static enum engine_status evo_group_info(struct engine *e, struct engine_call *c,
                                          const char *group_jid, struct engine_group *out)
 {
-    struct evolution *v = evo_of(e);
     const char *path = group_path(c, "findGroupInfos", group_jid);
-    if (path == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;
-    enum engine_status st = call(v, c, "GET", path, NULL, false, &r);
+    enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     bool ok = engine_parse_group(r.json, c->arena, out);
@@ -325,7 +277,6 @@ static enum engine_status evo_group_create(struct engine *e, struct engine_call 
                                            const char *subject, const struct engine_target *targets,
                                            size_t n, struct engine_group *out)
 {
-    struct evolution *v = evo_of(e);
     if (n == 0)
         return engine_fail(&c->err, ENGINE_E_UNSUPPORTED,
                            "Evolution API creates a group only with at least one participant");
@@ -333,35 +284,16 @@ static enum engine_status evo_group_create(struct engine *e, struct engine_call 
     const char *path = i ? engine_fmt(c->arena, "/group/create/%s", i) : NULL;
     json_t *list = jid_list(c->arena, targets, n);
     json_t *body = list ? json_pack("{s:s,s:o}", "subject", subject, "participants", list) : NULL;
-    if (path == NULL || body == NULL) {
-        json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    }
-    struct engine_http_reply r;
-    enum engine_status st = call(v, c, "POST", path, body, true, &r);
-    json_decref(body);
-    if (st != ENGINE_OK)
-        return st;
-    bool ok = engine_parse_group(r.json, c->arena, out);
-    engine_http_reply_done(&r);
-    if (!ok) {
-        c->err.in_doubt = true;
-        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer", path);
-    }
-    if (out->subject == NULL)
-        out->subject = arena_strdup(c->arena, subject);
-    return ENGINE_OK;
+    return engine_remote_create(e, c, path, body, subject, out);
 }
 
 static enum engine_status evo_invite_code(struct engine *e, struct engine_call *c,
                                           const char *group_jid, bool revoke, const char **code)
 {
-    struct evolution *v = evo_of(e);
     const char *path = group_path(c, revoke ? "revokeInviteCode" : "inviteCode", group_jid);
-    if (path == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;
-    enum engine_status st = call(v, c, revoke ? "POST" : "GET", path, NULL, revoke, &r);
+    enum engine_status st = revoke ? engine_remote_call(e, c, "POST", path, json_object(), true, &r)
+                                   : engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     const char *s = engine_json_str(r.json, "inviteCode");
@@ -388,28 +320,11 @@ static enum engine_status evo_send_invite(struct engine *e, struct engine_call *
 static enum engine_status evo_send_text(struct engine *e, struct engine_call *c, const char *phone,
                                         const char *text)
 {
-    struct evolution *v = evo_of(e);
     const char *i = engine_http_escape(c->arena, instance_of(c));
     const char *path = i ? engine_fmt(c->arena, "/message/sendText/%s", i) : NULL;
     const char *jid = jid_for(c->arena, phone);
     json_t *body = jid ? json_pack("{s:s,s:s}", "number", jid, "text", text) : NULL;
-    if (path == NULL || body == NULL) {
-        json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    }
-    struct engine_http_reply r;
-    enum engine_status st = call(v, c, "POST", path, body, true, &r);
-    json_decref(body);
-    if (st == ENGINE_OK)
-        engine_http_reply_done(&r);
-    return st;
-}
-
-static void evo_free(struct engine *e)
-{
-    struct evolution *v = evo_of(e);
-    engine_http_free(v->http);
-    free(v);
+    return engine_remote_send(e, c, "POST", path, body, true);
 }
 
 static const struct engine_ops evolution_ops = {
@@ -422,23 +337,12 @@ static const struct engine_ops evolution_ops = {
     .invite_code = evo_invite_code,
     .send_invite = evo_send_invite,
     .send_text = evo_send_text,
-    .free = evo_free,
+    .free = engine_remote_free,
 };
 
 bool engine_evolution_new(const char *url, const char *key, long timeout_ms, struct engine **out,
                           char *why, size_t whysz)
 {
-    *out = NULL;
-    struct evolution *v = calloc(1, sizeof(*v));
-    if (v == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return false;
-    }
-    if (!engine_http_new(url, "apikey", key, timeout_ms, &v->http, why, whysz)) {
-        free(v);
-        return false;
-    }
-    v->base.ops = &evolution_ops;
-    *out = &v->base;
-    return true;
+    return engine_remote_new(&evolution_ops, classify, url, "apikey", key, timeout_ms, out, why,
+                             whysz);
 }

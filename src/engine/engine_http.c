@@ -1,6 +1,8 @@
 /* engine_http.c -- see engine_http.h. */
 #include "engine/engine_http.h"
 
+#include "engine/engine_parse.h"
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -310,4 +312,111 @@ void engine_http_excerpt(const struct engine_http_reply *r, char *out, size_t ou
         k += 3;
     }
     out[k] = '\0';
+}
+
+/* --- remote engines ------------------------------------------------------------------------ */
+
+bool engine_remote_new(const struct engine_ops *ops, engine_classify_fn *classify, const char *url,
+                       const char *auth_header, const char *key, long timeout_ms,
+                       struct engine **out, char *why, size_t whysz)
+{
+    *out = NULL;
+    struct engine_remote *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return false;
+    }
+    if (!engine_http_new(url, auth_header, key, timeout_ms, &r->http, why, whysz)) {
+        free(r);
+        return false;
+    }
+    r->base.ops = ops;
+    r->classify = classify;
+    *out = &r->base;
+    return true;
+}
+
+void engine_remote_free(struct engine *e)
+{
+    struct engine_remote *r = (struct engine_remote *)e;
+    engine_http_free(r->http);
+    free(r);
+}
+
+enum engine_status engine_remote_call(struct engine *e, struct engine_call *c, const char *method,
+                                      const char *path, json_t *body, bool mutates,
+                                      struct engine_http_reply *out)
+{
+    struct engine_remote *r = (struct engine_remote *)e;
+    memset(out, 0, sizeof(*out));
+    if (path == NULL || (body == NULL && strcmp(method, "GET") != 0)) {
+        json_decref(body);
+        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory preparing %s", method);
+    }
+    enum engine_status st = engine_http_call(r->http, c, method, path, body, mutates, out);
+    json_decref(body);
+    if (st != ENGINE_OK || (out->status >= 200 && out->status < 300))
+        return st;
+    st = r->classify(r, c, out, mutates);
+    engine_http_reply_done(out);
+    return st;
+}
+
+enum engine_status engine_remote_send(struct engine *e, struct engine_call *c, const char *method,
+                                      const char *path, json_t *body, bool mutates)
+{
+    struct engine_http_reply reply;
+    enum engine_status st = engine_remote_call(e, c, method, path, body, mutates, &reply);
+    if (st == ENGINE_OK)
+        engine_http_reply_done(&reply);
+    return st;
+}
+
+enum engine_status engine_remote_change(struct engine *e, struct engine_call *c, const char *path,
+                                        json_t *body, bool require_list,
+                                        const struct engine_target *targets, size_t n,
+                                        struct engine_member *out)
+{
+    struct engine_http_reply reply;
+    enum engine_status st = engine_remote_call(e, c, "POST", path, body, true, &reply);
+    if (st != ENGINE_OK)
+        return st;
+    struct engine_raw_result *raw;
+    size_t m;
+    bool recognised;
+    st = engine_parse_results(reply.json, c->arena, &raw, &m, &recognised, &c->err);
+    if (st == ENGINE_OK && reply.json == NULL && reply.len > 0)
+        st = engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: the answer is not JSON", path);
+    else if (st == ENGINE_OK && require_list && !recognised)
+        st = engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no per-participant results", path);
+    if (st != ENGINE_OK && st != ENGINE_E_NOMEM) {
+        /* The engine took the call, answered 2xx, then said something
+         * unreadable: it may have acted. */
+        c->err.in_doubt = true;
+        c->err.http_status = (int)reply.status;
+    }
+    engine_http_reply_done(&reply);
+    if (st != ENGINE_OK)
+        return st;
+    if (!engine_match_results(targets, n, raw, m, out))
+        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
+    return ENGINE_OK;
+}
+
+enum engine_status engine_remote_create(struct engine *e, struct engine_call *c, const char *path,
+                                        json_t *body, const char *subject, struct engine_group *out)
+{
+    struct engine_http_reply reply;
+    enum engine_status st = engine_remote_call(e, c, "POST", path, body, true, &reply);
+    if (st != ENGINE_OK)
+        return st;
+    bool ok = engine_parse_group(reply.json, c->arena, out);
+    engine_http_reply_done(&reply);
+    if (!ok) {
+        c->err.in_doubt = true;
+        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer", path);
+    }
+    if (out->subject == NULL)
+        out->subject = arena_strdup(c->arena, subject);
+    return ENGINE_OK;
 }

@@ -48,6 +48,57 @@ enum engine_status engine_http_call(struct engine_http *h, struct engine_call *c
                                     bool mutates, struct engine_http_reply *out);
 void engine_http_reply_done(struct engine_http_reply *r);
 
+/* --- what every remote engine shares -------------------------------------------------- */
+
+struct engine_remote;
+
+/* What a non-2xx answer means for one engine: fills c->err and returns
+ * its status. The reply is released by the caller. */
+typedef enum engine_status engine_classify_fn(struct engine_remote *r, struct engine_call *c,
+                                              const struct engine_http_reply *reply, bool mutates);
+
+/* A remote engine: the seam's struct first (a struct engine * is a
+ * struct engine_remote *), then its HTTP client and its reading of
+ * errors. */
+struct engine_remote {
+    struct engine base;
+    struct engine_http *http;
+    engine_classify_fn *classify;
+};
+
+bool engine_remote_new(const struct engine_ops *ops, engine_classify_fn *classify, const char *url,
+                       const char *auth_header, const char *key, long timeout_ms,
+                       struct engine **out, char *why, size_t whysz);
+void engine_remote_free(struct engine *e);
+
+/* One call. path NULL means it could not be built (ENGINE_E_NOMEM). body
+ * is taken: NULL for GET; for any other method NULL means it could not
+ * be built (ENGINE_E_NOMEM). A non-2xx answer becomes the error it means;
+ * on ENGINE_OK, *out is a 2xx answer to release with
+ * engine_http_reply_done(). */
+enum engine_status engine_remote_call(struct engine *e, struct engine_call *c, const char *method,
+                                      const char *path, json_t *body, bool mutates,
+                                      struct engine_http_reply *out);
+
+/* engine_remote_call() whose answer is not needed. */
+enum engine_status engine_remote_send(struct engine *e, struct engine_call *c, const char *method,
+                                      const char *path, json_t *body, bool mutates);
+
+/* A participant change POSTed to path: the per-participant results matched
+ * to targets in out. A 2xx answer that lists nobody leaves everyone
+ * unknown (code 0), or is a protocol error when require_list. An answer
+ * that cannot be read after the engine took the call is in doubt. */
+enum engine_status engine_remote_change(struct engine *e, struct engine_call *c, const char *path,
+                                        json_t *body, bool require_list,
+                                        const struct engine_target *targets, size_t n,
+                                        struct engine_member *out);
+
+/* A group creation POSTed to path: the group the answer names (in doubt
+ * when it names none). */
+enum engine_status engine_remote_create(struct engine *e, struct engine_call *c, const char *path,
+                                        json_t *body, const char *subject,
+                                        struct engine_group *out);
+
 /* s percent-encoded for one path segment or query value (RFC 3986
  * unreserved characters kept), in the arena; NULL without memory. */
 char *engine_http_escape(struct arena *a, const char *s);

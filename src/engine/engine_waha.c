@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct waha {
-    struct engine base; /* first: a struct engine * is a struct waha * */
-    struct engine_http *http;
-};
-
-static struct waha *waha_of(struct engine *e)
-{
-    return (struct waha *)e;
-}
-
 /* NestJS errors put their words in "message" (a string or a list);
  * WAHA's own 500s in exception.message, with Baileys' IQ code in
  * exception.data. */
@@ -85,21 +75,14 @@ enum engine_status engine_waha_classify(long http_status, json_t *body, const ch
     return st;
 }
 
-/* One call; a non-2xx answer becomes the error it means. */
-static enum engine_status call(struct waha *w, struct engine_call *c, const char *method,
-                               const char *path, json_t *body, bool mutates,
-                               struct engine_http_reply *r)
+static enum engine_status classify(struct engine_remote *r, struct engine_call *c,
+                                   const struct engine_http_reply *reply, bool mutates)
 {
-    enum engine_status st = engine_http_call(w->http, c, method, path, body, mutates, r);
-    if (st != ENGINE_OK)
-        return st;
-    if (r->status >= 200 && r->status < 300)
-        return ENGINE_OK;
+    (void)r;
     char excerpt[240];
-    engine_http_excerpt(r, excerpt, sizeof(excerpt));
-    st = engine_waha_classify(r->status, r->json, excerpt, r->retry_after, mutates, &c->err);
-    engine_http_reply_done(r);
-    return st;
+    engine_http_excerpt(reply, excerpt, sizeof(excerpt));
+    return engine_waha_classify(reply->status, reply->json, excerpt, reply->retry_after, mutates,
+                                &c->err);
 }
 
 static const char *session_of(struct engine_call *c)
@@ -110,13 +93,10 @@ static const char *session_of(struct engine_call *c)
 static enum engine_status waha_session(struct engine *e, struct engine_call *c,
                                        struct engine_session *out)
 {
-    struct waha *w = waha_of(e);
     const char *s = engine_http_escape(c->arena, session_of(c));
     const char *path = s ? engine_fmt(c->arena, "/api/sessions/%s", s) : NULL;
-    if (path == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;
-    enum engine_status st = call(w, c, "GET", path, NULL, false, &r);
+    enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     const char *status = engine_json_str(r.json, "status");
@@ -140,17 +120,14 @@ static enum engine_status waha_check_numbers(struct engine *e, struct engine_cal
                                              const char *const *phones, size_t n,
                                              struct engine_number *out)
 {
-    struct waha *w = waha_of(e);
     const char *s = engine_http_escape(c->arena, session_of(c));
     for (size_t i = 0; i < n; i++) {
         const char *p = engine_http_escape(c->arena, phones[i]);
         const char *path =
             s && p ? engine_fmt(c->arena, "/api/contacts/check-exists?phone=%s&session=%s", p, s)
                    : NULL;
-        if (path == NULL)
-            return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
         struct engine_http_reply r;
-        enum engine_status st = call(w, c, "GET", path, NULL, false, &r);
+        enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
         if (st != ENGINE_OK)
             return st;
         json_t *exists = json_object_get(r.json, "numberExists");
@@ -226,48 +203,19 @@ static enum engine_status waha_change(struct engine *e, struct engine_call *c,
                                       const struct engine_target *targets, size_t n,
                                       struct engine_member *out)
 {
-    struct waha *w = waha_of(e);
-    const char *path = group_path(c, group_jid, change_paths[what]);
-    json_t *body = participants_body(c->arena, targets, n);
-    if (path == NULL || body == NULL) {
-        json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    }
-    struct engine_http_reply r;
-    enum engine_status st = call(w, c, "POST", path, body, true, &r);
-    json_decref(body);
-    if (st != ENGINE_OK)
-        return st;
-    struct engine_raw_result *raw;
-    size_t m;
-    bool recognised;
-    st = engine_parse_results(r.json, c->arena, &raw, &m, &recognised, &c->err);
-    if (st == ENGINE_OK && r.json == NULL && r.len > 0)
-        st = engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: the answer is not JSON", path);
-    if (st != ENGINE_OK && st != ENGINE_E_NOMEM) {
-        /* The engine took the request and answered 2xx, then said
-         * something unreadable: it may have acted. */
-        c->err.in_doubt = true;
-        c->err.http_status = (int)r.status;
-    }
-    engine_http_reply_done(&r);
-    if (st != ENGINE_OK)
-        return st;
-    if (!engine_match_results(targets, n, raw, m, out))
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    return ENGINE_OK;
+    /* The library's own results come back: whichever runs, they are read
+     * by shape; an acknowledgement listing nobody leaves everyone unknown. */
+    return engine_remote_change(e, c, group_path(c, group_jid, change_paths[what]),
+                                participants_body(c->arena, targets, n), false, targets, n, out);
 }
 
 static enum engine_status waha_group_info(struct engine *e, struct engine_call *c,
                                           const char *group_jid, struct engine_group *out)
 {
-    struct waha *w = waha_of(e);
     const char *path = group_path(c, group_jid, "");
     const char *ppath = group_path(c, group_jid, "participants/v2");
-    if (path == NULL || ppath == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;
-    enum engine_status st = call(w, c, "GET", path, NULL, false, &r);
+    enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     if (!engine_parse_group(r.json, c->arena, out)) {
@@ -277,7 +225,7 @@ static enum engine_status waha_group_info(struct engine *e, struct engine_call *
     engine_http_reply_done(&r);
     /* The group object's participants differ by library; v2 is WAHA's
      * one normalised list ({id, pn, role}). */
-    st = call(w, c, "GET", ppath, NULL, false, &r);
+    st = engine_remote_call(e, c, "GET", ppath, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     bool ok = engine_parse_participants(r.json, c->arena, &out->participants, &out->n_participants);
@@ -293,39 +241,23 @@ static enum engine_status waha_group_create(struct engine *e, struct engine_call
                                             const struct engine_target *targets, size_t n,
                                             struct engine_group *out)
 {
-    struct waha *w = waha_of(e);
     const char *s = engine_http_escape(c->arena, session_of(c));
     const char *path = s ? engine_fmt(c->arena, "/api/%s/groups", s) : NULL;
     json_t *body = participants_body(c->arena, targets, n);
-    if (path == NULL || body == NULL || json_object_set_new(body, "name", json_string(subject))) {
+    if (body != NULL && json_object_set_new(body, "name", json_string(subject)) != 0) {
         json_decref(body);
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
+        body = NULL;
     }
-    struct engine_http_reply r;
-    enum engine_status st = call(w, c, "POST", path, body, true, &r);
-    json_decref(body);
-    if (st != ENGINE_OK)
-        return st;
-    bool ok = engine_parse_group(r.json, c->arena, out);
-    engine_http_reply_done(&r);
-    if (!ok) {
-        c->err.in_doubt = true;
-        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "POST %s: no group id in the answer", path);
-    }
-    if (out->subject == NULL)
-        out->subject = arena_strdup(c->arena, subject);
-    return ENGINE_OK;
+    return engine_remote_create(e, c, path, body, subject, out);
 }
 
 static enum engine_status waha_invite_code(struct engine *e, struct engine_call *c,
                                            const char *group_jid, bool revoke, const char **code)
 {
-    struct waha *w = waha_of(e);
     const char *path = group_path(c, group_jid, revoke ? "invite-code/revoke" : "invite-code");
-    if (path == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
     struct engine_http_reply r;
-    enum engine_status st = call(w, c, revoke ? "POST" : "GET", path, NULL, revoke, &r);
+    enum engine_status st = revoke ? engine_remote_call(e, c, "POST", path, json_object(), true, &r)
+                                   : engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
     /* A JSON string; GOWS returns whatsmeow's whole link, NOWEB the code. */
@@ -353,26 +285,11 @@ static enum engine_status waha_send_invite(struct engine *e, struct engine_call 
 static enum engine_status waha_send_text(struct engine *e, struct engine_call *c, const char *phone,
                                          const char *text)
 {
-    struct waha *w = waha_of(e);
     const char *chat = engine_fmt(c->arena, "%s@c.us", phone);
     json_t *body =
         chat ? json_pack("{s:s,s:s,s:s}", "chatId", chat, "text", text, "session", session_of(c))
              : NULL;
-    if (body == NULL)
-        return engine_fail(&c->err, ENGINE_E_NOMEM, "out of memory");
-    struct engine_http_reply r;
-    enum engine_status st = call(w, c, "POST", "/api/sendText", body, true, &r);
-    json_decref(body);
-    if (st == ENGINE_OK)
-        engine_http_reply_done(&r);
-    return st;
-}
-
-static void waha_free(struct engine *e)
-{
-    struct waha *w = waha_of(e);
-    engine_http_free(w->http);
-    free(w);
+    return engine_remote_send(e, c, "POST", "/api/sendText", body, true);
 }
 
 static const struct engine_ops waha_ops = {
@@ -385,23 +302,12 @@ static const struct engine_ops waha_ops = {
     .invite_code = waha_invite_code,
     .send_invite = waha_send_invite,
     .send_text = waha_send_text,
-    .free = waha_free,
+    .free = engine_remote_free,
 };
 
 bool engine_waha_new(const char *url, const char *key, long timeout_ms, struct engine **out,
                      char *why, size_t whysz)
 {
-    *out = NULL;
-    struct waha *w = calloc(1, sizeof(*w));
-    if (w == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return false;
-    }
-    if (!engine_http_new(url, "X-Api-Key", key, timeout_ms, &w->http, why, whysz)) {
-        free(w);
-        return false;
-    }
-    w->base.ops = &waha_ops;
-    *out = &w->base;
-    return true;
+    return engine_remote_new(&waha_ops, classify, url, "X-Api-Key", key, timeout_ms, out, why,
+                             whysz);
 }

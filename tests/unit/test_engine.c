@@ -151,6 +151,16 @@ static void test_match_canonical_jid_and_pairing(void **state)
     assert_string_equal(out[1].invite_code, "Xy7K");
     assert_int_equal(out[1].invite_expires_ms, 5);
 
+    /* Targets known only by their LIDs match results with those LIDs
+     * (two of each: the one-and-one pairing cannot be what matched). */
+    const struct engine_target tl[2] = {{"6281111111111", "5551@lid"},
+                                        {"6282222222222", "5552@lid"}};
+    const struct engine_raw_result rawl[2] = {{.code = 200, .jid = "5552@lid"},
+                                              {.code = 403, .jid = "x", .lid = "5551@lid"}};
+    assert_true(engine_match_results(tl, 2, rawl, 2, out));
+    assert_int_equal(out[0].code, 403);
+    assert_int_equal(out[1].code, 200);
+
     /* Two left on each side: no guessing. */
     const struct engine_target t2[2] = {{"6281111111111", NULL}, {"6282222222222", NULL}};
     const struct engine_raw_result raw2[2] = {{.code = 200, .jid = "1@lid"},

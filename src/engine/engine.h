@@ -143,7 +143,8 @@ struct engine_number {
      * differ from the number asked about by the ninth digit); NULL when
      * the person is not on WhatsApp. Use it for the add. */
     const char *jid;
-    const char *lid; /* "...@lid" when the engine says, else NULL */
+    const char *lid;  /* "...@lid" when the engine says, else NULL */
+    const char *name; /* the display name when the engine knows one, else NULL */
 };
 
 /* One person an add, remove, promote or demote is about. */
@@ -188,6 +189,7 @@ struct engine_participant {
     const char *phone; /* E.164 digits; NULL when the engine knows only a LID */
     const char *jid;   /* as the engine gave it */
     const char *lid;   /* when known */
+    const char *name;  /* when the engine gives one */
     enum engine_role role;
 };
 

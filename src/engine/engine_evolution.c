@@ -193,6 +193,8 @@ static enum engine_status evo_check_numbers(struct engine *e, struct engine_call
                 continue;
             out[x].exists = json_is_true(json_object_get(entry, "exists"));
             out[x].jid = out[x].exists && jid != NULL ? arena_strdup(c->arena, jid) : NULL;
+            const char *name = engine_json_str(entry, "name");
+            out[x].name = out[x].exists && name != NULL ? arena_strdup(c->arena, name) : NULL;
             const char *lid = engine_json_str(entry, "lid");
             out[x].lid = lid != NULL && engine_jid_is_lid(lid) ? arena_strdup(c->arena, lid)
                          : out[x].jid != NULL && engine_jid_is_lid(out[x].jid) ? out[x].jid

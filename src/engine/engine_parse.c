@@ -304,6 +304,11 @@ static bool parse_participant(json_t *e, struct arena *a, struct engine_particip
     }
     if (p->jid == NULL)
         return false;
+    /* Evolution's participant list adds the contact's name; Baileys' own
+     * carries "name" or "notify" when it knows one. */
+    p->name = str_or_null(a, json_object_get(e, "name"));
+    if (p->name == NULL)
+        p->name = str_or_null(a, json_object_get(e, "notify"));
     if (p->lid == NULL && engine_jid_is_lid(p->jid))
         p->lid = p->jid;
     p->phone = phone_of(a, pn);

@@ -336,7 +336,7 @@ static void test_parse_groups(void **state)
     v = J("{\"id\":\"120363231079702729@g.us\",\"subject\":\"Project Team\",\"desc\":\"Alpha\","
           "\"size\":2,\"participants\":[{\"id\":\"6281111111111@s.whatsapp.net\",\"admin\":"
           "\"superadmin\"},{\"id\":\"55555@lid\",\"phoneNumber\":\"6282222222222@s.whatsapp.net\","
-          "\"admin\":null}]}");
+          "\"admin\":null,\"name\":\"Gilang\"}]}");
     assert_true(engine_parse_group(v, &A, &g));
     json_decref(v);
     assert_string_equal(g.jid, "120363231079702729@g.us");
@@ -347,6 +347,8 @@ static void test_parse_groups(void **state)
     assert_int_equal(g.participants[0].role, ENGINE_ROLE_SUPERADMIN);
     assert_string_equal(g.participants[1].phone, "6282222222222");
     assert_int_equal(g.participants[1].role, ENGINE_ROLE_MEMBER);
+    assert_string_equal(g.participants[1].name, "Gilang");
+    assert_null(g.participants[0].name);
     /* whatsmeow GroupInfo (WAHA GOWS). */
     v = J("{\"JID\":\"120363000000000001@g.us\",\"Name\":\"Launch\",\"Topic\":\"\","
           "\"Participants\":[{\"JID\":\"6281111111111@s.whatsapp.net\",\"PhoneNumber\":"

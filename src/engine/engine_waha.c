@@ -50,6 +50,9 @@ enum engine_status engine_waha_classify(long http_status, json_t *body, const ch
                          err->state);
     } else if (http_status == 422) {
         st = engine_fail(err, ENGINE_E_UNSUPPORTED, "HTTP 422: %s", said);
+    } else if (http_status == 404 && strncmp(said, "Cannot ", 7) == 0) {
+        /* NestJS's own "Cannot GET /api/..." : a WAHA without this route. */
+        st = engine_fail(err, ENGINE_E_UNSUPPORTED, "this WAHA has no such route: %s", said);
     } else if (http_status == 404) {
         st = strstr(said, "session") != NULL
                  ? engine_fail(err, ENGINE_E_NO_SESSION, "HTTP 404: %s", said)
@@ -218,6 +221,12 @@ static enum engine_status waha_group_info(struct engine *e, struct engine_call *
     enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
     if (st != ENGINE_OK)
         return st;
+    if (r.json == NULL && r.len == 0) {
+        /* NOWEB looks the group up among the account's groups and answers
+         * an empty 200 when it is not there. */
+        engine_http_reply_done(&r);
+        return engine_fail(&c->err, ENGINE_E_NOT_FOUND, "GET %s: no such group", path);
+    }
     if (!engine_parse_group(r.json, c->arena, out)) {
         engine_http_reply_done(&r);
         return engine_fail(&c->err, ENGINE_E_PROTOCOL, "GET %s: no group in the answer", path);

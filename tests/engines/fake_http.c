@@ -560,10 +560,11 @@ static enum MHD_Result api(struct MHD_Connection *conn, struct fk_request *rq)
         return answer(conn, &rs);
     }
     const char *op = flavour->op_of(rq);
-    if (op == NULL) {
+    if (op == NULL) { /* NestJS's and Express's answer to an unknown route */
+        char m[300];
+        snprintf(m, sizeof(m), "Cannot %s %s", rq->method, rq->path);
         reply(&rs, 404,
-              json_pack("{s:s,s:s,s:i}", "message", "Cannot find this route", "error", "Not Found",
-                        "statusCode", 404));
+              json_pack("{s:s,s:s,s:i}", "message", m, "error", "Not Found", "statusCode", 404));
         fk_unlock();
         return answer(conn, &rs);
     }

@@ -356,6 +356,8 @@ static void test_group_info(void **state)
             frank = p->role == ENGINE_ROLE_MEMBER && strcmp(p->jid, FRANK_LID) == 0;
     }
     assert_true(dev && erin && frank);
+    expect_status(s, engine_group_info(s->engine, &s->call, "120363999999999999@g.us", &g),
+                  ENGINE_E_NOT_FOUND);
 }
 
 static void test_group_create(void **state)

@@ -439,6 +439,11 @@ static void test_waha_errors(void **state)
     assert_int_equal(e.http_status, 502);
     e = waha(500, "{\"exception\":{\"message\":\"forbidden\",\"data\":403}}", 0, true);
     assert_int_equal(e.status, ENGINE_E_FORBIDDEN);
+    e = waha(404,
+             "{\"message\":\"Cannot GET /api/default/groups/1@g.us/participants/v2\",\"error\":"
+             "\"Not Found\",\"statusCode\":404}",
+             0, false);
+    assert_int_equal(e.status, ENGINE_E_UNSUPPORTED); /* an older WAHA */
     e = waha(422, "{\"message\":\"The feature is available only in Plus version.\"}", 0, false);
     assert_int_equal(e.status, ENGINE_E_UNSUPPORTED);
 }

@@ -1,6 +1,7 @@
 /* engine_events.c -- see engine_events.h. */
 #include "engine/engine_events.h"
 
+#include "common/sha256.h"
 #include "common/token.h"
 #include "engine/engine_parse.h"
 
@@ -50,10 +51,10 @@ bool engine_events_waha_verify(const char *body, size_t len, const char *secret,
  * event what it is. */
 static void hashed_key(char *key, const char *prefix, const char *material, size_t len)
 {
-    uint8_t h[TOKEN_HASH_LEN];
-    token_hash(material, len, h);
+    uint8_t h[SHA256_LEN];
+    sha256(material, len, h);
     int k = snprintf(key, ENGINE_EVENT_KEY_MAX, "%s:sha256:", prefix);
-    for (size_t i = 0; i < TOKEN_HASH_LEN && k + 2 < ENGINE_EVENT_KEY_MAX; i++)
+    for (size_t i = 0; i < SHA256_LEN && k + 2 < ENGINE_EVENT_KEY_MAX; i++)
         k += snprintf(key + k, ENGINE_EVENT_KEY_MAX - (size_t)k, "%02x", h[i]);
 }
 

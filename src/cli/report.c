@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csv.h>
@@ -89,8 +90,7 @@ int report_scan(const struct input *in, const struct prepared *p, struct journal
         if (pr->kind == PREP_INVALID) {
             o = OUT_INVALID;
             code = "INVALID_NUMBER";
-            snprintf(detail, sizeof(detail), "%s",
-                     phone_clean_strerror((enum phone_clean_status)pr->status));
+            snprintf(detail, sizeof(detail), "%s", prepare_strerror(pr->status));
         } else if (pr->kind == PREP_DUPLICATE) {
             o = OUT_DUPLICATE;
             snprintf(detail, sizeof(detail), "the same number as line %zu, which is the one sent",
@@ -107,13 +107,20 @@ int report_scan(const struct input *in, const struct prepared *p, struct journal
                 if (jn.via_replay) {
                     t->replayed++;
                     snprintf(detail, sizeof(detail),
-                             "added by this run: a send whose answer was lost was applied "
-                             "(the retry found it already a member)");
+                             "added by this run: a send whose answer was lost was applied (not a "
+                             "member when the run began; the retry found it already a member)");
                 }
                 break;
             case J_ALREADY:
                 o = OUT_ALREADY;
                 code = jn.error_code;
+                if (jn.uncertain) {
+                    t->uncertain++;
+                    snprintf(detail, sizeof(detail),
+                             "a member when a batch was sent again after its answer was lost; "
+                             "whether that lost send added it is unknown (the group's members "
+                             "could not be read when the run began)");
+                }
                 break;
             case J_INVITED:
                 o = OUT_INVITED;
@@ -161,9 +168,49 @@ write_error:
     return -1;
 }
 
+int report_check(const char *path, char *why, size_t whysz)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    size_t n = strlen(path) + 24;
+    char *tmp = malloc(n);
+    if (tmp == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    snprintf(tmp, n, "%s.check%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = 0;
+    if (f == NULL) {
+        snprintf(why, whysz, "cannot write the report %s: %s; nothing was sent", path,
+                 strerror(errno));
+        rc = -1;
+    } else {
+        fclose(f);
+        unlink(tmp);
+    }
+    free(tmp);
+    /* The report replaces whatever is at path; a directory it cannot. */
+    struct stat st;
+    if (rc == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(why, whysz, "the report %s is a directory; give a file name; nothing was sent",
+                 path);
+        rc = -1;
+    }
+    return rc;
+}
+
 int report_write(const char *path, const struct input *in, const struct prepared *p,
                  struct journal *j, struct report_totals *t, char *why, size_t whysz)
 {
+    if (strcmp(path, "-") == 0) {
+        int rc = report_scan(in, p, j, stdout, t, why, whysz);
+        if (fflush(stdout) != 0 && rc == 0) {
+            snprintf(why, whysz, "writing the report to standard output: %s", strerror(errno));
+            rc = -1;
+        }
+        return rc;
+    }
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (tmp == NULL) {
@@ -200,7 +247,10 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
     fprintf(out, "  added            %zu", o[OUT_ADDED]);
     if (t->replayed)
         fprintf(out, "  (%zu confirmed after a lost answer)", t->replayed);
-    fprintf(out, "\n  already members  %zu\n", o[OUT_ALREADY]);
+    fprintf(out, "\n  already members  %zu", o[OUT_ALREADY]);
+    if (t->uncertain)
+        fprintf(out, "  (%zu of them perhaps added by a send whose answer was lost)", t->uncertain);
+    fprintf(out, "\n");
     fprintf(out, "  invited          %zu", o[OUT_INVITED]);
     if (o[OUT_INVITED])
         fprintf(out, "  (privacy settings: a private invitation was sent instead)");
@@ -209,7 +259,9 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
         fprintf(out, "%s%s %zu", i ? ", " : "  (", t->failed[i].code, t->failed[i].n);
     fprintf(out, "%s\n", t->nfailed ? ")" : "");
     fprintf(out, "  invalid          %zu%s\n", o[OUT_INVALID],
-            o[OUT_INVALID] ? "  (never sent; the report says why, by line)" : "");
+            !o[OUT_INVALID] ? ""
+            : run->report   ? "  (never sent; the report says why, by line)"
+                            : "  (never sent; --report FILE says why, by line)");
     fprintf(out, "  duplicates       %zu%s\n", o[OUT_DUPLICATE],
             o[OUT_DUPLICATE] ? "  (sent once, for their first line)" : "");
     fprintf(out, "  not sent yet     %zu\n", o[OUT_PENDING]);
@@ -221,9 +273,11 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
                 run->stats->retries == 1 ? "y" : "ies", d);
     }
     if (run->report)
-        fprintf(out, "  report: %s\n", run->report);
+        fprintf(out, "  report: %s\n", strcmp(run->report, "-") ? run->report : "standard output");
     if (run->journal)
         fprintf(out, "  journal: %s\n", run->journal);
+    if (run->fail_on)
+        fprintf(out, "  exit status 2: %s\n", run->fail_on);
 }
 
 int report_json(FILE *out, const struct report_run *run, const struct report_totals *t)
@@ -267,7 +321,15 @@ int report_json(FILE *out, const struct report_run *run, const struct report_tot
         run->elapsed_s);
     if (root == NULL)
         return -1;
+    json_object_set_new(root, "uncertain_after_lost_answer",
+                        json_integer((json_int_t)t->uncertain));
+    if (run->stats != NULL)
+        json_object_set_new(json_object_get(root, "requests"), "member_checks",
+                            json_integer((json_int_t)run->stats->member_checks));
     json_object_set_new(root, "resume_at", resume);
+    json_object_set_new(root, "fail_on", run->fail_on ? json_string(run->fail_on) : json_null());
+    if (run->diagnostics != NULL)
+        json_object_set(root, "diagnostics", run->diagnostics);
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     fputc('\n', out);
     json_decref(root);

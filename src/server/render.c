@@ -112,6 +112,7 @@ void render_group_full(const struct limits *lim, struct response *res)
     snprintf(sentence, sizeof(sentence), "WhatsApp group member limit reached (maximum %d members)",
              lim->capacity);
     respond_error(res, 400, "Group capacity exceeded", sentence);
+    respond_reason(res, "GROUP_FULL");
 }
 
 void render_invite_link(struct jw *w, const char *code)

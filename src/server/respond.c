@@ -19,6 +19,7 @@ static void set_body(struct response *res, int status, char *text, size_t len)
 {
     free(res->body);
     res->body = NULL;
+    res->reason = NULL; /* a new answer: its reason is set after it */
     if (text == NULL) {
         log_error("cannot build a response body: out of memory");
         res->status = 500;
@@ -100,6 +101,8 @@ void respond_invalid(struct response *res, json_t *errors)
     respond_json(res, 400,
                  json_pack("{s:i, s:s, s:o}", "code", 400, "message", "Validation failed", "errors",
                            errors));
+    if (res->status == 400)
+        respond_reason(res, "VALIDATION_FAILED");
 }
 
 bool errors_any(const json_t *errors)
@@ -135,12 +138,14 @@ void respond_group_not_found(struct response *res)
 {
     respond_error(res, 404, "Group not found",
                   "The specified group ID does not exist or you don't have access to it");
+    respond_reason(res, "GROUP_NOT_FOUND");
 }
 
 void respond_no_route(struct response *res)
 {
     respond_error(res, 404, "Not found",
                   "No such endpoint; see /openapi.json for the ones this server has");
+    respond_reason(res, "NO_SUCH_ENDPOINT");
 }
 
 void respond_store_failure(struct response *res, int store_status)
@@ -152,6 +157,41 @@ void respond_store_failure(struct response *res, int store_status)
         respond_error(res, 500, "Internal server error",
                       "The request could not be completed and nothing was changed; retry, and "
                       "tell the operator if it persists");
+}
+
+void respond_reason(struct response *res, const char *code)
+{
+    res->reason = code;
+}
+
+const char *respond_reason_of(const struct response *res)
+{
+    if (res->status < 400)
+        return NULL;
+    if (res->reason != NULL)
+        return res->reason;
+    switch (res->status) {
+    case 401:
+        return "UNAUTHORIZED";
+    case 403:
+        return "ACCESS_DENIED";
+    case 405:
+        return "METHOD_NOT_ALLOWED";
+    case 413:
+        return "PAYLOAD_TOO_LARGE";
+    case 422:
+        return "IDEMPOTENCY_KEY_REUSED";
+    case 429:
+        return "TOO_MANY_REQUESTS";
+    case 431:
+        return "HEADERS_TOO_LARGE";
+    case 500:
+        return "INTERNAL_ERROR";
+    case 503:
+        return "UNAVAILABLE";
+    default:
+        return NULL;
+    }
 }
 
 json_t *json_time(int64_t ms)

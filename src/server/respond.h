@@ -37,6 +37,21 @@ void respond_no_route(struct response *res);
 /* 503 when the database is unreachable, 500 for anything else. */
 void respond_store_failure(struct response *res, int store_status);
 
+/* A refusal's reason for programs, next to the envelope (which stays the
+ * contract's, byte for byte): the header Groupie-Error-Code carries one
+ * word such as GROUP_FULL, so a client never has to compare the English
+ * message (docs/API.md, "Error codes"). Where a status means one thing in
+ * the contract (401, 403, 405, 413, 422, 429, 431, 500, 503) the status's
+ * own word is sent; a status with several meanings (400, 404) gets its
+ * word from the function that renders the answer: respond_invalid(),
+ * respond_group_not_found(), respond_no_route(), render_group_full(), or
+ * respond_reason() after any other respond_*() (which reset it). */
+#define RESPOND_REASON_HEADER "Groupie-Error-Code"
+void respond_reason(struct response *res, const char *code);
+/* What is sent for res: its reason, else its status's, else NULL (2xx,
+ * and statuses without a word of their own). */
+const char *respond_reason_of(const struct response *res);
+
 /* Values as the API writes them. */
 json_t *json_time(int64_t ms); /* "2024-12-20T15:30:00Z" */
 json_t *json_id(int64_t id);   /* ids are strings: "15378" */

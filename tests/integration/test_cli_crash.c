@@ -31,7 +31,7 @@
 /* Runs args with the crash hook set to after; the run must die by SIGKILL. */
 static void run_until_crash(struct world *w, const char *const *args, const char *after)
 {
-    const char *env[] = {w->env_token, w->env_url,
+    const char *env[] = {w->env_token, w->env_url, w->env_state,
                          tmpf("GROUPIE_TEST_CRASH_AFTER_ANSWERS=%s", after), NULL};
     struct cli_run run = {.args = args, .env = env};
     struct cli_result res;

@@ -713,7 +713,7 @@ static int run_add(struct cli *cli, void *state)
             struct report_run run = {.group_id = a->group_id,
                                      .input_label = job.diag.label,
                                      .report = a->report,
-                                     .status = "input_error"};
+                                     .status = "bad_input"};
             finish(cli, a, &job, &run, EXIT_DATAERR);
         }
         rc = cli_fail(EXIT_DATAERR,

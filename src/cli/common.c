@@ -68,7 +68,7 @@ const char *cli_status_word(int status)
     case EXIT_USAGE:
         return "usage_error";
     case EXIT_DATAERR:
-        return "input_error";
+        return "bad_input";
     case EXIT_NOINPUT:
         return "input_unreadable";
     case EXIT_NOTFOUND:

@@ -323,9 +323,14 @@ int report_json(FILE *out, const struct report_run *run, const struct report_tot
         return -1;
     json_object_set_new(root, "uncertain_after_lost_answer",
                         json_integer((json_int_t)t->uncertain));
-    if (run->stats != NULL)
-        json_object_set_new(json_object_get(root, "requests"), "member_checks",
+    if (run->stats != NULL) {
+        json_t *rq = json_object_get(root, "requests");
+        json_object_set_new(rq, "in_flight_seconds",
+                            json_real((double)run->stats->in_flight_us / 1e6));
+        json_object_set_new(rq, "paced_seconds", json_real((double)run->stats->paced_us / 1e6));
+        json_object_set_new(rq, "member_checks",
                             json_integer((json_int_t)run->stats->member_checks));
+    }
     json_object_set_new(root, "resume_at", resume);
     json_object_set_new(root, "fail_on", run->fail_on ? json_string(run->fail_on) : json_null());
     if (run->diagnostics != NULL)

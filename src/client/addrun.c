@@ -402,7 +402,9 @@ static struct stop wait_for_slot(struct run *r)
     if (ready <= now)
         return GO_ON;
     enum addrun_wait why = r->pace.blocked_until >= ready ? WAIT_RETRY_AFTER : WAIT_RATE;
-    return sleep_until(r, ready, why) ? GO_ON : stop_interrupted(r);
+    bool slept = sleep_until(r, ready, why);
+    r->st->paced_us += mono_us() - now;
+    return slept ? GO_ON : stop_interrupted(r);
 }
 
 /* Before a batch in doubt goes again: who of it is in the group now? */
@@ -625,6 +627,7 @@ static struct stop send_batch(struct run *r)
         groupie_add_members(r->c, r->o->group_id, phones, r->b.n, r->b.key, &res, &err);
     int64_t t1 = mono_us();
     r->st->last_answer_us = t1;
+    r->st->in_flight_us += t1 - t0;
     r->st->requests++;
     r->req_ms = (r->req_ms * 3 + (t1 - t0) / 1000) / 4;
     if (gs != GROUPIE_OK)

@@ -95,6 +95,8 @@ struct addrun_stats {
     size_t replayed_answers; /* answers the server replayed for a key it had seen */
     size_t member_checks;    /* reads of the group's members before a batch in doubt */
     int64_t first_send_us, last_answer_us; /* monotonic, 0 when nothing was sent */
+    int64_t in_flight_us;                  /* the requests' durations, added up */
+    int64_t paced_us;                      /* time spent waiting for a slot of the window */
     int64_t resume_at_ms;       /* ADDRUN_DAILY_LIMIT: our wall time of the server's midnight */
     size_t not_sent;            /* numbers still pending when the run stopped */
     struct groupie_error error; /* the error that stopped the run, if one did */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +125,29 @@ static int parse_fail_on(const char *arg, unsigned *out)
     return *out != 0 ? 0 : (cli_fail(EXIT_USAGE, "--fail-on: name at least one outcome"), -1);
 }
 
+/* The options that take a whole number, and where it goes. */
+static const struct {
+    int val;
+    const char *name;
+    long lo, hi;
+    size_t offset;
+} numeric[] = {
+    {OPT_BATCH, "batch", 1, GROUPIE_MAX_BATCH, offsetof(struct add, batch)},
+    {OPT_RATE_LIMIT, "rate-limit", 1, 100000, offsetof(struct add, rate_limit)},
+    {OPT_RATE_WINDOW, "rate-window", 1, 86400, offsetof(struct add, rate_window)},
+    {OPT_DAILY, "daily-limit", 0, 100000000, offsetof(struct add, daily_limit)},
+    {OPT_RETRIES, "retries", 0, 1000, offsetof(struct add, retries)},
+    {OPT_MAX_ATTEMPTS, "max-attempts", 1, 1000, offsetof(struct add, max_attempts)},
+};
+
 static int add_option(void *state, int val, const char *arg)
 {
     struct add *a = state;
+    for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+        if (numeric[i].val == val)
+            return cli_opt_long(numeric[i].name, arg, numeric[i].lo, numeric[i].hi,
+                                (long *)((char *)a + numeric[i].offset));
+    }
     switch (val) {
     case OPT_CSV:
         a->csv = arg;
@@ -178,8 +199,6 @@ static int add_option(void *state, int val, const char *arg)
                             arg),
                    -1;
         return 0;
-    case OPT_BATCH:
-        return cli_opt_long("batch", arg, 1, GROUPIE_MAX_BATCH, &a->batch);
     case OPT_WAIT:
         a->wait = true;
         return 0;
@@ -192,16 +211,6 @@ static int add_option(void *state, int val, const char *arg)
     case OPT_DRY_RUN:
         a->dry_run = true;
         return 0;
-    case OPT_RATE_LIMIT:
-        return cli_opt_long("rate-limit", arg, 1, 100000, &a->rate_limit);
-    case OPT_RATE_WINDOW:
-        return cli_opt_long("rate-window", arg, 1, 86400, &a->rate_window);
-    case OPT_DAILY:
-        return cli_opt_long("daily-limit", arg, 0, 100000000, &a->daily_limit);
-    case OPT_RETRIES:
-        return cli_opt_long("retries", arg, 0, 1000, &a->retries);
-    case OPT_MAX_ATTEMPTS:
-        return cli_opt_long("max-attempts", arg, 1, 1000, &a->max_attempts);
     case OPT_FAIL_ON:
         return parse_fail_on(arg, &a->fail_on);
     default:

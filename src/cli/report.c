@@ -59,6 +59,64 @@ static void count_code(struct report_totals *t, const char *code)
 
 #define NCOLS 9
 
+/* A row's outcome, its error code and a detail sentence; the journal is
+ * asked for the rows that were sent. -1 on a journal error. */
+static int outcome_of(const struct input *in, const struct prep_row *pr, struct journal *j,
+                      struct jnumber *jn, const char **code, char *detail, size_t dsz,
+                      struct report_totals *t)
+{
+    memset(jn, 0, sizeof(*jn));
+    *code = "";
+    detail[0] = '\0';
+    if (pr->kind == PREP_INVALID) {
+        *code = "INVALID_NUMBER";
+        snprintf(detail, dsz, "%s", prepare_strerror(pr->status));
+        return OUT_INVALID;
+    }
+    if (pr->kind == PREP_DUPLICATE) {
+        snprintf(detail, dsz, "the same number as line %zu, which is the one sent",
+                 in->rows[pr->dup_of].line);
+        return OUT_DUPLICATE;
+    }
+    int found = j ? journal_lookup(j, pr->number, jn) : 0;
+    if (found < 0)
+        return -1;
+    switch (found ? jn->state : J_PENDING) {
+    case J_ADDED:
+        if (jn->via_replay) {
+            t->replayed++;
+            snprintf(detail, dsz,
+                     "added by this run: a send whose answer was lost was applied (not a member "
+                     "when the run began; the retry found it already a member)");
+        }
+        return OUT_ADDED;
+    case J_ALREADY:
+        *code = jn->error_code;
+        if (jn->uncertain) {
+            t->uncertain++;
+            snprintf(detail, dsz,
+                     "a member when a batch was sent again after its answer was lost; whether "
+                     "that lost send added it is unknown (the group's members could not be read "
+                     "when the run began)");
+        }
+        return OUT_ALREADY;
+    case J_INVITED:
+        *code = jn->error_code;
+        snprintf(detail, dsz, "%s; a private invitation was sent", jn->error);
+        return OUT_INVITED;
+    case J_FAILED:
+        *code = jn->error_code;
+        snprintf(detail, dsz, "%s", jn->error);
+        count_code(t, (*code)[0] ? *code : "UNKNOWN");
+        return OUT_FAILED;
+    default:
+        snprintf(detail, dsz, "%s",
+                 j ? "not decided yet: rerun the same command to resume"
+                   : "dry run: would be sent");
+        return OUT_PENDING;
+    }
+}
+
 int report_scan(const struct input *in, const struct prepared *p, struct journal *j, FILE *csv,
                 struct report_totals *t, char *why, size_t whysz)
 {
@@ -83,63 +141,12 @@ int report_scan(const struct input *in, const struct prepared *p, struct journal
         const struct input_row *r = &in->rows[i];
         const struct prep_row *pr = &p->rows[i];
         struct jnumber jn;
-        memset(&jn, 0, sizeof(jn));
-        enum outcome o;
-        char detail[256] = "";
-        const char *code = "";
-        if (pr->kind == PREP_INVALID) {
-            o = OUT_INVALID;
-            code = "INVALID_NUMBER";
-            snprintf(detail, sizeof(detail), "%s", prepare_strerror(pr->status));
-        } else if (pr->kind == PREP_DUPLICATE) {
-            o = OUT_DUPLICATE;
-            snprintf(detail, sizeof(detail), "the same number as line %zu, which is the one sent",
-                     in->rows[pr->dup_of].line);
-        } else {
-            int found = j ? journal_lookup(j, pr->number, &jn) : 0;
-            if (found < 0) {
-                snprintf(why, whysz, "reading the journal: %s", journal_error(j));
-                return -1;
-            }
-            switch (found ? jn.state : J_PENDING) {
-            case J_ADDED:
-                o = OUT_ADDED;
-                if (jn.via_replay) {
-                    t->replayed++;
-                    snprintf(detail, sizeof(detail),
-                             "added by this run: a send whose answer was lost was applied (not a "
-                             "member when the run began; the retry found it already a member)");
-                }
-                break;
-            case J_ALREADY:
-                o = OUT_ALREADY;
-                code = jn.error_code;
-                if (jn.uncertain) {
-                    t->uncertain++;
-                    snprintf(detail, sizeof(detail),
-                             "a member when a batch was sent again after its answer was lost; "
-                             "whether that lost send added it is unknown (the group's members "
-                             "could not be read when the run began)");
-                }
-                break;
-            case J_INVITED:
-                o = OUT_INVITED;
-                code = jn.error_code;
-                snprintf(detail, sizeof(detail), "%s; a private invitation was sent", jn.error);
-                break;
-            case J_FAILED:
-                o = OUT_FAILED;
-                code = jn.error_code;
-                snprintf(detail, sizeof(detail), "%s", jn.error);
-                count_code(t, code[0] ? code : "UNKNOWN");
-                break;
-            default:
-                o = OUT_PENDING;
-                snprintf(detail, sizeof(detail), "%s",
-                         j ? "not decided yet: rerun the same command to resume"
-                           : "dry run: would be sent");
-                break;
-            }
+        const char *code;
+        char detail[256];
+        int o = outcome_of(in, pr, j, &jn, &code, detail, sizeof(detail), t);
+        if (o < 0) {
+            snprintf(why, whysz, "reading the journal: %s", journal_error(j));
+            return -1;
         }
         t->outcome[o]++;
         t->rows++;

@@ -192,7 +192,9 @@ static enum input_status source_next(struct source *src, const char **data, size
             return INPUT_OK;
         }
         if (textenc_chunk(&src->te, src->buf, (size_t)got, src->first, data, n) != 0)
-            return fail(INPUT_E_NOMEM, why, whysz, "out of memory");
+            return fail(errno == ENOMEM ? INPUT_E_NOMEM : INPUT_E_IO, why, whysz,
+                        "cannot decode the input as %s: %s", textenc_name(src->te.kind),
+                        strerror(errno));
         src->first = false;
         if (*n > 0)
             return INPUT_OK;

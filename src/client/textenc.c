@@ -144,8 +144,10 @@ static int reserve(struct textenc *t, size_t need)
     if (need <= t->outcap)
         return 0;
     char *o = realloc(t->out, need);
-    if (o == NULL)
+    if (o == NULL) {
+        errno = ENOMEM;
         return -1;
+    }
     t->out = o;
     t->outcap = need;
     return 0;
@@ -165,8 +167,10 @@ static int convert(struct textenc *t, const char *in, size_t n, size_t *outn)
     if (t->ncarry > 0) {
         /* The character the last chunk cut goes first. */
         joined = malloc(total);
-        if (joined == NULL)
+        if (joined == NULL) {
+            errno = ENOMEM;
             return -1;
+        }
         memcpy(joined, t->carry, t->ncarry);
         memcpy(joined + t->ncarry, in, n);
         src = joined;
@@ -189,7 +193,9 @@ static int convert(struct textenc *t, const char *in, size_t n, size_t *outn)
             t->ncarry = ileft;
             ileft = 0;
         } else {
-            rc = -1; /* E2BIG cannot happen: the buffer is sized for the worst */
+            /* E2BIG cannot happen: the buffer is sized for the worst. */
+            errno = EILSEQ;
+            rc = -1;
             break;
         }
     }
@@ -225,11 +231,10 @@ int textenc_chunk(struct textenc *t, const char *in, size_t n, bool first, const
             n -= bom;
         }
         if (t->kind != TEXTENC_UTF8) {
-            t->cd = iconv_open("UTF-8", iconv_names[t->kind]);
-            if (t->cd == (void *)(iconv_t)-1) {
-                t->cd = NULL;
+            iconv_t cd = iconv_open("UTF-8", iconv_names[t->kind]);
+            if (cd == (iconv_t)-1)
                 return -1;
-            }
+            t->cd = cd;
         }
     }
     if (t->kind == TEXTENC_UTF8) {

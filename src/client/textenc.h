@@ -55,7 +55,8 @@ const char *textenc_name(enum textenc_kind kind);
 
 /* Decodes the next n bytes of the input (first: the first chunk). *out
  * points at the UTF-8 (valid until the next call), *outn its length.
- * Returns 0, or -1 when out of memory. */
+ * Returns 0, or -1 with errno set (ENOMEM, or iconv's reason when this
+ * system cannot convert from the encoding). */
 int textenc_chunk(struct textenc *t, const char *in, size_t n, bool first, const char **out,
                   size_t *outn);
 

@@ -44,9 +44,9 @@
  * answer and the next send, in all. */
 static double ideal_span(size_t n, double in_flight, double gaps)
 {
-    double answered[1024];
+    double answered[1024] = {0};
     double l = in_flight / (double)n, g = n > 1 ? gaps / (double)(n - 1) : 0, ready = 0;
-    assert_true(n <= 1024);
+    assert_true(n >= 1 && n <= 1024);
     for (size_t k = 0; k < n; k++) {
         double send = ready;
         if (k >= RATE_LIMIT && answered[k - RATE_LIMIT] + WINDOW_S + MARGIN_S > send)

@@ -35,6 +35,25 @@ static int printed(int rc)
     return EXIT_OK;
 }
 
+/* What was read (a list l, or a group g), the way the output wants it. */
+static int print_as(const struct cli *cli, bool table, const struct groupie_group_list *l,
+                    const struct groupie_group *g)
+{
+    switch (cli_output_mode(cli, table)) {
+    case CLI_OUT_JSON:
+        cli_json_done();
+        return printed(l ? show_groups_json(stdout, l) : show_group_json(stdout, g));
+    case CLI_OUT_LINES:
+        return printed(l ? show_groups_lines(stdout, l) : show_group_lines(stdout, g));
+    default:
+        if (l)
+            show_groups_table(stdout, l);
+        else
+            show_group_table(stdout, g);
+        return EXIT_OK;
+    }
+}
+
 static int run_groups(struct cli *cli, void *state)
 {
     struct show_state *s = state;
@@ -54,18 +73,7 @@ static int run_groups(struct cli *cli, void *state)
         groupie_client_free(c);
         return rc;
     }
-    switch (cli_output_mode(cli, s->table)) {
-    case CLI_OUT_JSON:
-        rc = printed(show_groups_json(stdout, l));
-        cli_json_done();
-        break;
-    case CLI_OUT_LINES:
-        rc = printed(show_groups_lines(stdout, l));
-        break;
-    case CLI_OUT_TABLE:
-        show_groups_table(stdout, l);
-        break;
-    }
+    rc = print_as(cli, s->table, l, NULL);
     groupie_group_list_free(l);
     groupie_client_free(c);
     return rc;
@@ -92,18 +100,7 @@ static int run_group(struct cli *cli, void *state)
         groupie_client_free(c);
         return rc;
     }
-    switch (cli_output_mode(cli, s->table)) {
-    case CLI_OUT_JSON:
-        rc = printed(show_group_json(stdout, g));
-        cli_json_done();
-        break;
-    case CLI_OUT_LINES:
-        rc = printed(show_group_lines(stdout, g));
-        break;
-    case CLI_OUT_TABLE:
-        show_group_table(stdout, g);
-        break;
-    }
+    rc = print_as(cli, s->table, NULL, g);
     groupie_group_free(g);
     groupie_client_free(c);
     return rc;

@@ -175,28 +175,37 @@ write_error:
     return -1;
 }
 
+/* A new file next to path (path.tmpPID), for writing; *tmp is its name
+ * (free it). NULL with why set when it cannot be made. */
+static FILE *open_beside(const char *path, char **tmp, char *why, size_t whysz)
+{
+    size_t n = strlen(path) + 16;
+    *tmp = malloc(n);
+    if (*tmp == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return NULL;
+    }
+    snprintf(*tmp, n, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(*tmp, "w");
+    if (f == NULL)
+        snprintf(why, whysz, "cannot write the report %s: %s", path, strerror(errno));
+    return f;
+}
+
 int report_check(const char *path, char *why, size_t whysz)
 {
     if (strcmp(path, "-") == 0)
         return 0;
-    size_t n = strlen(path) + 24;
-    char *tmp = malloc(n);
-    if (tmp == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, n, "%s.check%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (f == NULL) {
-        snprintf(why, whysz, "cannot write the report %s: %s; nothing was sent", path,
-                 strerror(errno));
-        rc = -1;
-    } else {
+    char *tmp;
+    FILE *f = open_beside(path, &tmp, why, whysz);
+    int rc = f != NULL ? 0 : -1;
+    if (f != NULL) {
         fclose(f);
         unlink(tmp);
     }
     free(tmp);
+    if (rc != 0 && strlen(why) + 20 < whysz)
+        strcat(why, "; nothing was sent");
     /* The report replaces whatever is at path; a directory it cannot. */
     struct stat st;
     if (rc == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -218,16 +227,9 @@ int report_write(const char *path, const struct input *in, const struct prepared
         }
         return rc;
     }
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (tmp == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
+    char *tmp;
+    FILE *f = open_beside(path, &tmp, why, whysz);
     if (f == NULL) {
-        snprintf(why, whysz, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }

@@ -306,6 +306,35 @@ static void test_journals_command(void **state)
     done(r);
 }
 
+/* A journal groupie 0.1 left in the working directory (its default place
+ * then) is still found, and the run resumes with it. */
+static void test_journal_left_in_the_working_directory(void **state)
+{
+    struct world *w = *state;
+    world_start(w, NULL);
+    const char *gid = tmpf("%lld", w->gid);
+    const char *num[] = {"6281234567890"};
+    op_dir_register(&w->srv, num, 1);
+    struct cli_result *r = exec(w, CLI_ARGS("add", gid, num[0], "--json"), NULL);
+    cli_expect_status(r, 0);
+    json_t *j = json_of(r->out);
+    assert_jint(j, "outcomes.added", 1);
+    const char *path = tmpf("%s", json_string_value(json_object_get(j, "journal")));
+    json_decref(j);
+    done(r);
+    const char *name = strrchr(path, '/') + 1;
+    assert_int_equal(rename(path, world_path(w, name)), 0);
+    r = exec(w, CLI_ARGS("add", gid, "6281234567890", "--json"), NULL);
+    cli_expect_status(r, 0);
+    assert_non_null(strstr(r->err, "resuming with the journal"));
+    j = json_of(r->out);
+    assert_jint(j, "requests.sent", 0);
+    assert_jint(j, "outcomes.added", 1);
+    assert_jstr(j, "journal", name);
+    json_decref(j);
+    done(r);
+}
+
 /* -v traces the HTTP exchange on standard error, never the token. */
 static void test_verbose_trace(void **state)
 {
@@ -366,6 +395,8 @@ int main(void)
                                         world_free),
         cmocka_unit_test_setup_teardown(test_report_path, world_alloc, world_free),
         cmocka_unit_test_setup_teardown(test_journals_command, world_alloc, world_free),
+        cmocka_unit_test_setup_teardown(test_journal_left_in_the_working_directory, world_alloc,
+                                        world_free),
         cmocka_unit_test_setup_teardown(test_verbose_trace, world_alloc, world_free),
         cmocka_unit_test_setup_teardown(test_fail_on, world_alloc, world_free),
     };

@@ -35,23 +35,30 @@ static int printed(int rc)
     return EXIT_OK;
 }
 
-/* What was read (a list l, or a group g), the way the output wants it. */
-static int print_as(const struct cli *cli, bool table, const struct groupie_group_list *l,
-                    const struct groupie_group *g)
+/* The groups, or a group, the way the output wants them. */
+static int print_groups(const struct cli *cli, bool table, const struct groupie_group_list *l)
 {
-    switch (cli_output_mode(cli, table)) {
-    case CLI_OUT_JSON:
-        cli_json_done();
-        return printed(l ? show_groups_json(stdout, l) : show_group_json(stdout, g));
-    case CLI_OUT_LINES:
-        return printed(l ? show_groups_lines(stdout, l) : show_group_lines(stdout, g));
-    default:
-        if (l)
-            show_groups_table(stdout, l);
-        else
-            show_group_table(stdout, g);
+    enum cli_output mode = cli_output_mode(cli, table);
+    if (mode == CLI_OUT_TABLE) {
+        show_groups_table(stdout, l);
         return EXIT_OK;
     }
+    if (mode == CLI_OUT_JSON)
+        cli_json_done();
+    return printed(mode == CLI_OUT_JSON ? show_groups_json(stdout, l)
+                                        : show_groups_lines(stdout, l));
+}
+
+static int print_group(const struct cli *cli, bool table, const struct groupie_group *g)
+{
+    enum cli_output mode = cli_output_mode(cli, table);
+    if (mode == CLI_OUT_TABLE) {
+        show_group_table(stdout, g);
+        return EXIT_OK;
+    }
+    if (mode == CLI_OUT_JSON)
+        cli_json_done();
+    return printed(mode == CLI_OUT_JSON ? show_group_json(stdout, g) : show_group_lines(stdout, g));
 }
 
 static int run_groups(struct cli *cli, void *state)
@@ -73,7 +80,7 @@ static int run_groups(struct cli *cli, void *state)
         groupie_client_free(c);
         return rc;
     }
-    rc = print_as(cli, s->table, l, NULL);
+    rc = print_groups(cli, s->table, l);
     groupie_group_list_free(l);
     groupie_client_free(c);
     return rc;
@@ -100,7 +107,7 @@ static int run_group(struct cli *cli, void *state)
         groupie_client_free(c);
         return rc;
     }
-    rc = print_as(cli, s->table, NULL, g);
+    rc = print_group(cli, s->table, g);
     groupie_group_free(g);
     groupie_client_free(c);
     return rc;

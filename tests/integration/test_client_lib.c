@@ -329,6 +329,35 @@ static bool can_connect(int port)
     return ok;
 }
 
+/* openssl s_server on a free port, listening when this returns. A port
+ * that was free when chosen may be taken before openssl binds it (other
+ * test runs share the machine): then openssl exits, and another is tried. */
+static pid_t tls_server(const char *cert, const char *key, int *port)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        *port = free_port();
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            execlp("openssl", "openssl", "s_server", "-quiet", "-accept", tmpf("%d", *port),
+                   "-cert", cert, "-key", key, "-www", (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 500; i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* it could not bind: another port */
+            if (can_connect(*port))
+                return pid;
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    failf("openssl s_server did not start on any of 10 ports");
+    return -1;
+}
+
 /* TLS: a server with a certificate no CA vouches for is refused; the same
  * server is accepted once its certificate is given as a trust anchor. */
 static void test_tls_is_verified(void **state)
@@ -345,18 +374,8 @@ static void test_tls_is_verified(void **state)
         print_message("openssl cannot make a certificate here; TLS test skipped\n");
         skip();
     }
-    int port = free_port();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execlp("openssl", "openssl", "s_server", "-quiet", "-accept", tmpf("%d", port), "-cert",
-               cert, "-key", key, "-www", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !can_connect(port); i++) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    int port;
+    pid_t pid = tls_server(cert, key, &port);
     const char *url = tmpf("https://127.0.0.1:%d", port);
     struct groupie_group *g = NULL;
     struct groupie_error err;

@@ -340,11 +340,13 @@ static int clean(struct cli *cli, const struct journals_state *s, const char *di
 static int run_journals(struct cli *cli, void *state)
 {
     const struct journals_state *s = state;
+    const char *sub = cli->nargs > 0 ? cli->args[0] : "list";
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "clean") != 0)
+        return cli_fail(EXIT_USAGE, "journals %s: expected list, show NAME or clean", sub);
     char dir[PATH_MAX];
     int rc = cli_state_dir(dir, sizeof(dir));
     if (rc != EXIT_OK)
         return rc;
-    const char *sub = cli->nargs > 0 ? cli->args[0] : "list";
     if (strcmp(sub, "list") == 0) {
         if (cli->nargs > 1)
             return cli_fail(EXIT_USAGE, "usage: groupie journals [list]");
@@ -352,9 +354,7 @@ static int run_journals(struct cli *cli, void *state)
     }
     if (strcmp(sub, "show") == 0)
         return show(cli, s, dir);
-    if (strcmp(sub, "clean") == 0)
-        return clean(cli, s, dir);
-    return cli_fail(EXIT_USAGE, "journals %s: expected list, show NAME or clean", sub);
+    return clean(cli, s, dir);
 }
 
 const struct cli_command cli_cmd_journals = {

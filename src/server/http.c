@@ -93,6 +93,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
     if (res->replayed)
         MHD_add_response_header(r, "Idempotent-Replayed", "true");
+    const char *reason = respond_reason_of(res);
+    if (reason != NULL)
+        MHD_add_response_header(r, RESPOND_REASON_HEADER, reason);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;

@@ -41,6 +41,9 @@ struct response {
     char allow[64];           /* non-empty: sent as Allow */
     const char *content_type; /* NULL: application/json */
     bool replayed;            /* an idempotent replay: sent with Idempotent-Replayed */
+    /* A refusal's machine-readable reason, sent as Groupie-Error-Code
+     * (respond.h); NULL: the default for the status, if it has one. */
+    const char *reason;
 };
 
 struct http_options {

@@ -17,6 +17,7 @@ static void set_body(struct response *res, int status, char *text, size_t len)
 {
     free(res->body);
     res->body = NULL;
+    res->reason = NULL; /* a new answer: its reason is set after it */
     if (text == NULL) {
         log_error("cannot build a response body: out of memory");
         res->status = 500;
@@ -61,6 +62,7 @@ void respond_clear(struct response *res)
     res->status = 0;
     res->retry_after = 0;
     res->replayed = false;
+    res->reason = NULL;
 }
 
 void respond_json(struct response *res, int status, json_t *root)
@@ -93,6 +95,8 @@ void respond_invalid(struct response *res, json_t *errors)
     respond_json(res, 400,
                  json_pack("{s:i, s:s, s:o}", "code", 400, "message", "Validation failed", "errors",
                            errors));
+    if (res->status == 400)
+        respond_reason(res, "VALIDATION_FAILED");
 }
 
 bool errors_any(const json_t *errors)
@@ -119,31 +123,40 @@ void respond_invalid_field(struct response *res, const char *field, const char *
     respond_invalid(res, errors);
 }
 
-/* The refusals whose words are the same whatever refused. */
+/* The refusals whose words are the same whatever refused, with the word
+ * programs tell them apart by (respond_reason()). */
 static const struct {
     int status;
     const char *message;
     const char *error;
+    const char *reason;
 } fixed[VERDICT_COUNT] = {
     [VERDICT_NOT_FOUND] = {404, "Group not found",
-                           "The specified group ID does not exist or you don't have access to it"},
+                           "The specified group ID does not exist or you don't have access to it",
+                           "GROUP_NOT_FOUND"},
     [VERDICT_PERMISSIONS_ADMIN] = {403, "Access denied",
-                                   "You must be a group administrator to change group permissions"},
+                                   "You must be a group administrator to change group permissions",
+                                   "ACCESS_DENIED"},
     [VERDICT_NOT_REGISTERED] = {404, "User not found",
-                                "This number is not registered in the directory"},
+                                "This number is not registered in the directory", "USER_NOT_FOUND"},
     [VERDICT_ALREADY_MEMBER] = {409, "Already a member",
-                                "This number is already a participant of the group"},
+                                "This number is already a participant of the group",
+                                "ALREADY_MEMBER"},
     [VERDICT_NO_INVITATION] = {404, "Invitation not found",
                                "This number has no pending invitation to that group; it may have "
-                               "expired, been revoked or been accepted already"},
+                               "expired, been revoked or been accepted already",
+                               "INVITATION_NOT_FOUND"},
     [VERDICT_BAD_INVITE_CODE] = {404, "Invite link not found",
-                                 "The invite code is invalid or has been revoked"},
-    [VERDICT_NOT_MEMBER] = {404, "Not a member", "This number is not a participant of that group"},
+                                 "The invite code is invalid or has been revoked",
+                                 "INVITE_LINK_NOT_FOUND"},
+    [VERDICT_NOT_MEMBER] = {404, "Not a member", "This number is not a participant of that group",
+                            "NOT_A_MEMBER"},
 };
 
 static void respond_fixed(struct response *res, enum verdict v)
 {
     respond_error(res, fixed[v].status, fixed[v].message, fixed[v].error);
+    respond_reason(res, fixed[v].reason);
 }
 
 void respond_unauthorized(struct response *res)
@@ -160,6 +173,7 @@ void respond_no_route(struct response *res)
 {
     respond_error(res, 404, "Not found",
                   "No such endpoint; see /openapi.json for the ones this server has");
+    respond_reason(res, "NO_SUCH_ENDPOINT");
 }
 
 void respond_store_failure(struct response *res, int store_status)
@@ -171,6 +185,41 @@ void respond_store_failure(struct response *res, int store_status)
         respond_error(res, 500, "Internal server error",
                       "The request could not be completed and nothing was changed; retry, and "
                       "tell the operator if it persists");
+}
+
+void respond_reason(struct response *res, const char *code)
+{
+    res->reason = code;
+}
+
+const char *respond_reason_of(const struct response *res)
+{
+    if (res->status < 400)
+        return NULL;
+    if (res->reason != NULL)
+        return res->reason;
+    switch (res->status) {
+    case 401:
+        return "UNAUTHORIZED";
+    case 403:
+        return "ACCESS_DENIED";
+    case 405:
+        return "METHOD_NOT_ALLOWED";
+    case 413:
+        return "PAYLOAD_TOO_LARGE";
+    case 422:
+        return "IDEMPOTENCY_KEY_REUSED";
+    case 429:
+        return "TOO_MANY_REQUESTS";
+    case 431:
+        return "HEADERS_TOO_LARGE";
+    case 500:
+        return "INTERNAL_ERROR";
+    case 503:
+        return "UNAVAILABLE";
+    default:
+        return NULL;
+    }
 }
 
 /* 429 with the window in force and when a slot frees up. */
@@ -223,6 +272,7 @@ bool respond_verdict(struct response *res, const struct limits *lim, enum verdic
         snprintf(sentence, sizeof(sentence),
                  "WhatsApp group member limit reached (maximum %d members)", lim->capacity);
         respond_error(res, 400, "Group capacity exceeded", sentence);
+        respond_reason(res, "GROUP_FULL");
         break;
     default:
         respond_fixed(res, v);

@@ -60,6 +60,21 @@ struct refusal {
 bool respond_verdict(struct response *res, const struct limits *lim, enum verdict v,
                      const struct refusal *why);
 
+/* A refusal's reason for programs, next to the envelope (which stays the
+ * contract's, byte for byte): the header Groupie-Error-Code carries one
+ * word such as GROUP_FULL, so a client never has to compare the English
+ * message (docs/API.md, "Error codes"). Where a status means one thing in
+ * the contract (401, 403, 405, 413, 422, 429, 431, 500, 503) the status's
+ * own word is sent; a status with several meanings (400, 404, 409) gets its
+ * word from the function that renders the answer (respond_invalid(),
+ * respond_verdict(), respond_no_route()), or from respond_reason() after
+ * any other respond_*() (each of which resets it). */
+#define RESPOND_REASON_HEADER "Groupie-Error-Code"
+void respond_reason(struct response *res, const char *code);
+/* What is sent for res: its reason, else its status's, else NULL (2xx,
+ * and statuses without a word of their own). */
+const char *respond_reason_of(const struct response *res);
+
 /* True when validation found something wrong: errors holds a sentence, or
  * could not even be allocated (NULL). A request must then not go ahead as
  * valid; respond_invalid() of a NULL object answers 500. */

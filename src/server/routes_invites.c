@@ -89,11 +89,12 @@ static int revoke_work(struct store_tx *tx, struct call *c, void *arg)
     };
     if (status != STORE_OK || respond_verdict(c->res, &c->app->limits, check, &why))
         return status;
-    if (!found)
+    if (!found) {
         respond_error(c->res, 404, "Invitation not found",
                       "This number has no pending invitation to this group; it may have "
                       "expired, been revoked or been accepted already");
-    else
+        respond_reason(c->res, "INVITATION_NOT_FOUND");
+    } else
         answer_invitation(c->res, &inv, c->now);
     return STORE_OK;
 }

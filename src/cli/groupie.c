@@ -21,6 +21,7 @@
 #include "client/journal.h"
 #include "client/prepare.h"
 #include "common/clock.h"
+#include "common/contract.h"
 #include "common/phone.h"
 #include "groupie.h"
 
@@ -235,9 +236,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
     if (check_long_names(argc, argv) != 0)
         return -1;
     o->batch = GROUPIE_MAX_BATCH;
-    o->rate_limit = 10;
-    o->rate_window = 60;
-    o->daily_limit = 500;
+    o->rate_limit = CONTRACT_RATE_LIMIT;
+    o->rate_window = CONTRACT_RATE_WINDOW_S;
+    o->daily_limit = CONTRACT_DAILY_LIMIT;
     o->retries = 8;
     o->max_attempts = 5;
     o->timeout_s = 60;

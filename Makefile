@@ -48,6 +48,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS))
 SERVER_LIB  := $(BUILD)/libgroupied.a
 
+# Tests are found by file name; tests/README.md says what each name means.
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SUPPORT_OBJS := $(call obj,$(wildcard tests/unit/support/*.c))

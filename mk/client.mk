@@ -42,7 +42,8 @@ GROUPIE_PC     := $(BUILD)/groupie.pc
 GROUPIE_CLI    := $(BUILD)/groupie
 
 # Tests: unit tests of the client's modules, integration tests that run the
-# library and the CLI against a real groupied.
+# library and the CLI against a real groupied (the names' rules:
+# tests/README.md).
 CLIENT_UNIT_SRCS  := $(wildcard tests/unit/test_client_*.c)
 CLIENT_UNIT_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(CLIENT_UNIT_SRCS))
 CLIENT_INTEG_SRCS := $(wildcard tests/integration/test_client_*.c tests/integration/test_cli_*.c)

@@ -14,6 +14,8 @@
 #             harness gives each server a fresh database), and so do the
 #             PostgreSQL-only suites test_pg_* (several processes, crashes).
 #             The cluster is stopped at the end, whatever happened.
+# Which binary runs in which pass follows from its file name: see
+# tests/README.md.
 set -uo pipefail
 build=${1:-build/san}
 here=$(cd "$(dirname "$0")/.." && pwd)

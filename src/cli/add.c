@@ -21,6 +21,7 @@
 #include "client/prepare.h"
 #include "client/snapshot.h"
 #include "common/clock.h"
+#include "common/contract.h"
 #include "common/phone.h"
 
 enum {
@@ -93,9 +94,9 @@ static void add_defaults(void *state)
 {
     struct add *a = state;
     a->batch = GROUPIE_MAX_BATCH;
-    a->rate_limit = 10;
-    a->rate_window = 60;
-    a->daily_limit = 500;
+    a->rate_limit = CONTRACT_RATE_LIMIT;
+    a->rate_window = CONTRACT_RATE_WINDOW_S;
+    a->daily_limit = CONTRACT_DAILY_LIMIT;
     a->retries = 8;
     a->max_attempts = 5;
 }
@@ -735,70 +736,111 @@ static int run_add(struct cli *cli, void *state)
     return rc;
 }
 
-const struct cli_command cli_cmd_add = {
-    .name = "add",
-    .summary = "add people to a group from a CSV file, a list or the command line",
-    .help =
-        "usage: groupie add GROUP_ID [PHONE...] [--csv FILE | --file FILE|-] [options]\n"
-        "\n"
-        "Adds the numbers to the group in batches, within the server's limits. Numbers are\n"
-        "cleaned (spaces, dashes, dots, parentheses; a leading + or 00 dropped; a leading 0\n"
-        "replaced by --default-country), validated as the server does, and de-duplicated.\n"
-        "Before sending, groupie says how it read the input and which rows will not go.\n"
-        "A journal records every number's state, so running the same command again after\n"
-        "any stop (the daily limit, a network outage, ^C, a crash) resumes where it stopped\n"
-        "and never sends a number twice.\n"
-        "\n"
-        "input (one of):\n"
-        "  PHONE...              numbers as arguments\n"
-        "  --csv FILE            CSV with a header row; - reads standard input. The phone\n"
-        "                        column is found by name (phone, telepon, mobile, No. HP,\n"
-        "                        WhatsApp, Nomor WA, number...), names too (name, nama)\n"
-        "  --file FILE           one number per line; - reads standard input\n"
-        "  --phone-column COL    the phone column, by header name or 1-based number\n"
-        "  --name-column COL     the name column (\"\" for none)\n"
-        "  --no-header           the CSV's first row is data (columns by number)\n"
-        "  --delimiter C         the CSV's separator (default: detected from the first line\n"
-        "                        among , ; tab |)\n"
-        "  --encoding ENC        utf-8, utf-16, utf-16le, utf-16be, windows-1252 or latin1\n"
-        "                        (default: detected; a byte order mark is honoured)\n"
-        "\n"
-        "numbers:\n"
-        "  --default-country CC  the country code for national numbers (leading 0), e.g. 62\n"
-        "  --bare-numbers HOW    with --default-country, numbers written without 0, + or 00\n"
-        "                        that do not begin with CC: national (a leading 0 was lost)\n"
-        "                        or international (as written); by default they are held\n"
-        "                        back as ambiguous\n"
-        "\n"
-        "sending:\n"
-        "  --batch N             numbers per request, 1-20 (default 20)\n"
-        "  --wait                wait for the daily limit to reset instead of stopping (75)\n"
-        "  --rate-limit N        the server's add requests per window (default 10)\n"
-        "  --rate-window SECS    the server's rate window (default 60)\n"
-        "  --daily-limit N       the server's additions per group per day, for the ETA (500)\n"
-        "  --retries N           retries of one request on network/5xx/429 (default 8)\n"
-        "  --max-attempts N      sends of one number on retryable member errors (default 5)\n"
-        "  --dry-run             clean, validate and report without sending anything\n"
-        "\n"
-        "results:\n"
-        "  --report FILE         one CSV row per input row (line, input, number, outcome,\n"
-        "                        error_code, invitation, name, detail); - for standard output\n"
-        "                        (the summary then goes to standard error)\n"
-        "  --journal FILE        the journal (default: in $XDG_STATE_HOME/groupie, named after\n"
-        "                        the group and the input; see groupie journals)\n"
-        "  --fail-on LIST        exit 2 when rows end with one of these outcomes: failed,\n"
-        "                        invalid, duplicate, invited, already_member (for CI)\n"
-        "\n"
-        "examples:\n"
-        "  groupie add 2 --csv members.csv --default-country 62 --report report.csv\n"
-        "  groupie add 2 6287830605729 \"+62 812-3456-7890\"\n"
-        "  groupie add 2 --csv export.csv --default-country 62 --bare-numbers national\n"
-        "  tail -n +2 list.csv | cut -d, -f2 | groupie add 2 --file - --wait\n"
-        "  groupie add 2 --csv members.csv --dry-run --report -\n"
-        "  groupie add 2 --csv members.csv --json --fail-on failed,invalid > result.json\n",
-    .options = add_opts,
-    .state_size = sizeof(struct add),
-    .defaults = add_defaults,
-    .option = add_option,
-    .run = run_add,
+const struct cli_command cli_cmd_add =
+    {
+        .name = "add",
+        .summary = "add people to a group from a CSV file, a list or the command line",
+        .help = "usage: groupie add GROUP_ID [PHONE...] [--csv FILE | --file FILE|-] [options]\n"
+                "\n"
+                "Adds the numbers to the group in batches, within the server's limits. Numbers "
+                "are\n"
+                "cleaned (spaces, dashes, dots, parentheses; a leading + or 00 dropped; a leading "
+                "0\n"
+                "replaced by --default-country), validated as the server does, and de-duplicated.\n"
+                "Before sending, groupie says how it read the input and which rows will not go.\n"
+                "A journal records every number's state, so running the same command again after\n"
+                "any stop (the daily limit, a network outage, ^C, a crash) resumes where it "
+                "stopped\n"
+                "and never sends a number twice.\n"
+                "\n"
+                "input (one of):\n"
+                "  PHONE...              numbers as arguments\n"
+                "  --csv FILE            CSV with a header row; - reads standard input. The phone\n"
+                "                        column is found by name (phone, telepon, mobile, No. HP,\n"
+                "                        WhatsApp, Nomor WA, number...), names too (name, nama)\n"
+                "  --file FILE           one number per line; - reads standard input\n"
+                "  --phone-column COL    the phone column, by header name or 1-based number\n"
+                "  --name-column COL     the name column (\"\" for none)\n"
+                "  --no-header           the CSV's first row is data (columns by number)\n"
+                "  --delimiter C         the CSV's separator (default: detected from the first "
+                "line\n"
+                "                        among , ; tab |)\n"
+                "  --encoding ENC        utf-8, utf-16, utf-16le, utf-16be, windows-1252 or "
+                "latin1\n"
+                "                        (default: detected; a byte order mark is honoured)\n"
+                "\n"
+                "numbers:\n"
+                "  --default-country CC  the country code for national numbers (leading 0), e.g. "
+                "62\n"
+                "  --bare-numbers HOW    with --default-country, numbers written without 0, + or "
+                "00\n"
+                "                        that do not begin with CC: national (a leading 0 was "
+                "lost)\n"
+                "                        or international (as written); by default they are held\n"
+                "                        back as ambiguous\n"
+                "\n"
+                "sending:\n"
+                "  --batch N             numbers per request, 1-" CONTRACT_STR(CONTRACT_MAX_BATCH) " (default " CONTRACT_STR(
+                    CONTRACT_MAX_BATCH) ")\n"
+                                        "  --wait                wait for the daily limit to reset "
+                                        "instead of stopping (75)\n"
+                                        "  --rate-limit N        the server's add requests per "
+                                        "window (default " CONTRACT_STR(
+                                            CONTRACT_RATE_LIMIT) ")\n"
+                                                                 "  --rate-window SECS    the "
+                                                                 "server's rate window "
+                                                                 "(default " CONTRACT_STR(
+                                                                     CONTRACT_RATE_WINDOW_S) ")\n"
+                                                                                             "  "
+                                                                                             "--"
+                                                                                             "daily"
+                                                                                             "-limi"
+                                                                                             "t N  "
+                                                                                             "     "
+                                                                                             "the "
+                                                                                             "serve"
+                                                                                             "r's "
+                                                                                             "addit"
+                                                                                             "ions "
+                                                                                             "per "
+                                                                                             "group"
+                                                                                             " per "
+                                                                                             "day, "
+                                                                                             "for "
+                                                                                             "the "
+                                                                                             "ETA\n"
+                                                                                             "     "
+                                                                                             "     "
+                                                                                             "     "
+                                                                                             "     "
+                                                                                             "    "
+                                                                                             "(defa"
+                                                                                             "ult"
+                                                                                             " " CONTRACT_STR(
+                                                                                                 CONTRACT_DAILY_LIMIT) ")\n"
+                                                                                                                       "  --retries N           retries of one request on network/5xx/429 (default 8)\n"
+                                                                                                                       "  --max-attempts N      sends of one number on retryable member errors (default 5)\n"
+                                                                                                                       "  --dry-run             clean, validate and report without sending anything\n"
+                                                                                                                       "\n"
+                                                                                                                       "results:\n"
+                                                                                                                       "  --report FILE         one CSV row per input row (line, input, number, outcome,\n"
+                                                                                                                       "                        error_code, invitation, name, detail); - for standard output\n"
+                                                                                                                       "                        (the summary then goes to standard error)\n"
+                                                                                                                       "  --journal FILE        the journal (default: in $XDG_STATE_HOME/groupie, named after\n"
+                                                                                                                       "                        the group and the input; see groupie journals)\n"
+                                                                                                                       "  --fail-on LIST        exit 2 when rows end with one of these outcomes: failed,\n"
+                                                                                                                       "                        invalid, duplicate, invited, already_member (for CI)\n"
+                                                                                                                       "\n"
+                                                                                                                       "examples:\n"
+                                                                                                                       "  groupie add 2 --csv members.csv --default-country 62 --report report.csv\n"
+                                                                                                                       "  groupie add 2 6287830605729 \"+62 812-3456-7890\"\n"
+                                                                                                                       "  groupie add 2 --csv export.csv --default-country 62 --bare-numbers national\n"
+                                                                                                                       "  tail -n +2 list.csv | cut -d, -f2 | groupie add 2 --file - --wait\n"
+                                                                                                                       "  groupie add 2 --csv members.csv --dry-run --report -\n"
+                                                                                                                       "  groupie add 2 --csv members.csv --json --fail-on failed,invalid > result.json\n",
+        .options = add_opts,
+        .state_size = sizeof(struct add),
+        .defaults = add_defaults,
+        .option = add_option,
+        .run = run_add,
 };

@@ -14,4 +14,9 @@
 #define CONTRACT_CAPACITY      1024        /* participants per group, admins included */
 #define CONTRACT_INVITE_TTL_S  (72 * 3600) /* a private invitation's lifetime */
 
+/* A plain number above as a string literal, for help texts:
+ * CONTRACT_STR(CONTRACT_RATE_LIMIT) is "10". */
+#define CONTRACT_STR(x)  CONTRACT_STR_(x)
+#define CONTRACT_STR_(x) #x
+
 #endif

@@ -166,7 +166,7 @@ static bool changes_permissions(const struct group_change *c)
            c->set_only_admins_can_edit;
 }
 
-int groups_update(struct store_tx *tx, const struct group_update *req, enum verdict *check)
+int groups_update(struct store_tx *tx, const struct update_request *req, enum verdict *check)
 {
     struct group g;
     enum role role;

@@ -93,7 +93,7 @@ struct group_change {
     const char *disappearing; /* NULL: off; "24h", "7d" or "90d" */
 };
 
-struct group_update {
+struct update_request {
     const struct device *device;
     int64_t group_id;
     bool bad_request; /* the body failed validation */
@@ -106,7 +106,7 @@ struct group_update {
  * (VERDICT_INVALID); permissions change only by an admin
  * (VERDICT_PERMISSIONS_ADMIN). Then applies the change and sets
  * updated_at. */
-int groups_update(struct store_tx *tx, const struct group_update *req, enum verdict *check);
+int groups_update(struct store_tx *tx, const struct update_request *req, enum verdict *check);
 
 /* The group's invite link for an admin; with revoke, a new code replaces
  * the old one, which stops working at once. g receives the group after;

@@ -18,14 +18,14 @@ static int lock_group(struct store_tx *tx, int64_t group_id, bool *exists)
 
 /* Makes phone a member of a locked group that has room: the checks every
  * way of joining shares. */
-static int join_locked(struct store_tx *tx, const struct limits *lim, const char *phone,
-                       int64_t group_id, int64_t now, enum verdict *out)
+static int join_locked(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                       const char *phone, int64_t group_id, int64_t now, enum verdict *out)
 {
-    struct dir_entry e;
+    bool registered;
     enum role role;
     int64_t count;
-    int status = store_dir_get(tx, phone, &e);
-    if (status == STORE_NOT_FOUND) {
+    int status = directory_registered(dir, tx, &phone, 1, &registered);
+    if (status == STORE_OK && !registered) {
         *out = VERDICT_NOT_REGISTERED;
         return STORE_OK;
     }
@@ -48,8 +48,8 @@ static int join_locked(struct store_tx *tx, const struct limits *lim, const char
     return store_member_add(tx, group_id, phone, ROLE_MEMBER, now);
 }
 
-int people_accept(struct store_tx *tx, const struct limits *lim, const char *phone,
-                  int64_t group_id, int64_t now, enum verdict *out)
+int people_accept(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const char *phone, int64_t group_id, int64_t now, enum verdict *out)
 {
     bool exists;
     struct invitation inv;
@@ -63,14 +63,15 @@ int people_accept(struct store_tx *tx, const struct limits *lim, const char *pho
         return STORE_OK;
     }
     if (status == STORE_OK)
-        status = join_locked(tx, lim, phone, group_id, now, out);
+        status = join_locked(tx, dir, lim, phone, group_id, now, out);
     if (status == STORE_OK && *out == VERDICT_OK)
         status = store_invite_decide(tx, inv.id, INVITE_ACCEPTED, now);
     return status;
 }
 
-int people_join(struct store_tx *tx, const struct limits *lim, const char *phone, const char *code,
-                int64_t now, int64_t *group_id, enum verdict *out)
+int people_join(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const char *phone, const char *code, int64_t now, int64_t *group_id,
+                enum verdict *out)
 {
     bool exists;
     *out = VERDICT_BAD_INVITE_CODE;
@@ -80,7 +81,7 @@ int people_join(struct store_tx *tx, const struct limits *lim, const char *phone
     if (status == STORE_OK)
         status = lock_group(tx, *group_id, &exists);
     if (status == STORE_OK)
-        status = join_locked(tx, lim, phone, *group_id, now, out);
+        status = join_locked(tx, dir, lim, phone, *group_id, now, out);
     return status;
 }
 
@@ -102,9 +103,9 @@ int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum 
     return status;
 }
 
-int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_id,
-                   const char *const *phones, size_t n, enum role role, int64_t now,
-                   struct fixture_result *out)
+int people_fixture(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                   int64_t group_id, const char *const *phones, size_t n, enum role role,
+                   int64_t now, struct fixture_result *out)
 {
     memset(out, 0, sizeof(*out));
     out->verdict = VERDICT_NOT_FOUND;
@@ -116,21 +117,21 @@ int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_
     struct arena *a = store_tx_arena(tx);
     bool *member = arena_calloc(a, n, sizeof(*member));
     bool *fresh = arena_calloc(a, n, sizeof(*fresh));
-    struct dir_facts *facts = arena_calloc(a, n, sizeof(*facts));
+    bool *registered = arena_calloc(a, n, sizeof(*registered));
     out->unregistered = arena_calloc(a, n, sizeof(*out->unregistered));
-    if (member == NULL || fresh == NULL || facts == NULL || out->unregistered == NULL)
+    if (member == NULL || fresh == NULL || registered == NULL || out->unregistered == NULL)
         return STORE_ERROR;
     int64_t count = 0;
     status = store_members_which(tx, group_id, phones, n, member);
-    if (status == STORE_OK) /* only "registered" matters: no device's view */
-        status = store_dir_facts(tx, "", phones, n, facts);
+    if (status == STORE_OK)
+        status = directory_registered(dir, tx, phones, n, registered);
     if (status == STORE_OK)
         status = store_member_count(tx, group_id, &count);
     if (status != STORE_OK)
         return status;
 
     for (size_t i = 0; i < n; i++) {
-        if (!facts[i].registered) {
+        if (!registered[i]) {
             out->unregistered[out->n_unregistered++] = phones[i];
             continue;
         }

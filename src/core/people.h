@@ -3,7 +3,8 @@
  * invite link, leave a group; and the operator's fixture that makes
  * registered numbers participants directly.
  *
- * Plain rules over the store, like members.h: no HTTP, no SQL. Joining in
+ * Plain rules over the store, like members.h: no HTTP, no SQL; whether a
+ * number is on WhatsApp is the directory's answer (directory.h). Joining in
  * any of these ways respects the group's capacity (decided under the
  * group's lock) but not the daily limit, which counts direct additions
  * only. */
@@ -17,13 +18,14 @@
  * NO_INVITATION, for join BAD_INVITE_CODE, for leave NOT_MEMBER. */
 
 /* phone accepts their pending invitation to the group. */
-int people_accept(struct store_tx *tx, const struct limits *lim, const char *phone,
-                  int64_t group_id, int64_t now, enum verdict *out);
+int people_accept(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const char *phone, int64_t group_id, int64_t now, enum verdict *out);
 
 /* phone joins the group whose invite code is code; *group_id is set when
  * the code names one. */
-int people_join(struct store_tx *tx, const struct limits *lim, const char *phone, const char *code,
-                int64_t now, int64_t *group_id, enum verdict *out);
+int people_join(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const char *phone, const char *code, int64_t now, int64_t *group_id,
+                enum verdict *out);
 
 int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out);
 
@@ -38,8 +40,8 @@ struct fixture_result {
 /* Makes phones[0..n) participants with role, all or none: every number
  * must be registered and the group must have room for the new ones.
  * Numbers already in the group (or repeated) are left as they are. */
-int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_id,
-                   const char *const *phones, size_t n, enum role role, int64_t now,
-                   struct fixture_result *out);
+int people_fixture(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                   int64_t group_id, const char *const *phones, size_t n, enum role role,
+                   int64_t now, struct fixture_result *out);
 
 #endif

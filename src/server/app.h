@@ -5,7 +5,7 @@
 #define GROUPIE_APP_H
 
 #include "common/token.h"
-#include "core/members.h"
+#include "core/limits.h"
 #include "directory/directory.h"
 #include "store/store.h"
 

@@ -5,6 +5,7 @@
 #include "server/metrics.h"
 #include "server/respond.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,8 +116,10 @@ static int frame_tx(struct store_tx *tx, void *arg)
     if (f->write) {
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
-            respond_invalid_field(c->res, "Idempotency-Key",
-                                  "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            char sentence[80];
+            snprintf(sentence, sizeof(sentence),
+                     "Idempotency-Key must be 1 to %d printable ASCII characters", IDEM_KEY_MAX);
+            respond_invalid_field(c->res, "Idempotency-Key", sentence);
             return STORE_OK;
         }
         f->idem_key = key;

@@ -24,10 +24,13 @@ struct setting {
     const char *arg; /* shown in --help */
     const char *help;
     long long min, max;
-    size_t offset; /* where in struct config */
+    size_t offset;     /* where in struct config */
+    bool show_default; /* --help appends the default from defaults() */
 };
 
-#define AT(field) offsetof(struct config, field)
+#define AT(field) offsetof(struct config, field), false
+/* A limit: its default is the contract's (common/contract.h), shown by --help. */
+#define LIMIT(field) offsetof(struct config, limits.field), true
 
 static const struct setting settings[] = {
     {"listen", "GROUPIE_LISTEN", K_STRING, "ADDR:PORT",
@@ -39,21 +42,20 @@ static const struct setting settings[] = {
     {"sandbox", "GROUPIE_SANDBOX", K_BOOL, NULL,
      "test mode: POST /admin/clock/advance moves the server's clock", 0, 0, AT(sandbox)},
     {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
-     "fill an empty database with the reference page's demo world and print how to use it", 0, 0,
-     AT(demo)},
-    {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request (default 20)", 1,
-     100000, AT(limits.max_batch)},
-    {"rate-limit", "GROUPIE_RATE_LIMIT", K_INT, "N",
-     "add requests per group per rate window (default 10)", 1, 100000000, AT(limits.rate_limit)},
-    {"rate-window", "GROUPIE_RATE_WINDOW", K_SECONDS, "SECONDS",
-     "the sliding rate window (default 60)", 1, 86400, AT(limits.rate_window_ms)},
-    {"daily-limit", "GROUPIE_DAILY_LIMIT", K_INT, "N",
-     "direct additions per group per UTC day (default 500)", 1, 100000000, AT(limits.daily_limit)},
-    {"capacity", "GROUPIE_CAPACITY", K_INT, "N", "participants per group (default 1024)", 1,
-     10000000, AT(limits.capacity)},
-    {"invite-ttl", "GROUPIE_INVITE_TTL", K_SECONDS, "SECONDS",
-     "lifetime of a private invitation (default 259200, 72 hours)", 1, 315360000,
-     AT(limits.invite_ttl_ms)},
+     "fill an empty database with the demo world of docs/API.md's examples and print how to use it",
+     0, 0, AT(demo)},
+    {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request", 1, 100000,
+     LIMIT(max_batch)},
+    {"rate-limit", "GROUPIE_RATE_LIMIT", K_INT, "N", "add requests per group per rate window", 1,
+     100000000, LIMIT(rate_limit)},
+    {"rate-window", "GROUPIE_RATE_WINDOW", K_SECONDS, "SECONDS", "the sliding rate window", 1,
+     86400, LIMIT(rate_window_ms)},
+    {"daily-limit", "GROUPIE_DAILY_LIMIT", K_INT, "N", "direct additions per group per UTC day", 1,
+     100000000, LIMIT(daily_limit)},
+    {"capacity", "GROUPIE_CAPACITY", K_INT, "N", "participants per group", 1, 10000000,
+     LIMIT(capacity)},
+    {"invite-ttl", "GROUPIE_INVITE_TTL", K_SECONDS, "SECONDS", "lifetime of a private invitation",
+     1, 315360000, LIMIT(invite_ttl_ms)},
     {"threads", "GROUPIE_THREADS", K_INT, "N",
      "HTTP worker threads (default 16 per CPU, at least 32)", 1, 1024, AT(threads)},
     {"max-connections", "GROUPIE_MAX_CONNECTIONS", K_INT, "N",
@@ -69,15 +71,48 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* What the server runs with when neither a flag nor a variable says. */
+static struct config defaults(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return (struct config){
+        .listen = "127.0.0.1:8080",
+        .db = "sqlite:groupie.db",
+        .limits = limits_default,
+        /* Requests wait for the database (the one SQLite writer, or a
+         * PostgreSQL connection) on these threads; more waiting requests
+         * make bigger group commits. Measured on 2 CPUs (PERFORMANCE.md):
+         * 32 threads added 2.1x the adds/s of 8; 64 were no better. */
+        .threads = cpus > 2 ? (int)cpus * 16 : 32,
+        .max_connections = 16384,
+        .timeout_s = 30,
+        .db_pool = 8,
+    };
+}
+
+/* " (default 60)", or " (default 259200, 72 hours)" for whole hours. */
+static void default_text(const struct setting *s, char *out, size_t outsz)
+{
+    const struct config d = defaults();
+    const char *field = (const char *)&d + s->offset;
+    long long v = s->kind == K_SECONDS ? *(const int64_t *)field / 1000 : *(const int *)field;
+    if (s->kind == K_SECONDS && v > 3600 && v % 3600 == 0)
+        snprintf(out, outsz, " (default %lld, %lld hours)", v, v / 3600);
+    else
+        snprintf(out, outsz, " (default %lld)", v);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: groupied [OPTION]...\n"
                "Serves the Whatspie group API (see docs/API.md).\n\n");
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
-        char left[48];
+        char left[48], dflt[80] = "";
         snprintf(left, sizeof(left), "--%s%s%s", s->flag, s->arg ? " " : "", s->arg ? s->arg : "");
-        fprintf(f, "  %-26s %s\n  %-26s [%s]\n", left, s->help, "", s->env);
+        if (s->show_default)
+            default_text(s, dflt, sizeof(dflt));
+        fprintf(f, "  %-26s %s%s\n  %-26s [%s]\n", left, s->help, dflt, "", s->env);
     }
     fprintf(f, "  %-26s %s\n  %-26s %s\n", "--help", "show this and exit", "--version",
             "show the version and exit");
@@ -146,20 +181,7 @@ static bool apply(struct config *cfg, const struct setting *s, const char *value
 
 enum config_result config_load(struct config *cfg, int argc, char **argv)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *cfg = (struct config){
-        .listen = "127.0.0.1:8080",
-        .db = "sqlite:groupie.db",
-        .limits = limits_default,
-        /* Requests wait for the database (the one SQLite writer, or a
-         * PostgreSQL connection) on these threads; more waiting requests
-         * make bigger group commits. Measured on 2 CPUs (PERFORMANCE.md):
-         * 32 threads added 2.1x the adds/s of 8; 64 were no better. */
-        .threads = cpus > 2 ? (int)cpus * 16 : 32,
-        .max_connections = 16384,
-        .timeout_s = 30,
-        .db_pool = 8,
-    };
+    *cfg = defaults();
 
     for (size_t i = 0; i < NSETTINGS; i++) {
         const char *v = getenv(settings[i].env);

@@ -3,7 +3,7 @@
 #ifndef GROUPIE_CONFIG_H
 #define GROUPIE_CONFIG_H
 
-#include "core/members.h"
+#include "core/limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,10 @@
-/* demo.c -- the reference page's world, for trying groupie in one command.
+/* demo.c -- the world of the contract's examples, for trying groupie in
+ * one command.
  *
  * On an empty database --demo creates a device and the people and groups
- * the reference page's examples talk about, so that its "Add Multiple
- * Members" curl, pasted with the printed URL and token, gets its
+ * that the examples of Whatspie's "Add Members to Group" page talk about
+ * (docs/API.md shows the same requests and answers), so that its "Add
+ * Multiple Members" curl, pasted with the printed URL and token, gets its
  * partial-success answer: John Doe added, 6281234567890 not on WhatsApp,
  * 6289876543210 blocking the device, 6285544332211 already a member, and
  * 11 participants afterwards. The numbers of its "different countries"
@@ -35,7 +37,7 @@ struct person {
 };
 
 /* Everyone the demo knows, beyond the device itself. 6281234567890 is
- * deliberately absent: it is the reference's USER_NOT_FOUND, as is the
+ * deliberately absent: it is the examples' USER_NOT_FOUND, as is the
  * different-countries example's 1234567890. */
 static const struct person people[] = {
     {"6287830605729", "John Doe", PRIVACY_EVERYONE},

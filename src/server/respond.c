@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,18 @@ void errors_add(json_t *errors, const char *field, const char *sentence)
             return;
     }
     json_array_append_new(list, json_string(sentence));
+}
+
+void errors_addf(json_t *errors, const char *field, const char *fmt, ...)
+{
+    char sentence[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(sentence, sizeof(sentence), fmt, ap);
+    va_end(ap);
+    /* The formats are the server's own, short sentences: one that does not
+     * fit is a bug, shown whole rather than cut. */
+    errors_add(errors, field, len >= 0 && (size_t)len < sizeof(sentence) ? sentence : fmt);
 }
 
 void respond_invalid_field(struct response *res, const char *field, const char *sentence)

@@ -83,4 +83,9 @@ bool errors_any(const json_t *errors);
 /* Adds value to errors[field] (an array of sentences), creating it. */
 void errors_add(json_t *errors, const char *field, const char *sentence);
 
+/* errors_add() of a sentence formatted like printf's: for sentences that
+ * quote a limit, which is then always the one in force. */
+void errors_addf(json_t *errors, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -562,8 +562,8 @@ static int participants_work(struct store_tx *tx, struct admin *a, void *arg)
 {
     const struct input *in = arg;
     struct fixture_result out;
-    int status = people_fixture(tx, &a->app->limits, in->group_id, in->phones, in->n_phones,
-                                in->role, a->now, &out);
+    int status = people_fixture(tx, a->app->dir, &a->app->limits, in->group_id, in->phones,
+                                in->n_phones, in->role, a->now, &out);
     if (status != STORE_OK)
         return status;
     if (out.verdict == VERDICT_NOT_REGISTERED) {
@@ -639,7 +639,8 @@ static int accept_work(struct store_tx *tx, struct admin *a, void *arg)
 {
     const struct input *in = arg;
     enum verdict v;
-    int status = people_accept(tx, &a->app->limits, in->phone, in->group_id, a->now, &v);
+    int status =
+        people_accept(tx, a->app->dir, &a->app->limits, in->phone, in->group_id, a->now, &v);
     if (status == STORE_OK && !respond_verdict(a->res, &a->app->limits, v, NULL))
         answer_joined(a, in, "Invitation accepted", "accepted");
     return status;
@@ -649,8 +650,8 @@ static int join_work(struct store_tx *tx, struct admin *a, void *arg)
 {
     struct input *in = arg;
     enum verdict v;
-    int status =
-        people_join(tx, &a->app->limits, in->phone, in->invite_code, a->now, &in->group_id, &v);
+    int status = people_join(tx, a->app->dir, &a->app->limits, in->phone, in->invite_code, a->now,
+                             &in->group_id, &v);
     if (status == STORE_OK && !respond_verdict(a->res, &a->app->limits, v, NULL))
         answer_joined(a, in, "Joined group", "joined");
     return status;

@@ -20,7 +20,10 @@
 #define TEMPLATE_NAME_MAX 512
 #define LIST_ITEMS_MAX    10 /* sections per list, rows per section */
 #define TEMPLATE_PARAMS   100
-#define MENTIONS_MAX      1024 /* a group's capacity */
+/* Mentions are participants, so a message never needs more than the
+ * group's capacity; this bounds the de-duplication below (quadratic) when
+ * the capacity is raised. */
+#define MENTIONS_MAX 1024
 
 struct send_body {
     json_t *errors;
@@ -100,7 +103,8 @@ static void parse_list(json_t *params, struct send_body *b, json_t *errors)
     json_t *sections = json_object_get(params, "sections");
     size_t ns = json_array_size(sections);
     if (!json_is_array(sections) || ns < 1 || ns > LIST_ITEMS_MAX) {
-        errors_add(errors, "params.sections", "sections must be an array of 1 to 10 sections");
+        errors_addf(errors, "params.sections", "sections must be an array of 1 to %d sections",
+                    LIST_ITEMS_MAX);
         return;
     }
     for (size_t i = 0; i < ns; i++) {
@@ -117,7 +121,7 @@ static void parse_list(json_t *params, struct send_body *b, json_t *errors)
         if (title != NULL && !json_is_string(title))
             errors_add(errors, field, "title must be a string");
         if (!json_is_array(rows) || nr < 1 || nr > LIST_ITEMS_MAX) {
-            errors_add(errors, field, "rows must be an array of 1 to 10 rows");
+            errors_addf(errors, field, "rows must be an array of 1 to %d rows", LIST_ITEMS_MAX);
             continue;
         }
         for (size_t r = 0; r < nr; r++) {
@@ -140,8 +144,8 @@ static void parse_template(json_t *params, struct send_body *b, json_t *errors)
     for (size_t i = 0; ok && i < json_array_size(tp); i++)
         ok = json_is_string(json_array_get(tp, i));
     if (!ok)
-        errors_add(errors, "params.templateParams",
-                   "templateParams must be an array of at most 100 strings");
+        errors_addf(errors, "params.templateParams",
+                    "templateParams must be an array of at most %d strings", TEMPLATE_PARAMS);
 }
 
 /* The type's required params, and what listings show of the message. */
@@ -171,15 +175,17 @@ static void parse_params(json_t *params, struct send_body *b, json_t *errors)
 }
 
 /* params.mentions: valid numbers, each kept once. */
-static void parse_mentions(json_t *params, struct send_body *b, struct arena *a, json_t *errors)
+static void parse_mentions(json_t *params, struct send_body *b, const struct limits *lim,
+                           struct arena *a, json_t *errors)
 {
     json_t *v = json_object_get(params, "mentions");
     if (v == NULL || json_is_null(v))
         return;
     size_t n = json_array_size(v);
-    if (!json_is_array(v) || n > MENTIONS_MAX) {
-        errors_add(errors, "params.mentions",
-                   "mentions must be an array of at most 1024 phone number strings");
+    size_t max = lim->capacity < MENTIONS_MAX ? (size_t)lim->capacity : MENTIONS_MAX;
+    if (!json_is_array(v) || n > max) {
+        errors_addf(errors, "params.mentions",
+                    "mentions must be an array of at most %zu phone number strings", max);
         return;
     }
     b->mentions = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*b->mentions));
@@ -203,7 +209,8 @@ static void parse_mentions(json_t *params, struct send_body *b, struct arena *a,
     }
 }
 
-static void parse_send(struct send_body *b, const struct request *req, json_t *root)
+static void parse_send(struct send_body *b, const struct app *app, const struct request *req,
+                       json_t *root)
 {
     json_t *errors = b->errors;
     if (!json_is_object(root)) {
@@ -245,7 +252,7 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
     if (b->type != NULL)
         parse_params(params, b, errors);
-    parse_mentions(params, b, req->arena, errors);
+    parse_mentions(params, b, &app->limits, req->arena, errors);
     if (json_object_size(errors) == 0) {
         b->params = json_dumps(params, JSON_COMPACT);
         if (b->params == NULL)
@@ -323,7 +330,7 @@ void route_group_send(struct app *app, struct request *req, struct response *res
     if (b.errors == NULL) {
         respond_store_failure(res, STORE_ERROR);
     } else {
-        parse_send(&b, req, root);
+        parse_send(&b, app, req, root);
         call_write(app, req, res, send_work, &b);
     }
     free(b.params);

@@ -22,9 +22,11 @@
 
 #include "common/arena.h"
 #include "common/clock.h"
+#include "common/contract.h"
 #include "core/groups.h"
 #include "core/members.h"
 #include "directory/directory.h"
+#include "groupie.h"
 #include "store/store.h"
 #include "support/fixture.h"
 
@@ -736,6 +738,8 @@ static void test_error_codes(void **state)
     assert_int_equal(limits_default.daily_limit, 500);
     assert_int_equal(limits_default.capacity, 1024);
     assert_int_equal(limits_default.invite_ttl_ms, 72LL * 3600 * 1000);
+    /* The client's public header keeps its own copy of the batch size. */
+    assert_int_equal(GROUPIE_MAX_BATCH, CONTRACT_MAX_BATCH);
 }
 
 static void test_duplicates_in_one_request(void **state)

@@ -1,4 +1,4 @@
-/* test_api_invites.c -- private invitations (list, revoke, accept, expire
+/* test_invites.c -- private invitations (list, revoke, accept, expire
  * by the test clock, capacity on acceptance) and the invite link (get,
  * join by code, revoke), all admin-only. */
 #include "harness.h"
@@ -266,6 +266,6 @@ int main(void)
     const struct CMUnitTest capacity[] = {
         cmocka_unit_test_setup_teardown(test_accept_respects_capacity, setup_capacity3, teardown),
     };
-    int failed = cmocka_run_group_tests_name("api_invites", tests, setup, teardown);
-    return failed + cmocka_run_group_tests_name("api_invites_capacity", capacity, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("invites", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("invites_capacity", capacity, NULL, NULL);
 }

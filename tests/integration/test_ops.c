@@ -1,4 +1,4 @@
-/* test_api_ops.c -- GET /metrics (Prometheus text: requests by route and
+/* test_ops.c -- GET /metrics (Prometheus text: requests by route and
  * status, latency histogram, members added and failed by code, 429s) and
  * GET /openapi.json, both without a token and without /api. */
 #include "harness.h"
@@ -143,5 +143,5 @@ int main(void)
         cmocka_unit_test(test_metrics_paths),
         cmocka_unit_test(test_openapi),
     };
-    return cmocka_run_group_tests_name("api_ops", tests, setup, teardown);
+    return cmocka_run_group_tests_name("ops", tests, setup, teardown);
 }

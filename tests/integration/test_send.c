@@ -1,4 +1,4 @@
-/* test_api_send.c -- POST /groups/{id}/send: every message type, the
+/* test_send.c -- POST /groups/{id}/send: every message type, the
  * validation of each, mentions, who may send (allow_send,
  * only_admins_can_send), the 1 MiB body limit, and that what is sent is
  * what GET /groups/{id} then shows. */
@@ -255,5 +255,5 @@ int main(void)
         cmocka_unit_test(test_validation),   cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_who_may_send),
     };
-    return cmocka_run_group_tests_name("api_send", tests, setup, teardown);
+    return cmocka_run_group_tests_name("send", tests, setup, teardown);
 }

@@ -1,9 +1,11 @@
-/* test_api_groups.c -- GET /groups (the device's groups, paged), GET
- * /groups/{id} (created_at, recent messages, statistics) and PUT
- * /groups/{id} (every field, its validation, and who may change what). */
+/* test_group_read_update.c -- GET /groups (the device's groups, paged),
+ * GET /groups/{id} (every field as each member sees it, created_at, recent
+ * messages, statistics, who sees it at all) and PUT /groups/{id} (every
+ * field, its validation, and who may change what). */
 #include "harness.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One default server for the whole file (the harness's fixture). */
@@ -239,6 +241,165 @@ static void test_get_messages_and_statistics(void **state)
     assert_iso8601(r->json, "data.recent_messages[19].timestamp");
 }
 
+/* --- GET /groups/{id}: the group as each member sees it ---------------------------------- */
+
+static void test_get_group_fields_as_admin(void **state)
+{
+    (void)state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    char named[PHONE_BUF];
+    phone_next(named);
+    op_dir_put(srv, named, "{\"name\":\"Lisa Davis\"}");
+    struct reply *c = req_json(srv, "POST", "/groups", dev.token,
+                               json_pack("{s:s, s:s, s:[s]}", "subject", "Alpha", "description",
+                                         "Team", "participants", named));
+    assert_status(c, 201);
+    long long gid = strtoll(json_string_value(jpath(c->json, "data.group_id")), NULL, 10);
+    struct reply *r = group_get(srv, dev.token, gid);
+    assert_jkeys(r->json, "", "code,message,data");
+    assert_jint(r->json, "code", 200);
+    assert_jstr(r->json, "message", "Group information retrieved successfully");
+    json_t *d = jpath(r->json, "data");
+    const char *fields[] = {"id",
+                            "device_id",
+                            "jid",
+                            "title",
+                            "description",
+                            "image_url",
+                            "muted",
+                            "spam",
+                            "group_created_at",
+                            "created_at",
+                            "updated_at",
+                            "permissions",
+                            "settings",
+                            "admins",
+                            "participants",
+                            "recent_messages",
+                            "statistics",
+                            "subject",
+                            "participant_count",
+                            "is_admin"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (json_object_get(d, fields[i]) == NULL)
+            failf("GET /groups/%lld lacks data.%s: %s", gid, fields[i], r->body);
+    assert_jstr(d, "id", tmpf("%lld", gid));
+    assert_jstr(d, "device_id", dev.id);
+    if (!matches(json_string_value(jpath(d, "jid")), "^[0-9]+@g\\.us$"))
+        failf("jid is not <digits>@g.us: %s", r->body);
+    assert_jstr(d, "title", "Alpha");
+    assert_jstr(d, "subject", "Alpha");
+    assert_jstr(d, "description", "Team");
+    assert_jnull(d, "image_url");
+    assert_jbool(d, "muted", false);
+    assert_jbool(d, "spam", false);
+    assert_iso8601(d, "group_created_at");
+    assert_iso8601(d, "created_at");
+    assert_iso8601(d, "updated_at");
+    assert_jint(d, "participant_count", 2);
+    assert_jbool(d, "is_admin", true);
+
+    assert_jkeys(d, "permissions",
+                 "can_send_messages,can_add_members,can_edit_info,can_remove_members,allow_send,"
+                 "only_admins_can_send,only_admins_can_edit");
+    assert_jbool(d, "permissions.can_send_messages", true);
+    assert_jbool(d, "permissions.can_add_members", true);
+    assert_jbool(d, "permissions.can_edit_info", true);
+    assert_jbool(d, "permissions.can_remove_members", true);
+    assert_jbool(d, "permissions.allow_send", true);
+    assert_jbool(d, "permissions.only_admins_can_send", false);
+    assert_jbool(d, "permissions.only_admins_can_edit", true);
+
+    assert_jbool(d, "settings.disappearing_messages.enabled", false);
+    assert_jnull(d, "settings.disappearing_messages.duration");
+    if (!matches(json_string_value(jpath(d, "settings.group_invite_link")),
+                 "^https://chat\\.whatsapp\\.com/[A-Za-z0-9]+$"))
+        failf("settings.group_invite_link is not a chat.whatsapp.com link: %s", r->body);
+    assert_jbool(d, "settings.invite_link_revoked", false);
+
+    assert_int_equal(json_array_size(jpath(d, "admins")), 1);
+    assert_jkeys(d, "admins[0]", "phone,name,is_creator");
+    assert_jstr(d, "admins[0].phone", dev.phone);
+    assert_jbool(d, "admins[0].is_creator", true);
+
+    assert_int_equal(json_array_size(jpath(d, "participants")), 2);
+    json_t *lisa = jfind(jpath(d, "participants"), "phone", named);
+    assert_non_null(lisa);
+    assert_jkeys(lisa, "", "phone,name,is_admin,joined_at,last_seen");
+    assert_jstr(lisa, "name", "Lisa Davis");
+    assert_jbool(lisa, "is_admin", false);
+    assert_iso8601(lisa, "joined_at");
+    /* No activity is tracked, so none is invented. */
+    assert_jnull(lisa, "last_seen");
+    assert_int_equal(json_array_size(jpath(d, "recent_messages")), 0);
+    assert_jint(d, "statistics.total_messages", 0);
+}
+
+static void test_get_group_as_plain_member_and_second_admin(void **state)
+{
+    (void)state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    long long gid = group_create(srv, dev.token, "Roles", NULL, 0);
+    struct device member, admin;
+    op_device_new(srv, &member);
+    op_device_new(srv, &admin);
+    const char *mp = member.phone, *ap = admin.phone;
+    op_participants(srv, gid, &mp, 1, NULL);
+    op_participants(srv, gid, &ap, 1, "admin");
+
+    struct reply *r = group_get(srv, member.token, gid);
+    json_t *d = jpath(r->json, "data");
+    assert_jbool(d, "is_admin", false);
+    assert_jbool(d, "permissions.can_add_members", false);
+    assert_jbool(d, "permissions.can_remove_members", false);
+    assert_jbool(d, "permissions.can_edit_info", false);
+    assert_jbool(d, "permissions.can_send_messages", true);
+    /* The invite link is a secret that lets anyone in: admins only. */
+    assert_jnull(d, "settings.group_invite_link");
+    assert_jint(d, "participant_count", 3);
+    assert_jstr(d, "device_id", member.id);
+
+    r = group_get(srv, admin.token, gid);
+    d = jpath(r->json, "data");
+    assert_jbool(d, "is_admin", true);
+    assert_true(json_is_string(jpath(d, "settings.group_invite_link")));
+    assert_int_equal(json_array_size(jpath(d, "admins")), 2);
+    json_t *second = jfind(jpath(d, "admins"), "phone", admin.phone);
+    assert_non_null(second);
+    assert_jbool(second, "is_creator", false);
+    json_t *creator = jfind(jpath(d, "admins"), "phone", dev.phone);
+    assert_non_null(creator);
+    assert_jbool(creator, "is_creator", true);
+    assert_null(jfind(jpath(d, "admins"), "phone", member.phone));
+}
+
+static void test_get_group_not_found(void **state)
+{
+    (void)state;
+    struct device dev;
+    op_device_new(srv, &dev);
+    long long gid = group_create(srv, dev.token, "Private", NULL, 0);
+    struct device stranger;
+    op_device_new(srv, &stranger);
+    assert_group_not_found(req(srv, "GET", tmpf("/groups/%lld", gid), stranger.token, NULL));
+    assert_group_not_found(req(srv, "GET", tmpf("/api/groups/%lld", gid), stranger.token, NULL));
+    assert_group_not_found(req(srv, "GET", "/groups/999999", dev.token, NULL));
+    assert_group_not_found(req(srv, "GET", tmpf("/groups/0%lld", gid), dev.token, NULL));
+    assert_unauthorized(req(srv, "GET", tmpf("/groups/%lld", gid), NULL, NULL));
+    /* A member who left no longer sees it. */
+    struct device leaver;
+    op_device_new(srv, &leaver);
+    const char *lp = leaver.phone;
+    op_participants(srv, gid, &lp, 1, NULL);
+    group_get(srv, leaver.token, gid);
+    assert_status(req_json(srv, "POST", tmpf("/admin/directory/%s/leave", lp), srv->admin_key,
+                           json_pack("{s:I}", "group_id", (json_int_t)gid)),
+                  200);
+    assert_group_not_found(req(srv, "GET", tmpf("/groups/%lld", gid), leaver.token, NULL));
+}
+
 /* --- PUT /groups/{id} ------------------------------------------------------------------ */
 
 static void test_update_fields(void **state)
@@ -397,9 +558,12 @@ int main(void)
         cmocka_unit_test(test_list_bad_paging),
         cmocka_unit_test(test_get_rules),
         cmocka_unit_test(test_get_messages_and_statistics),
+        cmocka_unit_test(test_get_group_fields_as_admin),
+        cmocka_unit_test(test_get_group_as_plain_member_and_second_admin),
+        cmocka_unit_test(test_get_group_not_found),
         cmocka_unit_test(test_update_fields),
         cmocka_unit_test(test_update_validation),
         cmocka_unit_test(test_update_who_may_edit),
     };
-    return cmocka_run_group_tests_name("api_groups", tests, setup, fixture_server_teardown);
+    return cmocka_run_group_tests_name("group_read_update", tests, setup, fixture_server_teardown);
 }

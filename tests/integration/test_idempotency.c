@@ -1,4 +1,4 @@
-/* test_api_idempotency.c -- Idempotency-Key on the group API's writes:
+/* test_idempotency.c -- Idempotency-Key on the group API's writes:
  * a repeat gets the first answer byte for byte and changes nothing (not
  * even a rate-limit slot), another request with the key gets 422, only 2xx
  * answers are kept, keys belong to a device, last 24 hours, and survive a
@@ -273,5 +273,5 @@ int main(void)
         cmocka_unit_test(test_simultaneous_requests_with_one_key),
         cmocka_unit_test(test_keys_survive_restart),
     };
-    return cmocka_run_group_tests_name("api_idempotency", tests, setup, teardown);
+    return cmocka_run_group_tests_name("idempotency", tests, setup, teardown);
 }

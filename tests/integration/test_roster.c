@@ -1,4 +1,4 @@
-/* test_api_members.c -- POST /groups/{id}/members/remove, /promote and
+/* test_roster.c -- POST /groups/{id}/members/remove, /promote and
  * /demote: the checks in the add endpoint's order, per-participant
  * outcomes in the add answer's shape, the creator left alone, and a
  * removed person added again. */
@@ -194,5 +194,5 @@ int main(void)
         cmocka_unit_test(test_promote_and_demote),
         cmocka_unit_test(test_checks),
     };
-    return cmocka_run_group_tests_name("api_members", tests, setup, fixture_server_teardown);
+    return cmocka_run_group_tests_name("roster", tests, setup, fixture_server_teardown);
 }

@@ -1,6 +1,9 @@
 /* auth.c -- see auth.h. */
 #include "server/auth.h"
 
+#include "server/respond.h"
+#include "server/router.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -37,4 +40,44 @@ bool auth_operator(const struct app *app, const struct request *req)
     if (!app->have_admin_key || !auth_bearer(req, hash))
         return false;
     return token_equal(hash, app->admin_key_hash, TOKEN_HASH_LEN);
+}
+
+struct early_lookup {
+    uint8_t hash[TOKEN_HASH_LEN];
+    struct device *device;
+};
+
+static int early_lookup_tx(struct store_tx *tx, void *arg)
+{
+    struct early_lookup *l = arg;
+    return store_token_device(tx, l->hash, l->device);
+}
+
+bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
+                      struct response *res)
+{
+    if (route_flags & ROUTE_ADMIN) {
+        if (auth_operator(app, req))
+            return true;
+        respond_error(res, 401, "Unauthorized", "Invalid or missing operator key");
+        return false;
+    }
+    if (!(route_flags & ROUTE_DEVICE))
+        return true;
+    struct early_lookup l = {.device = &req->device};
+    if (!auth_bearer(req, l.hash)) {
+        respond_unauthorized(res);
+        return false;
+    }
+    int status = store_read(app->store, req->arena, early_lookup_tx, &l);
+    if (status == STORE_NOT_FOUND) {
+        respond_unauthorized(res);
+        return false;
+    }
+    if (status != STORE_OK) {
+        respond_store_failure(res, status);
+        return false;
+    }
+    req->device_known = true;
+    return true;
 }

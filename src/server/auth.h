@@ -21,4 +21,13 @@ int auth_device(struct store_tx *tx, const uint8_t hash[TOKEN_HASH_LEN], struct 
 /* True when the request carries the operator key. */
 bool auth_operator(const struct app *app, const struct request *req);
 
+/* The credentials a route needs, checked from the headers alone before any
+ * body is read, so that nobody without them can make the server hold or
+ * parse a body: the operator key for ROUTE_ADMIN, and for ROUTE_DEVICE the
+ * bearer token of a known device (one read transaction). True to go on,
+ * with req->device_known and req->device set for a device; false with res
+ * answered: 401, or 500/503 when the database cannot tell. */
+bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
+                      struct response *res);
+
 #endif

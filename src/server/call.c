@@ -105,7 +105,15 @@ static int frame_tx(struct store_tx *tx, void *arg)
     c->res->replayed = false;
     c->res->retry_after = 0;
     c->res->status = 0;
-    int status = auth_device(tx, f->token_hash, &c->device);
+    /* A read may take the device the token named when the headers came in
+     * (auth_before_body): it changes nothing, and the request began while
+     * the token was good. A write looks the token up again, so that none is
+     * carried out after its token's revocation has been answered. */
+    int status = STORE_OK;
+    if (f->write || !c->req->device_known)
+        status = auth_device(tx, f->token_hash, &c->device);
+    else
+        c->device = c->req->device;
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
         return STORE_OK;

@@ -26,6 +26,11 @@ struct request {
     int64_t group_id;                    /* the {gid} segment, when the route has one */
     struct arena *arena;                 /* freed when the response has been sent */
     void *conn;                          /* the libmicrohttpd connection */
+    /* True when the credentials were checked from the headers, before the
+     * body was read (auth.h: auth_before_body); device is then the device
+     * the bearer token named at that moment (unset for the operator). */
+    bool device_known;
+    struct device device;
 };
 
 /* A request header's value, or NULL. */
@@ -41,14 +46,22 @@ struct response {
     char allow[64];           /* non-empty: sent as Allow */
     const char *content_type; /* NULL: application/json */
     bool replayed;            /* an idempotent replay: sent with Idempotent-Replayed */
+    bool close;               /* sent with Connection: close, and the connection closed */
 };
 
 struct http_options {
     const char *listen; /* "ADDR:PORT", IPv4 or [IPv6] */
     int threads;
     int max_connections;
-    int timeout_s;       /* an idle connection is closed after this */
-    size_t header_limit; /* bytes of request line and headers per connection */
+    int timeout_s;        /* an idle connection is closed after this */
+    int header_timeout_s; /* a request's line and headers must be in within this */
+    int max_per_address;  /* connections from one client address; 0: no cap */
+    size_t header_limit;  /* bytes of request line and headers per connection */
+    size_t body_memory;   /* bytes all request bodies being read may hold together */
+    /* PEM certificate chain and private key (file contents, not names);
+     * both NULL: plain HTTP. */
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 struct http_server;

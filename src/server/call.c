@@ -2,6 +2,7 @@
 #include "server/call.h"
 
 #include "server/auth.h"
+#include "server/health.h"
 #include "server/metrics.h"
 #include "server/respond.h"
 
@@ -22,6 +23,7 @@ struct frame {
     const char *idem_path; /* the path without /api */
     uint8_t body_sha[32];  /* of the request body */
     bool ran;              /* fn's answer is in res */
+    bool refused;          /* fn answered a refusal and undid its changes */
     bool replayed;         /* res holds a stored answer */
 };
 
@@ -101,7 +103,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
     struct call *c = &f->call;
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
-    f->ran = f->replayed = false;
+    f->ran = f->refused = f->replayed = false;
     c->res->replayed = false;
     c->res->retry_after = 0;
     c->res->status = 0;
@@ -145,6 +147,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
      * nothing was changed: make it true. */
     if (status == STORE_OK && c->res->status == 500)
         status = STORE_ABORT;
+    f->refused = status == STORE_ABORT && c->res->status >= 400 && c->res->status < 500;
     if (status == STORE_OK && f->idem_key != NULL)
         status = idem_store(tx, f);
     f->ran = status == STORE_OK;
@@ -164,6 +167,10 @@ static bool run(struct app *app, struct request *req, struct response *res, call
         f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
     int status = write ? store_write(app->store, req->arena, frame_tx, &f)
                        : store_read(app->store, req->arena, frame_tx, &f);
+    if (write)
+        health_write_outcome(status);
+    if (status == STORE_ABORT && f.refused)
+        return false;
     if (status != STORE_OK) {
         respond_store_failure(res, status);
         return false;

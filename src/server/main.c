@@ -10,6 +10,7 @@
 #include "server/config.h"
 #include "server/demo.h"
 #include "server/http.h"
+#include "server/quota.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    quota_init(cfg.send_bytes_per_minute);
     char err[512];
     struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
     struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
     http_stop(srv, SHUTDOWN_GRACE_S);
     store_close(app.store);
     config_free(&cfg);
+    quota_free();
     log_info("stopped");
     return 0;
 }

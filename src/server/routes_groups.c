@@ -25,11 +25,6 @@ struct create_body {
     size_t n;
 };
 
-static bool blank(const char *s)
-{
-    return s[strspn(s, " \t\r\n")] == '\0';
-}
-
 /* Validates the body into c; failures go into c->errors by field. */
 static void parse_create(struct create_body *c, const struct app *app, const struct request *req,
                          json_t *root)
@@ -50,7 +45,7 @@ static void parse_create(struct create_body *c, const struct app *app, const str
         errors_add(errors, "subject", "Subject is required");
     else if (!json_is_string(subject))
         errors_add(errors, "subject", "Subject must be a string");
-    else if (blank(json_string_value(subject)))
+    else if (utf8_blank(json_string_value(subject)))
         errors_add(errors, "subject", "Subject must not be empty");
     else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
         errors_add(errors, "subject", "Subject must be at most 100 characters");
@@ -322,7 +317,7 @@ static void parse_update(struct update_body *b, const struct request *req, json_
     if (subject != NULL) {
         if (!json_is_string(subject))
             errors_add(errors, "subject", "Subject must be a string");
-        else if (json_string_value(subject)[strspn(json_string_value(subject), " \t\r\n")] == '\0')
+        else if (utf8_blank(json_string_value(subject)))
             errors_add(errors, "subject", "Subject must not be empty");
         else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
             errors_add(errors, "subject", "Subject must be at most 100 characters");

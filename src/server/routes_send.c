@@ -9,6 +9,7 @@
 #include "core/messages.h"
 #include "server/body.h"
 #include "server/call.h"
+#include "server/quota.h"
 #include "server/respond.h"
 
 #include <stdio.h>
@@ -32,6 +33,8 @@ struct send_body {
     size_t n_mentions;
     int simulate_typing;
     struct group group; /* filled by the work, for the answer */
+    int64_t charged;    /* bytes the work took from the device's quota */
+    int64_t charged_device;
 };
 
 static const char *const types[] = {"chat",     "text",     "image", "file",
@@ -252,9 +255,27 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
 }
 
+/* 429 for a device over its bytes per minute (quota.h). */
+static void answer_over_quota(struct response *res, int64_t retry_after)
+{
+    char sentence[96];
+    snprintf(sentence, sizeof(sentence), "Maximum %lld bytes of messages per minute per device",
+             (long long)quota_per_minute());
+    respond_json(res, 429,
+                 json_pack("{s:i, s:s, s:s, s:I}", "code", 429, "message",
+                           "Too many requests: rate limit exceeded", "error", sentence,
+                           "retry_after", (json_int_t)retry_after));
+    res->retry_after = retry_after;
+}
+
 static int send_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct send_body *b = arg;
+    /* A run that is repeated (store.h) starts with its quota untouched. */
+    if (b->charged > 0) {
+        quota_refund(b->charged_device, b->charged);
+        b->charged = 0;
+    }
     json_t *errors = json_copy(b->errors);
     if (errors == NULL)
         return STORE_ERROR;
@@ -298,7 +319,17 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
         }
         respond_invalid(c->res, json_incref(errors));
         break;
-    case SEND_OK:
+    case SEND_OK: {
+        /* Checked last, like the add route's rate limit: the stored size
+         * is known, and every other refusal comes first. */
+        int64_t size = (int64_t)strlen(b->params), retry_after;
+        if (!quota_take(c->device.id, size, c->now, &retry_after)) {
+            answer_over_quota(c->res, retry_after);
+            json_decref(errors);
+            return STORE_ABORT; /* the message is not kept; the 429 stands */
+        }
+        b->charged = size;
+        b->charged_device = c->device.id;
         respond_data(c->res, 200, "Message sent successfully",
                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", out.message.id,
                                "status", out.message.status, "type", out.message.type, "device",
@@ -307,6 +338,7 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
                                out.message.simulate_typing, "timestamp",
                                json_time(out.message.created_at)));
         break;
+    }
     }
     json_decref(errors);
     return STORE_OK;
@@ -320,7 +352,8 @@ void route_group_send(struct app *app, struct request *req, struct response *res
         respond_store_failure(res, STORE_ERROR);
     } else {
         parse_send(&b, req, root);
-        call_write(app, req, res, send_work, &b);
+        if (!call_write(app, req, res, send_work, &b) && b.charged > 0)
+            quota_refund(b.charged_device, b.charged);
     }
     free(b.params);
     json_decref(b.errors);

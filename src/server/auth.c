@@ -13,7 +13,11 @@
 
 bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN])
 {
-    const char *h = http_header(req, "Authorization");
+    return auth_bearer_value(http_header(req, "Authorization"), hash);
+}
+
+bool auth_bearer_value(const char *h, uint8_t hash[TOKEN_HASH_LEN])
+{
     if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
         return false;
     const char *t = h + 7;

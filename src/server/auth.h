@@ -13,6 +13,8 @@
 /* The SHA-256 of the request's "Authorization: Bearer <token>"; false when
  * the header is missing or not of that form. */
 bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN]);
+/* The same for an Authorization header's value (NULL: absent). */
+bool auth_bearer_value(const char *header, uint8_t hash[TOKEN_HASH_LEN]);
 
 /* The device a token hash belongs to, inside a transaction;
  * STORE_NOT_FOUND for an unknown or revoked token. */

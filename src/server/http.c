@@ -642,10 +642,8 @@ static int hex_value(char c)
 /* Decodes %HH in paths and query arguments, except %00: a NUL in the middle
  * of a path would silently cut it short ("/groups/2%00x" would become
  * "/groups/2"), so it is left encoded and the path simply matches nothing. */
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+size_t http_unescape(char *s)
 {
-    (void)cls;
-    (void)conn;
     char *out = s;
     for (const char *in = s; *in != '\0'; in++) {
         int hi, lo;
@@ -659,6 +657,13 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     }
     *out = '\0';
     return (size_t)(out - s);
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return http_unescape(s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

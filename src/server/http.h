@@ -66,6 +66,11 @@ struct http_options {
 
 struct http_server;
 
+/* Decodes %HH in a path or query argument in place, except %00 (left
+ * encoded, so that a NUL cannot cut a path short); returns the new length.
+ * What libmicrohttpd calls for every URL; exported for the fuzzer. */
+size_t http_unescape(char *s);
+
 /* Binds, starts the worker threads and returns once requests are being
  * accepted. bound receives "ADDR:PORT" as actually bound (port 0 asks the
  * kernel for a free one). */

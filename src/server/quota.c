@@ -79,7 +79,8 @@ bool quota_take(int64_t device_id, int64_t n, int64_t now_ms, int64_t *retry_aft
     if (ok) {
         b->bytes -= n;
     } else {
-        int64_t wait_ms = (need - b->bytes) * 60000 / per_minute + 1;
+        /* Rounded up, so that the bytes are surely there by then. */
+        int64_t wait_ms = ((need - b->bytes) * 60000 + per_minute - 1) / per_minute;
         *retry_after_s = (wait_ms + 999) / 1000;
     }
     pthread_mutex_unlock(&lock);

@@ -3,12 +3,10 @@
  * first byte picks the options; the rest is the file. */
 #include "client/input.h"
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

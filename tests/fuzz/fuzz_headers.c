@@ -4,21 +4,16 @@
 #include "server/auth.h"
 #include "server/call.h"
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* libmicrohttpd hands values over NUL-terminated. */
-    char *value = malloc(size + 1);
+    char *value = fuzz_string(data, size);
     if (value == NULL)
         return 0;
-    memcpy(value, data, size);
-    value[size] = '\0';
     uint8_t hash[TOKEN_HASH_LEN];
     (void)auth_bearer_value(value, hash);
     bool ok = call_idem_key_valid(value);

@@ -3,13 +3,11 @@
  * expected. Opening must refuse it or every read must cope. */
 #include "client/journal.h"
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

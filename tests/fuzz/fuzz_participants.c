@@ -4,21 +4,16 @@
  * body_web_url, body_group_id). */
 #include "server/body.h"
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* The HTTP layer hands routes a NUL-terminated copy. */
-    char *copy = malloc(size + 1);
+    char *copy = fuzz_string(data, size);
     if (copy == NULL)
         return 0;
-    memcpy(copy, data, size);
-    copy[size] = '\0';
     struct arena arena = {0};
     struct request req = {.body = copy, .body_len = size, .arena = &arena};
     json_t *root = body_json(&req);

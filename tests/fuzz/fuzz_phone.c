@@ -3,11 +3,9 @@
  * picks the default country. */
 #include "common/phone.h"
 
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

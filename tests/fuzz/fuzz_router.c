@@ -4,12 +4,10 @@
  * parser. The first byte picks the method. */
 #include "server/router.h"
 
-#include <stddef.h>
-#include <stdint.h>
+#include "fuzz.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,11 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     const char *method = methods[data[0] % (sizeof(methods) / sizeof(methods[0]))];
-    char *path = malloc(size);
+    char *path = fuzz_string(data + 1, size - 1);
     if (path == NULL)
         return 0;
-    memcpy(path, data + 1, size - 1);
-    path[size - 1] = '\0';
     size_t len = http_unescape(path);
     if (len != strlen(path))
         __builtin_trap(); /* a NUL was decoded into the path */

@@ -70,7 +70,7 @@ static const struct setting settings[] = {
     {"timeout", "GROUPIE_TIMEOUT", K_INT, "SECONDS",
      "close a connection idle this long (default 30)", 1, 3600, AT(timeout_s)},
     {"header-timeout", "GROUPIE_HEADER_TIMEOUT", K_INT, "SECONDS",
-     "a request's line and headers must arrive within this, however slowly they trickle "
+     "time for a request's line and headers, however slowly they trickle "
      "(default: --timeout)",
      1, 3600, AT(header_timeout_s)},
     {"max-per-address", "GROUPIE_MAX_PER_ADDRESS", K_INT, "N",
@@ -80,7 +80,7 @@ static const struct setting settings[] = {
     {"body-memory", "GROUPIE_BODY_MEMORY", K_INT, "MIB",
      "memory all request bodies being read may hold together (default 64)", 9, 65536,
      AT(body_memory_mib)},
-    {"send-bytes-per-minute", "GROUPIE_SEND_BYTES_PER_MINUTE", K_INT, "BYTES",
+    {"send-bytes-per-minute", "GROUPIE_SEND_BYTES_PER_MINUTE", K_INT, "N",
      "message bytes one device may store per minute (default 1048576)", 1024, 1073741824,
      AT(send_bytes_per_minute)},
     {"tls-cert", "GROUPIE_TLS_CERT", K_STRING, "FILE",

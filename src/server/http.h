@@ -1,10 +1,15 @@
 /* http.h -- the HTTP server: libmicrohttpd underneath, requests and
  * responses as plain structs above.
  *
- * The layer reads a request's headers, asks the router which handler owns
- * it (answering 404/405/413 itself), collects the body within that route's
- * limit, calls the handler once, and sends what the handler put in the
- * response. It writes one access-log line per request. */
+ * The layer reads a request's headers, refuses ambiguous framing (400/501),
+ * asks the router which handler owns it (answering 404/405/413 itself),
+ * checks the credentials of a request with a body before reading it (401),
+ * admits the body within the memory all bodies may hold together (503),
+ * collects it within that route's limit, calls the handler once, and sends
+ * what the handler put in the response. It writes one access-log line per
+ * request. It also guards connections: a deadline for each request's
+ * headers, a cap per client address, and room kept for new clients
+ * (docs/SECURITY.md). */
 #ifndef GROUPIE_HTTP_H
 #define GROUPIE_HTTP_H
 

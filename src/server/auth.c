@@ -1,6 +1,7 @@
 /* auth.c -- see auth.h. */
 #include "server/auth.h"
 
+#include "server/admin.h"
 #include "server/respond.h"
 #include "server/router.h"
 
@@ -29,7 +30,7 @@ bool auth_bearer_value(const char *h, uint8_t hash[TOKEN_HASH_LEN])
         rest++;
     if (len == 0 || len > BEARER_MAX || *rest != '\0')
         return false;
-    token_hash(t, len, hash);
+    sha256(t, len, hash);
     return true;
 }
 
@@ -60,12 +61,8 @@ static int early_lookup_tx(struct store_tx *tx, void *arg)
 bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
                       struct response *res)
 {
-    if (route_flags & ROUTE_ADMIN) {
-        if (auth_operator(app, req))
-            return true;
-        respond_error(res, 401, "Unauthorized", "Invalid or missing operator key");
-        return false;
-    }
+    if (route_flags & ROUTE_ADMIN)
+        return admin_admit(app, req, res);
     if (!(route_flags & ROUTE_DEVICE))
         return true;
     struct early_lookup l = {.device = &req->device};

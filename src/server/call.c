@@ -19,12 +19,12 @@ struct frame {
     call_fn fn;
     void *arg;
     bool write;
-    const char *idem_key;  /* NULL: no (valid) key */
-    const char *idem_path; /* the path without /api */
-    uint8_t body_sha[32];  /* of the request body */
-    bool ran;              /* fn's answer is in res */
-    bool refused;          /* fn answered a refusal and undid its changes */
-    bool replayed;         /* res holds a stored answer */
+    const char *idem_key;         /* NULL: no (valid) key */
+    const char *idem_path;        /* the path without /api */
+    uint8_t body_sha[SHA256_LEN]; /* of the request body */
+    bool ran;                     /* fn's answer is in res */
+    bool refused;                 /* fn answered a refusal and undid its changes */
+    bool replayed;                /* res holds a stored answer */
 };
 
 bool call_idem_key_valid(const char *key)
@@ -104,9 +104,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
     f->ran = f->refused = f->replayed = false;
-    c->res->replayed = false;
-    c->res->retry_after = 0;
-    c->res->status = 0;
+    respond_clear(c->res);
     /* A read may take the device the token named when the headers came in
      * (auth_before_body): it changes nothing, and the request began while
      * the token was good. A write looks the token up again, so that none is
@@ -134,7 +132,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
         f->idem_key = key;
         /* Only a keyed request's body is ever compared: hash it only then. */
         if (key != NULL)
-            token_hash(c->req->body, c->req->body_len, f->body_sha);
+            sha256(c->req->body, c->req->body_len, f->body_sha);
     }
     if (f->idem_key != NULL) {
         bool hit;
@@ -154,8 +152,8 @@ static int frame_tx(struct store_tx *tx, void *arg)
     return status;
 }
 
-static bool run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
-                bool write)
+static bool call_run(struct app *app, struct request *req, struct response *res, call_fn fn,
+                     void *arg, bool write)
 {
     struct frame f = {
         .call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg, .write = write};
@@ -182,10 +180,10 @@ static bool run(struct app *app, struct request *req, struct response *res, call
 
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    return run(app, req, res, fn, arg, true);
+    return call_run(app, req, res, fn, arg, true);
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    run(app, req, res, fn, arg, false);
+    call_run(app, req, res, fn, arg, false);
 }

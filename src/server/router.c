@@ -1,6 +1,7 @@
 /* router.c -- see router.h. The table below is the server's whole surface. */
 #include "server/router.h"
 
+#include "server/admin.h"
 #include "server/routes.h"
 
 #include <stdio.h>
@@ -196,4 +197,11 @@ enum match router_match(const struct app *app, const char *method, const char *p
     if (gid != NULL && !router_parse_id(gid, &req->group_id))
         req->group_id = 0;
     return MATCH_OK;
+}
+
+void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
+{
+    if ((r->flags & ROUTE_ADMIN) && !admin_admit(app, req, res))
+        return;
+    r->handler(app, req, res);
 }

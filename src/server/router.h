@@ -43,6 +43,12 @@ enum match router_match(const struct app *app, const char *method, const char *p
                         struct request *req, const struct route **route, char *allow,
                         size_t allowsz);
 
+/* Runs the handler of a route router_match() found. The table's flags
+ * carry what every route of a kind needs before its handler: a ROUTE_ADMIN
+ * route runs only for a request with the operator key (admin_admit()). */
+void router_serve(struct app *app, const struct route *r, struct request *req,
+                  struct response *res);
+
 /* The table never holds more routes than this (metrics size arrays by it). */
 #define ROUTER_MAX_ROUTES 64
 

@@ -10,6 +10,7 @@
 #include "server/body.h"
 #include "server/call.h"
 #include "server/quota.h"
+#include "server/render.h"
 #include "server/respond.h"
 
 #include <stdio.h>
@@ -255,6 +256,24 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
 }
 
+static void answer_sent(const struct call *c, const struct send_result *out)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Message sent successfully");
+    jw_object(&w);
+    render_kstr(&w, "id", out->message.id);
+    render_kstr(&w, "status", out->message.status);
+    render_kstr(&w, "type", out->message.type);
+    render_kstr(&w, "device", c->device.phone);
+    render_kstr(&w, "receiver", out->group.jid);
+    render_kstr(&w, "message", out->message.content);
+    render_kint(&w, "simulate_typing", out->message.simulate_typing);
+    render_ktime(&w, "timestamp", out->message.created_at);
+    jw_object_end(&w);
+    respond_close(c->res, 200, &w);
+}
+
 /* 429 for a device over its bytes per minute (quota.h). */
 static void answer_over_quota(struct response *res, int64_t retry_after)
 {
@@ -266,6 +285,20 @@ static void answer_over_quota(struct response *res, int64_t retry_after)
                            "Too many requests: rate limit exceeded", "error", sentence,
                            "retry_after", (json_int_t)retry_after));
     res->retry_after = retry_after;
+}
+
+/* Takes the message's stored size from the device's quota; false (with
+ * the 429 in res) when it does not fit this minute. */
+static bool charge_quota(struct call *c, struct send_body *b)
+{
+    int64_t size = (int64_t)strlen(b->params), retry_after;
+    if (!quota_take(c->device.id, size, c->now, &retry_after)) {
+        answer_over_quota(c->res, retry_after);
+        return false;
+    }
+    b->charged = size;
+    b->charged_device = c->device.id;
+    return true;
 }
 
 static int send_work(struct store_tx *tx, struct call *c, void *arg)
@@ -302,45 +335,25 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
         json_decref(errors);
         return status;
     }
-    switch (out.check) {
-    case SEND_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case SEND_FORBIDDEN:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can send messages to this group");
-        break;
-    case SEND_BAD_REQUEST:
-        if (out.bad_mention != NULL) {
-            char sentence[96];
-            snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
-                     out.bad_mention);
-            errors_add(errors, "params.mentions", sentence);
-        }
-        respond_invalid(c->res, json_incref(errors));
-        break;
-    case SEND_OK: {
-        /* Checked last, like the add route's rate limit: the stored size
-         * is known, and every other refusal comes first. */
-        int64_t size = (int64_t)strlen(b->params), retry_after;
-        if (!quota_take(c->device.id, size, c->now, &retry_after)) {
-            answer_over_quota(c->res, retry_after);
-            json_decref(errors);
-            return STORE_ABORT; /* the message is not kept; the 429 stands */
-        }
-        b->charged = size;
-        b->charged_device = c->device.id;
-        respond_data(c->res, 200, "Message sent successfully",
-                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", out.message.id,
-                               "status", out.message.status, "type", out.message.type, "device",
-                               c->device.phone, "receiver", out.group.jid, "message",
-                               json_str_or_null(out.message.content), "simulate_typing",
-                               out.message.simulate_typing, "timestamp",
-                               json_time(out.message.created_at)));
-        break;
+    if (out.bad_mention != NULL) {
+        char sentence[96];
+        snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
+                 out.bad_mention);
+        errors_add(errors, "params.mentions", sentence);
     }
-    }
+    const struct refusal why = {
+        .denied = "Only group administrators can send messages to this group",
+        .errors = errors,
+    };
+    bool refused = respond_verdict(c->res, &c->app->limits, out.check, &why);
     json_decref(errors);
+    if (refused)
+        return STORE_OK;
+    /* Checked last, like the add route's rate limit: the stored size is
+     * known, and every other refusal comes first. */
+    if (!charge_quota(c, b))
+        return STORE_ABORT; /* the message is not kept; the 429 stands */
+    answer_sent(c, &out);
     return STORE_OK;
 }
 

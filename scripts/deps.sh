@@ -4,21 +4,26 @@
 #   scripts/deps.sh test    build + what the test suite needs (cmocka, linters, PostgreSQL,
 #                           nginx for the deployment test)
 #   scripts/deps.sh bench   build + wrk and nginx for `make bench`
+#   scripts/deps.sh fuzz    build + clang and its libFuzzer runtime for `make fuzz`
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the command to install them, and fails.
 set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
        libcurl4-openssl-dev libcsv-dev libssl-dev)
-test=(libcmocka-dev clang-format cppcheck postgresql nginx-light sqlite3 procps)
+test=(libcmocka-dev clang-format cppcheck postgresql nginx-light sqlite3 procps openssl curl)
 bench=(wrk nginx-light)
+# clang's libFuzzer and sanitizer runtimes (make fuzz); openssl makes the TLS
+# test's certificate.
+fuzz=(clang libclang-rt-dev)
 
 want=("${build[@]}")
 case "${1:-build}" in
 build) ;;
 test) want+=("${test[@]}") ;;
 bench) want+=("${bench[@]}") ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+fuzz) want+=("${fuzz[@]}") ;;
+*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

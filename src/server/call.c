@@ -2,6 +2,7 @@
 #include "server/call.h"
 
 #include "server/auth.h"
+#include "server/health.h"
 #include "server/metrics.h"
 #include "server/respond.h"
 
@@ -23,6 +24,7 @@ struct frame {
     const char *idem_path;        /* the path without /api */
     uint8_t body_sha[SHA256_LEN]; /* of the request body */
     bool ran;                     /* fn's answer is in res */
+    bool refused;                 /* fn answered a refusal and undid its changes */
     bool replayed;                /* res holds a stored answer */
 };
 
@@ -102,9 +104,17 @@ static int frame_tx(struct store_tx *tx, void *arg)
     struct call *c = &f->call;
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
-    f->ran = f->replayed = false;
+    f->ran = f->refused = f->replayed = false;
     respond_clear(c->res);
-    int status = auth_device(tx, f->token_hash, &c->device);
+    /* A read may take the device the token named when the headers came in
+     * (auth_before_body): it changes nothing, and the request began while
+     * the token was good. A write looks the token up again, so that none is
+     * carried out after its token's revocation has been answered. */
+    int status = STORE_OK;
+    if (f->write || !c->req->device_known)
+        status = auth_device(tx, f->token_hash, &c->device);
+    else
+        c->device = c->req->device;
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
         return STORE_OK;
@@ -138,6 +148,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
      * nothing was changed: make it true. */
     if (status == STORE_OK && c->res->status == 500)
         status = STORE_ABORT;
+    f->refused = status == STORE_ABORT && c->res->status >= 400 && c->res->status < 500;
     if (status == STORE_OK && f->idem_key != NULL)
         status = idem_store(tx, f);
     f->ran = status == STORE_OK;
@@ -157,6 +168,10 @@ static bool call_run(struct app *app, struct request *req, struct response *res,
         f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
     int status = write ? store_write(app->store, req->arena, frame_tx, &f)
                        : store_read(app->store, req->arena, frame_tx, &f);
+    if (write)
+        health_write_outcome(status);
+    if (status == STORE_ABORT && f.refused)
+        return false;
     if (status != STORE_OK) {
         respond_store_failure(res, status);
         return false;

@@ -31,8 +31,10 @@ struct call {
 };
 
 /* The route's work. It renders its answer (success or refusal) into
- * c->res and returns STORE_OK to keep its changes, or a store failure. It
- * may run more than once (see store.h). */
+ * c->res and returns STORE_OK to keep its changes, or a store failure. A
+ * work that must refuse after it has changed things answers the refusal
+ * (a 4xx) and returns STORE_ABORT: its changes are undone and its answer
+ * stands. It may run more than once (see store.h). */
 typedef int (*call_fn)(struct store_tx *tx, struct call *c, void *arg);
 
 /* Runs fn for the request's device inside a write transaction. True when

@@ -32,13 +32,22 @@ struct setting {
 /* A limit: its default is the contract's (common/contract.h), shown by --help. */
 #define LIMIT(field) offsetof(struct config, limits.field), true
 
+/* Certificates and keys are a few KiB; anything this large is a mistake. */
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+static enum config_result load_admin_key(struct config *cfg);
+
 static const struct setting settings[] = {
     {"listen", "GROUPIE_LISTEN", K_STRING, "ADDR:PORT",
      "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)", 0, 0, AT(listen)},
     {"db", "GROUPIE_DB", K_STRING, "URL",
      "database: sqlite:PATH (default sqlite:groupie.db) or postgres://...", 0, 0, AT(db)},
     {"admin-key", "GROUPIE_ADMIN_KEY", K_STRING, "KEY",
-     "operator key for /admin (without one, /admin does not exist)", 0, 0, AT(admin_key)},
+     "operator key for /admin (without one, /admin does not exist); visible in ps: prefer the "
+     "variable or --admin-key-file",
+     0, 0, AT(admin_key)},
+    {"admin-key-file", "GROUPIE_ADMIN_KEY_FILE", K_STRING, "FILE",
+     "read the operator key from FILE (its first line)", 0, 0, AT(admin_key_file)},
     {"sandbox", "GROUPIE_SANDBOX", K_BOOL, NULL,
      "test mode: POST /admin/clock/advance moves the server's clock", 0, 0, AT(sandbox)},
     {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
@@ -62,6 +71,24 @@ static const struct setting settings[] = {
      "simultaneous connections (default 16384)", 1, 1000000, AT(max_connections)},
     {"timeout", "GROUPIE_TIMEOUT", K_INT, "SECONDS",
      "close a connection idle this long (default 30)", 1, 3600, AT(timeout_s)},
+    {"header-timeout", "GROUPIE_HEADER_TIMEOUT", K_INT, "SECONDS",
+     "time for a request's line and headers, however slowly they trickle "
+     "(default: --timeout)",
+     1, 3600, AT(header_timeout_s)},
+    {"max-per-address", "GROUPIE_MAX_PER_ADDRESS", K_INT, "N",
+     "simultaneous connections from one client address; 0: no cap (default 256; behind a "
+     "proxy, 0)",
+     0, 1000000, AT(max_per_address)},
+    {"body-memory", "GROUPIE_BODY_MEMORY", K_INT, "MIB",
+     "memory all request bodies being read may hold together (default 64)", 9, 65536,
+     AT(body_memory_mib)},
+    {"send-bytes-per-minute", "GROUPIE_SEND_BYTES_PER_MINUTE", K_INT, "N",
+     "message bytes one device may store per minute (default 1048576)", 1024, 1073741824,
+     AT(send_bytes_per_minute)},
+    {"tls-cert", "GROUPIE_TLS_CERT", K_STRING, "FILE",
+     "serve HTTPS with this PEM certificate chain (with --tls-key)", 0, 0, AT(tls_cert)},
+    {"tls-key", "GROUPIE_TLS_KEY", K_STRING, "FILE", "the PEM private key for --tls-cert", 0, 0,
+     AT(tls_key)},
     {"db-pool", "GROUPIE_DB_POOL", K_INT, "N",
      "database connections (PostgreSQL) or idle readers kept (SQLite); default 8", 1, 1024,
      AT(db_pool)},
@@ -86,6 +113,9 @@ static struct config defaults(void)
         .threads = cpus > 2 ? (int)cpus * 16 : 32,
         .max_connections = 16384,
         .timeout_s = 30,
+        .max_per_address = 256,
+        .body_memory_mib = 64,
+        .send_bytes_per_minute = 1024 * 1024,
         .db_pool = 8,
     };
 }
@@ -229,5 +259,79 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "groupied: unexpected argument '%s'; see groupied --help\n", argv[optind]);
         return CONFIG_ERROR;
     }
+    if (cfg->header_timeout_s == 0)
+        cfg->header_timeout_s = cfg->timeout_s;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        fprintf(stderr, "groupied: --tls-cert and --tls-key go together: give both, or neither\n");
+        return CONFIG_ERROR;
+    }
+    if (cfg->admin_key_file != NULL)
+        return load_admin_key(cfg);
+    return CONFIG_OK;
+}
+
+void config_free(struct config *cfg)
+{
+    if (cfg->admin_key_file != NULL)
+        free((char *)cfg->admin_key);
+    cfg->admin_key = NULL;
+}
+
+char *config_read_file(const char *path, const char *who, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "groupied: %s %s: %s\n", who, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1 || ferror(f))
+            break;
+        char *bigger = cap < CONFIG_FILE_MAX ? realloc(buf, cap * 2) : NULL;
+        if (bigger == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    if (buf == NULL || failed) {
+        fprintf(stderr, "groupied: %s %s: %s\n", who, path,
+                buf == NULL ? "too large, or out of memory" : "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The key is the file's first line, without its line ending; the file
+ * stays what an operator wrote (echo KEY > file works). */
+static enum config_result load_admin_key(struct config *cfg)
+{
+    if (cfg->admin_key != NULL) {
+        fprintf(stderr, "groupied: give --admin-key or --admin-key-file, not both\n");
+        return CONFIG_ERROR;
+    }
+    size_t len;
+    char *key = config_read_file(cfg->admin_key_file, "--admin-key-file", &len);
+    if (key == NULL)
+        return CONFIG_ERROR;
+    key[strcspn(key, "\r\n")] = '\0';
+    if (key[0] == '\0') {
+        fprintf(stderr, "groupied: --admin-key-file %s: the first line is empty\n",
+                cfg->admin_key_file);
+        free(key);
+        return CONFIG_ERROR;
+    }
+    /* Kept for the process's lifetime, like the strings of argv. */
+    cfg->admin_key = key;
     return CONFIG_OK;
 }

@@ -10,11 +10,14 @@
 #include "server/config.h"
 #include "server/demo.h"
 #include "server/http.h"
+#include "server/quota.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* How long requests in flight may take to finish at shutdown. */
 #define SHUTDOWN_GRACE_S 20
@@ -50,6 +53,10 @@ int main(int argc, char **argv)
     }
     log_set_quiet(cfg.quiet);
     raise_fd_limit();
+    /* Everything groupied creates (the SQLite database, its WAL and shared
+     * memory, the demo's secrets) holds tokens' hashes, invitation codes or
+     * messages: readable by its owner only. */
+    umask(077);
 
     /* Signals are taken by sigwait() below, never by a worker thread: block
      * them before any thread starts. */
@@ -60,6 +67,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    quota_init(cfg.send_bytes_per_minute);
     char err[512];
     struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
     struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
@@ -88,17 +96,39 @@ int main(int argc, char **argv)
         .threads = cfg.threads,
         .max_connections = cfg.max_connections,
         .timeout_s = cfg.timeout_s,
+        .header_timeout_s = cfg.header_timeout_s,
+        .max_per_address = cfg.max_per_address,
         .header_limit = HEADER_LIMIT,
+        .body_memory = (size_t)cfg.body_memory_mib * 1024 * 1024,
     };
+    char *tls_cert = NULL, *tls_key = NULL;
+    size_t tls_len;
+    if (cfg.tls_cert != NULL &&
+        ((tls_cert = config_read_file(cfg.tls_cert, "--tls-cert", &tls_len)) == NULL ||
+         (tls_key = config_read_file(cfg.tls_key, "--tls-key", &tls_len)) == NULL)) {
+        free(tls_cert);
+        store_close(app.store);
+        config_free(&cfg);
+        return 1;
+    }
+    hopt.tls_cert = tls_cert;
+    hopt.tls_key = tls_key;
     struct http_server *srv;
     char bound[128];
-    if (http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err)) != 0) {
+    int started = http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err));
+    /* libmicrohttpd keeps its own copy of the certificate and key. */
+    free(tls_cert);
+    if (tls_key != NULL)
+        explicit_bzero(tls_key, tls_len);
+    free(tls_key);
+    if (started != 0) {
         log_error("%s", err);
         store_close(app.store);
+        config_free(&cfg);
         return 1;
     }
     char base_url[160];
-    snprintf(base_url, sizeof(base_url), "http://%s", bound);
+    snprintf(base_url, sizeof(base_url), "%s://%s", cfg.tls_cert != NULL ? "https" : "http", bound);
     /* Scripts and tests wait for this line. */
     log_info("listening on %s", base_url);
     if (cfg.demo)
@@ -110,6 +140,8 @@ int main(int argc, char **argv)
              sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_stop(srv, SHUTDOWN_GRACE_S);
     store_close(app.store);
+    config_free(&cfg);
+    quota_free();
     log_info("stopped");
     return 0;
 }

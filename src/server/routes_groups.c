@@ -25,18 +25,13 @@ struct create_body {
     size_t n;
 };
 
-static bool blank(const char *s)
-{
-    return s[strspn(s, " \t\r\n")] == '\0';
-}
-
 /* A subject given in a body (create or update): the subject, or NULL after
  * adding why not to errors. */
 static const char *parse_subject(json_t *subject, json_t *errors)
 {
     if (!json_is_string(subject))
         errors_add(errors, "subject", "Subject must be a string");
-    else if (blank(json_string_value(subject)))
+    else if (utf8_blank(json_string_value(subject)))
         errors_add(errors, "subject", "Subject must not be empty");
     else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
         errors_addf(errors, "subject", "Subject must be at most %d characters", GROUP_SUBJECT_MAX);

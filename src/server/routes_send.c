@@ -9,6 +9,7 @@
 #include "core/messages.h"
 #include "server/body.h"
 #include "server/call.h"
+#include "server/quota.h"
 #include "server/render.h"
 #include "server/respond.h"
 
@@ -36,6 +37,8 @@ struct send_body {
     size_t n_mentions;
     int simulate_typing;
     struct group group; /* filled by the work, for the answer */
+    int64_t charged;    /* bytes the work took from the device's quota */
+    int64_t charged_device;
 };
 
 static const char *const types[] = {"chat",     "text",     "image", "file",
@@ -278,9 +281,41 @@ static void answer_sent(const struct call *c, const struct send_result *out)
     respond_close(c->res, 200, &w);
 }
 
+/* 429 for a device over its bytes per minute (quota.h). */
+static void answer_over_quota(struct response *res, int64_t retry_after)
+{
+    char sentence[96];
+    snprintf(sentence, sizeof(sentence), "Maximum %lld bytes of messages per minute per device",
+             (long long)quota_per_minute());
+    respond_json(res, 429,
+                 json_pack("{s:i, s:s, s:s, s:I}", "code", 429, "message",
+                           "Too many requests: rate limit exceeded", "error", sentence,
+                           "retry_after", (json_int_t)retry_after));
+    res->retry_after = retry_after;
+}
+
+/* Takes the message's stored size from the device's quota; false (with
+ * the 429 in res) when it does not fit this minute. */
+static bool charge_quota(struct call *c, struct send_body *b)
+{
+    int64_t size = (int64_t)strlen(b->params), retry_after;
+    if (!quota_take(c->device.id, size, c->now, &retry_after)) {
+        answer_over_quota(c->res, retry_after);
+        return false;
+    }
+    b->charged = size;
+    b->charged_device = c->device.id;
+    return true;
+}
+
 static int send_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct send_body *b = arg;
+    /* A run that is repeated (store.h) starts with its quota untouched. */
+    if (b->charged > 0) {
+        quota_refund(b->charged_device, b->charged);
+        b->charged = 0;
+    }
     json_t *errors = json_copy(b->errors);
     if (errors == NULL)
         return STORE_ERROR;
@@ -317,9 +352,15 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
         .denied = "Only group administrators can send messages to this group",
         .errors = errors,
     };
-    if (!respond_verdict(c->res, &c->app->limits, out.check, &why))
-        answer_sent(c, &out);
+    bool refused = respond_verdict(c->res, &c->app->limits, out.check, &why);
     json_decref(errors);
+    if (refused)
+        return STORE_OK;
+    /* Checked last, like the add route's rate limit: the stored size is
+     * known, and every other refusal comes first. */
+    if (!charge_quota(c, b))
+        return STORE_ABORT; /* the message is not kept; the 429 stands */
+    answer_sent(c, &out);
     return STORE_OK;
 }
 
@@ -331,7 +372,8 @@ void route_group_send(struct app *app, struct request *req, struct response *res
         respond_store_failure(res, STORE_ERROR);
     } else {
         parse_send(&b, app, req, root);
-        call_write(app, req, res, send_work, &b);
+        if (!call_write(app, req, res, send_work, &b) && b.charged > 0)
+            quota_refund(b.charged_device, b.charged);
     }
     free(b.params);
     json_decref(b.errors);

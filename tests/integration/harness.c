@@ -395,15 +395,18 @@ static void log_tail(const struct server *srv)
     free(log);
 }
 
-/* Finds the current run's "listening on" line and its port. */
-static int find_port(const struct server *srv)
+/* Finds the current run's "listening on" line and its port; *tls tells
+ * whether it serves https (--tls-cert). */
+static int find_port(const struct server *srv, bool *tls)
 {
     char *log = slurp(srv->log_path, srv->log_start);
     static const char mark[] = "listening on http://127.0.0.1:";
+    static const char tls_mark[] = "listening on https://127.0.0.1:";
     const char *at = strstr(log, mark);
+    *tls = at == NULL && (at = strstr(log, tls_mark)) != NULL;
     int port = 0;
     if (at != NULL) {
-        const char *p = at + strlen(mark);
+        const char *p = at + strlen(*tls ? tls_mark : mark);
         char *end;
         long v = strtol(p, &end, 10);
         /* Only a whole line counts: the write may be in progress. */
@@ -422,10 +425,11 @@ static void launch(struct server *srv)
 
     long long deadline = mono_ms() + START_TIMEOUT_MS;
     for (;;) {
-        int port = find_port(srv);
+        bool tls;
+        int port = find_port(srv, &tls);
         if (port > 0) {
             srv->port = port;
-            snprintf(srv->url, sizeof(srv->url), "http://127.0.0.1:%d", port);
+            snprintf(srv->url, sizeof(srv->url), "%s://127.0.0.1:%d", tls ? "https" : "http", port);
             return;
         }
         int status;

@@ -13,13 +13,16 @@ struct config {
     const char *db;
     const char *admin_key; /* NULL: none */
     bool sandbox;
+    bool ephemeral; /* a temporary database, removed at exit (main.c makes it) */
     bool demo;
+    const char *demo_token; /* NULL: random */
     bool quiet;
     struct limits limits;
     int threads;
     int max_connections;
     int timeout_s;
     int db_pool;
+    int request_log; /* entries kept for GET /admin/requests; 0: none */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

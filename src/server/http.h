@@ -24,6 +24,7 @@ struct request {
     size_t body_len;
     const char *params[HTTP_MAX_PARAMS]; /* the pattern's {...} segments, in order */
     int64_t group_id;                    /* the {gid} segment, when the route has one */
+    char device[16]; /* the authenticated device's number, once known (the request log) */
     struct arena *arena;                 /* freed when the response has been sent */
     void *conn;                          /* the libmicrohttpd connection */
 };
@@ -41,6 +42,9 @@ struct response {
     char allow[64];           /* non-empty: sent as Allow */
     const char *content_type; /* NULL: application/json */
     bool replayed;            /* an idempotent replay: sent with Idempotent-Replayed */
+    /* More headers: {name, value, name, value, ..., NULL}, static strings
+     * (the console's security headers, Location). NULL: none. */
+    const char *const *headers;
 };
 
 struct http_options {

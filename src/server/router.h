@@ -20,6 +20,7 @@ enum route_flags {
     ROUTE_API = 1,     /* served under /api/... as well as bare */
     ROUTE_ADMIN = 2,   /* exists only when the server has an operator key */
     ROUTE_SANDBOX = 4, /* exists only in sandbox mode */
+    ROUTE_UNLOGGED = 8 /* left out of the request log (its own feed, the console's files) */
 };
 
 struct route {

@@ -295,6 +295,10 @@ static void limits_json(struct jw *w, const struct limits *lim, const struct gro
                         int64_t now)
 {
     jw_object(w);
+    jw_key(w, "batch");
+    jw_object(w);
+    kint(w, "limit", lim->max_batch);
+    jw_object_end(w);
     jw_key(w, "rate");
     jw_object(w);
     kint(w, "limit", lim->rate_limit);

@@ -37,7 +37,7 @@ async function renderList(main, ctx, query) {
     rows.length === 0
       ? h('p', null, 'This device is in no group yet.')
       : table('Groups of the acting device', ['Subject', 'ID', 'Description', 'Joined'], rows),
-    pager(r.body.meta, (p) => `#/groups?page=${p}`),
+    pager(r.body.meta, (p) => `#/groups?page=${p}`) ?? '',
   );
 }
 
@@ -202,7 +202,7 @@ async function renderGroup(main, ctx, id, query) {
         ]),
         { captionHidden: true },
       ),
-      pager(inv.body.meta, (p) => `#/groups/${g.id}?invitations=${p}`),
+      pager(inv.body.meta, (p) => `#/groups/${g.id}?invitations=${p}`) ?? '',
     );
   }
 

@@ -71,11 +71,13 @@ function limitsPanel(lim, ctx) {
   const update = () => {
     const now = ctx.clock.now();
     const wait = (next - now) / 1000;
+    // The snapshot ages: once the oldest request has left, at least one
+    // fewer is counted (reload for the exact figure).
     let used = lim.rate.used;
-    if (leaves && now >= leaves) used = Math.max(0, used - 1); // at least the oldest has left
+    if (leaves && now >= leaves) used = Math.max(0, used - 1);
     rate.value = used;
     rateText.textContent =
-      `${lim.rate.used} of ${lim.rate.limit} add requests in the last ${lim.rate.window_seconds} s; ` +
+      `${used} of ${lim.rate.limit} add requests in the last ${lim.rate.window_seconds} s; ` +
       (wait > 0 ? `next slot in ${duration(wait)}` : 'a slot is free now') +
       (leaves && now < leaves ? `; the oldest leaves the window in ${duration((leaves - now) / 1000)}` : '');
     dailyText.textContent =

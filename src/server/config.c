@@ -188,8 +188,9 @@ static bool check(struct config *cfg)
     if (strcmp(cfg->db, memory_db) == 0) {
         cfg->ephemeral = true;
     } else if (cfg->ephemeral && cfg->db != default_db) {
-        fprintf(stderr, "groupied: --ephemeral makes a temporary database of its own; drop --db "
-                        "(or GROUPIE_DB), or drop --ephemeral to serve %s\n",
+        fprintf(stderr,
+                "groupied: --ephemeral makes a temporary database of its own; drop --db "
+                "(or GROUPIE_DB), or drop --ephemeral to serve %s\n",
                 cfg->db);
         return false;
     }

@@ -202,9 +202,9 @@ void demo_secrets_path(const char *db_url, char *out, size_t outsz)
 
 struct token_check {
     const char *token;
-    bool live;             /* the token works */
+    bool live;               /* the token works */
     char owner[PHONE_BUFSZ]; /* the device it works for, when live */
-    bool device_exists;    /* the demo device is there to receive a new one */
+    bool device_exists;      /* the demo device is there to receive a new one */
 };
 
 static int token_check_tx(struct store_tx *tx, void *arg)
@@ -267,7 +267,8 @@ static int ensure_token(struct app *app, struct arena *a, struct demo *out, bool
         return -1;
     }
     if (check.live && strcmp(check.owner, DEMO_DEVICE) != 0) {
-        snprintf(err, errsz, "the --demo-token given is the token of device %s, not of the demo "
+        snprintf(err, errsz,
+                 "the --demo-token given is the token of device %s, not of the demo "
                  "device %s; choose another",
                  check.owner, DEMO_DEVICE);
         return -1;
@@ -408,7 +409,8 @@ void demo_print(const struct demo *d, const char *base_url)
     if (kept_key(d) != NULL)
         printf(FILE_KEY "=%s\n", d->admin_key);
     else if (d->admin_key != NULL)
-        printf("# GROUPIE_ADMIN_KEY: the --admin-key (or GROUPIE_ADMIN_KEY) the server was given\n");
+        printf(
+            "# GROUPIE_ADMIN_KEY: the --admin-key (or GROUPIE_ADMIN_KEY) the server was given\n");
     printf("\n");
     if (d->token[0] == '\0')
         printf("%s has no demo token for this database; create one with\n"

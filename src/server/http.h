@@ -24,9 +24,9 @@ struct request {
     size_t body_len;
     const char *params[HTTP_MAX_PARAMS]; /* the pattern's {...} segments, in order */
     int64_t group_id;                    /* the {gid} segment, when the route has one */
-    char device[16]; /* the authenticated device's number, once known (the request log) */
-    struct arena *arena;                 /* freed when the response has been sent */
-    void *conn;                          /* the libmicrohttpd connection */
+    char device[16];     /* the authenticated device's number, once known (the request log) */
+    struct arena *arena; /* freed when the response has been sent */
+    void *conn;          /* the libmicrohttpd connection */
 };
 
 /* A request header's value, or NULL. */

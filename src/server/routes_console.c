@@ -96,9 +96,11 @@ static void string_scrubbed(struct jw *w, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         unsigned c = p[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                : (c & 0xF8) == 0xF0 ? 4
-                                                     : 0;
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
         bool ok = n > 0 && i + n <= len && c != 0 && !(n == 2 && c < 0xC2) && !(c > 0xF4);
         for (size_t k = 1; ok && k < n; k++)
             ok = (p[i + k] & 0xC0) == 0x80;
@@ -173,8 +175,8 @@ static void entry_json(const struct reqlog_entry *e, void *arg)
 }
 
 /* A query argument as a whole number from min to max; def when absent. */
-static bool query_number(const struct request *req, const char *name, long long min,
-                         long long max, long long def, long long *out)
+static bool query_number(const struct request *req, const char *name, long long min, long long max,
+                         long long def, long long *out)
 {
     const char *v = http_query(req, name);
     *out = def;
@@ -183,8 +185,7 @@ static bool query_number(const struct request *req, const char *name, long long 
     char *end;
     errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || v[0] == '+' || v[0] == '-' || n < min ||
-        n > max)
+    if (errno != 0 || end == v || *end != '\0' || v[0] == '+' || v[0] == '-' || n < min || n > max)
         return false;
     *out = n;
     return true;
@@ -197,7 +198,8 @@ void route_admin_requests(struct app *app, struct request *req, struct response 
     long long after, limit;
     json_t *errors = json_object();
     if (!query_number(req, "after", 0, INT64_MAX, 0, &after))
-        errors_add(errors, "after", "After must be a whole number (the meta.next of a previous answer)");
+        errors_add(errors, "after",
+                   "After must be a whole number (the meta.next of a previous answer)");
     if (!query_number(req, "limit", 1, LOG_MAX_LIMIT, LOG_DEFAULT_LIMIT, &limit))
         errors_add(errors, "limit", "Limit must be a whole number from 1 to 1000");
     if (errors_any(errors)) {
@@ -427,8 +429,8 @@ static int group_invitations_tx(struct store_tx *tx, void *arg)
     if (status == STORE_OK)
         status = store_invites_count(tx, g.id, &total);
     if (status == STORE_OK)
-        status = store_invites_list(tx, g.id, v->paging.per_page, paging_offset(&v->paging),
-                                    &rows, &n);
+        status =
+            store_invites_list(tx, g.id, v->paging.per_page, paging_offset(&v->paging), &rows, &n);
     if (status != STORE_OK)
         return status;
     struct jw w;

@@ -71,7 +71,8 @@ static void test_ephemeral_demo_with_fixed_credentials(void **state)
     struct server_opts opts = {
         .db_url = "sqlite::memory:",
         .no_admin_key = true,
-        .args = SERVER_ARGS("--ephemeral", "--demo", "--demo-token", DEMO_TOKEN, "--admin-key", KEY),
+        .args =
+            SERVER_ARGS("--ephemeral", "--demo", "--demo-token", DEMO_TOKEN, "--admin-key", KEY),
     };
     server_start(&srv, &opts);
     const char *dir = ephemeral_dir();
@@ -98,7 +99,8 @@ static void test_secrets_file_sources_and_restart(void **state)
     (void)state;
     struct server_opts opts = {.no_admin_key = true,
                                .args = SERVER_ARGS("--demo"),
-                               .env = (const char *const[]){"GROUPIE_DEMO_TOKEN=" DEMO_TOKEN, NULL}};
+                               .env =
+                                   (const char *const[]){"GROUPIE_DEMO_TOKEN=" DEMO_TOKEN, NULL}};
     server_start(&srv, &opts);
     assert_true(server_wait_log(&srv, "/groups/2\n", 10000));
     /* With PostgreSQL the file is ./groupie.demo of the server's working
@@ -107,8 +109,8 @@ static void test_secrets_file_sources_and_restart(void **state)
         strncmp(srv.db_url, "sqlite:", 7) == 0 ? tmpf("%s.demo", srv.db_url + 7) : NULL;
     if (file != NULL) {
         char cmd[1200];
-        snprintf(cmd, sizeof(cmd), "sh -c 'set -a; . \"%s\"; set +a; printf %%s \"$GROUPIE_TOKEN\"'",
-                 file);
+        snprintf(cmd, sizeof(cmd),
+                 "sh -c 'set -a; . \"%s\"; set +a; printf %%s \"$GROUPIE_TOKEN\"'", file);
         FILE *p = popen(cmd, "r");
         assert_non_null(p);
         char got[256] = "";
@@ -143,14 +145,15 @@ static void test_bad_settings_are_refused(void **state)
 {
     (void)state;
     const char *out = NULL;
-    int rc = server_run_once(SERVER_ARGS("--ephemeral", "--db", "sqlite:/tmp/x.db"), NULL, 5000, &out);
+    int rc =
+        server_run_once(SERVER_ARGS("--ephemeral", "--db", "sqlite:/tmp/x.db"), NULL, 5000, &out);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "--ephemeral makes a temporary database of its own"));
     rc = server_run_once(SERVER_ARGS("--demo", "--demo-token", "short"), NULL, 5000, &out);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "--demo-token must be 16 to 256 characters"));
-    rc = server_run_once(SERVER_ARGS("--demo", "--demo-token", "has space and 'quotes' 12345"), NULL,
-                         5000, &out);
+    rc = server_run_once(SERVER_ARGS("--demo", "--demo-token", "has space and 'quotes' 12345"),
+                         NULL, 5000, &out);
     assert_int_equal(rc, 2);
     rc = server_run_once(SERVER_ARGS("--demo-token", DEMO_TOKEN), NULL, 5000, &out);
     assert_int_equal(rc, 2);
@@ -254,12 +257,16 @@ static void test_request_log(void **state)
     assert_status(r, 200);
     assert_int_equal(json_array_size(jpath(r->json, "data")), 1);
     assert_jstr(r->json, "data[0].device", "operator");
-    assert_null(strstr(json_string_value(jpath(r->json, "data[0].response.body")), "\"token\":\"A"));
-    assert_non_null(strstr(json_string_value(jpath(r->json, "data[0].response.body")), "\"token\":\"***"));
+    assert_null(
+        strstr(json_string_value(jpath(r->json, "data[0].response.body")), "\"token\":\"A"));
+    assert_non_null(
+        strstr(json_string_value(jpath(r->json, "data[0].response.body")), "\"token\":\"***"));
     assert_null(strstr(r->body, w.d.token));
     assert_null(strstr(r->body, srv.admin_key));
-    assert_validation(req(&srv, "GET", "/admin/requests?limit=0", srv.admin_key, NULL), "limit", NULL);
-    assert_validation(req(&srv, "GET", "/admin/requests?after=x", srv.admin_key, NULL), "after", NULL);
+    assert_validation(req(&srv, "GET", "/admin/requests?limit=0", srv.admin_key, NULL), "limit",
+                      NULL);
+    assert_validation(req(&srv, "GET", "/admin/requests?after=x", srv.admin_key, NULL), "after",
+                      NULL);
     server_stop(&srv);
 
     /* --request-log 0 keeps nothing. */
@@ -291,7 +298,8 @@ static void test_group_view_and_limits(void **state)
     assert_jint(r->json, "data.limits.rate.window_seconds", 60);
     assert_jint(r->json, "data.limits.rate.used", 1);
     assert_jint(r->json, "data.limits.rate.retry_after", 0);
-    assert_jstr(r->json, "data.limits.rate.next_slot_at", json_string_value(jpath(r->json, "data.now")));
+    assert_jstr(r->json, "data.limits.rate.next_slot_at",
+                json_string_value(jpath(r->json, "data.now")));
     assert_iso8601(r->json, "data.limits.rate.oldest_leaves_at");
     assert_jint(r->json, "data.limits.daily.used", 1);
     assert_jint(r->json, "data.limits.daily.limit", 500);
@@ -307,7 +315,8 @@ static void test_group_view_and_limits(void **state)
     long long wait = json_integer_value(jpath(r->json, "data.limits.rate.retry_after"));
     assert_true(wait >= 1 && wait <= atoll(refused->retry_after));
     assert_jint(r->json, "data.invitation_count", 1);
-    long long next = iso_to_epoch(json_string_value(jpath(r->json, "data.limits.rate.next_slot_at")));
+    long long next =
+        iso_to_epoch(json_string_value(jpath(r->json, "data.limits.rate.next_slot_at")));
     long long now = iso_to_epoch(json_string_value(jpath(r->json, "data.now")));
     assert_true(next - now >= 1 && next - now <= 60);
 
@@ -329,9 +338,9 @@ static void test_group_view_and_limits(void **state)
     assert_jstr(r->json, "data[0].phone", w.people[2]);
     assert_jstr(r->json, "data[0].status", "expired");
     assert_jint(r->json, "meta.total", 1);
-    assert_validation(req(&srv, "GET", tmpf("/admin/groups/%lld/invitations?page=0", w.gid),
-                          srv.admin_key, NULL),
-                      "page", "Page must be a positive integer");
+    assert_validation(
+        req(&srv, "GET", tmpf("/admin/groups/%lld/invitations?page=0", w.gid), srv.admin_key, NULL),
+        "page", "Page must be a positive integer");
     assert_group_not_found(req(&srv, "GET", "/admin/groups/999999", srv.admin_key, NULL));
     assert_group_not_found(req(&srv, "GET", "/admin/groups/12abc", srv.admin_key, NULL));
     assert_status(req(&srv, "GET", tmpf("/admin/groups/%lld", w.gid), w.d.token, NULL), 401);

@@ -162,7 +162,8 @@ static void test_restart_shows_the_same_credentials(void **state)
     assert_string_equal(printed_after("GROUPIE_ADMIN_KEY="), key);
     /* The world is not fresh any more: its curl is not offered as if it were. */
     const char *run = server_log(&srv) + srv.log_start;
-    if (strstr(run, "Try the reference page") != NULL || strstr(run, "already holds a world") == NULL)
+    if (strstr(run, "Try the reference page") != NULL ||
+        strstr(run, "already holds a world") == NULL)
         failf("a restart offered the fresh world's curl:\n%s", run);
     /* The database was not refilled: the earlier addition is still there. */
     struct reply *g = group_get(&srv, token, 2);

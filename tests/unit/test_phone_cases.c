@@ -72,9 +72,9 @@ static void test_shared_table(void **state)
         enum phone_clean_status st = phone_clean(raw, len, cols[1], out);
         const char *want_number = cols[3] != NULL ? cols[3] : "";
         if (strcmp(status_names[st], cols[2]) != 0 || strcmp(out, want_number) != 0) {
-            print_error("%s:%d: \"%s\" (default %s): got %s \"%s\", want %s \"%s\"\n", path,
-                        lineno, cols[0], cols[1][0] ? cols[1] : "none", status_names[st], out,
-                        cols[2], want_number);
+            print_error("%s:%d: \"%s\" (default %s): got %s \"%s\", want %s \"%s\"\n", path, lineno,
+                        cols[0], cols[1][0] ? cols[1] : "none", status_names[st], out, cols[2],
+                        want_number);
             wrong++;
         }
         cases++;

@@ -33,7 +33,8 @@ static void test_mask(void **state)
     masked("{\"token\":\"a\\\"b\",\"text\":\"token\",\"note\":\"\\\"code\\\": \\\"x\\\"\"}",
            "{\"token\":\"****\",\"text\":\"token\",\"note\":\"\\\"code\\\": \\\"x\\\"\"}");
     /* Cut short, in the middle of a secret. */
-    masked("{\"participants\":[\"62812\"],\"admin_key\":\"sec", "{\"participants\":[\"62812\"],\"admin_key\":\"***");
+    masked("{\"participants\":[\"62812\"],\"admin_key\":\"sec",
+           "{\"participants\":[\"62812\"],\"admin_key\":\"***");
     masked("{\"invite_code\":", "{\"invite_code\":");
     masked("not json \"token\": \"x\"", "not json \"token\": \"*\"");
 }
@@ -115,7 +116,7 @@ static void test_entry_copy(void **state)
     assert_string_equal(e.method, "POST");
     assert_string_equal(e.target, "/groups/2/send?a=1");
     assert_string_equal(e.who, "6281100000001");
-    assert_int_equal(e.req_len, sizeof(big) - 1); /* the whole length, */
+    assert_int_equal(e.req_len, sizeof(big) - 1);           /* the whole length, */
     assert_int_equal(e.req_body[REQLOG_BODY_MAX - 1], 'x'); /* the first 4 KiB kept */
     reqlog_free(log);
 }

@@ -181,6 +181,7 @@ static void test_console_files(void **state)
     assert_int_equal(r->status, 302);
     assert_jstr(r->json, "data.location", "/console");
     server_stop(&srv);
+    assert_int_equal(server_teardown(&srv), 0);
 
     /* No operator key: no console (nothing could log in); no sandbox: no
      * redirect from /. */
@@ -189,6 +190,7 @@ static void test_console_files(void **state)
     assert_status(req(&srv, "GET", "/console", NULL, NULL), 404);
     assert_status(req(&srv, "GET", "/", NULL, NULL), 404);
     server_stop(&srv);
+    assert_int_equal(server_teardown(&srv), 0);
     struct server_opts no_sandbox = {.no_sandbox = true};
     server_start(&srv, &no_sandbox);
     assert_int_equal(req(&srv, "GET", "/console", NULL, NULL)->status, 200);
@@ -268,6 +270,7 @@ static void test_request_log(void **state)
     assert_validation(req(&srv, "GET", "/admin/requests?after=x", srv.admin_key, NULL), "after",
                       NULL);
     server_stop(&srv);
+    assert_int_equal(server_teardown(&srv), 0);
 
     /* --request-log 0 keeps nothing. */
     struct server_opts off = {.args = SERVER_ARGS("--request-log", "0")};

@@ -139,21 +139,23 @@ async function renderGroup(main, ctx, id, query) {
     panel,
   );
 
-  const leave = (phone) =>
+  // A person's action on this group, as a button in their row.
+  const personAction = (phone, what, label, said, cls) =>
     h(
       'button',
       {
         type: 'button',
-        class: 'small danger',
-        'aria-label': `${phone} leaves the group`,
+        class: cls,
+        'aria-label': `${phone} ${said}`,
         onclick: async () => {
-          const res = await call('POST', `/admin/directory/${phone}/leave`, { body: { group_id: Number(g.id) } });
-          announce(res.ok ? `${phone} left the group` : problem(res), res.ok ? 'info' : 'error');
+          const res = await call('POST', `/admin/directory/${phone}/${what}`, { body: { group_id: Number(g.id) } });
+          announce(res.ok ? `${phone}: ${res.body.message}` : problem(res), res.ok ? 'info' : 'error');
           if (res.ok) reload();
         },
       },
-      'Leaves',
+      label,
     );
+  const leave = (phone) => personAction(phone, 'leave', 'Leaves', 'leaves the group', 'small danger');
   main.append(
     h('h2', { id: 'participants' }, `Participants (${g.participant_count})`),
     table(
@@ -175,21 +177,7 @@ async function renderGroup(main, ctx, id, query) {
   if (!inv.ok) main.append(h('p', { class: 'error' }, problem(inv)));
   else if (inv.body.data.length === 0) main.append(h('p', { class: 'muted' }, 'No private invitation yet: they come from adds that meet privacy settings.'));
   else {
-    const accept = (phone) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'small',
-          'aria-label': `${phone} accepts the invitation`,
-          onclick: async () => {
-            const res = await call('POST', `/admin/directory/${phone}/accept`, { body: { group_id: Number(g.id) } });
-            announce(res.ok ? `${phone} accepted and joined` : problem(res), res.ok ? 'info' : 'error');
-            if (res.ok) reload();
-          },
-        },
-        'Accepts',
-      );
+    const accept = (phone) => personAction(phone, 'accept', 'Accepts', 'accepts the invitation', 'small');
     main.append(
       table(
         `Invitations to ${g.subject}`,

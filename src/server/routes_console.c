@@ -35,6 +35,15 @@ static bool operator_ok(struct app *app, struct request *req, struct response *r
     return false;
 }
 
+/* Runs fn in a read-only transaction; a store failure becomes 500/503. */
+static void operator_read(struct app *app, struct request *req, struct response *res, store_fn fn,
+                          void *arg)
+{
+    int status = store_read(app->store, req->arena, fn, arg);
+    if (status != STORE_OK)
+        respond_store_failure(res, status);
+}
+
 /* --- the console's files ------------------------------------------------------------ */
 
 static void serve_asset(struct response *res, const char *name)
@@ -262,9 +271,7 @@ void route_admin_clock(struct app *app, struct request *req, struct response *re
     if (!operator_ok(app, req, res))
         return;
     struct clock_read c = {.app = app, .res = res};
-    int status = store_read(app->store, req->arena, clock_read_tx, &c);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    operator_read(app, req, res, clock_read_tx, &c);
 }
 
 /* --- GET /admin/groups/{id} ----------------------------------------------------------- */
@@ -329,6 +336,15 @@ static void limits_json(struct jw *w, const struct limits *lim, const struct gro
     jw_object_end(w);
 }
 
+/* The group and the clock; STORE_NOT_FOUND after answering 404. */
+static int open_group(struct store_tx *tx, struct group_view *v, struct group *g, int64_t *now)
+{
+    int status = store_group_get(tx, v->group_id, g);
+    if (status == STORE_NOT_FOUND)
+        respond_group_not_found(v->res);
+    return status == STORE_OK ? app_now(v->app, tx, now) : status;
+}
+
 static int group_view_tx(struct store_tx *tx, void *arg)
 {
     struct group_view *v = arg;
@@ -338,13 +354,9 @@ static int group_view_tx(struct store_tx *tx, void *arg)
     struct message *recent;
     size_t n_members, n_recent;
     struct group_usage u;
-    int status = store_group_get(tx, v->group_id, &g);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(v->res);
+    int status = open_group(tx, v, &g, &now);
+    if (status == STORE_NOT_FOUND)
         return STORE_OK;
-    }
-    if (status == STORE_OK)
-        status = app_now(v->app, tx, &now);
     if (status == STORE_OK)
         status = usage_of(tx, &v->app->limits, g.id, now, &u);
     if (status == STORE_OK)
@@ -407,9 +419,7 @@ void route_admin_group(struct app *app, struct request *req, struct response *re
     if (!operator_ok(app, req, res))
         return;
     struct group_view v = {.app = app, .group_id = req->group_id, .res = res};
-    int status = store_read(app->store, req->arena, group_view_tx, &v);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    operator_read(app, req, res, group_view_tx, &v);
 }
 
 static int group_invitations_tx(struct store_tx *tx, void *arg)
@@ -419,13 +429,9 @@ static int group_invitations_tx(struct store_tx *tx, void *arg)
     int64_t now, total;
     struct invitation *rows;
     size_t n;
-    int status = store_group_get(tx, v->group_id, &g);
-    if (status == STORE_NOT_FOUND) {
-        respond_group_not_found(v->res);
+    int status = open_group(tx, v, &g, &now);
+    if (status == STORE_NOT_FOUND)
         return STORE_OK;
-    }
-    if (status == STORE_OK)
-        status = app_now(v->app, tx, &now);
     if (status == STORE_OK)
         status = store_invites_count(tx, g.id, &total);
     if (status == STORE_OK)
@@ -457,7 +463,5 @@ void route_admin_group_invitations(struct app *app, struct request *req, struct 
         return;
     }
     json_decref(errors);
-    int status = store_read(app->store, req->arena, group_invitations_tx, &v);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    operator_read(app, req, res, group_invitations_tx, &v);
 }

@@ -156,7 +156,7 @@ export async function addRun({ rows, batchSize, rate, send, onEvent, signal, now
     }
     queue = queue.concat(retry);
   }
-  return { status: 'complete', message: `Done: ${requests} add request${requests === 1 ? '' : 's'}.` };
+  return { status: 'complete', message: `Done: every number has an outcome, after ${requests} add request${requests === 1 ? '' : 's'}.` };
 }
 
 // The CLI's report, one row per input row:

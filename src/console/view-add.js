@@ -217,6 +217,7 @@ function showRows(results, rows) {
         r.tr = tr;
         return tr;
       }),
+      { class: 'wide' },
     ),
     rows.length > SHOWN_ROWS ? h('p', { class: 'hint' }, `The first ${SHOWN_ROWS} of ${rows.length} rows; the report has them all.`) : null,
   );

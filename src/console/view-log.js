@@ -67,7 +67,7 @@ export async function render(main) {
       { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Requests' },
       h(
         'table',
-        null,
+        { class: 'wide' },
         h('caption', { class: 'visually-hidden' }, 'Requests, newest first'),
         h('thead', null, h('tr', null, ['Time (UTC)', 'Method', 'Path', 'Status', 'Duration', 'Device', 'Bodies'].map((x) => h('th', { scope: 'col' }, x)))),
         tbody,

@@ -51,11 +51,13 @@ SERVER_LIB  := $(BUILD)/libgroupied.a
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_SUPPORT_OBJS := $(call obj,$(wildcard tests/unit/support/*.c))
 INTEG_SRCS  := $(wildcard tests/integration/test_*.c)
 INTEG_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
 INTEG_SUPPORT_OBJS := $(call obj,$(filter-out $(INTEG_SRCS),$(wildcard tests/integration/*.c)))
 
-ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(INTEG_SUPPORT_OBJS)
+ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(UNIT_SUPPORT_OBJS) \
+            $(INTEG_SUPPORT_OBJS)
 
 # Further parts of the project (the client library and CLI, benchmarks, ...)
 # live in mk/*.mk. Each may add to EXTRA_ALL (built by `make`), EXTRA_TEST_BINS
@@ -126,7 +128,7 @@ $(SERVER_LIB): $(CORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SERVER_LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(SERVER_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 

@@ -19,20 +19,20 @@ static int lock_group(struct store_tx *tx, int64_t group_id, bool *exists)
 /* Makes phone a member of a locked group that has room: the checks every
  * way of joining shares. */
 static int join_locked(struct store_tx *tx, const struct limits *lim, const char *phone,
-                       int64_t group_id, int64_t now, enum person_verdict *out)
+                       int64_t group_id, int64_t now, enum verdict *out)
 {
     struct dir_entry e;
     enum role role;
     int64_t count;
     int status = store_dir_get(tx, phone, &e);
     if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NOT_REGISTERED;
+        *out = VERDICT_NOT_REGISTERED;
         return STORE_OK;
     }
     if (status == STORE_OK)
         status = store_member_role(tx, group_id, phone, &role);
     if (status == STORE_OK) {
-        *out = PERSON_ALREADY_MEMBER;
+        *out = VERDICT_ALREADY_MEMBER;
         return STORE_OK;
     }
     if (status != STORE_NOT_FOUND)
@@ -41,39 +41,39 @@ static int join_locked(struct store_tx *tx, const struct limits *lim, const char
     if (status != STORE_OK)
         return status;
     if (count >= lim->capacity) {
-        *out = PERSON_GROUP_FULL;
+        *out = VERDICT_GROUP_FULL;
         return STORE_OK;
     }
-    *out = PERSON_OK;
+    *out = VERDICT_OK;
     return store_member_add(tx, group_id, phone, ROLE_MEMBER, now);
 }
 
 int people_accept(struct store_tx *tx, const struct limits *lim, const char *phone,
-                  int64_t group_id, int64_t now, enum person_verdict *out)
+                  int64_t group_id, int64_t now, enum verdict *out)
 {
     bool exists;
     struct invitation inv;
-    *out = PERSON_GROUP_NOT_FOUND;
+    *out = VERDICT_NOT_FOUND;
     int status = lock_group(tx, group_id, &exists);
     if (status != STORE_OK || !exists)
         return status;
     status = store_invite_pending(tx, group_id, phone, now, &inv);
     if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NO_INVITATION;
+        *out = VERDICT_NO_INVITATION;
         return STORE_OK;
     }
     if (status == STORE_OK)
         status = join_locked(tx, lim, phone, group_id, now, out);
-    if (status == STORE_OK && *out == PERSON_OK)
+    if (status == STORE_OK && *out == VERDICT_OK)
         status = store_invite_decide(tx, inv.id, INVITE_ACCEPTED, now);
     return status;
 }
 
 int people_join(struct store_tx *tx, const struct limits *lim, const char *phone, const char *code,
-                int64_t now, int64_t *group_id, enum person_verdict *out)
+                int64_t now, int64_t *group_id, enum verdict *out)
 {
     bool exists;
-    *out = PERSON_BAD_CODE;
+    *out = VERDICT_BAD_INVITE_CODE;
     int status = store_group_by_invite(tx, code, group_id);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
@@ -84,21 +84,21 @@ int people_join(struct store_tx *tx, const struct limits *lim, const char *phone
     return status;
 }
 
-int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum person_verdict *out)
+int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out)
 {
     struct group g;
-    *out = PERSON_GROUP_NOT_FOUND;
+    *out = VERDICT_NOT_FOUND;
     int status = store_group_get(tx, group_id, &g);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
         status = store_member_remove(tx, group_id, phone);
     if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NOT_MEMBER;
+        *out = VERDICT_NOT_MEMBER;
         return STORE_OK;
     }
     if (status == STORE_OK)
-        *out = PERSON_OK;
+        *out = VERDICT_OK;
     return status;
 }
 
@@ -107,7 +107,7 @@ int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_
                    struct fixture_result *out)
 {
     memset(out, 0, sizeof(*out));
-    out->verdict = PERSON_GROUP_NOT_FOUND;
+    out->verdict = VERDICT_NOT_FOUND;
     bool exists;
     int status = lock_group(tx, group_id, &exists);
     if (status != STORE_OK || !exists)
@@ -142,19 +142,19 @@ int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_
     }
     out->participant_count = count;
     if (out->n_unregistered > 0) {
-        out->verdict = PERSON_NOT_REGISTERED;
+        out->verdict = VERDICT_NOT_REGISTERED;
         out->added = 0;
         return STORE_OK;
     }
     if (count + (int64_t)out->added > lim->capacity) {
-        out->verdict = PERSON_GROUP_FULL;
+        out->verdict = VERDICT_GROUP_FULL;
         out->added = 0;
         return STORE_OK;
     }
     for (size_t i = 0; i < n && status == STORE_OK; i++)
         if (fresh[i])
             status = store_member_add(tx, group_id, phones[i], role, now);
-    out->verdict = PERSON_OK;
+    out->verdict = VERDICT_OK;
     out->participant_count = count + (int64_t)out->added;
     return status;
 }

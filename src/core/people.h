@@ -12,32 +12,24 @@
 
 #include "core/members.h"
 
-enum person_verdict {
-    PERSON_OK = 0,
-    PERSON_GROUP_NOT_FOUND,
-    PERSON_NOT_REGISTERED, /* not in the directory */
-    PERSON_ALREADY_MEMBER,
-    PERSON_GROUP_FULL,
-    PERSON_NO_INVITATION, /* accept: nothing pending and unexpired */
-    PERSON_BAD_CODE,      /* join: no group has this invite code (now) */
-    PERSON_NOT_MEMBER     /* leave */
-};
+/* Each says in *out VERDICT_OK, or why not: VERDICT_NOT_FOUND (no such
+ * group), NOT_REGISTERED, ALREADY_MEMBER or GROUP_FULL, and for accept
+ * NO_INVITATION, for join BAD_INVITE_CODE, for leave NOT_MEMBER. */
 
 /* phone accepts their pending invitation to the group. */
 int people_accept(struct store_tx *tx, const struct limits *lim, const char *phone,
-                  int64_t group_id, int64_t now, enum person_verdict *out);
+                  int64_t group_id, int64_t now, enum verdict *out);
 
 /* phone joins the group whose invite code is code; *group_id is set when
  * the code names one. */
 int people_join(struct store_tx *tx, const struct limits *lim, const char *phone, const char *code,
-                int64_t now, int64_t *group_id, enum person_verdict *out);
+                int64_t now, int64_t *group_id, enum verdict *out);
 
-int people_leave(struct store_tx *tx, const char *phone, int64_t group_id,
-                 enum person_verdict *out);
+int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out);
 
 struct fixture_result {
-    enum person_verdict verdict; /* OK, GROUP_NOT_FOUND, NOT_REGISTERED, GROUP_FULL */
-    const char **unregistered;   /* NOT_REGISTERED: which (arena), in input order */
+    enum verdict verdict;      /* OK, NOT_FOUND, NOT_REGISTERED, GROUP_FULL */
+    const char **unregistered; /* NOT_REGISTERED: which (arena), in input order */
     size_t n_unregistered;
     size_t added;              /* numbers that became participants */
     int64_t participant_count; /* after */

@@ -22,7 +22,7 @@ bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN])
         rest++;
     if (len == 0 || len > BEARER_MAX || *rest != '\0')
         return false;
-    token_hash(t, len, hash);
+    sha256(t, len, hash);
     return true;
 }
 

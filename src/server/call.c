@@ -19,11 +19,11 @@ struct frame {
     call_fn fn;
     void *arg;
     bool write;
-    const char *idem_key;  /* NULL: no (valid) key */
-    const char *idem_path; /* the path without /api */
-    uint8_t body_sha[32];  /* of the request body */
-    bool ran;              /* fn's answer is in res */
-    bool replayed;         /* res holds a stored answer */
+    const char *idem_key;         /* NULL: no (valid) key */
+    const char *idem_path;        /* the path without /api */
+    uint8_t body_sha[SHA256_LEN]; /* of the request body */
+    bool ran;                     /* fn's answer is in res */
+    bool replayed;                /* res holds a stored answer */
 };
 
 bool call_idem_key_valid(const char *key)
@@ -103,9 +103,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
     f->ran = f->replayed = false;
-    c->res->replayed = false;
-    c->res->retry_after = 0;
-    c->res->status = 0;
+    respond_clear(c->res);
     int status = auth_device(tx, f->token_hash, &c->device);
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
@@ -128,7 +126,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
         f->idem_key = key;
         /* Only a keyed request's body is ever compared: hash it only then. */
         if (key != NULL)
-            token_hash(c->req->body, c->req->body_len, f->body_sha);
+            sha256(c->req->body, c->req->body_len, f->body_sha);
     }
     if (f->idem_key != NULL) {
         bool hit;
@@ -147,8 +145,8 @@ static int frame_tx(struct store_tx *tx, void *arg)
     return status;
 }
 
-static bool run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
-                bool write)
+static bool call_run(struct app *app, struct request *req, struct response *res, call_fn fn,
+                     void *arg, bool write)
 {
     struct frame f = {
         .call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg, .write = write};
@@ -171,10 +169,10 @@ static bool run(struct app *app, struct request *req, struct response *res, call
 
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    return run(app, req, res, fn, arg, true);
+    return call_run(app, req, res, fn, arg, true);
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    run(app, req, res, fn, arg, false);
+    call_run(app, req, res, fn, arg, false);
 }

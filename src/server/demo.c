@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "core/devices.h"
 #include "core/groups.h"
 
 #include <errno.h>
@@ -102,13 +103,9 @@ static int world_tx(struct store_tx *tx, void *arg)
     }
     int64_t now;
     struct device d;
-    uint8_t hash[TOKEN_HASH_LEN];
-    token_hash(c->token, strlen(c->token), hash);
     status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = store_device_create(tx, DEMO_DEVICE, now, &d);
-    if (status == STORE_OK)
-        status = store_token_add(tx, d.id, hash, now);
+        status = devices_create(tx, DEMO_DEVICE, c->token, now, &d);
     if (status == STORE_OK)
         status = put_person(tx, DEMO_DEVICE, "Groupie Demo", PRIVACY_EVERYONE);
     for (size_t i = 0; i < sizeof(people) / sizeof(people[0]) && status == STORE_OK; i++)
@@ -212,7 +209,7 @@ static int token_check_tx(struct store_tx *tx, void *arg)
     struct token_check *t = arg;
     uint8_t hash[TOKEN_HASH_LEN];
     struct device d;
-    token_hash(t->token, strlen(t->token), hash);
+    sha256(t->token, strlen(t->token), hash);
     int status = store_token_device(tx, hash, &d);
     t->live = status == STORE_OK;
     if (t->live)
@@ -232,15 +229,11 @@ struct token_add {
 static int token_add_tx(struct store_tx *tx, void *arg)
 {
     struct token_add *t = arg;
-    uint8_t hash[TOKEN_HASH_LEN];
     struct device d;
     int64_t now;
-    token_hash(t->token, strlen(t->token), hash);
-    int status = store_device_by_phone(tx, DEMO_DEVICE, &d);
+    int status = app_now(t->app, tx, &now);
     if (status == STORE_OK)
-        status = app_now(t->app, tx, &now);
-    if (status == STORE_OK)
-        status = store_token_add(tx, d.id, hash, now);
+        status = devices_add_token(tx, DEMO_DEVICE, t->token, now, &d);
     return status;
 }
 

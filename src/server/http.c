@@ -289,7 +289,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (x->body != NULL)
         x->body[x->len] = '\0';
     x->req.body_len = x->len;
-    x->route->handler(srv->app, &x->req, &x->res);
+    router_serve(srv->app, x->route, &x->req, &x->res);
     return send_response(conn, x);
 }
 

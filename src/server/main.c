@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     }
     if (admin_key != NULL) {
         app.have_admin_key = true;
-        token_hash(admin_key, strlen(admin_key), app.admin_key_hash);
+        sha256(admin_key, strlen(admin_key), app.admin_key_hash);
     }
 
     struct http_options hopt = {

@@ -1,6 +1,7 @@
 /* router.c -- see router.h. The table below is the server's whole surface. */
 #include "server/router.h"
 
+#include "server/admin.h"
 #include "server/routes.h"
 
 #include <stdio.h>
@@ -54,9 +55,10 @@ static const struct route routes[] = {
      ADMIN_BODY},
 
     /* The console and the operator views it reads (routes_console.c). */
-    {"GET", "/", route_root, ROUTE_ADMIN | ROUTE_SANDBOX | ROUTE_UNLOGGED, API_BODY},
-    {"GET", "/console", route_console_page, ROUTE_ADMIN | ROUTE_UNLOGGED, API_BODY},
-    {"GET", "/console/{file}", route_console_asset, ROUTE_ADMIN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/", route_root, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_SANDBOX | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console", route_console_page, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console/{file}", route_console_asset, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED,
+     API_BODY},
     {"GET", "/admin/requests", route_admin_requests, ROUTE_ADMIN | ROUTE_UNLOGGED, API_BODY},
     {"GET", "/admin/clock", route_admin_clock, ROUTE_ADMIN, API_BODY},
     {"GET", "/admin/groups/{gid}", route_admin_group, ROUTE_ADMIN, API_BODY},
@@ -200,4 +202,11 @@ enum match router_match(const struct app *app, const char *method, const char *p
     if (gid != NULL && !router_parse_id(gid, &req->group_id))
         req->group_id = 0;
     return MATCH_OK;
+}
+
+void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
+{
+    if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
+        return;
+    r->handler(app, req, res);
 }

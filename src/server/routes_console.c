@@ -5,14 +5,15 @@
  * invitations), whoever its participants are.
  *
  * Like every /admin route these exist only when the server has an operator
- * key. The console's files need no key (they hold no data); everything
- * they show comes from the API, with the key the person types in. */
+ * key, and the router checks it (admin.h). The console's files need none
+ * (ROUTE_OPEN: they hold no data); everything they show comes from the
+ * API, with the key the person types in. */
 #include "server/routes.h"
 
 #include "common/clock.h"
 #include "core/invites.h"
 #include "core/usage.h"
-#include "server/auth.h"
+#include "server/admin.h"
 #include "server/console.h"
 #include "server/paging.h"
 #include "server/render.h"
@@ -26,23 +27,6 @@
 #define LOG_DEFAULT_LIMIT 100
 #define LOG_MAX_LIMIT     1000
 #define RECENT_MESSAGES   20
-
-static bool operator_ok(struct app *app, struct request *req, struct response *res)
-{
-    if (auth_operator(app, req))
-        return true;
-    respond_error(res, 401, "Unauthorized", "Invalid or missing operator key");
-    return false;
-}
-
-/* Runs fn in a read-only transaction; a store failure becomes 500/503. */
-static void operator_read(struct app *app, struct request *req, struct response *res, store_fn fn,
-                          void *arg)
-{
-    int status = store_read(app->store, req->arena, fn, arg);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
-}
 
 /* --- the console's files ------------------------------------------------------------ */
 
@@ -86,7 +70,13 @@ void route_root(struct app *app, struct request *req, struct response *res)
 {
     (void)app;
     (void)req;
-    respond_data(res, 302, "Found", json_pack("{s:s}", "location", "/console"));
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 302, "Found");
+    jw_object(&w);
+    render_kstr(&w, "location", "/console");
+    jw_object_end(&w);
+    respond_close(res, 302, &w);
     res->headers = to_console;
 }
 
@@ -161,8 +151,7 @@ static void entry_json(const struct reqlog_entry *e, void *arg)
     jw_object(w);
     jw_key(w, "seq");
     jw_int(w, (int64_t)e->seq);
-    jw_key(w, "at");
-    jw_time(w, e->at_ms);
+    render_ktime(w, "at", e->at_ms);
     jw_key(w, "method");
     jw_string(w, e->method);
     jw_key(w, "path");
@@ -202,8 +191,6 @@ static bool query_number(const struct request *req, const char *name, long long 
 
 void route_admin_requests(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
     long long after, limit;
     json_t *errors = json_object();
     if (!query_number(req, "after", 0, INT64_MAX, 0, &after))
@@ -237,67 +224,39 @@ void route_admin_requests(struct app *app, struct request *req, struct response 
 
 /* --- GET /admin/clock ------------------------------------------------------------------ */
 
-struct clock_read {
-    struct app *app;
-    struct response *res;
-};
-
-static int clock_read_tx(struct store_tx *tx, void *arg)
+static int clock_work(struct store_tx *tx, struct admin *a, void *arg)
 {
-    struct clock_read *c = arg;
-    int64_t offset, now;
+    (void)arg;
+    int64_t offset;
     int status = store_clock_offset(tx, &offset);
-    if (status == STORE_OK)
-        status = app_now(c->app, tx, &now);
     if (status != STORE_OK)
         return status;
     struct jw w;
     jw_init(&w);
     respond_open(&w, 200, "Clock retrieved successfully");
     jw_object(&w);
-    jw_key(&w, "now");
-    jw_time(&w, now);
-    jw_key(&w, "offset_seconds");
-    jw_int(&w, c->app->sandbox ? offset / 1000 : 0);
-    jw_key(&w, "sandbox");
-    jw_bool(&w, c->app->sandbox);
+    render_ktime(&w, "now", a->now);
+    render_kint(&w, "offset_seconds", a->app->sandbox ? offset / 1000 : 0);
+    render_kbool(&w, "sandbox", a->app->sandbox);
     jw_object_end(&w);
-    respond_close(c->res, 200, &w);
+    respond_close(a->res, 200, &w);
     return STORE_OK;
 }
 
 void route_admin_clock(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct clock_read c = {.app = app, .res = res};
-    operator_read(app, req, res, clock_read_tx, &c);
+    admin_read(app, req, res, NULL, clock_work, NULL);
 }
 
 /* --- GET /admin/groups/{id} ----------------------------------------------------------- */
 
 struct group_view {
-    struct app *app;
-    int64_t group_id;
     struct paging paging; /* the invitations' page */
-    struct response *res;
 };
 
 static const char *role_name(enum role r)
 {
     return r == ROLE_SUPERADMIN ? "superadmin" : r == ROLE_ADMIN ? "admin" : "member";
-}
-
-static void kint(struct jw *w, const char *key, int64_t v)
-{
-    jw_key(w, key);
-    jw_int(w, v);
-}
-
-static void ktime(struct jw *w, const char *key, int64_t ms)
-{
-    jw_key(w, key);
-    jw_time(w, ms);
 }
 
 static void limits_json(struct jw *w, const struct limits *lim, const struct group_usage *u,
@@ -306,59 +265,59 @@ static void limits_json(struct jw *w, const struct limits *lim, const struct gro
     jw_object(w);
     jw_key(w, "batch");
     jw_object(w);
-    kint(w, "limit", lim->max_batch);
+    render_kint(w, "limit", lim->max_batch);
     jw_object_end(w);
     jw_key(w, "rate");
     jw_object(w);
-    kint(w, "limit", lim->rate_limit);
-    kint(w, "window_seconds", lim->rate_window_ms / 1000);
-    kint(w, "used", u->window_used);
-    ktime(w, "next_slot_at", u->next_slot_at);
+    render_kint(w, "limit", lim->rate_limit);
+    render_kint(w, "window_seconds", lim->rate_window_ms / 1000);
+    render_kint(w, "used", u->window_used);
+    render_ktime(w, "next_slot_at", u->next_slot_at);
     /* As a 429's Retry-After would say it; 0 when a slot is free now. */
-    kint(w, "retry_after", u->next_slot_at > now ? (u->next_slot_at - now + 999) / 1000 : 0);
+    render_kint(w, "retry_after", u->next_slot_at > now ? (u->next_slot_at - now + 999) / 1000 : 0);
     jw_key(w, "oldest_leaves_at");
     if (u->window_frees_at > 0)
-        jw_time(w, u->window_frees_at);
+        render_time(w, u->window_frees_at);
     else
         jw_null(w);
     jw_object_end(w);
     jw_key(w, "daily");
     jw_object(w);
-    kint(w, "limit", lim->daily_limit);
-    kint(w, "used", u->added_today);
-    ktime(w, "resets_at", u->day_ends_at);
+    render_kint(w, "limit", lim->daily_limit);
+    render_kint(w, "used", u->added_today);
+    render_ktime(w, "resets_at", u->day_ends_at);
     jw_object_end(w);
     jw_key(w, "capacity");
     jw_object(w);
-    kint(w, "limit", lim->capacity);
-    kint(w, "used", u->participants);
+    render_kint(w, "limit", lim->capacity);
+    render_kint(w, "used", u->participants);
     jw_object_end(w);
     jw_object_end(w);
 }
 
-/* The group and the clock; STORE_NOT_FOUND after answering 404. */
-static int open_group(struct store_tx *tx, struct group_view *v, struct group *g, int64_t *now)
+/* The request's group; STORE_NOT_FOUND after answering 404. */
+static int open_group(struct store_tx *tx, struct admin *a, struct group *g)
 {
-    int status = store_group_get(tx, v->group_id, g);
+    int status = store_group_get(tx, a->req->group_id, g);
     if (status == STORE_NOT_FOUND)
-        respond_group_not_found(v->res);
-    return status == STORE_OK ? app_now(v->app, tx, now) : status;
+        respond_group_not_found(a->res);
+    return status;
 }
 
-static int group_view_tx(struct store_tx *tx, void *arg)
+static int group_work(struct store_tx *tx, struct admin *a, void *arg)
 {
-    struct group_view *v = arg;
+    (void)arg;
     struct group g;
-    int64_t now, invitations;
+    int64_t now = a->now, invitations;
     struct member *members;
     struct message *recent;
     size_t n_members, n_recent;
     struct group_usage u;
-    int status = open_group(tx, v, &g, &now);
+    int status = open_group(tx, a, &g);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
-        status = usage_of(tx, &v->app->limits, g.id, now, &u);
+        status = usage_of(tx, &a->app->limits, g.id, now, &u);
     if (status == STORE_OK)
         status = store_members_list(tx, g.id, &members, &n_members);
     if (status == STORE_OK)
@@ -371,22 +330,20 @@ static int group_view_tx(struct store_tx *tx, void *arg)
     jw_init(&w);
     respond_open(&w, 200, "Group retrieved successfully");
     jw_object(&w);
-    jw_key(&w, "id");
-    jw_id(&w, g.id);
+    render_kid(&w, "id", g.id);
     jw_key(&w, "jid");
     jw_string(&w, g.jid);
     jw_key(&w, "subject");
     jw_string(&w, g.subject);
     jw_key(&w, "description");
     jw_string(&w, g.description);
-    jw_key(&w, "created_by");
-    jw_id(&w, g.created_by);
-    ktime(&w, "created_at", g.created_at);
-    ktime(&w, "updated_at", g.updated_at);
+    render_kid(&w, "created_by", g.created_by);
+    render_ktime(&w, "created_at", g.created_at);
+    render_ktime(&w, "updated_at", g.updated_at);
     jw_key(&w, "invite_link");
     render_invite_link(&w, g.invite_code);
-    ktime(&w, "now", now);
-    kint(&w, "participant_count", (int64_t)n_members);
+    render_ktime(&w, "now", now);
+    render_kint(&w, "participant_count", (int64_t)n_members);
     jw_key(&w, "participants");
     jw_array(&w);
     for (size_t i = 0; i < n_members; i++) {
@@ -397,39 +354,36 @@ static int group_view_tx(struct store_tx *tx, void *arg)
         jw_string(&w, members[i].name);
         jw_key(&w, "role");
         jw_string(&w, role_name(members[i].role));
-        ktime(&w, "joined_at", members[i].joined_at);
+        render_ktime(&w, "joined_at", members[i].joined_at);
         jw_object_end(&w);
     }
     jw_array_end(&w);
-    kint(&w, "invitation_count", invitations);
+    render_kint(&w, "invitation_count", invitations);
     jw_key(&w, "recent_messages");
     jw_array(&w);
     for (size_t i = 0; i < n_recent; i++)
         render_message(&w, &recent[i]);
     jw_array_end(&w);
     jw_key(&w, "limits");
-    limits_json(&w, &v->app->limits, &u, now);
+    limits_json(&w, &a->app->limits, &u, now);
     jw_object_end(&w);
-    respond_close(v->res, 200, &w);
+    respond_close(a->res, 200, &w);
     return STORE_OK;
 }
 
 void route_admin_group(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct group_view v = {.app = app, .group_id = req->group_id, .res = res};
-    operator_read(app, req, res, group_view_tx, &v);
+    admin_read(app, req, res, NULL, group_work, NULL);
 }
 
-static int group_invitations_tx(struct store_tx *tx, void *arg)
+static int invitations_work(struct store_tx *tx, struct admin *a, void *arg)
 {
     struct group_view *v = arg;
     struct group g;
-    int64_t now, total;
+    int64_t now = a->now, total;
     struct invitation *rows;
     size_t n;
-    int status = open_group(tx, v, &g, &now);
+    int status = open_group(tx, a, &g);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
@@ -448,20 +402,19 @@ static int group_invitations_tx(struct store_tx *tx, void *arg)
     jw_array_end(&w);
     jw_key(&w, "meta");
     paging_meta(&w, &v->paging, total);
-    respond_close(v->res, 200, &w);
+    respond_close(a->res, 200, &w);
     return STORE_OK;
+}
+
+static bool invitations_parse(struct admin *a, void *arg)
+{
+    struct group_view *v = arg;
+    paging_parse(a->req, &v->paging, a->errors);
+    return true;
 }
 
 void route_admin_group_invitations(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct group_view v = {.app = app, .group_id = req->group_id, .res = res};
-    json_t *errors = json_object();
-    if (errors == NULL || !paging_parse(req, &v.paging, errors)) {
-        respond_invalid(res, errors);
-        return;
-    }
-    json_decref(errors);
-    operator_read(app, req, res, group_invitations_tx, &v);
+    struct group_view v;
+    admin_read(app, req, res, invitations_parse, invitations_work, &v);
 }

@@ -360,28 +360,16 @@ static int update_work(struct store_tx *tx, struct call *c, void *arg)
         .change = &b->change,
         .now = c->now,
     };
-    enum update_check check;
+    enum verdict check;
     int status = groups_update(tx, &u, &check);
     if (status != STORE_OK)
         return status;
-    switch (check) {
-    case UPDATE_NOT_FOUND:
-        respond_group_not_found(c->res);
+    const struct refusal why = {
+        .denied = "Only group administrators can edit this group's information",
+        .errors = b->errors,
+    };
+    if (respond_verdict(c->res, &c->app->limits, check, &why))
         return STORE_OK;
-    case UPDATE_MAY_NOT_EDIT:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can edit this group's information");
-        return STORE_OK;
-    case UPDATE_BAD_REQUEST:
-        respond_invalid(c->res, json_incref(b->errors));
-        return STORE_OK;
-    case UPDATE_MAY_NOT_SET_PERM:
-        respond_error(c->res, 403, "Access denied",
-                      "You must be a group administrator to change group permissions");
-        return STORE_OK;
-    case UPDATE_OK:
-        break;
-    }
     return answer_group(tx, c, 200, "Group updated successfully");
 }
 

@@ -27,22 +27,6 @@ struct add_body {
     struct add_result out;
 };
 
-static void answer_rate_limited(const struct limits *lim, int64_t retry_after, struct response *res)
-{
-    char sentence[96];
-    if (lim->rate_window_ms == 60 * 1000)
-        snprintf(sentence, sizeof(sentence), "Maximum %d requests per minute per group",
-                 lim->rate_limit);
-    else
-        snprintf(sentence, sizeof(sentence), "Maximum %d requests per %lld seconds per group",
-                 lim->rate_limit, (long long)(lim->rate_window_ms / 1000));
-    respond_json(res, 429,
-                 json_pack("{s:i, s:s, s:s, s:I}", "code", 429, "message",
-                           "Too many requests: rate limit exceeded", "error", sentence,
-                           "retry_after", (json_int_t)retry_after));
-    res->retry_after = retry_after;
-}
-
 static struct add_request add_request_of(const struct call *c, const struct add_body *b)
 {
     return (struct add_request){
@@ -58,29 +42,15 @@ static struct add_request add_request_of(const struct call *c, const struct add_
 /* The answer to an add request as the core decided it. */
 static void answer_add(const struct call *c, const struct add_body *b)
 {
-    const struct limits *lim = &c->app->limits;
     const struct add_result *out = &b->out;
-    switch (out->check) {
-    case ADD_GROUP_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case ADD_NOT_ADMIN:
-        respond_error(c->res, 403, "Access denied",
-                      "You must be a group administrator to add members");
-        break;
-    case ADD_BAD_REQUEST:
-        respond_invalid_field(c->res, "participants", b->bad_request);
-        break;
-    case ADD_RATE_LIMITED:
-        answer_rate_limited(lim, out->retry_after_s, c->res);
-        break;
-    case ADD_GROUP_FULL:
-        render_group_full(lim, c->res);
-        break;
-    case ADD_OK:
+    const struct refusal why = {
+        .denied = "You must be a group administrator to add members",
+        .field = "participants",
+        .sentence = b->bad_request,
+        .retry_after_s = out->retry_after_s,
+    };
+    if (!respond_verdict(c->res, &c->app->limits, out->check, &why))
         render_add_answer(c->res, 200, render_add_message(out), out);
-        break;
-    }
 }
 
 static int add_work(struct store_tx *tx, struct call *c, void *arg)
@@ -99,7 +69,7 @@ static int precheck_work(struct store_tx *tx, struct call *c, void *arg)
     struct add_body *b = arg;
     struct add_request r = add_request_of(c, b);
     int status = members_precheck(tx, &c->app->limits, &r, &b->out);
-    if (status == STORE_OK && b->out.check != ADD_OK)
+    if (status == STORE_OK && b->out.check != VERDICT_OK)
         answer_add(c, b);
     return status;
 }
@@ -123,7 +93,7 @@ void route_members_add(struct app *app, struct request *req, struct response *re
         call_read(app, req, res, precheck_work, &b);
     /* res->status is set once anything answered: a refusal, a 401 or a
      * failed read. */
-    if (res->status == 0 && call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
+    if (res->status == 0 && call_write(app, req, res, add_work, &b) && b.out.check == VERDICT_OK)
         metrics_add_outcomes(&b.out);
     json_decref(root);
 }
@@ -155,27 +125,18 @@ static int roster_work(struct store_tx *tx, struct call *c, void *arg)
         .now = c->now,
     };
     struct roster_answer out;
-    struct jw w;
     int status = roster_change(tx, c->app->dir, &r, &out);
     if (status != STORE_OK)
         return status;
-    switch (out.check) {
-    case ROSTER_GROUP_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case ROSTER_NOT_ADMIN:
-        respond_error(c->res, 403, "Access denied", denied[b->op]);
-        break;
-    case ROSTER_BAD_REQUEST:
-        respond_invalid_field(c->res, "participants", b->bad_request);
-        break;
-    case ROSTER_OK:
-        jw_init(&w);
-        respond_open(&w, 200, render_roster_message(&r, &out));
-        render_roster_data(&w, &r, &out);
-        respond_close(c->res, 200, &w);
-        break;
-    }
+    const struct refusal why = {
+        .denied = denied[b->op], .field = "participants", .sentence = b->bad_request};
+    if (respond_verdict(c->res, &c->app->limits, out.check, &why))
+        return STORE_OK;
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, render_roster_message(&r, &out));
+    render_roster_data(&w, &r, &out);
+    respond_close(c->res, 200, &w);
     return STORE_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "core/messages.h"
 #include "server/body.h"
 #include "server/call.h"
+#include "server/render.h"
 #include "server/respond.h"
 
 #include <stdio.h>
@@ -252,6 +253,24 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
 }
 
+static void answer_sent(const struct call *c, const struct send_result *out)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Message sent successfully");
+    jw_object(&w);
+    render_kstr(&w, "id", out->message.id);
+    render_kstr(&w, "status", out->message.status);
+    render_kstr(&w, "type", out->message.type);
+    render_kstr(&w, "device", c->device.phone);
+    render_kstr(&w, "receiver", out->group.jid);
+    render_kstr(&w, "message", out->message.content);
+    render_kint(&w, "simulate_typing", out->message.simulate_typing);
+    render_ktime(&w, "timestamp", out->message.created_at);
+    jw_object_end(&w);
+    respond_close(c->res, 200, &w);
+}
+
 static int send_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct send_body *b = arg;
@@ -281,33 +300,18 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
         json_decref(errors);
         return status;
     }
-    switch (out.check) {
-    case SEND_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case SEND_FORBIDDEN:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can send messages to this group");
-        break;
-    case SEND_BAD_REQUEST:
-        if (out.bad_mention != NULL) {
-            char sentence[96];
-            snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
-                     out.bad_mention);
-            errors_add(errors, "params.mentions", sentence);
-        }
-        respond_invalid(c->res, json_incref(errors));
-        break;
-    case SEND_OK:
-        respond_data(c->res, 200, "Message sent successfully",
-                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", out.message.id,
-                               "status", out.message.status, "type", out.message.type, "device",
-                               c->device.phone, "receiver", out.group.jid, "message",
-                               json_str_or_null(out.message.content), "simulate_typing",
-                               out.message.simulate_typing, "timestamp",
-                               json_time(out.message.created_at)));
-        break;
+    if (out.bad_mention != NULL) {
+        char sentence[96];
+        snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
+                 out.bad_mention);
+        errors_add(errors, "params.mentions", sentence);
     }
+    const struct refusal why = {
+        .denied = "Only group administrators can send messages to this group",
+        .errors = errors,
+    };
+    if (!respond_verdict(c->res, &c->app->limits, out.check, &why))
+        answer_sent(c, &out);
     json_decref(errors);
     return STORE_OK;
 }

@@ -3,8 +3,9 @@
  * Everything groupie remembers (devices and their token hashes, the WhatsApp
  * directory, groups and participants, the counters the limits are decided
  * on, invitations, the sandbox clock) is read and written through this
- * header. Two implementations stand behind it: SQLite (store_sqlite.c, the
- * embedded default) and PostgreSQL (store_pg.c). Both pass the same tests.
+ * header. Each operation is written once (ops.c), over a driver for SQLite
+ * (store_sqlite.c, the embedded default) or PostgreSQL (store_pg.c);
+ * store_impl.h tells how the layers fit. Both pass the same tests.
  *
  * Transactions are callbacks. A caller hands store_write() a function; the
  * store runs it inside one transaction and returns once the outcome is
@@ -195,7 +196,9 @@ int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, e
                      int64_t now);
 int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role);
 int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone);
-/* Every participant, by join time, in an arena array. */
+/* Every participant, in an arena array, by join time; those who joined in
+ * the same millisecond (one request adds several) by number, digits
+ * compared as text. */
 int store_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n);
 
 /* --- the limits' counters -------------------------------------------------
@@ -252,7 +255,8 @@ struct group_membership {
 
 /* The groups a device's number is a participant of, the most recently
  * joined first (ties: the higher group id first): up to limit from offset.
- * phone must be a device's: a backend may index only devices' memberships. */
+ * Only devices' memberships are indexed by number (device_groups, kept by
+ * triggers; schema.c), so a number that is no device's has none here. */
 int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
                     struct group_membership **out, size_t *n);
 int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total);

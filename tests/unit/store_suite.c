@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -27,7 +28,7 @@
 
 #include "common/arena.h"
 #include "common/token.h"
-#include "store/sqlite_schema.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 /* --- checks inside transaction functions ------------------------------------ */
@@ -145,6 +146,8 @@ struct fx {
     bool shared; /* GROUPIE_TEST_STORE_URL: not fresh, not necessarily SQLite */
     char dir[512];
     char url[1024];
+    char pg_fresh[64];   /* a database of the test's own in the shared cluster, or "" */
+    char pg_admin[1024]; /* the shared URL, from which pg_fresh is created and dropped */
 };
 
 static int tx_run(struct fx *f, bool write, store_fn fn, void *arg, struct chk *c)
@@ -230,6 +233,32 @@ static int fx_setup(void **state)
     return 0;
 }
 
+/* Runs one SQL command on the PostgreSQL database url names; true on success. */
+static bool pg_command(const char *url, const char *sql)
+{
+    PGconn *pg = PQconnectdb(url);
+    PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
+    bool ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        print_error("%s: %s\n", sql, PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    return ok;
+}
+
+/* url with its database name replaced by name. */
+static int pg_url_for(const char *url, const char *name, char *out, size_t outsz)
+{
+    const char *host = strstr(url, "://");
+    const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+    if (slash == NULL)
+        return -1;
+    const char *query = strchr(slash, '?');
+    int len = snprintf(out, outsz, "%.*s/%s%s", (int)(slash - url), url, name,
+                       query != NULL ? query : "");
+    return len < 0 || (size_t)len >= outsz ? -1 : 0;
+}
+
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
@@ -239,7 +268,47 @@ static int fx_teardown(void **state)
     arena_free(&f->arena);
     if (!f->shared)
         remove_dir(f->dir);
+    if (f->pg_fresh[0] != '\0') {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DROP DATABASE %s", f->pg_fresh);
+        pg_command(f->pg_admin, sql);
+    }
     free(f);
+    return 0;
+}
+
+static void random_digits(char *out, size_t n);
+
+/* For a test that needs a database nobody else has used: a new SQLite file
+ * (as for every test), or a new database in the shared PostgreSQL cluster.
+ * The test then sees f->shared false either way. */
+static int fx_setup_fresh(void **state)
+{
+    const char *env = getenv(STORE_SUITE_URL_ENV);
+    if (env == NULL || env[0] == '\0' || strncmp(env, "postgres", 8) != 0)
+        return fx_setup(state);
+    struct fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    char digits[12];
+    random_digits(digits, sizeof(digits) - 1);
+    digits[sizeof(digits) - 1] = '\0';
+    snprintf(f->pg_fresh, sizeof(f->pg_fresh), "store_fresh_%s", digits);
+    snprintf(f->pg_admin, sizeof(f->pg_admin), "%s", env);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->pg_fresh);
+    if (pg_url_for(env, f->pg_fresh, f->url, sizeof(f->url)) != 0 ||
+        !pg_command(f->pg_admin, sql)) {
+        free(f);
+        return -1;
+    }
+    if (fx_open(f) != STORE_OK) {
+        snprintf(sql, sizeof(sql), "DROP DATABASE %s", f->pg_fresh);
+        pg_command(f->pg_admin, sql);
+        free(f);
+        return -1;
+    }
+    *state = f;
     return 0;
 }
 
@@ -1722,28 +1791,54 @@ static void test_commit_survives_reopen(void **state)
     assert_int_equal(a.rate, 1);
 }
 
-/* Reads schema_version straight from the SQLite file. */
-static void schema_versions(const char *dir, int64_t *rows, int64_t *max)
+static bool is_pg(const struct fx *f)
 {
+    return strncmp(f->url, "postgres", 8) == 0;
+}
+
+/* The first column of the first row of sql, read straight from the
+ * database (not through the store). */
+static int64_t db_query_int(const struct fx *f, const char *sql)
+{
+    int64_t v = -1;
+    if (is_pg(f)) {
+        PGconn *pg = PQconnectdb(f->url);
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+            fail_msg("%s: %s", sql, PQerrorMessage(pg));
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(pg);
+        return v;
+    }
     char path[1024];
-    snprintf(path, sizeof(path), "%s/x.db", dir);
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version", -1, &st, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    *rows = sqlite3_column_int64(st, 0);
-    *max = sqlite3_column_int64(st, 1);
+    v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    return v;
 }
 
-static void exec_on_file(const char *dir, const char *sql)
+static void schema_versions(const struct fx *f, int64_t *rows, int64_t *max)
 {
+    *rows = db_query_int(f, "SELECT count(*) FROM schema_version");
+    *max = db_query_int(f, "SELECT max(version) FROM schema_version");
+}
+
+/* Runs sql straight on the database. */
+static void db_exec(const struct fx *f, const char *sql)
+{
+    if (is_pg(f)) {
+        assert_true(pg_command(f->url, sql));
+        return;
+    }
     char path[1024];
-    snprintf(path, sizeof(path), "%s/x.db", dir);
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     char *msg = NULL;
@@ -1777,15 +1872,16 @@ static int dev_lookup_fn(struct store_tx *tx, void *arg)
     return STORE_OK;
 }
 
-/* Reopening brings nothing to run twice and keeps the data (SQLite only). */
-static void test_sqlite_reopen_migrations(void **state)
+/* A fresh database is migrated from empty to the newest version, one
+ * schema_version row per migration; reopening brings nothing to run twice
+ * and keeps the data. */
+static void test_reopen_migrations(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
-    const int64_t want = (int64_t)sqlite_schema_count();
+    assert_false(f->shared);
+    const int64_t want = (int64_t)schema_count();
     int64_t rows = 0, max = 0;
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, want);
     assert_int_equal(rows, want);
 
@@ -1794,7 +1890,7 @@ static void test_sqlite_reopen_migrations(void **state)
     ASSERT_STATUS(WRITE(f, dev_only_fn, &a), STORE_OK);
     fx_reopen(f);
     fx_reopen(f);
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, want);
     assert_int_equal(rows, want);
     a.want = STORE_OK;
@@ -1803,22 +1899,21 @@ static void test_sqlite_reopen_migrations(void **state)
 }
 
 /* A database from a newer groupied is refused with a clear error, and left
- * as it was (SQLite only). */
-static void test_sqlite_newer_schema_refused(void **state)
+ * as it was. */
+static void test_newer_schema_refused(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
+    assert_false(f->shared);
     struct dev_only_arg a = {0};
     fresh_phone(a.phone);
     ASSERT_STATUS(WRITE(f, dev_only_fn, &a), STORE_OK);
     store_close(f->s);
     f->s = NULL;
 
-    const size_t newer = sqlite_schema_count() + 1;
+    const size_t newer = schema_count() + 1;
     char sql[128];
     snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", newer);
-    exec_on_file(f->dir, sql);
+    db_exec(f, sql);
 
     char err[512] = "";
     struct store *s = NULL;
@@ -1826,7 +1921,7 @@ static void test_sqlite_newer_schema_refused(void **state)
     if (status == STORE_OK) {
         store_close(s);
         fail_msg("a database of schema version %zu was opened by a build that knows %zu", newer,
-                 sqlite_schema_count());
+                 schema_count());
     }
     char num[32];
     snprintf(num, sizeof(num), "%zu", newer);
@@ -1835,29 +1930,33 @@ static void test_sqlite_newer_schema_refused(void **state)
 
     /* Untouched: back to the known version, the data is there. */
     int64_t rows = 0, max = 0;
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, (int64_t)newer);
     snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version = %zu", newer);
-    exec_on_file(f->dir, sql);
+    db_exec(f, sql);
     ASSERT_STATUS(fx_open(f), STORE_OK);
     a.want = STORE_OK;
     ASSERT_STATUS(READ(f, dev_lookup_fn, &a), STORE_OK);
 }
 
-/* A file that is not a database is refused with a message (SQLite only). */
-static void test_sqlite_not_a_database(void **state)
+/* A URL that names no usable database is refused with a sentence: a file
+ * that is not a SQLite database, a PostgreSQL database that does not exist. */
+static void test_not_a_database(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
     char path[1024], url[1100];
-    snprintf(path, sizeof(path), "%s/junk.db", f->dir);
-    snprintf(url, sizeof(url), "sqlite:%s", path);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 300; i++)
-        fputs("this is not a database, only text. ", fp);
-    fclose(fp);
+    if (is_pg(f)) {
+        assert_int_equal(pg_url_for(f->url, "store_no_such_database", url, sizeof(url)), 0);
+    } else {
+        assert_false(f->shared);
+        snprintf(path, sizeof(path), "%s/junk.db", f->dir);
+        snprintf(url, sizeof(url), "sqlite:%s", path);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        for (int i = 0; i < 300; i++)
+            fputs("this is not a database, only text. ", fp);
+        fclose(fp);
+    }
     char err[512] = "";
     struct store *s = NULL;
     int status = store_open(url, NULL, &s, err, sizeof(err));
@@ -2750,13 +2849,14 @@ static void test_idempotency_records(void **state)
 
 int store_suite_run(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T(fn)       cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T_FRESH(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_fresh, fx_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_urls),
         cmocka_unit_test(test_strerror_distinct),
         T(test_ping),
         T(test_device_create_and_lookup),
-        T(test_device_list),
+        T_FRESH(test_device_list),
         T(test_tokens),
         T(test_dir_upsert_get),
         T(test_dir_lists),
@@ -2770,12 +2870,12 @@ int store_suite_run(void)
         T(test_rate_window),
         T(test_daily_counters),
         T(test_invitations),
-        T(test_clock),
-        T(test_is_empty),
+        T_FRESH(test_clock),
+        T_FRESH(test_is_empty),
         T(test_commit_survives_reopen),
-        T(test_sqlite_reopen_migrations),
-        T(test_sqlite_newer_schema_refused),
-        T(test_sqlite_not_a_database),
+        T_FRESH(test_reopen_migrations),
+        T_FRESH(test_newer_schema_refused),
+        T(test_not_a_database),
         T(test_non_ok_rolls_back_own_changes),
         T(test_tx_arena_is_callers),
         T(test_read_is_read_only),
@@ -2790,5 +2890,6 @@ int store_suite_run(void)
         T(test_idempotency_records),
     };
 #undef T
+#undef T_FRESH
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

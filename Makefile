@@ -3,7 +3,8 @@
 #
 #   make            build/groupied
 #   make run        install what is missing, build, start the demo server
-#   make test       install, lint, build with ASan+UBSan, run every test
+#   make test       install, lint, build with ASan+UBSan, run every test (the console's
+#                   too, in headless chromium)
 #   make lint       clang-format and cppcheck
 #   make clean
 
@@ -69,7 +70,7 @@ include $(sort $(wildcard mk/*.mk))
 
 # --- top-level targets -----------------------------------------------------
 
-.PHONY: all run test lint clean deps deps-test test-bins check-pkgs
+.PHONY: all run test lint clean deps deps-test test-bins check-pkgs console-screenshots
 
 all: check-pkgs $(BUILD)/groupied $(EXTRA_ALL)
 
@@ -97,6 +98,12 @@ test: deps-test
 	@tests/run.sh build/san
 
 test-bins: all $(UNIT_BINS) $(INTEG_BINS) $(EXTRA_TEST_BINS)
+
+# The README's pictures of the console: the browser tests, saving
+# screenshots at 1280 and 390 px into docs/console/.
+console-screenshots: deps-test all
+	GROUPIED=$(CURDIR)/$(BUILD)/groupied GROUPIE_SCREENSHOTS=docs/console \
+	  node --test tests/browser/console.test.mjs
 
 FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct reqlog;
+
 struct app {
     struct store *store;
     const struct directory *dir;
@@ -19,6 +21,7 @@ struct app {
     bool sandbox;        /* the operator may move the clock */
     bool have_admin_key; /* without one, /admin does not exist */
     uint8_t admin_key_hash[TOKEN_HASH_LEN];
+    struct reqlog *reqlog; /* the last requests, for the operator; may be NULL */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

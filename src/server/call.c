@@ -119,8 +119,11 @@ static int frame_tx(struct store_tx *tx, void *arg)
         respond_unauthorized(c->res);
         return STORE_OK;
     }
-    if (status == STORE_OK)
+    if (status == STORE_OK) {
+        /* Who asked, for the operator's request log. */
+        snprintf(c->req->log_device, sizeof(c->req->log_device), "%s", c->device.phone);
         status = app_now(c->app, tx, &c->now);
+    }
     if (status != STORE_OK)
         return status;
     if (f->write) {

@@ -50,9 +50,17 @@ static const struct setting settings[] = {
      "read the operator key from FILE (its first line)", 0, 0, AT(admin_key_file)},
     {"sandbox", "GROUPIE_SANDBOX", K_BOOL, NULL,
      "test mode: POST /admin/clock/advance moves the server's clock", 0, 0, AT(sandbox)},
+    {"ephemeral", "GROUPIE_EPHEMERAL", K_BOOL, NULL,
+     "serve a private temporary SQLite database, removed when the server stops (also "
+     "--db sqlite::memory:)",
+     0, 0, AT(ephemeral)},
     {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
      "fill an empty database with the demo world of docs/API.md's examples and print how to use it",
      0, 0, AT(demo)},
+    {"demo-token", "GROUPIE_DEMO_TOKEN", K_STRING, "TOKEN",
+     "with --demo: the demo device's API token (16-256 of A-Z a-z 0-9 . _ -) instead of a "
+     "random one",
+     0, 0, AT(demo_token)},
     {"max-batch", "GROUPIE_MAX_BATCH", K_INT, "N", "participants per add request", 1, 100000,
      LIMIT(max_batch)},
     {"rate-limit", "GROUPIE_RATE_LIMIT", K_INT, "N", "add requests per group per rate window", 1,
@@ -94,9 +102,20 @@ static const struct setting settings[] = {
      AT(db_pool)},
     {"quiet", "GROUPIE_QUIET", K_BOOL, NULL, "no access log (errors are still logged)", 0, 0,
      AT(quiet)},
+    {"request-log", "GROUPIE_REQUEST_LOG", K_INT, "N",
+     "requests kept in memory, with their bodies (secrets masked), for GET /admin/requests and "
+     "the console (default 200; 0 keeps none)",
+     0, 100000, AT(request_log)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static const char default_db[] = "sqlite:groupie.db";
+
+/* SQLite's own name for an in-memory database. Each of the store's
+ * connections would get a private, empty one, so it is served as an
+ * ephemeral file instead (WAL needs a file). */
+static const char memory_db[] = "sqlite::memory:";
 
 /* What the server runs with when neither a flag nor a variable says. */
 static struct config defaults(void)
@@ -104,7 +123,7 @@ static struct config defaults(void)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return (struct config){
         .listen = "127.0.0.1:8080",
-        .db = "sqlite:groupie.db",
+        .db = default_db,
         .limits = limits_default,
         /* Requests wait for the database (the one SQLite writer, or a
          * PostgreSQL connection) on these threads; more waiting requests
@@ -117,6 +136,7 @@ static struct config defaults(void)
         .body_memory_mib = 64,
         .send_bytes_per_minute = 1024 * 1024,
         .db_pool = 8,
+        .request_log = 200,
     };
 }
 
@@ -131,6 +151,10 @@ static void default_text(const struct setting *s, char *out, size_t outsz)
     else
         snprintf(out, outsz, " (default %lld)", v);
 }
+
+/* A token given for the demo must survive a shell and a header unquoted. */
+#define DEMO_TOKEN_MIN 16
+#define DEMO_TOKEN_MAX 256
 
 static void usage(FILE *f)
 {
@@ -209,6 +233,47 @@ static bool apply(struct config *cfg, const struct setting *s, const char *value
     return false;
 }
 
+static bool demo_token_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n < DEMO_TOKEN_MIN || n > DEMO_TOKEN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The rules that tie settings together, once every source was read. */
+static bool check(struct config *cfg)
+{
+    if (strcmp(cfg->db, memory_db) == 0) {
+        cfg->ephemeral = true;
+    } else if (cfg->ephemeral && cfg->db != default_db) {
+        fprintf(stderr,
+                "groupied: --ephemeral makes a temporary database of its own; drop --db "
+                "(or GROUPIE_DB), or drop --ephemeral to serve %s\n",
+                cfg->db);
+        return false;
+    }
+    if (cfg->demo_token != NULL && !cfg->demo) {
+        fprintf(stderr, "groupied: --demo-token only makes sense with --demo\n");
+        return false;
+    }
+    if (cfg->demo_token != NULL && !demo_token_ok(cfg->demo_token)) {
+        fprintf(stderr,
+                "groupied: --demo-token must be %d to %d characters from A-Z, a-z, 0-9, '.', '_' "
+                "and '-' (so that a shell and an HTTP header take it as it is)\n",
+                DEMO_TOKEN_MIN, DEMO_TOKEN_MAX);
+        return false;
+    }
+    return true;
+}
+
 enum config_result config_load(struct config *cfg, int argc, char **argv)
 {
     *cfg = defaults();
@@ -265,6 +330,8 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "groupied: --tls-cert and --tls-key go together: give both, or neither\n");
         return CONFIG_ERROR;
     }
+    if (!check(cfg))
+        return CONFIG_ERROR;
     if (cfg->admin_key_file != NULL)
         return load_admin_key(cfg);
     return CONFIG_OK;

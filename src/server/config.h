@@ -16,7 +16,9 @@ struct config {
     const char *tls_cert;       /* file names; both or neither */
     const char *tls_key;
     bool sandbox;
+    bool ephemeral; /* a temporary database, removed at exit (main.c makes it) */
     bool demo;
+    const char *demo_token; /* NULL: random */
     bool quiet;
     struct limits limits;
     int threads;
@@ -27,6 +29,7 @@ struct config {
     int body_memory_mib;
     int send_bytes_per_minute; /* what one device's messages may store */
     int db_pool;
+    int request_log; /* entries kept for GET /admin/requests; 0: none */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "server/metrics.h"
+#include "server/reqlog.h"
 #include "server/respond.h"
 #include "server/router.h"
 
@@ -87,6 +88,7 @@ struct http_server {
 struct exchange {
     struct http_server *srv;
     int64_t start_us;
+    int64_t start_wall_ms;
     struct arena arena;
     struct request req;
     const struct route *route;
@@ -112,6 +114,56 @@ const char *http_query(const struct request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_text {
+    char *buf;
+    size_t len, cap;
+};
+
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct query_text *q = cls;
+    int n = snprintf(q->buf + q->len, q->cap - q->len, "%s%s%s%s", q->len > 0 ? "&" : "", key,
+                     value != NULL ? "=" : "", value != NULL ? value : "");
+    if (n > 0)
+        q->len = q->len + (size_t)n < q->cap ? q->len + (size_t)n : q->cap - 1;
+    return MHD_YES;
+}
+
+/* Keeps the answered request in the operator's request log: who asked is
+ * the device call.c found, or the operator on an operator route it let
+ * through. The feed itself and the console's files are left out. */
+static void note_answer(struct MHD_Connection *conn, struct exchange *x, int64_t dur_us)
+{
+    struct reqlog *log = x->srv->app->reqlog;
+    if (reqlog_capacity(log) == 0 || (x->route != NULL && (x->route->flags & ROUTE_UNLOGGED)))
+        return;
+    char query[REQLOG_TARGET_MAX];
+    struct query_text q = {.buf = query, .cap = sizeof(query)};
+    query[0] = '\0';
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
+    const char *who = x->req.log_device;
+    if (who[0] == '\0' && x->route != NULL && (x->route->flags & ROUTE_ADMIN) &&
+        x->res.status != 401)
+        who = "operator";
+    struct reqlog_note n = {
+        .at_ms = x->start_wall_ms,
+        .dur_us = dur_us,
+        .status = x->res.status,
+        .method = x->req.method,
+        .path = x->req.path,
+        .query = query,
+        .who = who,
+        .req_body = x->body,
+        .req_len = x->body != NULL ? x->len : 0,
+        .res_body = x->res.body,
+        .res_len = x->res.len,
+        .res_type = x->res.content_type,
+    };
+    reqlog_add(log, &n);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchange *x)
 {
     struct response *res = &x->res;
@@ -119,7 +171,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
         respond_error(res, 500, "Internal server error", "The handler produced no answer");
     /* Counted before the answer leaves: a client that reads /metrics right
      * after an answer must find it counted. */
-    metrics_request(x->metric_route, res->status, clock_mono_us() - x->start_us);
+    int64_t dur_us = clock_mono_us() - x->start_us;
+    metrics_request(x->metric_route, res->status, dur_us);
+    note_answer(conn, x, dur_us);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL)
@@ -141,6 +195,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
         MHD_add_response_header(r, RESPOND_REASON_HEADER, reason);
     if (res->close)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    for (const char *const *h = res->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+        MHD_add_response_header(r, h[0], h[1]);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -495,6 +551,7 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
 {
     x->srv = srv;
     x->start_us = clock_mono_us();
+    x->start_wall_ms = clock_wall_ms();
     x->req.arena = &x->arena;
     x->req.conn = conn;
     x->method_copy = arena_strdup(&x->arena, method);

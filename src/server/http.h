@@ -29,8 +29,10 @@ struct request {
     size_t body_len;
     const char *params[HTTP_MAX_PARAMS]; /* the pattern's {...} segments, in order */
     int64_t group_id;                    /* the {gid} segment, when the route has one */
-    struct arena *arena;                 /* freed when the response has been sent */
-    void *conn;                          /* the libmicrohttpd connection */
+    /* The authenticated device's number, once known (the request log). */
+    char log_device[PHONE_BUFSZ];
+    struct arena *arena; /* freed when the response has been sent */
+    void *conn;          /* the libmicrohttpd connection */
     /* True when the credentials were checked from the headers, before the
      * body was read (auth.h: auth_before_body); device is then the device
      * the bearer token named at that moment (unset for the operator). */
@@ -54,7 +56,10 @@ struct response {
     /* A refusal's machine-readable reason, sent as Groupie-Error-Code
      * (respond.h); NULL: the default for the status, if it has one. */
     const char *reason;
-    bool close;               /* sent with Connection: close, and the connection closed */
+    bool close; /* sent with Connection: close, and the connection closed */
+    /* More headers: {name, value, name, value, ..., NULL}, static strings
+     * (the console's security headers, Location). NULL: none. */
+    const char *const *headers;
 };
 
 struct http_options {

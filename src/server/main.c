@@ -9,8 +9,10 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/demo.h"
+#include "server/ephemeral.h"
 #include "server/http.h"
 #include "server/quota.h"
+#include "server/reqlog.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -69,19 +71,43 @@ int main(int argc, char **argv)
 
     quota_init(cfg.send_bytes_per_minute);
     char err[512];
+    /* Made before anything can fail, removed on every way out below. */
+    static struct ephemeral eph;
+    const char *db_url = cfg.db;
+    if (cfg.ephemeral) {
+        if (ephemeral_create(&eph, err, sizeof(err)) != 0) {
+            log_error("%s", err);
+            return 1;
+        }
+        db_url = eph.url;
+    }
     struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
+    app.reqlog = reqlog_new((size_t)cfg.request_log);
     struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
-    if (store_open(cfg.db, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
+    if (app.reqlog == NULL) {
+        log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
+        ephemeral_remove(&eph);
+        return 1;
+    }
+    if (store_open(db_url, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error("%s", err);
+        reqlog_free(app.reqlog);
+        ephemeral_remove(&eph);
         return 1;
     }
 
     struct demo demo;
     const char *admin_key = cfg.admin_key;
     if (cfg.demo) {
-        if (demo_prepare(&app, cfg.db, cfg.admin_key, &demo, err, sizeof(err)) != 0) {
+        struct demo_options dopt = {.admin_key = cfg.admin_key,
+                                    .token = cfg.demo_token,
+                                    .ephemeral = cfg.ephemeral,
+                                    .console = true};
+        if (demo_prepare(&app, db_url, &dopt, &demo, err, sizeof(err)) != 0) {
             log_error("%s", err);
             store_close(app.store);
+            reqlog_free(app.reqlog);
+            ephemeral_remove(&eph);
             return 1;
         }
         admin_key = demo.admin_key;
@@ -124,6 +150,8 @@ int main(int argc, char **argv)
     if (started != 0) {
         log_error("%s", err);
         store_close(app.store);
+        reqlog_free(app.reqlog);
+        ephemeral_remove(&eph);
         config_free(&cfg);
         return 1;
     }
@@ -131,6 +159,8 @@ int main(int argc, char **argv)
     snprintf(base_url, sizeof(base_url), "%s://%s", cfg.tls_cert != NULL ? "https" : "http", bound);
     /* Scripts and tests wait for this line. */
     log_info("listening on %s", base_url);
+    if (cfg.ephemeral)
+        log_info("the database is temporary (%s): it is removed when the server stops", eph.dir);
     if (cfg.demo)
         demo_print(&demo, base_url);
 
@@ -140,6 +170,8 @@ int main(int argc, char **argv)
              sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_stop(srv, SHUTDOWN_GRACE_S);
     store_close(app.store);
+    reqlog_free(app.reqlog);
+    ephemeral_remove(&eph);
     config_free(&cfg);
     quota_free();
     log_info("stopped");

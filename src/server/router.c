@@ -59,6 +59,17 @@ static const struct route routes[] = {
     {"POST", "/admin/groups/{gid}/participants", route_admin_participants, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/clock/advance", route_admin_clock_advance, ROUTE_ADMIN | ROUTE_SANDBOX,
      ADMIN_BODY},
+
+    /* The console and the operator views it reads (routes_console.c). */
+    {"GET", "/", route_root, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_SANDBOX | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console", route_console_page, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console/{file}", route_console_asset, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED,
+     API_BODY},
+    {"GET", "/admin/requests", route_admin_requests, ROUTE_ADMIN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/admin/clock", route_admin_clock, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups/{gid}", route_admin_group, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups/{gid}/invitations", route_admin_group_invitations, ROUTE_ADMIN,
+     API_BODY},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -201,7 +212,7 @@ enum match router_match(const struct app *app, const char *method, const char *p
 
 void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
 {
-    if ((r->flags & ROUTE_ADMIN) && !admin_admit(app, req, res))
+    if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
         return;
     r->handler(app, req, res);
 }

@@ -17,10 +17,12 @@
 typedef void (*handler_fn)(struct app *app, struct request *req, struct response *res);
 
 enum route_flags {
-    ROUTE_API = 1,     /* served under /api/... as well as bare */
-    ROUTE_ADMIN = 2,   /* exists only when the server has an operator key */
-    ROUTE_SANDBOX = 4, /* exists only in sandbox mode */
-    ROUTE_DEVICE = 8,  /* needs a device's bearer token (the group API) */
+    ROUTE_API = 1,       /* served under /api/... as well as bare */
+    ROUTE_ADMIN = 2,     /* exists only when the server has an operator key */
+    ROUTE_SANDBOX = 4,   /* exists only in sandbox mode */
+    ROUTE_DEVICE = 8,    /* needs a device's bearer token (the group API) */
+    ROUTE_UNLOGGED = 16, /* left out of the request log (its own feed, the console's files) */
+    ROUTE_OPEN = 32      /* with ROUTE_ADMIN: exists with an operator key, asks for none */
 };
 
 struct route {

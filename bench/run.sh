@@ -332,7 +332,7 @@ done
 GROUPIED=${BUILDS[0]}
 fresh_world
 say "bench: $IDLE idle keep-alive connections"
-start_groupied --timeout 600
+start_groupied --timeout 600 --max-per-address 0
 before=$(rss_mb)
 exec 4> >(build/bench-idle 127.0.0.1 "$port" "$IDLE" >"$tmp/idle.out")
 for _ in $(seq 1 600); do

@@ -1,8 +1,6 @@
 /* jw.c -- see jw.h. */
 #include "common/jw.h"
 
-#include "common/clock.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,22 +238,4 @@ void jw_raw(struct jw *w, const char *text, size_t len)
 {
     before_item(w);
     put(w, text, len);
-}
-
-void jw_time(struct jw *w, int64_t ms)
-{
-    char buf[CLOCK_ISO_BUFSZ];
-    clock_iso8601(ms, buf);
-    before_item(w);
-    put(w, "\"", 1);
-    put(w, buf, strlen(buf));
-    put(w, "\"", 1);
-}
-
-void jw_id(struct jw *w, int64_t id)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "\"%" PRId64 "\"", id);
-    before_item(w);
-    put(w, buf, (size_t)n);
 }

@@ -53,8 +53,4 @@ void jw_null(struct jw *w);
 /* A value that is already JSON text (e.g. from json_dumps). */
 void jw_raw(struct jw *w, const char *text, size_t len);
 
-/* The API's own value forms. */
-void jw_time(struct jw *w, int64_t ms); /* "2024-12-20T15:30:00Z" */
-void jw_id(struct jw *w, int64_t id);   /* ids are strings: "15378" */
-
 #endif

@@ -10,15 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const struct limits limits_default = {
-    .max_batch = 20,
-    .rate_limit = 10,
-    .rate_window_ms = 60 * 1000,
-    .daily_limit = 500,
-    .capacity = 1024,
-    .invite_ttl_ms = 72LL * 3600 * 1000,
-};
-
 static const struct {
     const char *code;
     const char *message;
@@ -214,7 +205,7 @@ static int refuse_rate(struct store_tx *tx, const struct limits *lim, int64_t gr
         return status;
     int64_t wait_ms = at + lim->rate_window_ms - now;
     int64_t secs = (wait_ms + 999) / 1000;
-    out->check = ADD_RATE_LIMITED;
+    out->check = VERDICT_RATE_LIMITED;
     out->retry_after_s = secs < 1 ? 1 : secs;
     return STORE_OK;
 }
@@ -237,16 +228,13 @@ static int check_access(struct store_tx *tx, const struct add_request *req, stru
 {
     memset(out, 0, sizeof(*out));
     enum role role;
-    enum group_access access;
+    enum verdict access;
     int status = groups_open(tx, req->device, req->group_id, true, &out->group, &role, &access);
     if (status != STORE_OK)
         return status;
-    if (access == GROUP_NOT_FOUND) /* check 2: no such group, or the device is not in it */
-        out->check = ADD_GROUP_NOT_FOUND;
-    else if (access == GROUP_DENIED) /* check 3: only admins add */
-        out->check = ADD_NOT_ADMIN;
-    else if (req->bad_request) /* check 4: the route's verdict on the body counts only now */
-        out->check = ADD_BAD_REQUEST;
+    /* Check 2: no such group, or the device is not in it; check 3: only
+     * admins add; check 4: the route's verdict on the body counts only now. */
+    out->check = verdict_body(access, req->bad_request);
     return STORE_OK;
 }
 
@@ -273,7 +261,7 @@ int members_precheck(struct store_tx *tx, const struct directory *dir, const str
                      struct dir_person *people)
 {
     int status = check_access(tx, req, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
     int64_t live, stored;
     status = store_rate_count(tx, req->group_id, req->now - lim->rate_window_ms, &live);
@@ -291,7 +279,7 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
                 const struct add_request *req, struct add_result *out)
 {
     int status = check_access(tx, req, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
 
     /* From here on every decision reads counters other requests change. */
@@ -301,7 +289,7 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
 
     /* Check 5: the rate window. */
     status = take_rate_slot(tx, lim, req->group_id, req->now, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
 
     /* Check 6: a full group refuses the whole request (the slot stays taken:
@@ -311,7 +299,7 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
     if (status != STORE_OK)
         return status;
     if (count >= lim->capacity) {
-        out->check = ADD_GROUP_FULL;
+        out->check = VERDICT_GROUP_FULL;
         out->participant_count = count;
         return STORE_OK;
     }

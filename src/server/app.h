@@ -5,7 +5,7 @@
 #define GROUPIE_APP_H
 
 #include "common/token.h"
-#include "core/members.h"
+#include "core/limits.h"
 #include "directory/directory.h"
 #include "store/store.h"
 
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct cache;
+struct reqlog;
 
 struct app {
     struct store *store;
@@ -22,6 +23,7 @@ struct app {
     bool sandbox;        /* the operator may move the clock */
     bool have_admin_key; /* without one, /admin does not exist */
     uint8_t admin_key_hash[TOKEN_HASH_LEN];
+    struct reqlog *reqlog; /* the last requests, for the operator; may be NULL */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

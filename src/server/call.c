@@ -3,9 +3,11 @@
 
 #include "common/log.h"
 #include "server/auth.h"
+#include "server/health.h"
 #include "server/metrics.h"
 #include "server/respond.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +21,12 @@ struct frame {
     call_fn fn;
     void *arg;
     bool write;
-    const char *idem_key;  /* NULL: no (valid) key */
-    const char *idem_path; /* the path without /api */
-    uint8_t body_sha[32];  /* of the request body */
-    bool ran;              /* fn's answer is in res */
-    bool replayed;         /* res holds a stored answer */
+    const char *idem_key;         /* NULL: no (valid) key */
+    const char *idem_path;        /* the path without /api */
+    uint8_t body_sha[SHA256_LEN]; /* of the request body */
+    bool ran;                     /* fn's answer is in res */
+    bool refused;                 /* fn answered a refusal and undid its changes */
+    bool replayed;                /* res holds a stored answer */
     /* call_write_async(): what to do once the answer is ready, and the
      * store's status meanwhile. */
     call_then_fn then;
@@ -116,32 +119,43 @@ static int frame_tx(struct store_tx *tx, void *arg)
     struct call *c = &f->call;
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
-    f->ran = f->replayed = false;
-    c->res->replayed = false;
-    c->res->retry_after = 0;
-    c->res->status = 0;
+    f->ran = f->refused = f->replayed = false;
+    respond_clear(c->res);
     c->render = NULL;
     jw_free(&c->answer);
-    int status = auth_device(tx, f->token_hash, &c->device);
+    /* A read may take the device the token named when the headers came in
+     * (auth_before_body): it changes nothing, and the request began while
+     * the token was good. A write looks the token up again, so that none is
+     * carried out after its token's revocation has been answered. */
+    int status = STORE_OK;
+    if (f->write || !c->req->device_known)
+        status = auth_device(tx, f->token_hash, &c->device);
+    else
+        c->device = c->req->device;
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
         return STORE_OK;
     }
-    if (status == STORE_OK)
+    if (status == STORE_OK) {
+        /* Who asked, for the operator's request log. */
+        snprintf(c->req->log_device, sizeof(c->req->log_device), "%s", c->device.phone);
         status = app_now(c->app, tx, &c->now);
+    }
     if (status != STORE_OK)
         return status;
     if (f->write) {
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
-            respond_invalid_field(c->res, "Idempotency-Key",
-                                  "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            char sentence[80];
+            snprintf(sentence, sizeof(sentence),
+                     "Idempotency-Key must be 1 to %d printable ASCII characters", IDEM_KEY_MAX);
+            respond_invalid_field(c->res, "Idempotency-Key", sentence);
             return STORE_OK;
         }
         f->idem_key = key;
         /* Only a keyed request's body is ever compared: hash it only then. */
         if (key != NULL)
-            token_hash(c->req->body, c->req->body_len, f->body_sha);
+            sha256(c->req->body, c->req->body_len, f->body_sha);
     }
     if (f->idem_key != NULL) {
         bool hit;
@@ -159,6 +173,7 @@ static int frame_tx(struct store_tx *tx, void *arg)
      * nothing was changed: make it true. */
     if (status == STORE_OK && c->res->status == 500)
         status = STORE_ABORT;
+    f->refused = status == STORE_ABORT && c->res->status >= 400 && c->res->status < 500;
     if (status == STORE_OK && f->idem_key != NULL)
         status = idem_store(tx, f);
     f->ran = status == STORE_OK;
@@ -184,6 +199,8 @@ static bool frame_begin(struct frame *f, struct app *app, struct request *req, s
 static bool frame_end(struct frame *f, int status)
 {
     struct call *c = &f->call;
+    if (f->write)
+        health_write_outcome(status);
     if (status == STORE_OK && f->ran && c->render != NULL) {
         /* Into the room reserved before the commit: it cannot fail. */
         c->render(c, c->render_arg);
@@ -192,6 +209,8 @@ static bool frame_end(struct frame *f, int status)
                       c->req->path);
     }
     jw_free(&c->answer);
+    if (status == STORE_ABORT && f->refused)
+        return false;
     if (status != STORE_OK) {
         respond_store_failure(c->res, status);
         return false;
@@ -201,8 +220,8 @@ static bool frame_end(struct frame *f, int status)
     return f->ran;
 }
 
-static bool frame_run(struct app *app, struct request *req, struct response *res, call_fn fn,
-                      void *arg, bool write)
+static bool call_run(struct app *app, struct request *req, struct response *res, call_fn fn,
+                     void *arg, bool write)
 {
     struct frame f;
     if (!frame_begin(&f, app, req, res, fn, arg, write))
@@ -214,7 +233,12 @@ static bool frame_run(struct app *app, struct request *req, struct response *res
 
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    return frame_run(app, req, res, fn, arg, true);
+    return call_run(app, req, res, fn, arg, true);
+}
+
+void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
+{
+    call_run(app, req, res, fn, arg, false);
 }
 
 /* On the store's writer thread, right after the commit: hand over. */
@@ -249,9 +273,4 @@ void call_write_async(struct app *app, struct request *req, struct response *res
      * returns, and resuming is only allowed once suspended. */
     http_suspend(req, frame_resumed, f);
     store_write_async(app->store, req->arena, frame_tx, f, frame_done, f);
-}
-
-void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
-{
-    frame_run(app, req, res, fn, arg, false);
 }

@@ -41,8 +41,10 @@ struct call {
 
 /* The route's work. It renders its answer (success or refusal) into
  * c->res, or asks for it to be rendered later (call_render_later), and
- * returns STORE_OK to keep its changes, or a store failure. It may run more
- * than once (see store.h). */
+ * returns STORE_OK to keep its changes, or a store failure. A work that
+ * must refuse after it has changed things answers the refusal (a 4xx) and
+ * returns STORE_ABORT: its changes are undone and its answer stands. It
+ * may run more than once (see store.h). */
 typedef int (*call_fn)(struct store_tx *tx, struct call *c, void *arg);
 
 /* Lets a write's work leave its answer to render(c, arg), called once the

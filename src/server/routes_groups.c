@@ -27,9 +27,19 @@ struct create_body {
     size_t n;
 };
 
-static bool blank(const char *s)
+/* A subject given in a body (create or update): the subject, or NULL after
+ * adding why not to errors. */
+static const char *parse_subject(json_t *subject, json_t *errors)
 {
-    return s[strspn(s, " \t\r\n")] == '\0';
+    if (!json_is_string(subject))
+        errors_add(errors, "subject", "Subject must be a string");
+    else if (utf8_blank(json_string_value(subject)))
+        errors_add(errors, "subject", "Subject must not be empty");
+    else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
+        errors_addf(errors, "subject", "Subject must be at most %d characters", GROUP_SUBJECT_MAX);
+    else
+        return json_string_value(subject);
+    return NULL;
 }
 
 /* Validates the body into c; failures go into c->errors by field. */
@@ -50,21 +60,16 @@ static void parse_create(struct create_body *c, const struct app *app, const str
     json_t *subject = json_object_get(root, "subject");
     if (subject == NULL || json_is_null(subject))
         errors_add(errors, "subject", "Subject is required");
-    else if (!json_is_string(subject))
-        errors_add(errors, "subject", "Subject must be a string");
-    else if (blank(json_string_value(subject)))
-        errors_add(errors, "subject", "Subject must not be empty");
-    else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
-        errors_add(errors, "subject", "Subject must be at most 100 characters");
     else
-        c->subject = json_string_value(subject);
+        c->subject = parse_subject(subject, errors);
 
     json_t *description = json_object_get(root, "description");
     if (description != NULL && !json_is_null(description)) {
         if (!json_is_string(description))
             errors_add(errors, "description", "Description must be a string");
         else if (utf8_chars(json_string_value(description)) > GROUP_DESCRIPTION_MAX)
-            errors_add(errors, "description", "Description must be at most 2048 characters");
+            errors_addf(errors, "description", "Description must be at most %d characters",
+                        GROUP_DESCRIPTION_MAX);
         else if (json_string_length(description) > 0)
             c->description = json_string_value(description);
     }
@@ -334,11 +339,10 @@ static void parse_flag(json_t *obj, const char *name, bool *set, bool *value, js
     json_t *v = json_object_get(obj, name);
     if (v == NULL)
         return;
-    char field[64], sentence[96];
-    snprintf(field, sizeof(field), "permissions.%s", name);
-    snprintf(sentence, sizeof(sentence), "%s must be true or false", name);
     if (!json_is_boolean(v)) {
-        errors_add(errors, field, sentence);
+        char field[64];
+        snprintf(field, sizeof(field), "permissions.%s", name);
+        errors_addf(errors, field, "%s must be true or false", name);
         return;
     }
     *set = true;
@@ -356,11 +360,8 @@ static void reject_unknown(json_t *obj, const char *field, const char *const *kn
         bool ok = false;
         for (const char *const *k = known; *k != NULL && !ok; k++)
             ok = strcmp(*k, key) == 0;
-        if (!ok) {
-            char sentence[160];
-            snprintf(sentence, sizeof(sentence), "Unknown field %.64s", key);
-            errors_add(errors, field, sentence);
-        }
+        if (!ok)
+            errors_addf(errors, field, "Unknown field %.64s", key);
     }
 }
 
@@ -418,19 +419,15 @@ static void parse_clearable(json_t *root, const char *name, const char *label, s
     json_t *v = json_object_get(root, name);
     if (v == NULL)
         return;
-    char sentence[128];
     if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
         *set = true;
         *out = NULL;
     } else if (!json_is_string(v)) {
-        snprintf(sentence, sizeof(sentence), "%s must be a string", label);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be a string", label);
     } else if (utf8_chars(json_string_value(v)) > max) {
-        snprintf(sentence, sizeof(sentence), "%s must be at most %zu characters", label, max);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be at most %zu characters", label, max);
     } else if (url && !body_web_url(json_string_value(v))) {
-        snprintf(sentence, sizeof(sentence), "%s must be an http or https URL", label);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be an http or https URL", label);
     } else {
         *set = true;
         *out = json_string_value(v);
@@ -449,16 +446,8 @@ static void parse_update(struct update_body *b, const struct request *req, json_
     }
     json_t *subject = json_object_get(root, "subject");
     if (subject != NULL) {
-        if (!json_is_string(subject))
-            errors_add(errors, "subject", "Subject must be a string");
-        else if (json_string_value(subject)[strspn(json_string_value(subject), " \t\r\n")] == '\0')
-            errors_add(errors, "subject", "Subject must not be empty");
-        else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
-            errors_add(errors, "subject", "Subject must be at most 100 characters");
-        else {
-            c->set_subject = true;
-            c->subject = json_string_value(subject);
-        }
+        c->subject = parse_subject(subject, errors);
+        c->set_subject = c->subject != NULL;
     }
     parse_clearable(root, "description", "Description", GROUP_DESCRIPTION_MAX, false,
                     &c->set_description, &c->description, errors);
@@ -482,35 +471,23 @@ static int update_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct update_body *b = arg;
     bool invalid = errors_any(b->errors);
-    struct group_update u = {
+    struct update_request u = {
         .device = &c->device,
         .group_id = c->req->group_id,
         .bad_request = invalid,
         .change = &b->change,
         .now = c->now,
     };
-    enum update_check check;
+    enum verdict check;
     int status = groups_update(tx, &u, &check);
     if (status != STORE_OK)
         return status;
-    switch (check) {
-    case UPDATE_NOT_FOUND:
-        respond_group_not_found(c->res);
+    const struct refusal why = {
+        .denied = "Only group administrators can edit this group's information",
+        .errors = b->errors,
+    };
+    if (respond_verdict(c->res, &c->app->limits, check, &why))
         return STORE_OK;
-    case UPDATE_MAY_NOT_EDIT:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can edit this group's information");
-        return STORE_OK;
-    case UPDATE_BAD_REQUEST:
-        respond_invalid(c->res, json_incref(b->errors));
-        return STORE_OK;
-    case UPDATE_MAY_NOT_SET_PERM:
-        respond_error(c->res, 403, "Access denied",
-                      "You must be a group administrator to change group permissions");
-        return STORE_OK;
-    case UPDATE_OK:
-        break;
-    }
     return answer_group(tx, c, 200, "Group updated successfully", 0);
 }
 

@@ -276,6 +276,26 @@ static const char postgres_2[] =
     "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
     "CREATE INDEX invitations_by_group_id ON invitations(group_id, id);";
 
+/* SQLite's triggers that keep device_groups equal to "participants whose
+ * number is a device's" (migration 3; migration 4 makes them again after
+ * rebuilding participants). One text for both, so they cannot differ. */
+#define SQLITE_DEVICE_GROUPS_TRIGGERS                                                    \
+    "CREATE TRIGGER device_groups_join AFTER INSERT ON participants"                     \
+    "  WHEN EXISTS (SELECT 1 FROM devices WHERE phone = NEW.phone)"                      \
+    "  BEGIN"                                                                            \
+    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"               \
+    "      VALUES (NEW.phone, NEW.group_id, NEW.joined_at);"                             \
+    "  END;"                                                                             \
+    "CREATE TRIGGER device_groups_leave AFTER DELETE ON participants"                    \
+    "  BEGIN"                                                                            \
+    "    DELETE FROM device_groups WHERE phone = OLD.phone AND group_id = OLD.group_id;" \
+    "  END;"                                                                             \
+    "CREATE TRIGGER device_groups_fill AFTER INSERT ON devices"                          \
+    "  BEGIN"                                                                            \
+    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"               \
+    "      SELECT phone, group_id, joined_at FROM participants WHERE phone = NEW.phone;" \
+    "  END;"
+
 /* 3: fewer pages written per add request (docs/PERFORMANCE.md).
  *
  * participants_by_phone put every added participant in a random place
@@ -294,22 +314,7 @@ static const char sqlite_3[] =
     "CREATE INDEX device_groups_by_join ON device_groups(phone, joined_at, group_id);"
     "INSERT INTO device_groups (phone, group_id, joined_at)"
     "  SELECT p.phone, p.group_id, p.joined_at FROM participants p"
-    "  JOIN devices d ON d.phone = p.phone;"
-    "CREATE TRIGGER device_groups_join AFTER INSERT ON participants"
-    "  WHEN EXISTS (SELECT 1 FROM devices WHERE phone = NEW.phone)"
-    "  BEGIN"
-    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"
-    "      VALUES (NEW.phone, NEW.group_id, NEW.joined_at);"
-    "  END;"
-    "CREATE TRIGGER device_groups_leave AFTER DELETE ON participants"
-    "  BEGIN"
-    "    DELETE FROM device_groups WHERE phone = OLD.phone AND group_id = OLD.group_id;"
-    "  END;"
-    "CREATE TRIGGER device_groups_fill AFTER INSERT ON devices"
-    "  BEGIN"
-    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"
-    "      SELECT phone, group_id, joined_at FROM participants WHERE phone = NEW.phone;"
-    "  END;"
+    "  JOIN devices d ON d.phone = p.phone;" SQLITE_DEVICE_GROUPS_TRIGGERS
     "DROP INDEX participants_by_phone;"
     /* A group's rate events side by side in one B-tree (the table was a
      * rowid table plus an index: two pages per request). seq only makes
@@ -431,22 +436,7 @@ static const char sqlite_4[] =
     "  EXISTS (SELECT 1 FROM directory_blocks b WHERE b.phone = d.phone)"
     "  FROM directory d;"
     "DROP TABLE directory;"
-    "ALTER TABLE directory_new RENAME TO directory;"
-    "CREATE TRIGGER device_groups_join AFTER INSERT ON participants"
-    "  WHEN EXISTS (SELECT 1 FROM devices WHERE phone = NEW.phone)"
-    "  BEGIN"
-    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"
-    "      VALUES (NEW.phone, NEW.group_id, NEW.joined_at);"
-    "  END;"
-    "CREATE TRIGGER device_groups_leave AFTER DELETE ON participants"
-    "  BEGIN"
-    "    DELETE FROM device_groups WHERE phone = OLD.phone AND group_id = OLD.group_id;"
-    "  END;"
-    "CREATE TRIGGER device_groups_fill AFTER INSERT ON devices"
-    "  BEGIN"
-    "    INSERT OR IGNORE INTO device_groups (phone, group_id, joined_at)"
-    "      SELECT phone, group_id, joined_at FROM participants WHERE phone = NEW.phone;"
-    "  END;";
+    "ALTER TABLE directory_new RENAME TO directory;" SQLITE_DEVICE_GROUPS_TRIGGERS;
 
 /* 4, PostgreSQL: an IN list costs nothing special here (the constraints
  * already mean what SQLite's now say); the directory's two flags. */

@@ -33,6 +33,10 @@ void jw_free(struct jw *w);
  * it), and *len its length; NULL when anything failed. w is emptied. */
 char *jw_take(struct jw *w, size_t *len);
 
+/* Makes room for n more bytes now, so that writing at most that many later
+ * cannot fail; false (and w failed) when memory is short. */
+bool jw_reserve(struct jw *w, size_t n);
+
 void jw_object(struct jw *w);
 void jw_object_end(struct jw *w);
 void jw_array(struct jw *w);

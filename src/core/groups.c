@@ -121,8 +121,8 @@ int groups_open(struct store_tx *tx, const struct device *device, int64_t group_
 
 /* --- reading ------------------------------------------------------------------ */
 
-int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
-                  struct group_detail *out)
+int groups_detail_head(struct store_tx *tx, const struct device *device, int64_t group_id,
+                       int64_t now, struct group_detail *out)
 {
     memset(out, 0, sizeof(*out));
     enum verdict access;
@@ -132,14 +132,21 @@ int groups_detail(struct store_tx *tx, const struct device *device, int64_t grou
     if (access != VERDICT_OK)
         return STORE_NOT_FOUND;
     out->rights = groups_rights(&out->group, out->role);
-    status = store_members_list(tx, group_id, &out->members, &out->n_members);
+    status = store_messages_recent(tx, group_id, MESSAGES_RECENT, &out->recent, &out->n_recent);
+    if (status == STORE_OK)
+        status = messages_stats(tx, group_id, now, &out->stats);
+    return status;
+}
+
+int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
+                  struct group_detail *out)
+{
+    int status = groups_detail_head(tx, device, group_id, now, out);
+    if (status == STORE_OK)
+        status = store_members_list(tx, group_id, &out->members, &out->n_members);
     for (size_t i = 0; i < out->n_members && status == STORE_OK; i++)
         if (strcmp(out->members[i].phone, device->phone) == 0)
             out->joined_at = out->members[i].joined_at;
-    if (status == STORE_OK)
-        status = store_messages_recent(tx, group_id, MESSAGES_RECENT, &out->recent, &out->n_recent);
-    if (status == STORE_OK)
-        status = messages_stats(tx, group_id, now, &out->stats);
     return status;
 }
 

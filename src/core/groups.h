@@ -74,6 +74,10 @@ struct group_detail {
 /* STORE_NOT_FOUND when the device does not see the group. */
 int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
                   struct group_detail *out);
+/* groups_detail() without reading the participants (members NULL,
+ * n_members and joined_at 0): for a caller that has them already. */
+int groups_detail_head(struct store_tx *tx, const struct device *device, int64_t group_id,
+                       int64_t now, struct group_detail *out);
 
 /* --- changing ------------------------------------------------------------------ */
 

@@ -52,6 +52,9 @@ struct add_request {
     const char *const *phones;
     size_t n;
     int64_t now; /* ms, from the server's one clock */
+    /* The directory's answer for each of phones[0..n), asked by
+     * members_precheck() in an earlier snapshot; NULL: members_add() asks. */
+    const struct dir_person *people;
 };
 
 struct add_result {
@@ -78,9 +81,16 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
  * the request pass: the group's window only gains events until they age
  * out, and now only moves forward. VERDICT_OK means "not refused yet": the
  * request must still go through members_add(). This lets the server answer
- * most 429s without queueing for the one writer. */
-int members_precheck(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
-                     struct add_result *out);
+ * most 429s without queueing for the one writer.
+ *
+ * When it does not refuse and people is not NULL, it also asks the
+ * directory about the request's valid numbers, in the same snapshot, into
+ * people[0..n) (one entry per phone), for req->people: the directory
+ * decides no limit, so its answer need not be asked again under the
+ * group's lock, where every instruction waits for the one writer. */
+int members_precheck(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                     const struct add_request *req, struct add_result *out,
+                     struct dir_person *people);
 
 /* The per-participant rules alone, for a group the caller has already
  * locked and checked: gives each of phones[0..n) its outcome, adds the

@@ -44,6 +44,8 @@ int messages_stats(struct store_tx *tx, int64_t group_id, int64_t now, struct me
         else if (messages_type_is_media(counts[i].type))
             out->media += counts[i].total;
     }
+    if (out->total == 0) /* no messages, no top sender: spare the query */
+        return STORE_OK;
     status =
         store_message_top_sender(tx, group_id, &out->top_phone, &out->top_name, &out->top_count);
     if (status == STORE_NOT_FOUND)

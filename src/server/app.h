@@ -12,10 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct cache;
 struct reqlog;
 
 struct app {
     struct store *store;
+    struct cache *cache; /* rendered parts of answers (cache.h); may be NULL */
     const struct directory *dir;
     struct limits limits;
     bool sandbox;        /* the operator may move the clock */

@@ -29,6 +29,7 @@ struct config {
     int body_memory_mib;
     int send_bytes_per_minute; /* what one device's messages may store */
     int db_pool;
+    bool db_shared;  /* a SQLite file other processes may serve too */
     int request_log; /* entries kept for GET /admin/requests; 0: none */
 };
 

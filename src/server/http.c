@@ -14,7 +14,14 @@
  * the body budget (what all bodies being read may hold together), the
  * connection guard (a deadline for each request's headers, and the
  * eviction of the longest-waiting connections when few are left), and the
- * per-address connection cap, which libmicrohttpd keeps. */
+ * per-address connection cap, which libmicrohttpd keeps.
+ *
+ * A handler may suspend its connection (http_suspend) while another thread
+ * works on its answer: libmicrohttpd then stops watching it, and calls
+ * on_request() once more after http_resume(), where the rest of the
+ * handler runs and the answer is sent. So a write waiting for the store's
+ * one writer holds no thread, and group commit batches every request in
+ * flight, not one per HTTP thread. */
 #include "server/http.h"
 
 #include "common/clock.h"
@@ -32,6 +39,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +114,24 @@ struct exchange {
     struct response res;
     const char *method_copy;
     const char *path_copy;
+    void (*resume)(void *arg); /* set while suspended: the rest of the handler */
+    void *resume_arg;
 };
+
+void http_suspend(struct request *req, void (*resume)(void *arg), void *arg)
+{
+    struct exchange *x = (struct exchange *)((char *)req - offsetof(struct exchange, req));
+    x->resume = resume;
+    x->resume_arg = arg;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct request *req)
+{
+    /* Safe from any thread, and at any time once suspended: even before
+     * the handler that suspended has returned. */
+    MHD_resume_connection(req->conn);
+}
 
 const char *http_header(const struct request *req, const char *name)
 {
@@ -663,6 +688,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (x->resume != NULL) { /* called again after http_resume() */
+        void (*resume)(void *) = x->resume;
+        x->resume = NULL;
+        resume(x->resume_arg);
+        return send_response(conn, x);
+    }
     guard_settle(srv, conn);
     if (x->too_large) {
         respond_too_large(x);
@@ -679,6 +710,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         x->body[x->len] = '\0';
     x->req.body_len = x->len;
     router_serve(srv->app, x->route, &x->req, &x->res);
+    if (x->resume != NULL)
+        return MHD_YES; /* suspended: http_resume() brings it back */
     return send_response(conn, x);
 }
 
@@ -868,7 +901,8 @@ int http_start(struct app *app, const struct http_options *opt, struct http_serv
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (tls)
         flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(

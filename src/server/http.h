@@ -40,6 +40,15 @@ struct request {
     struct device device;
 };
 
+/* For a handler whose answer waits on another thread (a write queued for
+ * the store's writer): http_suspend() before handing the work over, and
+ * http_resume() from whichever thread finishes it. The handler then
+ * returns at once, and its thread serves other connections meanwhile;
+ * after http_resume(), resume(arg) runs on an HTTP thread to fill in the
+ * response, which is then sent. */
+void http_suspend(struct request *req, void (*resume)(void *arg), void *arg);
+void http_resume(struct request *req);
+
 /* A request header's value, or NULL. */
 const char *http_header(const struct request *req, const char *name);
 /* A query-string argument's value (NULL when absent). */

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *render_add_message(const struct add_result *r)
@@ -116,6 +117,28 @@ void render_add_data(struct jw *w, const struct add_result *r)
     render_kint(w, "total_failed", (int64_t)r->total_failed);
     render_kint(w, "new_participant_count", r->participant_count);
     jw_object_end(w);
+}
+
+/* Every string is counted as if each byte needed the longest escape
+ * ("\u00XX", 6 bytes); ENTRY_ROOM covers an entry's keys, punctuation,
+ * status words, a time and an invitation's code. Keep it in step with
+ * render_add_data() and added_entry(). */
+#define ENTRY_ROOM  256
+#define ANSWER_ROOM 512
+
+static size_t escaped(const char *s)
+{
+    return s != NULL ? 6 * strlen(s) : 0;
+}
+
+size_t render_add_bound(const struct add_result *r)
+{
+    size_t n = ANSWER_ROOM + escaped(r->group.subject);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct member_result *m = &r->results[i];
+        n += ENTRY_ROOM + escaped(m->phone) + escaped(m->name) + escaped(m->error);
+    }
+    return n;
 }
 
 void render_add_answer(struct response *res, int status, const char *message,
@@ -245,23 +268,11 @@ static void statistics(struct jw *w, const struct message_stats *s)
     jw_object_end(w);
 }
 
-void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id)
+static void admins_array(struct jw *w, const struct member *members, size_t n)
 {
-    const struct group *g = &d->group;
-    summary_fields(w, g, device_id, d->joined_at);
-    /* The reference's own examples read subject, participant_count and
-     * is_admin; they are the same facts under those names. */
-    render_kstr(w, "subject", g->subject);
-    render_kint(w, "participant_count", (int64_t)d->n_members);
-    render_kbool(w, "is_admin", d->rights.is_admin);
-    jw_key(w, "permissions");
-    permissions(w, g, &d->rights);
-    jw_key(w, "settings");
-    settings(w, g, &d->rights);
-    jw_key(w, "admins");
     jw_array(w);
-    for (size_t i = 0; i < d->n_members; i++) {
-        const struct member *m = &d->members[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct member *m = &members[i];
         if (!is_admin_role(m->role))
             continue;
         jw_object(w);
@@ -271,10 +282,13 @@ void render_group_detail(struct jw *w, const struct group_detail *d, int64_t dev
         jw_object_end(w);
     }
     jw_array_end(w);
-    jw_key(w, "participants");
+}
+
+static void participants_array(struct jw *w, const struct member *members, size_t n)
+{
     jw_array(w);
-    for (size_t i = 0; i < d->n_members; i++) {
-        const struct member *m = &d->members[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct member *m = &members[i];
         jw_object(w);
         render_kstr(w, "phone", m->phone);
         render_kstr(w, "name", m->name);
@@ -285,6 +299,59 @@ void render_group_detail(struct jw *w, const struct group_detail *d, int64_t dev
         jw_object_end(w);
     }
     jw_array_end(w);
+}
+
+bool render_members_part(const struct member *members, size_t n, struct members_part *part,
+                         char **block)
+{
+    struct jw a, b;
+    jw_init(&a);
+    jw_init(&b);
+    admins_array(&a, members, n);
+    participants_array(&b, members, n);
+    size_t alen = 0, blen = 0;
+    char *atext = jw_take(&a, &alen);
+    char *btext = jw_take(&b, &blen);
+    char *text = atext != NULL && btext != NULL ? malloc(alen + blen + 1) : NULL;
+    if (text != NULL) {
+        memcpy(text, atext, alen);
+        memcpy(text + alen, btext, blen + 1);
+        *part = (struct members_part){.admins = text,
+                                      .admins_len = alen,
+                                      .participants = text + alen,
+                                      .participants_len = blen,
+                                      .n_members = n};
+        *block = text;
+    }
+    free(atext);
+    free(btext);
+    return text != NULL;
+}
+
+void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id,
+                         const struct members_part *part)
+{
+    const struct group *g = &d->group;
+    summary_fields(w, g, device_id, d->joined_at);
+    /* The reference's own examples read subject, participant_count and
+     * is_admin; they are the same facts under those names. */
+    render_kstr(w, "subject", g->subject);
+    render_kint(w, "participant_count", (int64_t)(part != NULL ? part->n_members : d->n_members));
+    render_kbool(w, "is_admin", d->rights.is_admin);
+    jw_key(w, "permissions");
+    permissions(w, g, &d->rights);
+    jw_key(w, "settings");
+    settings(w, g, &d->rights);
+    jw_key(w, "admins");
+    if (part != NULL)
+        jw_raw(w, part->admins, part->admins_len);
+    else
+        admins_array(w, d->members, d->n_members);
+    jw_key(w, "participants");
+    if (part != NULL)
+        jw_raw(w, part->participants, part->participants_len);
+    else
+        participants_array(w, d->members, d->n_members);
     jw_key(w, "recent_messages");
     jw_array(w);
     for (size_t i = 0; i < d->n_recent; i++)

@@ -18,6 +18,9 @@ const char *render_add_message(const struct add_result *r);
 /* The add answer's data object: group_id, group_name, added_members,
  * failed_members, total_added, total_failed, new_participant_count. */
 void render_add_data(struct jw *w, const struct add_result *r);
+/* The most bytes the whole add answer of r can take (envelope included),
+ * for reserving them before the changes are committed. */
+size_t render_add_bound(const struct add_result *r);
 
 /* The whole add answer: the envelope around render_add_data(). */
 void render_add_answer(struct response *res, int status, const char *message,
@@ -49,8 +52,27 @@ const char *render_invite_code_of(const char *s);
 void render_group_summary(struct jw *w, const struct group *g, int64_t device_id,
                           int64_t joined_at);
 
-/* A group as GET /groups/{id} shows it to the device. */
-void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id);
+/* The part of GET /groups/{id}'s answer that depends only on the group's
+ * participants (their numbers, names, roles, join times): the "admins" and
+ * "participants" arrays, as JSON text. Rendered once and kept
+ * (server/cache.h) while the group does not change. */
+struct members_part {
+    const char *admins;
+    size_t admins_len;
+    const char *participants;
+    size_t participants_len;
+    size_t n_members;
+};
+
+/* Renders members[0..n) into *part, its text in one malloc'd block that
+ * *block receives (the caller frees it); false when memory is short. */
+bool render_members_part(const struct member *members, size_t n, struct members_part *part,
+                         char **block);
+
+/* A group as GET /groups/{id} shows it to the device. part, when not NULL,
+ * stands for d's members (which are then not read). */
+void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id,
+                         const struct members_part *part);
 
 /* One stored message as recent_messages lists it. */
 void render_message(struct jw *w, const struct message *m);

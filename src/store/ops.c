@@ -19,6 +19,7 @@
  *     SQL turns into rows, so asking about 20 numbers is one statement.
  *   - A statement a dialect does not need (SQLite's locks) is
  *     store_sql_none in its table, and the operation does nothing. */
+#include "store/hot.h"
 #include "store/store_impl.h"
 
 #include <stdio.h>
@@ -48,6 +49,14 @@ const char *const store_sql[ST_COUNT] = {
                       " privacy = CASE WHEN $3 THEN $4 ELSE privacy END"
                       " WHERE phone = $5",
     [ST_DIR_DELETE] = "DELETE FROM directory WHERE phone = $1",
+    /* has_contacts and has_blocks (schema.c, migration 4) after a list of
+     * the number changed, or its entry was made. */
+    [ST_DIR_MARK_LISTS] = "UPDATE directory SET"
+                          " has_contacts = EXISTS (SELECT 1 FROM directory_contacts c"
+                          "   WHERE c.phone = $1),"
+                          " has_blocks = EXISTS (SELECT 1 FROM directory_blocks b"
+                          "   WHERE b.phone = $1)"
+                          " WHERE phone = $1",
     [ST_DIR_CONTACTS_CLEAR] = "DELETE FROM directory_contacts WHERE phone = $1",
     [ST_DIR_CONTACTS] = "SELECT contact FROM directory_contacts WHERE phone = $1 ORDER BY contact",
     [ST_DIR_BLOCKS_CLEAR] = "DELETE FROM directory_blocks WHERE phone = $1",
@@ -60,6 +69,7 @@ const char *const store_sql[ST_COUNT] = {
                         " only_admins_can_edit = $7, disappearing = $8, invite_code = $9,"
                         " updated_at = $10 WHERE id = $11",
     [ST_GROUP_BY_INVITE] = "SELECT id FROM groups WHERE invite_code = $1",
+    [ST_GROUP_EXISTS] = "SELECT 1 FROM groups WHERE id = $1",
     [ST_MEMBER_ROLE] = "SELECT role FROM participants WHERE group_id = $1 AND phone = $2",
     [ST_MEMBER_COUNT] = "SELECT count(*) FROM participants WHERE group_id = $1",
     [ST_MEMBER_SET_ROLE] = "UPDATE participants SET role = $1 WHERE group_id = $2 AND phone = $3",
@@ -68,6 +78,10 @@ const char *const store_sql[ST_COUNT] = {
      * than the rest of the query; docs/PERFORMANCE.md). */
     [ST_MEMBERS_LIST] = "SELECT p.phone, d.name, p.role, p.joined_at FROM participants p"
                         " LEFT JOIN directory d ON d.phone = p.phone WHERE p.group_id = $1",
+    /* A group's hot state (hot.h): members in primary-key order, which is
+     * the order of their numbers as text. */
+    [ST_HOT_MEMBERS] = "SELECT phone, role FROM participants WHERE group_id = $1",
+    [ST_HOT_EVENTS] = "SELECT at_ms FROM rate_events WHERE group_id = $1 ORDER BY at_ms",
     [ST_RATE_TRIM] = "DELETE FROM rate_events WHERE group_id = $1 AND at_ms <= $2",
     [ST_RATE_COUNT] = "SELECT count(*) FROM rate_events WHERE group_id = $1 AND at_ms > $2",
     [ST_RATE_KTH] = "SELECT at_ms FROM rate_events WHERE group_id = $1"
@@ -307,6 +321,143 @@ struct arena *store_tx_arena(struct store_tx *tx)
     return tx->arena;
 }
 
+/* --- the writer's hot state (hot.h) ---------------------------------------------- */
+
+static int load_members(struct store_tx *tx, struct hot_group *g)
+{
+    struct stmt *st = prep(tx, ST_HOT_MEMBERS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, g->id);
+    int status;
+    while ((status = step(st)) == STORE_ROW) {
+        size_t len = 0;
+        const char *phone = st->drv->col_text(st, 0, &len);
+        if (phone == NULL || len >= PHONE_BUFSZ) {
+            status = STORE_ERROR; /* not a number: let the database answer */
+            break;
+        }
+        /* Read in order: each goes at the end. */
+        if (!hot_member_insert(g, phone, (enum role)col_int(st, 1))) {
+            status = STORE_ERROR;
+            break;
+        }
+    }
+    reset(st);
+    return status;
+}
+
+static int load_events(struct store_tx *tx, struct hot_group *g)
+{
+    struct stmt *st = prep(tx, ST_HOT_EVENTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, g->id);
+    int status;
+    while ((status = step(st)) == STORE_ROW)
+        if (!hot_event_insert(g, col_int(st, 0))) {
+            status = STORE_ERROR;
+            break;
+        }
+    reset(st);
+    return status;
+}
+
+/* The group's hot state, loaded on first use. NULL when the transaction
+ * keeps none (readers, PostgreSQL, a SQLite file shared between
+ * processes), when the group does not exist, or when loading failed: then
+ * the database answers, as always. */
+static struct hot_group *hot_of(struct store_tx *tx, int64_t group_id)
+{
+    if (tx->hot == NULL)
+        return NULL;
+    struct hot_group *g = hot_get(tx->hot, group_id);
+    if (g != NULL)
+        return g;
+    struct stmt *st = prep(tx, ST_GROUP_EXISTS);
+    if (st == NULL)
+        return NULL;
+    bind_int(st, 1, group_id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return NULL;
+    reset(st);
+    if ((g = hot_add(tx->hot, group_id)) == NULL)
+        return NULL;
+    if (load_members(tx, g) != STORE_OK || load_events(tx, g) != STORE_OK) {
+        hot_forget(tx->hot, group_id);
+        return NULL;
+    }
+    return g;
+}
+
+/* The group's hot state if it is held, without loading it: for a change,
+ * which the database makes anyway and the entry then follows. */
+static struct hot_group *hot_held(struct store_tx *tx, int64_t group_id)
+{
+    return tx->hot != NULL ? hot_get(tx->hot, group_id) : NULL;
+}
+
+/* An entry that could not follow a change (out of memory) is dropped. */
+static void hot_drop(struct store_tx *tx, int64_t group_id)
+{
+    hot_forget(tx->hot, group_id);
+}
+
+/* --- what a write changed, for store.h's stamps ----------------------------------- */
+
+static bool grow_list(void **items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t want = *cap == 0 ? 32 : *cap * 2;
+    void *bigger = realloc(*items, want * size);
+    if (bigger == NULL)
+        return false;
+    *items = bigger;
+    *cap = want;
+    return true;
+}
+
+static void note_group(struct store_tx *tx, int64_t group_id)
+{
+    struct changes *c = tx->changes;
+    if (c == NULL || c->overflow)
+        return;
+    if (!grow_list((void **)&c->groups, c->n_groups, &c->cap_groups, sizeof(*c->groups))) {
+        c->overflow = true;
+        return;
+    }
+    c->groups[c->n_groups++] = group_id;
+}
+
+/* A number whose memberships changed: a device's list, if it is one. */
+static void note_phone(struct store_tx *tx, const char *phone)
+{
+    struct changes *c = tx->changes;
+    if (c == NULL || c->overflow)
+        return;
+    if (strlen(phone) >= PHONE_BUFSZ ||
+        !grow_list((void **)&c->phones, c->n_phones, &c->cap_phones, sizeof(*c->phones))) {
+        c->overflow = true;
+        return;
+    }
+    memcpy(c->phones[c->n_phones++], phone, strlen(phone) + 1);
+}
+
+static void note_directory(struct store_tx *tx)
+{
+    if (tx->changes != NULL)
+        tx->changes->directory = true;
+}
+
+static void note_group_row(struct store_tx *tx, int64_t group_id)
+{
+    note_group(tx, group_id);
+    if (tx->changes != NULL)
+        tx->changes->group_rows = true;
+}
+
 /* --- the sandbox clock ------------------------------------------------------------ */
 
 int store_clock_offset(struct store_tx *tx, int64_t *offset_ms)
@@ -354,6 +505,7 @@ int store_device_create(struct store_tx *tx, const char *phone, int64_t now, str
     snprintf(out->phone, sizeof(out->phone), "%s", phone);
     out->created_at = now;
     out->token_count = 0;
+    note_phone(tx, phone); /* its groups now list (device_groups) */
     return STORE_OK;
 }
 
@@ -443,10 +595,21 @@ int store_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *out)
     return oom ? STORE_ERROR : STORE_OK;
 }
 
+/* Keeps the entry's has_contacts and has_blocks true to its lists. */
+static int mark_lists(struct store_tx *tx, const char *phone)
+{
+    struct stmt *st = prep(tx, ST_DIR_MARK_LISTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return run_done(st);
+}
+
 int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
                      bool set_privacy, bool *created)
 {
     /* Insert if new (one statement); only an existing entry is updated. */
+    note_directory(tx);
     struct stmt *st = prep(tx, ST_DIR_INSERT);
     if (st == NULL)
         return STORE_ERROR;
@@ -458,8 +621,10 @@ int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_na
     reset(st);
     if (created != NULL)
         *created = inserted;
-    if (status != STORE_OK || inserted)
+    if (status != STORE_OK)
         return status;
+    if (inserted) /* lists set while the number was not registered count now */
+        return mark_lists(tx, e->phone);
     st = prep(tx, ST_DIR_UPDATE);
     if (st == NULL)
         return STORE_ERROR;
@@ -481,12 +646,13 @@ static int replace_list(struct store_tx *tx, enum stmt_id clear_id, enum stmt_id
     bind_text(st, 1, phone);
     int status = run_done(st);
     if (status != STORE_OK || n == 0)
-        return status;
+        return status == STORE_OK ? mark_lists(tx, phone) : status;
     if ((st = prep(tx, add_id)) == NULL)
         return STORE_ERROR;
     bind_text(st, 1, phone);
     bind_list(st, 2, list, n);
-    return run_done(st);
+    status = run_done(st);
+    return status == STORE_OK ? mark_lists(tx, phone) : status;
 }
 
 int store_dir_set_contacts(struct store_tx *tx, const char *phone, const char *const *list,
@@ -528,6 +694,7 @@ int store_dir_blocked(struct store_tx *tx, const char *phone, const char ***out,
 
 int store_dir_delete(struct store_tx *tx, const char *phone)
 {
+    note_directory(tx);
     struct stmt *st = prep(tx, ST_DIR_DELETE);
     if (st == NULL)
         return STORE_ERROR;
@@ -612,6 +779,7 @@ int store_group_create(struct store_tx *tx, struct group *g)
         return status;
     /* A fixture chose its own id: a sequence (PostgreSQL) must never hand
      * it out again. SQLite's rowids need no help. */
+    note_group(tx, id);
     if (g->id > 0 && !none(tx, ST_GROUP_SEQ_BUMP)) {
         if ((st = prep(tx, ST_GROUP_SEQ_BUMP)) == NULL)
             return STORE_ERROR;
@@ -686,6 +854,7 @@ int store_group_update(struct store_tx *tx, const struct group *g)
     bind_group_fields(st, 1, g);
     bind_int(st, 10, g->updated_at); /* created_by and created_at never change */
     bind_int(st, 11, g->id);
+    note_group_row(tx, g->id);
     return run_changed(st);
 }
 
@@ -693,6 +862,14 @@ int store_group_update(struct store_tx *tx, const struct group *g)
 
 int store_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out)
 {
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        long at = hot_member_find(g, phone);
+        if (at < 0)
+            return STORE_NOT_FOUND;
+        *out = (enum role)g->members[at].role;
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_MEMBER_ROLE);
     if (st == NULL)
         return STORE_ERROR;
@@ -711,6 +888,12 @@ int store_members_which(struct store_tx *tx, int64_t group_id, const char *const
     memset(out, 0, n * sizeof(*out));
     if (n == 0)
         return STORE_OK;
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = hot_member_find(g, phones[i]) >= 0;
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_MEMBERS_WHICH);
     if (st == NULL)
         return STORE_ERROR;
@@ -728,6 +911,11 @@ int store_members_which(struct store_tx *tx, int64_t group_id, const char *const
 
 int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out)
 {
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        *out = (int64_t)g->n_members;
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_MEMBER_COUNT);
     if (st == NULL)
         return STORE_ERROR;
@@ -746,7 +934,49 @@ int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, e
     bind_int(st, 3, (int64_t)role);
     bind_int(st, 4, now);
     int64_t ignored;
-    return insert_row(st, &ignored);
+    int status = insert_row(st, &ignored);
+    note_group(tx, group_id);
+    note_phone(tx, phone);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_member_insert(g, phone, role))
+        hot_drop(tx, group_id);
+    return status;
+}
+
+int store_members_add(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                      enum role role, int64_t now)
+{
+    if (n == 0)
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_MEMBERS_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, (int64_t)role);
+    bind_int(st, 3, now);
+    bind_list(st, 4, phones, n);
+    /* SQLite inserts plainly (a duplicate or a missing group is a
+     * constraint failure); PostgreSQL answers (group exists, rows added). */
+    int status = step(st);
+    if (status == STORE_ROW) {
+        if (!col_bool(st, 0))
+            status = STORE_NOT_FOUND;
+        else
+            status = col_int(st, 1) == (int64_t)n ? STORE_OK : STORE_CONFLICT;
+    }
+    reset(st);
+    note_group(tx, group_id);
+    for (size_t i = 0; i < n; i++)
+        note_phone(tx, phones[i]);
+    struct hot_group *g = hot_held(tx, group_id);
+    if (g != NULL && status != STORE_OK)
+        hot_drop(tx, group_id); /* some may have been added */
+    for (size_t i = 0; g != NULL && status == STORE_OK && i < n; i++)
+        if (!hot_member_insert(g, phones[i], role)) {
+            hot_drop(tx, group_id);
+            break;
+        }
+    return status;
 }
 
 int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role)
@@ -757,7 +987,12 @@ int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *pho
     bind_int(st, 1, (int64_t)role);
     bind_int(st, 2, group_id);
     bind_text(st, 3, phone);
-    return run_changed(st);
+    note_group(tx, group_id);
+    int status = run_changed(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_member_insert(g, phone, role)) /* sets the role */
+        hot_drop(tx, group_id);
+    return status;
 }
 
 int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone)
@@ -767,7 +1002,14 @@ int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone
         return STORE_ERROR;
     bind_int(st, 1, group_id);
     bind_text(st, 2, phone);
-    return run_changed(st);
+    note_group(tx, group_id);
+    note_phone(tx, phone);
+    int status = run_changed(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    long at = g != NULL ? hot_member_find(g, phone) : -1;
+    if (at >= 0)
+        hot_member_remove(g, at);
+    return status;
 }
 
 /* The order store.h promises: by join time; those who joined in the same
@@ -808,6 +1050,11 @@ int store_members_list(struct store_tx *tx, int64_t group_id, struct member **ou
 
 int store_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
 {
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        *count = (int64_t)hot_events_after(g, after_ms);
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_RATE_COUNT);
     if (st == NULL)
         return STORE_ERROR;
@@ -818,27 +1065,48 @@ int store_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, in
 
 int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms, int64_t *count)
 {
+    /* Held: the database is asked to delete only when there is something
+     * to delete, and nothing needs counting. */
+    struct hot_group *g = hot_of(tx, group_id);
+    bool trim = g == NULL || g->n_events > hot_events_after(g, cutoff_ms);
+    if (g != NULL && !trim) {
+        *count = (int64_t)g->n_events;
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_RATE_TRIM);
     if (st == NULL)
         return STORE_ERROR;
     bind_int(st, 1, group_id);
     bind_int(st, 2, cutoff_ms);
     /* PostgreSQL's trim answers the count of what is left in the same
-     * round trip; SQLite's DELETE cannot, and is asked again. */
+     * round trip; SQLite's DELETE cannot, and is asked again (or its hot
+     * state answers). */
     int status = step(st);
-    if (status == STORE_ROW) {
+    if (status == STORE_ROW && g == NULL) {
         *count = col_int(st, 0);
         reset(st);
         return STORE_OK;
     }
     reset(st);
-    if (status != STORE_OK)
+    if (status != STORE_OK && status != STORE_ROW)
         return status;
+    if (g != NULL) {
+        hot_events_drop_upto(g, cutoff_ms);
+        *count = (int64_t)g->n_events;
+        return STORE_OK;
+    }
     return store_rate_count(tx, group_id, cutoff_ms, count);
 }
 
 int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
 {
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        if (k < 1 || (uint64_t)k > g->n_events)
+            return STORE_NOT_FOUND;
+        *at_ms = g->events[k - 1];
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_RATE_KTH);
     if (st == NULL)
         return STORE_ERROR;
@@ -854,11 +1122,20 @@ int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms)
         return STORE_ERROR;
     bind_int(st, 1, group_id);
     bind_int(st, 2, at_ms);
-    return run_done(st);
+    int status = run_done(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_event_insert(g, at_ms))
+        hot_drop(tx, group_id);
+    return status;
 }
 
 int store_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count)
 {
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL && g->day_known && g->day == day) {
+        *count = g->day_count;
+        return STORE_OK;
+    }
     struct stmt *st = prep(tx, ST_DAILY_GET);
     if (st == NULL)
         return STORE_ERROR;
@@ -867,7 +1144,12 @@ int store_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t 
     int status = one_int(st, count);
     if (status == STORE_NOT_FOUND) {
         *count = 0;
-        return STORE_OK;
+        status = STORE_OK;
+    }
+    if (g != NULL && status == STORE_OK) {
+        g->day_known = true;
+        g->day = day;
+        g->day_count = *count;
     }
     return status;
 }
@@ -880,7 +1162,11 @@ int store_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t 
     bind_int(st, 1, group_id);
     bind_int(st, 2, day);
     bind_int(st, 3, n);
-    return run_done(st);
+    int status = run_done(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && g->day_known && g->day == day)
+        g->day_count += n;
+    return status;
 }
 
 /* --- private invitations --------------------------------------------------------------------- */

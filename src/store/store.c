@@ -58,6 +58,35 @@ int store_write(struct store *s, struct arena *arena, store_fn fn, void *arg)
     return s->drv->write(s, arena, fn, arg);
 }
 
+uint64_t store_stamp(struct store *s)
+{
+    return s->drv->stamp != NULL ? s->drv->stamp(s) : 0;
+}
+
+bool store_group_changed_since(struct store *s, int64_t group_id, uint64_t stamp)
+{
+    return stamp == 0 || s->drv->group_changed == NULL || s->drv->group_changed(s, group_id, stamp);
+}
+
+bool store_device_changed_since(struct store *s, const char *phone, uint64_t stamp)
+{
+    return stamp == 0 || s->drv->device_changed == NULL || s->drv->device_changed(s, phone, stamp);
+}
+
+void store_write_async(struct store *s, struct arena *arena, store_fn fn, void *arg,
+                       store_done_fn done, void *done_arg)
+{
+    if (s->drv->submit != NULL)
+        s->drv->submit(s, arena, fn, arg, done, done_arg);
+    else
+        done(done_arg, s->drv->write(s, arena, fn, arg));
+}
+
+bool store_has_writer(const struct store *s)
+{
+    return s->drv->submit != NULL;
+}
+
 int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg)
 {
     return s->drv->read(s, arena, fn, arg);

@@ -50,19 +50,24 @@ enum stmt_id {
     ST_DIR_BLOCKS_ADD,
     ST_DIR_BLOCKS,
     ST_DIR_FACTS,
+    ST_DIR_MARK_LISTS,
     ST_GROUP_INSERT,
     ST_GROUP_SEQ_BUMP,
     ST_GROUP_GET,
     ST_GROUP_UPDATE,
     ST_GROUP_BY_INVITE,
     ST_GROUP_LOCK,
+    ST_GROUP_EXISTS,
     ST_MEMBER_ROLE,
     ST_MEMBERS_WHICH,
     ST_MEMBER_COUNT,
     ST_MEMBER_INSERT,
+    ST_MEMBERS_INSERT,
     ST_MEMBER_SET_ROLE,
     ST_MEMBER_DELETE,
     ST_MEMBERS_LIST,
+    ST_HOT_MEMBERS,
+    ST_HOT_EVENTS,
     ST_RATE_TRIM,
     ST_RATE_COUNT,
     ST_RATE_KTH,
@@ -110,7 +115,14 @@ struct store_driver {
     void (*close)(struct store *s);
     int (*ping)(struct store *s);
     int (*write)(struct store *s, struct arena *arena, store_fn fn, void *arg);
+    /* store_write_async(); NULL when the driver has no writer thread. */
+    void (*submit)(struct store *s, struct arena *arena, store_fn fn, void *arg, store_done_fn done,
+                   void *done_arg);
     int (*read)(struct store *s, struct arena *arena, store_fn fn, void *arg);
+    /* store.h's stamps; NULL when the driver keeps none. */
+    uint64_t (*stamp)(struct store *s);
+    bool (*group_changed)(struct store *s, int64_t group_id, uint64_t stamp);
+    bool (*device_changed)(struct store *s, const char *phone, uint64_t stamp);
 
     /* --- one statement on the transaction's connection ---
      * prepare() hands out statement id ready for binding (NULL when it
@@ -151,9 +163,24 @@ struct store {
     const struct store_driver *drv;
 };
 
+/* What a write changed, for store.h's stamps: noted by ops.c, counted by
+ * the driver once the commit has returned. More than what really changed
+ * (a job that rolled back) only makes caches read again. */
+struct changes {
+    int64_t *groups; /* whose participants, names or row changed */
+    size_t n_groups, cap_groups;
+    char (*phones)[PHONE_BUFSZ]; /* whose memberships changed (devices' count) */
+    size_t n_phones, cap_phones;
+    bool directory;  /* names: every group's members may read differently */
+    bool group_rows; /* a group's row: every device's list may */
+    bool overflow;   /* memory ran short: count everything as changed */
+};
+
 struct store_tx {
     const struct store_driver *drv;
     struct arena *arena;
+    struct hot *hot;         /* the writer's hot state (hot.h), or NULL */
+    struct changes *changes; /* where ops.c notes them, or NULL */
 };
 
 /* The SQL a driver prepares for id: its own spelling, else the shared one. */

@@ -90,10 +90,10 @@ static const char *const pg_sql[ST_COUNT] = {
     [ST_DIR_BLOCKS_ADD] = "INSERT INTO directory_blocks (phone, blocked)"
                           " SELECT $1, x FROM unnest($2::text[]) AS x ON CONFLICT DO NOTHING",
     [ST_DIR_FACTS] = "SELECT p.ord, d.name, d.privacy,"
-                     " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = $1),"
-                     " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = $1)"
+                     " CASE WHEN d.has_contacts THEN EXISTS (SELECT 1 FROM directory_contacts c"
+                     "   WHERE c.phone = d.phone AND c.contact = $1) ELSE false END,"
+                     " CASE WHEN d.has_blocks THEN EXISTS (SELECT 1 FROM directory_blocks b"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1) ELSE false END"
                      " FROM unnest($2::text[]) WITH ORDINALITY AS p(phone, ord)"
                      " JOIN directory d ON d.phone = p.phone",
     [ST_GROUP_INSERT] = "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $11)"
@@ -118,6 +118,13 @@ static const char *const pg_sql[ST_COUNT] = {
         "  SELECT $1::bigint, $2::text, $3::smallint, $4::bigint FROM parent"
         "  WHERE ok ON CONFLICT DO NOTHING RETURNING 0::bigint)"
         " SELECT (SELECT ok FROM parent), (SELECT * FROM ins)",
+    /* (parent exists, rows inserted): fewer than asked means a duplicate. */
+    [ST_MEMBERS_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AS ok),"
+        " ins AS (INSERT INTO participants (group_id, phone, role, joined_at)"
+        "  SELECT $1::bigint, x, $2::smallint, $3::bigint FROM parent, unnest($4::text[]) AS x"
+        "  WHERE ok ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT (SELECT ok FROM parent), (SELECT count(*) FROM ins)",
     /* One round trip: the DELETE and the count see the same snapshot, so
      * the count leaves out what the DELETE removes (ops.c reads the row). */
     [ST_RATE_TRIM] = "WITH gone AS (DELETE FROM rate_events WHERE group_id = $1 AND at_ms <= $2)"

@@ -22,20 +22,27 @@
  * Statements. The operations are ops.c's; this file prepares their
  * statements (once per connection, on first use) and runs them. Lists are
  * bound as one JSON array that the SQL reads with json_each(). */
+#include "store/hot.h"
 #include "store/schema.h"
+#include "store/stamps.h"
 #include "store/store_impl.h"
 
 #include "common/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS   10000
 #define CHECKPOINT_PAGES  4000 /* about 16 MB of WAL */
 #define DEFAULT_MAX_BATCH 256
+#define HOT_MAX_GROUPS    65536 /* about 1 KB each in the benchmark's world */
 
 /* The statements SQLite spells its own way (the rest: store_sql[]). An
  * insert returns no row (RETURNING would cost an ephemeral table each
@@ -53,10 +60,10 @@ static const char *const sqlite_sql[ST_COUNT] = {
                           " SELECT $1, value FROM json_each($2) WHERE true"
                           " ON CONFLICT DO NOTHING",
     [ST_DIR_FACTS] = "SELECT p.key + 1, d.name, d.privacy,"
-                     " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = $1),"
-                     " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = $1)"
+                     " CASE WHEN d.has_contacts THEN EXISTS (SELECT 1 FROM directory_contacts c"
+                     "   WHERE c.phone = d.phone AND c.contact = $1) ELSE false END,"
+                     " CASE WHEN d.has_blocks THEN EXISTS (SELECT 1 FROM directory_blocks b"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1) ELSE false END"
                      " FROM json_each($2) AS p CROSS JOIN directory d ON d.phone = p.value",
     [ST_GROUP_INSERT] = "INSERT INTO groups (id, jid, subject, description, profile_url,"
                         " allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"
@@ -68,6 +75,8 @@ static const char *const sqlite_sql[ST_COUNT] = {
                          " CROSS JOIN participants m ON m.group_id = $2 AND m.phone = p.value",
     [ST_MEMBER_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
                          " VALUES ($1, $2, $3, $4)",
+    [ST_MEMBERS_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
+                          " SELECT $1, p.value, $2, $3 FROM json_each($4) AS p",
     [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES ($1, $2, random())",
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
                          " state) VALUES ($1, $2, $3, $4, $5, 0)",
@@ -122,13 +131,17 @@ struct conn {
     struct conn *next_free;
 };
 
-/* A queued write: a transaction function waiting for the writer thread. */
+/* A queued write: a transaction function waiting for the writer thread.
+ * Its caller either waits for done (store_write) or is called back
+ * (store_write_async: the job lives in its arena). */
 struct job {
     store_fn fn;
     void *arg;
     struct arena *arena;
     int status;
     bool done;
+    store_done_fn on_done; /* NULL: the caller waits on done_cv */
+    void *done_arg;
     struct job *next;
 };
 
@@ -148,6 +161,12 @@ struct sq_store {
     pthread_mutex_t readers_mu;
     struct conn *readers; /* idle read-only connections */
 
+    int lock_fd;     /* PATH-lock, flock()ed: shared, or exclusive */
+    struct hot *hot; /* the writer's hot state, when exclusive */
+    /* store.h's stamps, when exclusive, and what the batch being written
+     * changed (the writer's). */
+    struct stamps *stamps;
+    struct changes changes;
     struct conn *checkpointer;
     pthread_t checkpoint_thread;
     bool checkpoint_due; /* guarded by mu; signalled on checkpoint_cv */
@@ -464,7 +483,9 @@ static int migrate(struct conn *c, char *err, size_t errsz)
 static void run_batch(struct sq_store *s, struct job *batch)
 {
     struct conn *c = s->writer;
-    struct sq_tx tx = {.base = {.drv = &sqlite_driver}, .c = c};
+    struct sq_tx tx = {
+        .base = {.drv = &sqlite_driver, .hot = s->hot, .changes = s->stamps ? &s->changes : NULL},
+        .c = c};
 
     if (control(c, CTL_BEGIN_IMMEDIATE) != SQLITE_OK) {
         int status = status_of(sqlite3_errcode(c->db));
@@ -484,6 +505,8 @@ static void run_batch(struct sq_store *s, struct job *batch)
             continue;
         }
         tx.base.arena = j->arena;
+        if (s->hot != NULL)
+            hot_job_begin(s->hot);
         j->status = j->fn(&tx.base, j->arg);
         if (sqlite3_get_autocommit(c->db)) {
             /* SQLite rolled the whole transaction back (I/O error, disk
@@ -496,8 +519,18 @@ static void run_batch(struct sq_store *s, struct job *batch)
                    control(c, CTL_RELEASE) != SQLITE_OK) {
             broken = true;
         }
+        /* What the job left is kept in memory only if the database kept
+         * it too; a job that failed any other way is forgotten with the
+         * batch below. */
+        if (s->hot != NULL && j->status == STORE_OK && !broken)
+            hot_job_keep(s->hot);
+        else if (s->hot != NULL)
+            hot_job_undo(s->hot);
     }
-    if (!broken && control(c, CTL_COMMIT) == SQLITE_OK)
+    bool committed = !broken && control(c, CTL_COMMIT) == SQLITE_OK;
+    if (s->hot != NULL)
+        hot_batch_end(s->hot, committed);
+    if (committed)
         return;
     if (!sqlite3_get_autocommit(c->db))
         control(c, CTL_ROLLBACK);
@@ -525,9 +558,27 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         run_batch(s, batch);
+        /* Counted before anyone is told (store.h): whoever saw an answer
+         * sees its stamp. A batch that did not commit changed nothing, but
+         * counting it anyway costs only a cache refill. */
+        if (s->stamps != NULL)
+            stamps_count(s->stamps, &s->changes);
 
+        /* Callbacks first, outside the lock: each hands its status to a
+         * request that resumes on another thread, and its job (in that
+         * request's arena) is not touched again. */
+        struct job *waiting = NULL;
+        for (struct job *j = batch, *next; j != NULL; j = next) {
+            next = j->next;
+            if (j->on_done != NULL) {
+                j->on_done(j->done_arg, j->status);
+            } else {
+                j->next = waiting;
+                waiting = j;
+            }
+        }
         pthread_mutex_lock(&s->mu);
-        for (struct job *j = batch; j != NULL;) {
+        for (struct job *j = waiting; j != NULL;) {
             struct job *next = j->next; /* j belongs to its waiter once done */
             j->done = true;
             j = next;
@@ -538,25 +589,56 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Queues j for the writer; false when the store is closing. Called with
+ * s->mu held. */
+static bool enqueue(struct sq_store *s, struct job *j)
+{
+    if (s->stopping)
+        return false;
+    if (s->tail != NULL)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->work_cv);
+    return true;
+}
+
 static int sq_write(struct store *base, struct arena *arena, store_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)base;
     struct job j = {.fn = fn, .arg = arg, .arena = arena, .status = STORE_ERROR};
     pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
+    if (!enqueue(s, &j)) {
         pthread_mutex_unlock(&s->mu);
         return STORE_UNAVAILABLE;
     }
-    if (s->tail != NULL)
-        s->tail->next = &j;
-    else
-        s->head = &j;
-    s->tail = &j;
-    pthread_cond_signal(&s->work_cv);
     while (!j.done)
         pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.status;
+}
+
+static void sq_submit(struct store *base, struct arena *arena, store_fn fn, void *arg,
+                      store_done_fn done, void *done_arg)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    struct job *j = arena_calloc(arena, 1, sizeof(*j));
+    if (j == NULL) {
+        done(done_arg, STORE_ERROR);
+        return;
+    }
+    *j = (struct job){.fn = fn,
+                      .arg = arg,
+                      .arena = arena,
+                      .status = STORE_ERROR,
+                      .on_done = done,
+                      .done_arg = done_arg};
+    pthread_mutex_lock(&s->mu);
+    bool queued = enqueue(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (!queued)
+        done(done_arg, STORE_UNAVAILABLE);
 }
 
 /* --- readers ----------------------------------------------------------------- */
@@ -675,13 +757,84 @@ static void sq_close(struct store *base)
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->done_cv);
     pthread_cond_destroy(&s->checkpoint_cv);
+    hot_free(s->hot);
+    stamps_free(s->stamps);
+    free(s->changes.groups);
+    free(s->changes.phones);
+    close(s->lock_fd);
     free(s->path);
     free(s);
+}
+
+static uint64_t sq_stamp(struct store *base)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps != NULL ? stamps_now(s->stamps) : 0;
+}
+
+static bool sq_group_changed(struct store *base, int64_t group_id, uint64_t since)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps == NULL || stamps_group_changed(s->stamps, group_id, since);
+}
+
+static bool sq_device_changed(struct store *base, const char *phone, uint64_t since)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps == NULL || stamps_phone_changed(s->stamps, phone, since);
+}
+
+/* Who else may open the file. An exclusive store (one that keeps state in
+ * memory) takes PATH-lock exclusively; any other store takes it shared. So
+ * two exclusive stores, or an exclusive and a shared one, never hold the
+ * same database; shared ones may (store_suite.c has two in one process).
+ * flock() on a file of its own: SQLite's own fcntl() locks on the
+ * database are left alone. */
+static int take_lock(struct sq_store *s, bool exclusive, char *err, size_t errsz)
+{
+    char lock_path[4096];
+    if (snprintf(lock_path, sizeof(lock_path), "%s-lock", s->path) >= (int)sizeof(lock_path)) {
+        snprintf(err, errsz, "the database path '%s' is too long", s->path);
+        return STORE_ERROR;
+    }
+    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) {
+        snprintf(err, errsz, "cannot open '%s' (the database's lock file): %s", lock_path,
+                 strerror(errno));
+        return STORE_ERROR;
+    }
+    if (flock(s->lock_fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+        return STORE_OK;
+    if (errno == EWOULDBLOCK)
+        snprintf(err, errsz,
+                 "the SQLite database '%s' is in use by another groupied (it holds '%s'); a "
+                 "SQLite database is served by one process: stop the other one, start every "
+                 "one of them with --db-shared, or use PostgreSQL to run several",
+                 s->path, lock_path);
+    else
+        snprintf(err, errsz, "cannot lock '%s': %s", lock_path, strerror(errno));
+    return STORE_UNAVAILABLE;
+}
+
+/* Process-wide settings, made before SQLite is first used (afterwards
+ * sqlite3_config() refuses). Without memory statistics SQLite's allocator
+ * takes no global mutex: with it, every allocation of every connection
+ * (readers, the writer, the checkpointer) took the same one, and it was
+ * the most contended lock of the process (docs/PERFORMANCE.md). Nothing
+ * reads the statistics. */
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+static void configure(void)
+{
+    int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (rc != SQLITE_OK)
+        log_error("sqlite: cannot turn memory statistics off: %s", sqlite3_errstr(rc));
 }
 
 int store_sqlite_open(const char *url, const struct store_options *opt, struct store **out,
                       char *err, size_t errsz)
 {
+    pthread_once(&configured, configure);
     const char *path = url + strlen("sqlite:");
     if (*path == '\0') {
         snprintf(err, errsz, "the database URL '%s' names no file: use sqlite:PATH", url);
@@ -694,6 +847,7 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
         return STORE_ERROR;
     }
     s->base.drv = &sqlite_driver;
+    s->lock_fd = -1;
     s->max_batch = opt->max_batch > 0 ? opt->max_batch : DEFAULT_MAX_BATCH;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->readers_mu, NULL);
@@ -701,7 +855,15 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
     pthread_cond_init(&s->done_cv, NULL);
     pthread_cond_init(&s->checkpoint_cv, NULL);
 
-    int status = STORE_ERROR;
+    int status = take_lock(s, opt->exclusive, err, errsz);
+    if (status != STORE_OK)
+        goto fail;
+    status = STORE_ERROR;
+    if (opt->exclusive &&
+        ((s->hot = hot_new(HOT_MAX_GROUPS)) == NULL || (s->stamps = stamps_new()) == NULL)) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
     s->writer = conn_open(path, false, err, errsz);
     if (s->writer == NULL)
         goto fail;
@@ -746,6 +908,10 @@ fail:
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->done_cv);
+    hot_free(s->hot);
+    stamps_free(s->stamps);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s->path);
     free(s);
     return status == STORE_OK ? STORE_ERROR : status;
@@ -757,7 +923,11 @@ static const struct store_driver sqlite_driver = {
     .close = sq_close,
     .ping = sq_ping,
     .write = sq_write,
+    .submit = sq_submit,
     .read = sq_read,
+    .stamp = sq_stamp,
+    .group_changed = sq_group_changed,
+    .device_changed = sq_device_changed,
     .prepare = sq_prepare,
     .bind_int = sq_bind_int,
     .bind_text = sq_bind_text,

@@ -524,7 +524,7 @@ static void test_check5_rate_limit_lowered(void **state)
 static int precheck_fn(struct store_tx *tx, void *arg)
 {
     struct add_arg *a = arg;
-    return members_precheck(tx, a->lim, &a->req, &a->out);
+    return members_precheck(tx, NULL, a->lim, &a->req, &a->out, NULL);
 }
 
 static struct add_result precheck(struct world *w, const struct limits *lim,

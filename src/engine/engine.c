@@ -131,6 +131,8 @@ static const char *const op_names[ENGINE_OP_COUNT] = {
     [ENGINE_OP_INVITE_REVOKE] = "invite_revoke",
     [ENGINE_OP_SEND_INVITE] = "send_invite",
     [ENGINE_OP_SEND_TEXT] = "send_text",
+    [ENGINE_OP_GROUP_LIST] = "group_list",
+    [ENGINE_OP_ASSESS] = "assess",
 };
 
 const char *engine_op_name(enum engine_op op)
@@ -203,13 +205,14 @@ bool engine_open(const struct engine_config *cfg, struct engine **out, char *why
         return engine_evolution_new(url, key, timeout, out, why, whysz);
     case ENGINE_BUILTIN:
     default:
+        *out = engine_builtin();
         return true;
     }
 }
 
 void engine_free(struct engine *e)
 {
-    if (e != NULL && e->ops->free != NULL)
+    if (e != NULL && e != engine_builtin() && e->ops->free != NULL)
         e->ops->free(e);
 }
 
@@ -342,6 +345,27 @@ enum engine_status engine_send_text(struct engine *e, struct engine_call *c, con
     if (e->ops->send_text == NULL)
         return NOT_THERE(e, c, ENGINE_OP_SEND_TEXT, t0);
     return end(e, c, ENGINE_OP_SEND_TEXT, t0, e->ops->send_text(e, c, phone, text));
+}
+
+enum engine_status engine_group_list(struct engine *e, struct engine_call *c,
+                                     struct engine_group_list *out)
+{
+    int64_t t0 = begin(c);
+    memset(out, 0, sizeof(*out));
+    if (e->ops->group_list == NULL)
+        return NOT_THERE(e, c, ENGINE_OP_GROUP_LIST, t0);
+    return end(e, c, ENGINE_OP_GROUP_LIST, t0, e->ops->group_list(e, c, out));
+}
+
+enum engine_status engine_assess(struct engine *e, struct engine_call *c, const char *const *phones,
+                                 size_t n, struct engine_person *out)
+{
+    int64_t t0 = begin(c);
+    if (e->ops->assess == NULL)
+        return NOT_THERE(e, c, ENGINE_OP_ASSESS, t0);
+    if (n == 0)
+        return end(e, c, ENGINE_OP_ASSESS, t0, ENGINE_OK);
+    return end(e, c, ENGINE_OP_ASSESS, t0, e->ops->assess(e, c, phones, n, out));
 }
 
 /* --- what the answers mean ------------------------------------------------------------ */

@@ -2,13 +2,17 @@
  *
  * An engine is whatever answers the questions WhatsApp answers and carries
  * out the changes WhatsApp carries out: is this number on WhatsApp; add,
- * remove, promote, demote; who is in this group; create a group; the
- * group's invite code; send a person a private invitation or a message.
- * Three implementations are planned behind one table of operations:
+ * remove, promote, demote; who is in this group; which groups the account
+ * is in; create a group; the group's invite code; send a person a private
+ * invitation or a message. Three implementations sit behind one table of
+ * operations:
  *
- *   builtin     the sandbox's directory, answered from groupied's own
- *               store (today's directory.h; it moves behind this seam in
- *               phase 2 of issue 10 and then uses engine_call.tx);
+ *   builtin     the sandbox (engine_builtin.c): its WhatsApp is groupied's
+ *               own store, so it is *local*: the rules core changes groups
+ *               itself, in the caller's transaction (engine_call.tx), and
+ *               asks the engine only about people, including what an add
+ *               would answer for each of them (assess), which a sandbox
+ *               can know without adding anyone;
  *   waha        a WAHA server (engine_waha.h), X-Api-Key, one "session"
  *               per WhatsApp account;
  *   evolution   an Evolution API server (engine_evolution.h), apikey, one
@@ -38,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct store_tx; /* the builtin engine's transaction (phase 2); remote engines ignore it */
+struct store_tx; /* the builtin engine's transaction; remote engines ignore it */
 
 /* --- failures ---------------------------------------------------------------- */
 
@@ -111,6 +115,8 @@ enum engine_op {
     ENGINE_OP_INVITE_REVOKE,
     ENGINE_OP_SEND_INVITE,
     ENGINE_OP_SEND_TEXT,
+    ENGINE_OP_GROUP_LIST,
+    ENGINE_OP_ASSESS,
     ENGINE_OP_COUNT
 };
 
@@ -121,7 +127,9 @@ struct engine_call {
     struct arena *arena;      /* every string and array in a result lives here */
     const char *session;      /* the device's session (WAHA) / instance (Evolution) */
     const char *device_phone; /* the device's own number (the builtin engine's view) */
-    struct store_tx *tx;      /* builtin only (phase 2); NULL for remote engines */
+    struct store_tx *tx;      /* builtin only; NULL for remote engines */
+    long timeout_ms;          /* a shorter bound than --engine-timeout for this call; 0: none */
+    int store_status;         /* builtin: the store's status when an operation failed */
     struct engine_error err;  /* filled when an operation fails */
     int64_t elapsed_us;       /* time spent in the engine by the last operation */
 };
@@ -202,6 +210,28 @@ struct engine_group {
     bool has_participants; /* false when the answer did not list them (e.g. create) */
 };
 
+/* What an add would answer for one person, as only a local engine can say
+ * beforehand (the builtin engine's directory): in the order WhatsApp's
+ * own refusals are reported by the contract. */
+enum engine_verdict {
+    ENGINE_MAY_ADD = 0,
+    ENGINE_NOT_REGISTERED, /* not on WhatsApp */
+    ENGINE_BLOCKS_DEVICE,  /* has blocked the device */
+    ENGINE_PRIVATE         /* their "who can add me" setting refuses the device */
+};
+
+struct engine_person {
+    enum engine_verdict verdict;
+    const char *name; /* the display name when known (whatever the verdict), else NULL */
+};
+
+/* A group the account is in, as listed by group_list (participants
+ * included when the engine gives them). */
+struct engine_group_list {
+    struct engine_group *groups;
+    size_t n;
+};
+
 /* A private invitation to deliver (see engine_ops.send_invite). */
 struct engine_invite {
     const char *group_jid;
@@ -225,6 +255,10 @@ struct engine;
 
 struct engine_ops {
     const char *name; /* "builtin", "waha", "evolution" */
+    /* The engine's WhatsApp is groupied's own store (the builtin engine):
+     * groups and rosters are changed by the rules core in its own
+     * transaction, and the engine is asked only about people. */
+    bool local;
 
     enum engine_status (*session)(struct engine *e, struct engine_call *c,
                                   struct engine_session *out);
@@ -257,6 +291,13 @@ struct engine_ops {
                                       const struct engine_invite *inv);
     enum engine_status (*send_text)(struct engine *e, struct engine_call *c, const char *phone,
                                     const char *text);
+    /* Every group the session's account is in, with its participants. */
+    enum engine_status (*group_list)(struct engine *e, struct engine_call *c,
+                                     struct engine_group_list *out);
+    /* Local engines only: out[i] is what adding phones[i] by the device
+     * c->device_phone would answer, decided without adding anyone. */
+    enum engine_status (*assess)(struct engine *e, struct engine_call *c, const char *const *phones,
+                                 size_t n, struct engine_person *out);
     void (*free)(struct engine *e);
 };
 
@@ -290,12 +331,22 @@ struct engine_config {
 bool engine_spec_parse(const char *spec, enum engine_kind *kind, const char **url, char *why,
                        size_t whysz);
 
-/* Opens a remote engine for cfg (waha or evolution). The builtin engine is
- * the store's and is not made here (*out is NULL for it). False with a
- * sentence in why otherwise. Nothing is sent to the engine yet. */
+/* Opens the engine cfg names: the builtin engine (shared, never freed:
+ * engine_free ignores it), or a remote one. False with a sentence in why
+ * otherwise. Nothing is sent to the engine yet. */
 bool engine_open(const struct engine_config *cfg, struct engine **out, char *why, size_t whysz);
 
 void engine_free(struct engine *e);
+
+/* The sandbox's engine (engine_builtin.c), answering from the store in
+ * engine_call.tx. */
+struct engine *engine_builtin(void);
+
+/* True for an engine whose WhatsApp is groupied's own store. */
+static inline bool engine_is_local(const struct engine *e)
+{
+    return e->ops->local;
+}
 
 /* The dispatchers: they time the call, notify the observer and make sure a
  * failure always leaves a complete c->err. */
@@ -318,6 +369,10 @@ enum engine_status engine_send_invite(struct engine *e, struct engine_call *c,
                                       const struct engine_invite *inv);
 enum engine_status engine_send_text(struct engine *e, struct engine_call *c, const char *phone,
                                     const char *text);
+enum engine_status engine_group_list(struct engine *e, struct engine_call *c,
+                                     struct engine_group_list *out);
+enum engine_status engine_assess(struct engine *e, struct engine_call *c, const char *const *phones,
+                                 size_t n, struct engine_person *out);
 
 /* --- what WhatsApp's answers mean (pure; docs/ENGINES.md has the table) ------------- */
 

@@ -745,13 +745,15 @@ static void sq_close(struct store *base)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer_thread, NULL);
     pthread_join(s->checkpoint_thread, NULL);
-    conn_close(s->checkpointer);
-    conn_close(s->writer);
+    /* The writer last: the last connection to close copies the WAL into
+     * the database and removes it, which a read-only one cannot do. */
     while (s->readers != NULL) {
         struct conn *c = s->readers;
         s->readers = c->next_free;
         conn_close(c);
     }
+    conn_close(s->checkpointer);
+    conn_close(s->writer);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);

@@ -2,6 +2,7 @@
 #ifndef GROUPIE_DEMO_H
 #define GROUPIE_DEMO_H
 
+#include "core/world.h"
 #include "server/app.h"
 
 #include <stdbool.h>
@@ -24,6 +25,18 @@ struct demo_options {
     bool ephemeral;
     bool console;
 };
+
+/* The device the demo world acts as. */
+#define DEMO_DEVICE "6281100000001"
+
+/* The demo world: the people, the device (with token, when not NULL) and
+ * the two groups of the reference page's examples. */
+struct demo_world {
+    struct world world;
+    struct world_device device;
+    const char *tokens[1];
+};
+void demo_world(struct demo_world *d, const char *token);
 
 /* The file beside the database that keeps the demo's secrets. */
 void demo_secrets_path(const char *db_url, char *out, size_t outsz);

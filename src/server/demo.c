@@ -148,9 +148,8 @@ static const char *dot_prefix(const char *path)
     return strchr(path, '/') == NULL ? "./" : "";
 }
 
-/* Writes the secrets file atomically (temporary file, fsync, rename). */
-static int write_secrets(const char *path, const char *token, const char *admin_key, char *err,
-                         size_t errsz)
+int demo_save_secrets(const char *path, const char *token, const char *admin_key, char *err,
+                      size_t errsz)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -162,9 +161,11 @@ static int write_secrets(const char *path, const char *token, const char *admin_
     char text[1024];
     int len = snprintf(text, sizeof(text),
                        "# groupie demo credentials (keep private). Load them into a shell with:\n"
-                       "#   set -a; . %s%s; set +a\n" FILE_TOKEN "=%s\n%s%s%s",
-                       dot_prefix(path), path, token, admin_key != NULL ? FILE_KEY "=" : "",
-                       admin_key != NULL ? admin_key : "", admin_key != NULL ? "\n" : "");
+                       "#   set -a; . %s%s; set +a\n%s%s%s%s%s%s",
+                       dot_prefix(path), path, token != NULL ? FILE_TOKEN "=" : "",
+                       token != NULL ? token : "", token != NULL ? "\n" : "",
+                       admin_key != NULL ? FILE_KEY "=" : "", admin_key != NULL ? admin_key : "",
+                       admin_key != NULL ? "\n" : "");
     bool ok = len > 0 && (size_t)len < sizeof(text) && write(fd, text, (size_t)len) == len &&
               fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
@@ -291,7 +292,7 @@ static int ensure_token(struct app *app, struct arena *a, struct demo *out, bool
         snprintf(err, errsz, "no randomness available for the demo's secrets");
         return -1;
     }
-    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0)
+    if (demo_save_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0)
         return -1;
     struct token_add add = {.app = app, .token = out->token};
     status = store_write(app->store, a, token_add_tx, &add);
@@ -357,7 +358,7 @@ int demo_prepare(struct app *app, const char *db_url, const struct demo_options 
     /* The file is written before the world is committed: a crash in between
      * leaves a file for a world that does not exist, which the next start
      * overwrites; the other order could leave a world nobody can log in to. */
-    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0) {
+    if (demo_save_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0) {
         arena_free(&a);
         return -1;
     }

@@ -41,6 +41,12 @@ void demo_world(struct demo_world *d, const char *token);
 /* The file beside the database that keeps the demo's secrets. */
 void demo_secrets_path(const char *db_url, char *out, size_t outsz);
 
+/* Writes the secrets file at path atomically (a temporary file, fsync,
+ * rename), readable by its owner only: the token's line unless token is
+ * NULL, the key's unless admin_key is NULL. 0, or -1 with err set. */
+int demo_save_secrets(const char *path, const char *token, const char *admin_key, char *err,
+                      size_t errsz);
+
 /* Creates the demo world when the database is empty, or finds the kept
  * credentials of an existing one (a given token is added to its demo
  * device). Sets out->admin_key to the key /admin should use (opt->admin_key

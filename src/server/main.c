@@ -13,6 +13,7 @@
 #include "server/http.h"
 #include "server/quota.h"
 #include "server/reqlog.h"
+#include "server/seed.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -96,6 +97,17 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Read (and parsed, below) before anything is written, so that a bad
+     * file changes nothing. */
+    char *seed_text = NULL;
+    if (cfg.seed != NULL && (seed_text = seed_read_file(cfg.seed, err, sizeof(err))) == NULL) {
+        log_error("%s", err);
+        store_close(app.store);
+        reqlog_free(app.reqlog);
+        ephemeral_remove(&eph);
+        return 1;
+    }
+
     struct demo demo;
     const char *admin_key = cfg.admin_key;
     if (cfg.demo) {
@@ -105,6 +117,7 @@ int main(int argc, char **argv)
                                     .console = true};
         if (demo_prepare(&app, db_url, &dopt, &demo, err, sizeof(err)) != 0) {
             log_error("%s", err);
+            free(seed_text);
             store_close(app.store);
             reqlog_free(app.reqlog);
             ephemeral_remove(&eph);
@@ -112,6 +125,31 @@ int main(int argc, char **argv)
         }
         admin_key = demo.admin_key;
     }
+    /* The seed goes into a database that was empty at start: the one the
+     * demo has just filled, or one found empty now. */
+    bool seeded = false;
+    struct world_result seed_counts;
+    if (seed_text != NULL && (!cfg.demo || demo.created) &&
+        seed_load_start(&app, cfg.seed, seed_text, !cfg.demo, &seeded, &seed_counts, err,
+                        sizeof(err)) != 0) {
+        log_error("%s", err);
+        free(seed_text);
+        store_close(app.store);
+        reqlog_free(app.reqlog);
+        ephemeral_remove(&eph);
+        return 1;
+    }
+    /* What POST /admin/reset puts back. */
+    static struct app_start start;
+    start = (struct app_start){
+        .demo = cfg.demo,
+        .demo_token = cfg.demo_token,
+        .seed = seed_text,
+        .seed_path = cfg.seed,
+        .secrets_path = cfg.demo ? demo.secrets_path : NULL,
+        .key_generated = cfg.demo && demo.admin_key == demo.key_buf,
+    };
+    app.start = &start;
     if (admin_key != NULL) {
         app.have_admin_key = true;
         sha256(admin_key, strlen(admin_key), app.admin_key_hash);
@@ -133,6 +171,7 @@ int main(int argc, char **argv)
         ((tls_cert = config_read_file(cfg.tls_cert, "--tls-cert", &tls_len)) == NULL ||
          (tls_key = config_read_file(cfg.tls_key, "--tls-key", &tls_len)) == NULL)) {
         free(tls_cert);
+        free(seed_text);
         store_close(app.store);
         config_free(&cfg);
         return 1;
@@ -149,6 +188,7 @@ int main(int argc, char **argv)
     free(tls_key);
     if (started != 0) {
         log_error("%s", err);
+        free(seed_text);
         store_close(app.store);
         reqlog_free(app.reqlog);
         ephemeral_remove(&eph);
@@ -161,6 +201,14 @@ int main(int argc, char **argv)
     log_info("listening on %s", base_url);
     if (cfg.ephemeral)
         log_info("the database is temporary (%s): it is removed when the server stops", eph.dir);
+    if (seeded)
+        log_info("loaded the world in %s: %zu users, %zu devices, %zu groups, %zu participants",
+                 cfg.seed, seed_counts.users, seed_counts.devices, seed_counts.groups,
+                 seed_counts.participants);
+    else if (seed_text != NULL)
+        log_info("the database already holds a world: %s was not loaded (POST /admin/reset "
+                 "replaces the world with the initial one)",
+                 cfg.seed);
     if (cfg.demo)
         demo_print(&demo, base_url);
 
@@ -174,6 +222,7 @@ int main(int argc, char **argv)
     ephemeral_remove(&eph);
     config_free(&cfg);
     quota_free();
+    free(seed_text);
     log_info("stopped");
     return 0;
 }

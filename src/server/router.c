@@ -70,6 +70,16 @@ static const struct route routes[] = {
     {"GET", "/admin/groups/{gid}", route_admin_group, ROUTE_ADMIN, API_BODY},
     {"GET", "/admin/groups/{gid}/invitations", route_admin_group_invitations, ROUTE_ADMIN,
      API_BODY},
+
+    /* The world as the operator reads it (routes_views.c), and as a whole
+     * (routes_world.c): reset exists only in the sandbox. */
+    {"GET", "/admin/directory", route_admin_directory, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups", route_admin_groups, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/invitations", route_admin_invitations, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/messages", route_admin_messages, ROUTE_ADMIN, API_BODY},
+    {"POST", "/admin/reset", route_admin_reset, ROUTE_ADMIN | ROUTE_SANDBOX, ADMIN_BODY},
+    {"POST", "/admin/seed", route_admin_seed, ROUTE_ADMIN, ADMIN_BODY},
+    {"GET", "/admin/export", route_admin_export, ROUTE_ADMIN, API_BODY},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

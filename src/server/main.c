@@ -202,9 +202,10 @@ int main(int argc, char **argv)
     if (cfg.ephemeral)
         log_info("the database is temporary (%s): it is removed when the server stops", eph.dir);
     if (seeded)
-        log_info("loaded the world in %s: %zu users, %zu devices, %zu groups, %zu participants",
-                 cfg.seed, seed_counts.users, seed_counts.devices, seed_counts.groups,
-                 seed_counts.participants);
+        log_info(
+            "loaded the world in %s (users: %zu, devices: %zu, groups: %zu, participants: %zu)",
+            cfg.seed, seed_counts.users, seed_counts.devices, seed_counts.groups,
+            seed_counts.participants);
     else if (seed_text != NULL)
         log_info("the database already holds a world: %s was not loaded (POST /admin/reset "
                  "replaces the world with the initial one)",

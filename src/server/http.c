@@ -47,6 +47,10 @@
  * request's, and when they do not fit it closes the connection without a
  * word, after the handler has run (and committed). A request whose headers
  * leave less than this is refused before anything runs. */
+/* How much body over a route's limit is read (and dropped) so that the
+ * 413 can be answered on a connection left open; see begin(). */
+#define DRAIN_MAX (1024 * 1024)
+
 #define ANSWER_HEADER_ROOM 1536
 
 /* A connection as the guard sees it. From the moment it opens, or its
@@ -596,7 +600,12 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
     }
     }
 
-    /* A declared length over the limit is refused before reading a byte. */
+    /* A declared length over the limit is refused without keeping a byte.
+     * A body at most DRAIN_MAX over it is read and dropped first, and the
+     * 413 follows on a connection that stays open: answering before the
+     * body has arrived and closing with it unread makes the kernel reset
+     * the connection, and a proxy in front (nginx) then reports its own
+     * 502 instead of this 413. A larger one is refused at once. */
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long declared = 0;
@@ -605,8 +614,12 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
         errno = 0;
         declared = strtoull(cl, &end, 10);
         if (errno == 0 && end != cl && declared > x->route->max_body) {
-            respond_too_large(x);
-            return send_response(conn, x);
+            if (declared - x->route->max_body > DRAIN_MAX) {
+                respond_too_large(x);
+                return send_response(conn, x);
+            }
+            x->too_large = true;
+            return MHD_YES;
         }
     }
     bool has_body = declared > 0 || MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

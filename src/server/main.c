@@ -71,41 +71,42 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     quota_init(cfg.send_bytes_per_minute);
+    /* Everything below is undone on the one way out at the end, whatever
+     * step failed: each resource starts empty and is released only if it
+     * was made. */
+    int exit_status = 1;
     char err[512];
-    /* Made before anything can fail, removed on every way out below. */
     static struct ephemeral eph;
+    struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
+    struct http_server *srv = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
+    size_t tls_len = 0;
+    char *seed_text = NULL; /* --seed's file, kept for POST /admin/reset */
+
     const char *db_url = cfg.db;
     if (cfg.ephemeral) {
         if (ephemeral_create(&eph, err, sizeof(err)) != 0) {
             log_error("%s", err);
-            return 1;
+            goto out;
         }
         db_url = eph.url;
     }
-    struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
     app.reqlog = reqlog_new((size_t)cfg.request_log);
-    struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
     if (app.reqlog == NULL) {
         log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
-        ephemeral_remove(&eph);
-        return 1;
+        goto out;
     }
+    struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
     if (store_open(db_url, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error("%s", err);
-        reqlog_free(app.reqlog);
-        ephemeral_remove(&eph);
-        return 1;
+        goto out;
     }
 
     /* Read (and parsed, below) before anything is written, so that a bad
      * file changes nothing. */
-    char *seed_text = NULL;
     if (cfg.seed != NULL && (seed_text = seed_read_file(cfg.seed, err, sizeof(err))) == NULL) {
         log_error("%s", err);
-        store_close(app.store);
-        reqlog_free(app.reqlog);
-        ephemeral_remove(&eph);
-        return 1;
+        goto out;
     }
 
     struct demo demo;
@@ -117,11 +118,7 @@ int main(int argc, char **argv)
                                     .console = true};
         if (demo_prepare(&app, db_url, &dopt, &demo, err, sizeof(err)) != 0) {
             log_error("%s", err);
-            free(seed_text);
-            store_close(app.store);
-            reqlog_free(app.reqlog);
-            ephemeral_remove(&eph);
-            return 1;
+            goto out;
         }
         admin_key = demo.admin_key;
     }
@@ -133,11 +130,7 @@ int main(int argc, char **argv)
         seed_load_start(&app, cfg.seed, seed_text, !cfg.demo, &seeded, &seed_counts, err,
                         sizeof(err)) != 0) {
         log_error("%s", err);
-        free(seed_text);
-        store_close(app.store);
-        reqlog_free(app.reqlog);
-        ephemeral_remove(&eph);
-        return 1;
+        goto out;
     }
     /* What POST /admin/reset puts back. */
     static struct app_start start;
@@ -165,35 +158,17 @@ int main(int argc, char **argv)
         .header_limit = HEADER_LIMIT,
         .body_memory = (size_t)cfg.body_memory_mib * 1024 * 1024,
     };
-    char *tls_cert = NULL, *tls_key = NULL;
-    size_t tls_len;
     if (cfg.tls_cert != NULL &&
         ((tls_cert = config_read_file(cfg.tls_cert, "--tls-cert", &tls_len)) == NULL ||
-         (tls_key = config_read_file(cfg.tls_key, "--tls-key", &tls_len)) == NULL)) {
-        free(tls_cert);
-        free(seed_text);
-        store_close(app.store);
-        config_free(&cfg);
-        return 1;
-    }
+         (tls_key = config_read_file(cfg.tls_key, "--tls-key", &tls_len)) == NULL))
+        goto out;
     hopt.tls_cert = tls_cert;
     hopt.tls_key = tls_key;
-    struct http_server *srv;
     char bound[128];
-    int started = http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err));
-    /* libmicrohttpd keeps its own copy of the certificate and key. */
-    free(tls_cert);
-    if (tls_key != NULL)
-        explicit_bzero(tls_key, tls_len);
-    free(tls_key);
-    if (started != 0) {
+    if (http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err)) != 0) {
+        srv = NULL;
         log_error("%s", err);
-        free(seed_text);
-        store_close(app.store);
-        reqlog_free(app.reqlog);
-        ephemeral_remove(&eph);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
     char base_url[160];
     snprintf(base_url, sizeof(base_url), "%s://%s", cfg.tls_cert != NULL ? "https" : "http", bound);
@@ -217,13 +192,24 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     log_info("%s received: finishing requests in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
-    http_stop(srv, SHUTDOWN_GRACE_S);
-    store_close(app.store);
+    exit_status = 0;
+
+out:
+    if (srv != NULL)
+        http_stop(srv, SHUTDOWN_GRACE_S);
+    /* libmicrohttpd keeps its own copy of the certificate and key. */
+    free(tls_cert);
+    if (tls_key != NULL)
+        explicit_bzero(tls_key, tls_len);
+    free(tls_key);
+    if (app.store != NULL)
+        store_close(app.store);
     reqlog_free(app.reqlog);
     ephemeral_remove(&eph);
     config_free(&cfg);
     quota_free();
     free(seed_text);
-    log_info("stopped");
-    return 0;
+    if (exit_status == 0)
+        log_info("stopped");
+    return exit_status;
 }

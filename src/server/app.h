@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct reqlog;
+struct faults;
 
 /* How the server's world began, for POST /admin/reset's "initial" world
  * (main.c fills it before serving). */
@@ -34,6 +35,7 @@ struct app {
     uint8_t admin_key_hash[TOKEN_HASH_LEN]; /* auth.c reads and replaces it, under its lock */
     struct reqlog *reqlog;                  /* the last requests, for the operator; may be NULL */
     const struct app_start *start;          /* may be NULL: an empty world, a given key */
+    struct faults *faults; /* armed in the sandbox (faults.h); NULL without --sandbox */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

@@ -10,6 +10,7 @@
 #include "server/config.h"
 #include "server/demo.h"
 #include "server/ephemeral.h"
+#include "server/faults.h"
 #include "server/http.h"
 #include "server/quota.h"
 #include "server/reqlog.h"
@@ -90,6 +91,15 @@ int main(int argc, char **argv)
             goto out;
         }
         db_url = eph.url;
+    }
+    if (cfg.sandbox) {
+        /* Faults armed with POST /admin/faults: the directory answers for
+         * an armed number through them. */
+        if ((app.faults = faults_new()) == NULL) {
+            log_error("out of memory for the sandbox's faults");
+            goto out;
+        }
+        app.dir = faults_directory(app.faults, &directory_builtin);
     }
     app.reqlog = reqlog_new((size_t)cfg.request_log);
     if (app.reqlog == NULL) {
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
     exit_status = 0;
 
 out:
+    faults_shutdown(app.faults); /* answers held back go at once */
     if (srv != NULL)
         http_stop(srv, SHUTDOWN_GRACE_S);
     /* libmicrohttpd keeps its own copy of the certificate and key. */
@@ -208,6 +219,7 @@ out:
     ephemeral_remove(&eph);
     config_free(&cfg);
     quota_free();
+    faults_free(app.faults);
     free(seed_text);
     if (exit_status == 0)
         log_info("stopped");

@@ -67,4 +67,10 @@ void route_admin_reset(struct app *app, struct request *req, struct response *re
 void route_admin_seed(struct app *app, struct request *req, struct response *res);
 void route_admin_export(struct app *app, struct request *req, struct response *res);
 
+/* routes_faults.c */
+void route_admin_fault_arm(struct app *app, struct request *req, struct response *res);
+void route_admin_faults(struct app *app, struct request *req, struct response *res);
+void route_admin_faults_clear(struct app *app, struct request *req, struct response *res);
+void route_admin_fault_disarm(struct app *app, struct request *req, struct response *res);
+
 #endif

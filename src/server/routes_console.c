@@ -163,6 +163,8 @@ static void entry_json(const struct reqlog_entry *e, void *arg)
     body_json(w, m->req_body, e->req_len, NULL);
     jw_key(w, "response");
     body_json(w, m->res_body, e->res_len, e->res_type);
+    jw_key(w, "fault");
+    jw_string(w, e->fault[0] != '\0' ? e->fault : NULL);
     jw_object_end(w);
 }
 

@@ -14,6 +14,7 @@
 #include "server/admin.h"
 #include "server/auth.h"
 #include "server/demo.h"
+#include "server/faults.h"
 #include "server/quota.h"
 #include "server/render.h"
 #include "server/respond.h"
@@ -213,8 +214,10 @@ static void after_reset(struct app *app, const struct reset *r)
             log_error("after the reset: %s; the new credentials are in its answer only", err);
     }
     /* The clock went back with the world: buckets filled at a later time
-     * would not refill until then. */
+     * would not refill until then. A fresh sandbox has no fault armed. */
     quota_free();
+    if (app->faults != NULL)
+        faults_clear(app->faults);
 }
 
 void route_admin_reset(struct app *app, struct request *req, struct response *res)

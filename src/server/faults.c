@@ -22,8 +22,9 @@ struct faulty_directory {
 
 struct faults {
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* signalled at shutdown: held answers go at once */
+    pthread_cond_t wake; /* held answers go at once: at shutdown, or all disarmed */
     bool stopping;
+    uint64_t cleared;    /* how many times every fault was disarmed */
     atomic_size_t armed; /* list's length, read without the lock */
     struct fault *list;  /* oldest first */
     size_t n, cap;
@@ -123,6 +124,8 @@ size_t faults_clear(struct faults *f)
     size_t n = f->n;
     f->n = 0;
     atomic_store(&f->armed, 0);
+    f->cleared++;
+    pthread_cond_broadcast(&f->wake);
     pthread_mutex_unlock(&f->lock);
     return n;
 }
@@ -176,7 +179,8 @@ bool faults_before(struct faults *f, const struct route *r, struct response *res
     return true;
 }
 
-/* Waits ms, or less if the server stops meanwhile. */
+/* Waits ms, or less if the server stops or every fault is disarmed
+ * meanwhile. */
 static void hold(struct faults *f, int64_t ms)
 {
     struct timespec until;
@@ -188,8 +192,9 @@ static void hold(struct faults *f, int64_t ms)
         until.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&f->lock);
+    uint64_t cleared = f->cleared;
     int rc = 0;
-    while (!f->stopping && rc != ETIMEDOUT)
+    while (!f->stopping && f->cleared == cleared && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&f->wake, &f->lock, &until);
     pthread_mutex_unlock(&f->lock);
 }

@@ -54,7 +54,8 @@ void faults_arm(struct faults *f, struct fault *x);
  * them; NULL when none or out of memory: *n is then 0). */
 struct fault *faults_list(struct faults *f, size_t *n);
 
-/* Disarms one (false when no fault has that id), or all (how many). */
+/* Disarms one (false when no fault has that id), or all (how many; the
+ * answers held back by latency faults then go at once). */
 bool faults_disarm(struct faults *f, int64_t id);
 size_t faults_clear(struct faults *f);
 

@@ -339,12 +339,40 @@ test('reset the sandbox with credentials kept: the demo world again, every token
   assert.match(await page.locator('#daily-text').textContent(), /^0 of 500 additions today/);
   // The tab's own device token still works: its groups list as before.
   await go('#/add?group=2');
+  await page.locator('#add-group').waitFor(); // after the device's GET /groups
   assert.equal(await page.locator('#add-group option').count(), 2);
   assert.equal((await api('GET', '/admin/clock')).body.data.offset_seconds, 0);
 });
 
+test('arm faults: a number fails with its code until used up; disarm them all', async () => {
+  await go('#/faults');
+  await page.getByText('No fault is armed: the server behaves.').waitFor();
+  const number = page.getByRole('region', { name: 'A number fails' });
+  await number.getByLabel('Number').fill('+65 1234 56789');
+  await number.getByLabel('Error code').selectOption('NETWORK_ERROR');
+  await number.getByLabel('For how many adds').fill('2');
+  await number.getByRole('button', { name: 'Arm' }).click();
+  const armed = page.getByRole('region', { name: 'Armed faults' });
+  await armed.getByText('65123456789').waitFor();
+  const r = await api('POST', '/api/groups/2/members/add', { participants: ['65123456789'] }, TOKEN);
+  assert.equal(r.body.data.failed_members[0].error_code, 'NETWORK_ERROR');
+  const usesLeft = armed.locator('tbody tr', { hasText: '65123456789' }).locator('td:nth-child(5)');
+  assert.equal(await usesLeft.textContent(), '2');
+  await usesLeft.filter({ hasText: /^1$/ }).waitFor(); // one use left, seen by the refresh
+  const route = page.getByRole('region', { name: 'A route misbehaves' });
+  await route.getByLabel('What happens').selectOption('unavailable');
+  await route.getByLabel('Retry-After (seconds)').fill('3');
+  await route.getByRole('button', { name: 'Arm' }).click();
+  await armed.getByText('503, Retry-After 3 s').waitFor();
+  await shot('faults');
+  const refused = await api('POST', '/api/groups/2/members/add', { participants: ['65123456789'] }, TOKEN);
+  assert.equal(refused.status, 503);
+  await page.getByRole('button', { name: 'Disarm all' }).click();
+  await page.getByText('No fault is armed: the server behaves.').waitFor();
+});
+
 test('every control has a label, and the page fits 360 px without scrolling sideways', async () => {
-  for (const hash of ['#/groups', '#/groups/2', '#/add?group=2', '#/invitations', '#/messages', '#/directory', '#/devices', '#/sandbox', '#/log']) {
+  for (const hash of ['#/groups', '#/groups/2', '#/add?group=2', '#/invitations', '#/messages', '#/directory', '#/devices', '#/sandbox', '#/faults', '#/log']) {
     await go(hash);
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, textarea, button')]

@@ -304,7 +304,6 @@ test('the listings: every invitation, message and person, filtered', async () =>
   await inv.getByText('60123456789').waitFor();
   assert.deepEqual(await inv.locator('tbody tr td:nth-child(3)').allTextContents(), ['expired']);
   assert.equal(await inv.locator('tbody tr td:nth-child(1)').textContent(), 'Project Team');
-  await shot('invitations');
 
   await api('POST', '/groups/2/send', { type: 'chat', params: { text: 'Hello from the test' } }, TOKEN);
   await go('#/messages');

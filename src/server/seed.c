@@ -753,27 +753,34 @@ char *seed_read_file(const char *path, char *err, size_t errsz)
         snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 64 * 1024, len = 0;
-    char *text = malloc(cap + 1);
-    for (size_t got = 1; text != NULL && got > 0;) {
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    const char *why = NULL;
+    for (;;) {
         if (len == cap) {
-            char *bigger = cap < SEED_FILE_MAX ? realloc(text, 2 * cap + 1) : NULL;
+            if (cap >= SEED_FILE_MAX) {
+                why = "it is not smaller than 64 MiB";
+                break;
+            }
+            size_t want = cap == 0 ? 64 * 1024 : 2 * cap;
+            char *bigger = realloc(text, want + 1);
             if (bigger == NULL) {
-                free(text);
-                text = NULL;
+                why = "out of memory";
                 break;
             }
             text = bigger;
-            cap *= 2;
+            cap = want;
         }
-        got = fread(text + len, 1, cap - len, f);
+        size_t got = fread(&text[len], 1, cap - len, f);
         len += got;
+        if (got == 0)
+            break; /* the end, or an error */
     }
-    bool bad = ferror(f) != 0;
+    if (why == NULL && ferror(f))
+        why = "a read failed";
     fclose(f);
-    if (text == NULL || bad || len > SEED_FILE_MAX) {
-        snprintf(err, errsz, "cannot read %s: %s", path,
-                 bad ? "a read failed" : "it is larger than 64 MiB, or memory ran out");
+    if (why != NULL || text == NULL) {
+        snprintf(err, errsz, "cannot read %s: %s", path, why != NULL ? why : "out of memory");
         free(text);
         return NULL;
     }

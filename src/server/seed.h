@@ -41,7 +41,7 @@ void seed_render(struct jw *jw, const struct world *w);
 void seed_render_loaded(struct jw *jw, const struct world_result *r);
 
 /* The whole of a seed file, NUL-terminated, in malloc'd memory; NULL with
- * err set (a file larger than SEED_FILE_MAX is refused). */
+ * err set (a file of SEED_FILE_MAX bytes or more is refused). */
 #define SEED_FILE_MAX (64 * 1024 * 1024)
 char *seed_read_file(const char *path, char *err, size_t errsz);
 

@@ -81,11 +81,11 @@ static void parse_route(json_t *root, bool required, struct fault *x, json_t *er
 /* Reads a fault from root into x; problems go to errors. */
 static void parse_fault(json_t *root, struct fault *x, json_t *errors)
 {
-    static const char *const known[FAULT_TYPES][5] = {
-        [FAULT_NUMBER] = {"phone", "error_code", NULL},
-        [FAULT_UNAVAILABLE] = {"route", "retry_after", NULL},
-        [FAULT_LATENCY] = {"route", "delay_ms", NULL},
-        [FAULT_DROP] = {"route", NULL},
+    static const char *const known[FAULT_TYPES][6] = {
+        [FAULT_NUMBER] = {"type", "times", "phone", "error_code", NULL},
+        [FAULT_UNAVAILABLE] = {"type", "times", "route", "retry_after", NULL},
+        [FAULT_LATENCY] = {"type", "times", "route", "delay_ms", NULL},
+        [FAULT_DROP] = {"type", "times", "route", NULL},
     };
     const char *type = json_string_value(json_object_get(root, "type"));
     bool found = false;
@@ -99,16 +99,10 @@ static void parse_fault(json_t *root, struct fault *x, json_t *errors)
                    "Type must be one of \"number\", \"unavailable\", \"latency\", \"drop\"");
         return;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
-    {
-        bool ok = strcmp(key, "type") == 0 || strcmp(key, "times") == 0;
-        for (const char *const *k = known[x->type]; *k != NULL && !ok; k++)
-            ok = strcmp(key, *k) == 0;
-        if (!ok)
-            errors_addf(errors, "body", "Unknown field %.64s for a fault of type %s", key, type);
-    }
+    const char *unknown[4];
+    size_t n = body_unknown_keys(root, known[x->type], unknown, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        errors_addf(errors, "body", "Unknown field %.64s for a fault of type %s", unknown[i], type);
     x->remaining = whole_number(root, "times", 1, TIMES_MAX, 1, errors,
                                 "Times must be a whole number from 1 to 1000000");
     switch (x->type) {

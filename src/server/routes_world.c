@@ -13,6 +13,7 @@
 
 #include "server/admin.h"
 #include "server/auth.h"
+#include "server/body.h"
 #include "server/demo.h"
 #include "server/faults.h"
 #include "server/quota.h"
@@ -85,22 +86,16 @@ static int load(struct store_tx *tx, struct admin *a, const struct world *w, int
 
 static bool reset_parse(struct admin *a, void *arg)
 {
-    static const char *const known[] = {"world", "keep_credentials", "seed"};
+    static const char *const known[] = {"world", "keep_credentials", "seed", NULL};
     struct reset *r = arg;
     const struct app_start *start = a->app->start;
     json_t *root = admin_body(a);
     if (root == NULL)
         return false;
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok)
-            errors_addf(a->errors, "body", "Unknown field %.64s", key);
-    }
+    const char *unknown[4];
+    size_t n = body_unknown_keys(root, known, unknown, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        errors_addf(a->errors, "body", "Unknown field %.64s", unknown[i]);
     json_t *world = json_object_get(root, "world");
     r->which = WORLD_INITIAL;
     if (world != NULL) {

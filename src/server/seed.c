@@ -64,21 +64,15 @@ static void problem(struct reader *r, const char *sentence, const char *place_fm
  * problem, since a misspelt field must not pass silently. */
 static void only_known(struct reader *r, json_t *obj, const char *const *known, const char *place)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (const char *const *k = known; *k != NULL && !ok; k++)
-            ok = strcmp(*k, key) == 0;
-        if (!ok) {
-            /* Under the object that holds it: "groups[0]", or the whole
-             * world ("body", or "seed" within a reset's body). */
-            char sentence[160];
-            snprintf(sentence, sizeof(sentence), "Unknown field %.64s", key);
-            size_t n = strlen(place);
-            problem(r, sentence, "%.*s", n > 0 ? (int)n - 1 : 0, place);
-        }
+    const char *unknown[SEED_ERRORS_SHOWN];
+    size_t n = body_unknown_keys(obj, known, unknown, SEED_ERRORS_SHOWN);
+    for (size_t i = 0; i < n && i < SEED_ERRORS_SHOWN; i++) {
+        /* Under the object that holds it: "groups[0]", or the whole world
+         * (place ""). */
+        char sentence[160];
+        snprintf(sentence, sizeof(sentence), "Unknown field %.64s", unknown[i]);
+        size_t len = strlen(place);
+        problem(r, sentence, "%.*s", len > 0 ? (int)len - 1 : 0, place);
     }
 }
 

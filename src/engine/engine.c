@@ -132,7 +132,6 @@ static const char *const op_names[ENGINE_OP_COUNT] = {
     [ENGINE_OP_SEND_INVITE] = "send_invite",
     [ENGINE_OP_SEND_TEXT] = "send_text",
     [ENGINE_OP_GROUP_LIST] = "group_list",
-    [ENGINE_OP_ASSESS] = "assess",
 };
 
 const char *engine_op_name(enum engine_op op)
@@ -205,14 +204,14 @@ bool engine_open(const struct engine_config *cfg, struct engine **out, char *why
         return engine_evolution_new(url, key, timeout, out, why, whysz);
     case ENGINE_BUILTIN:
     default:
-        *out = engine_builtin();
+        *out = NULL;
         return true;
     }
 }
 
 void engine_free(struct engine *e)
 {
-    if (e != NULL && e != engine_builtin() && e->ops->free != NULL)
+    if (e != NULL && e->ops->free != NULL)
         e->ops->free(e);
 }
 
@@ -355,17 +354,6 @@ enum engine_status engine_group_list(struct engine *e, struct engine_call *c,
     if (e->ops->group_list == NULL)
         return NOT_THERE(e, c, ENGINE_OP_GROUP_LIST, t0);
     return end(e, c, ENGINE_OP_GROUP_LIST, t0, e->ops->group_list(e, c, out));
-}
-
-enum engine_status engine_assess(struct engine *e, struct engine_call *c, const char *const *phones,
-                                 size_t n, struct engine_person *out)
-{
-    int64_t t0 = begin(c);
-    if (e->ops->assess == NULL)
-        return NOT_THERE(e, c, ENGINE_OP_ASSESS, t0);
-    if (n == 0)
-        return end(e, c, ENGINE_OP_ASSESS, t0, ENGINE_OK);
-    return end(e, c, ENGINE_OP_ASSESS, t0, e->ops->assess(e, c, phones, n, out));
 }
 
 /* --- what the answers mean ------------------------------------------------------------ */

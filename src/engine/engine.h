@@ -7,12 +7,12 @@
  * invitation or a message. Three implementations sit behind one table of
  * operations:
  *
- *   builtin     the sandbox (engine_builtin.c): its WhatsApp is groupied's
- *               own store, so it is *local*: the rules core changes groups
- *               itself, in the caller's transaction (engine_call.tx), and
- *               asks the engine only about people, including what an add
- *               would answer for each of them (assess), which a sandbox
- *               can know without adding anyone;
+ *   builtin     the sandbox: its WhatsApp is groupied's own store, asked
+ *               through directory.h inside the store's transaction, as
+ *               before the seam existed. It is not an object behind this
+ *               table (app.engine is NULL for it): a remote call's shape
+ *               (reserve, call outside the transaction, record) would only
+ *               slow it down;
  *   waha        a WAHA server (engine_waha.h), X-Api-Key, one "session"
  *               per WhatsApp account;
  *   evolution   an Evolution API server (engine_evolution.h), apikey, one
@@ -41,8 +41,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct store_tx; /* the builtin engine's transaction; remote engines ignore it */
 
 /* --- failures ---------------------------------------------------------------- */
 
@@ -116,7 +114,6 @@ enum engine_op {
     ENGINE_OP_SEND_INVITE,
     ENGINE_OP_SEND_TEXT,
     ENGINE_OP_GROUP_LIST,
-    ENGINE_OP_ASSESS,
     ENGINE_OP_COUNT
 };
 
@@ -127,9 +124,7 @@ struct engine_call {
     struct arena *arena;      /* every string and array in a result lives here */
     const char *session;      /* the device's session (WAHA) / instance (Evolution) */
     const char *device_phone; /* the device's own number (the builtin engine's view) */
-    struct store_tx *tx;      /* builtin only; NULL for remote engines */
     long timeout_ms;          /* a shorter bound than --engine-timeout for this call; 0: none */
-    int store_status;         /* builtin: the store's status when an operation failed */
     struct engine_error err;  /* filled when an operation fails */
     int64_t elapsed_us;       /* time spent in the engine by the last operation */
 };
@@ -210,21 +205,6 @@ struct engine_group {
     bool has_participants; /* false when the answer did not list them (e.g. create) */
 };
 
-/* What an add would answer for one person, as only a local engine can say
- * beforehand (the builtin engine's directory): in the order WhatsApp's
- * own refusals are reported by the contract. */
-enum engine_verdict {
-    ENGINE_MAY_ADD = 0,
-    ENGINE_NOT_REGISTERED, /* not on WhatsApp */
-    ENGINE_BLOCKS_DEVICE,  /* has blocked the device */
-    ENGINE_PRIVATE         /* their "who can add me" setting refuses the device */
-};
-
-struct engine_person {
-    enum engine_verdict verdict;
-    const char *name; /* the display name when known (whatever the verdict), else NULL */
-};
-
 /* A group the account is in, as listed by group_list (participants
  * included when the engine gives them). */
 struct engine_group_list {
@@ -255,10 +235,6 @@ struct engine;
 
 struct engine_ops {
     const char *name; /* "builtin", "waha", "evolution" */
-    /* The engine's WhatsApp is groupied's own store (the builtin engine):
-     * groups and rosters are changed by the rules core in its own
-     * transaction, and the engine is asked only about people. */
-    bool local;
 
     enum engine_status (*session)(struct engine *e, struct engine_call *c,
                                   struct engine_session *out);
@@ -294,10 +270,6 @@ struct engine_ops {
     /* Every group the session's account is in, with its participants. */
     enum engine_status (*group_list)(struct engine *e, struct engine_call *c,
                                      struct engine_group_list *out);
-    /* Local engines only: out[i] is what adding phones[i] by the device
-     * c->device_phone would answer, decided without adding anyone. */
-    enum engine_status (*assess)(struct engine *e, struct engine_call *c, const char *const *phones,
-                                 size_t n, struct engine_person *out);
     void (*free)(struct engine *e);
 };
 
@@ -331,22 +303,12 @@ struct engine_config {
 bool engine_spec_parse(const char *spec, enum engine_kind *kind, const char **url, char *why,
                        size_t whysz);
 
-/* Opens the engine cfg names: the builtin engine (shared, never freed:
- * engine_free ignores it), or a remote one. False with a sentence in why
- * otherwise. Nothing is sent to the engine yet. */
+/* Opens the remote engine cfg names (waha or evolution). The builtin
+ * engine is the store's directory and is not made here: *out is NULL for
+ * it. False with a sentence in why otherwise. Nothing is sent yet. */
 bool engine_open(const struct engine_config *cfg, struct engine **out, char *why, size_t whysz);
 
 void engine_free(struct engine *e);
-
-/* The sandbox's engine (engine_builtin.c), answering from the store in
- * engine_call.tx. */
-struct engine *engine_builtin(void);
-
-/* True for an engine whose WhatsApp is groupied's own store. */
-static inline bool engine_is_local(const struct engine *e)
-{
-    return e->ops->local;
-}
 
 /* The dispatchers: they time the call, notify the observer and make sure a
  * failure always leaves a complete c->err. */
@@ -371,8 +333,6 @@ enum engine_status engine_send_text(struct engine *e, struct engine_call *c, con
                                     const char *text);
 enum engine_status engine_group_list(struct engine *e, struct engine_call *c,
                                      struct engine_group_list *out);
-enum engine_status engine_assess(struct engine *e, struct engine_call *c, const char *const *phones,
-                                 size_t n, struct engine_person *out);
 
 /* --- what WhatsApp's answers mean (pure; docs/ENGINES.md has the table) ------------- */
 

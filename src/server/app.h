@@ -15,6 +15,7 @@
 struct cache;
 struct reqlog;
 struct faults;
+struct engine;
 
 /* How the server's world began, for POST /admin/reset's "initial" world
  * (main.c fills it before serving). */
@@ -38,6 +39,12 @@ struct app {
     struct reqlog *reqlog;                  /* the last requests, for the operator; may be NULL */
     const struct app_start *start;          /* may be NULL: an empty world, a given key */
     struct faults *faults; /* armed in the sandbox (faults.h); NULL without --sandbox */
+    /* A remote WhatsApp engine (--engine waha:URL | evolution:URL), or
+     * NULL: the builtin one, which is dir, asked inside the store's
+     * transactions. */
+    struct engine *engine;
+    int64_t engine_owner;     /* this process's id in requests in doubt (engine_add.h) */
+    long engine_timeout_ms;   /* --engine-timeout */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

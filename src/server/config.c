@@ -3,6 +3,8 @@
  * and the flags can never disagree. */
 #include "server/config.h"
 
+#include "engine/engine.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -108,6 +110,17 @@ static const struct setting settings[] = {
      "let several groupied serve one SQLite file (each then keeps no state in memory); "
      "without it a second one is refused. PostgreSQL is always shared",
      0, 0, AT(db_shared)},
+    {"engine", "GROUPIE_ENGINE", K_STRING, "SPEC",
+     "the WhatsApp engine: builtin (the sandbox's directory; default), waha:URL or "
+     "evolution:URL (docs/ENGINES.md)",
+     0, 0, AT(engine)},
+    {"engine-key", "GROUPIE_ENGINE_KEY", K_STRING, "KEY",
+     "the engine's API key (WAHA's X-Api-Key, Evolution's apikey); visible in ps: prefer the "
+     "variable",
+     0, 0, AT(engine_key)},
+    {"engine-timeout", "GROUPIE_ENGINE_TIMEOUT", K_INT, "SECONDS",
+     "bound on each call to the engine, connecting included (default 30)", 1, 3600,
+     AT(engine_timeout_s)},
     {"quiet", "GROUPIE_QUIET", K_BOOL, NULL, "no access log (errors are still logged)", 0, 0,
      AT(quiet)},
     {"request-log", "GROUPIE_REQUEST_LOG", K_INT, "N",
@@ -132,6 +145,8 @@ static struct config defaults(void)
     return (struct config){
         .listen = "127.0.0.1:8080",
         .db = default_db,
+        .engine = "builtin",
+        .engine_timeout_s = ENGINE_DEFAULT_TIMEOUT_MS / 1000,
         .limits = limits_default,
         /* Requests wait for the database on these threads: reads for
          * their pages, PostgreSQL's writes for a connection (SQLite's
@@ -268,6 +283,13 @@ static bool check(struct config *cfg)
                 "groupied: --ephemeral makes a temporary database of its own; drop --db "
                 "(or GROUPIE_DB), or drop --ephemeral to serve %s\n",
                 cfg->db);
+        return false;
+    }
+    enum engine_kind kind;
+    const char *url;
+    char why[256];
+    if (!engine_spec_parse(cfg->engine, &kind, &url, why, sizeof(why))) {
+        fprintf(stderr, "groupied: %s\n", why);
         return false;
     }
     if (cfg->demo_token != NULL && !cfg->demo) {

@@ -32,6 +32,11 @@ struct config {
     int db_pool;
     bool db_shared;  /* a SQLite file other processes may serve too */
     int request_log; /* entries kept for GET /admin/requests; 0: none */
+    /* The WhatsApp engine (issue 10, docs/ENGINES.md): "builtin" (the
+     * sandbox's directory), "waha:URL" or "evolution:URL". */
+    const char *engine;
+    const char *engine_key; /* NULL: none */
+    int engine_timeout_s;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -6,6 +6,7 @@
  * (busy port, unusable database), 2 for a bad flag. */
 #include "common/log.h"
 #include "directory/directory.h"
+#include "engine/engine.h"
 #include "server/app.h"
 #include "server/cache.h"
 #include "server/config.h"
@@ -106,6 +107,13 @@ int main(int argc, char **argv)
         }
         app.dir = faults_directory(app.faults, &directory_builtin);
     }
+    struct engine_config ecfg = {
+        .spec = cfg.engine, .key = cfg.engine_key, .timeout_ms = cfg.engine_timeout_s * 1000L};
+    if (!engine_open(&ecfg, &app.engine, err, sizeof(err))) {
+        log_error("%s", err);
+        goto out;
+    }
+    app.engine_timeout_ms = ecfg.timeout_ms;
     app.reqlog = reqlog_new((size_t)cfg.request_log);
     if (app.reqlog == NULL) {
         log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
@@ -228,6 +236,7 @@ out:
     config_free(&cfg);
     quota_free();
     faults_free(app.faults);
+    engine_free(app.engine);
     free(seed_text);
     if (exit_status == 0)
         log_info("stopped");

@@ -10,6 +10,7 @@
 
 #include "common/phone.h"
 #include "core/devices.h"
+#include "engine/engine.h"
 #include "core/people.h"
 #include "server/admin.h"
 #include "server/body.h"
@@ -53,6 +54,7 @@ struct input {
     int64_t group_id;
     const char *invite_code;
     int64_t seconds;
+    const char *engine_session; /* POST /admin/devices: NULL when not given */
 };
 
 /* --- shared pieces ------------------------------------------------------------ */
@@ -63,6 +65,20 @@ static void write_route(struct app *app, struct request *req, struct response *r
 {
     struct input in = {0};
     admin_write(app, req, res, parse, work, &in);
+}
+
+/* A WAHA session or Evolution instance name: what both accept in a URL
+ * path without escaping. */
+static bool engine_session_valid(const char *s)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+    if (len < 1 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
 }
 
 static bool valid_phone(const char *s)
@@ -113,11 +129,17 @@ static bool device_create_parse(struct admin *a, void *arg)
         return false;
     json_t *phone = json_object_get(root, "phone");
     in->phone = json_string_value(phone);
+    json_t *session = json_object_get(root, "engine_session");
+    in->engine_session = json_string_value(session);
+    if (session != NULL && !engine_session_valid(in->engine_session))
+        errors_add(a->errors, "engine_session",
+                   "engine_session must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and "
+                   "'-' (the WAHA session or Evolution instance name)");
     if (phone == NULL || json_is_null(phone))
         errors_add(a->errors, "phone", "Phone is required");
     else if (!valid_phone(in->phone))
         errors_add(a->errors, "phone", "Phone number format is invalid");
-    else
+    else if (json_object_size(a->errors) == 0)
         return new_token(a, in);
     return true;
 }
@@ -133,6 +155,10 @@ static int device_create_work(struct store_tx *tx, struct admin *a, void *arg)
                       "with POST /admin/devices/{phone}/tokens");
         return STORE_OK;
     }
+    /* The column's default is ENGINE_DEFAULT_SESSION (schema.c). */
+    if (status == STORE_OK && in->engine_session != NULL &&
+        strcmp(in->engine_session, ENGINE_DEFAULT_SESSION) != 0)
+        status = store_device_session_set(tx, d.id, in->engine_session);
     if (status != STORE_OK)
         return status;
     struct jw w;
@@ -140,6 +166,11 @@ static int device_create_work(struct store_tx *tx, struct admin *a, void *arg)
     render_kid(&w, "id", d.id);
     render_kstr(&w, "phone", d.phone);
     render_kstr(&w, "token", in->token);
+    /* Decision (docs/ENGINES.md): only a server in front of an engine
+     * says, so the sandbox's answer stays what it was. */
+    if (a->app->engine != NULL)
+        render_kstr(&w, "engine_session",
+                    in->engine_session != NULL ? in->engine_session : ENGINE_DEFAULT_SESSION);
     answer_close(a, 201, &w);
     return STORE_OK;
 }

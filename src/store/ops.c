@@ -28,6 +28,11 @@
 
 const char store_sql_none[] = "";
 
+/* An engine_pending row, in pending_fill()'s order. */
+#define PENDING_COLUMNS                                                                            \
+    "id, group_id, device_id, idem_key, path, body_sha, body, candidates, reserved, day,"          \
+    " rate_at, owner, deadline, created_at"
+
 /* Booleans are bound and read as 0/1 in both dialects. */
 const char *const store_sql[ST_COUNT] = {
     [ST_CLOCK_GET] = "SELECT offset_ms FROM clock WHERE id = 1",
@@ -147,6 +152,13 @@ const char *const store_sql[ST_COUNT] = {
         "SELECT hash FROM tokens WHERE device_id = $1 AND revoked_at IS NULL ORDER BY hash",
     /* A reset, children before parents (store_reset() runs them in this
      * table's order); the dialects add their locks and sequences. */
+    [ST_DEVICE_SESSION] = "SELECT engine_session FROM devices WHERE id = $1",
+    [ST_DEVICE_SESSION_SET] = "UPDATE devices SET engine_session = $1 WHERE id = $2",
+    [ST_PENDING_OF_GROUP] = "SELECT " PENDING_COLUMNS " FROM engine_pending WHERE group_id = $1"
+                            " ORDER BY id",
+    [ST_PENDING_ALL] = "SELECT " PENDING_COLUMNS " FROM engine_pending ORDER BY id",
+    [ST_PENDING_DELETE] = "DELETE FROM engine_pending WHERE group_id = $1 AND id = $2",
+    [ST_RESET_ENGINE_PENDING] = "DELETE FROM engine_pending",
     [ST_RESET_MESSAGES] = "DELETE FROM messages",
     [ST_RESET_IDEMPOTENCY] = "DELETE FROM idempotency",
     [ST_RESET_INVITATIONS] = "DELETE FROM invitations",
@@ -1204,6 +1216,23 @@ int store_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t 
     return status;
 }
 
+/* Gives the window's event at at_ms back (one of them, when several share
+ * the millisecond). */
+int store_rate_remove(struct store_tx *tx, int64_t group_id, int64_t at_ms)
+{
+    struct stmt *st = prep(tx, ST_RATE_REMOVE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, at_ms);
+    int status = run_changed(st);
+    /* The hot state forgets the group and loads it again when next used:
+     * exact, and this is rare (an engine that was not well). */
+    if (status == STORE_OK && hot_held(tx, group_id) != NULL)
+        hot_drop(tx, group_id);
+    return status;
+}
+
 /* --- private invitations --------------------------------------------------------------------- */
 
 /* Columns 0..7 in ST_INVITE_PENDING's order. */
@@ -1571,7 +1600,7 @@ int store_is_empty(struct store_tx *tx, bool *empty)
 /* A reset's statements in the order they run: the lock first, children
  * before their parents, then what a new database starts with. */
 static const enum stmt_id reset_order[] = {
-    ST_RESET_LOCK,           ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,
+    ST_RESET_LOCK,           ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,
     ST_RESET_RATE,           ST_RESET_DAILY,    ST_RESET_DEVICE_GROUPS, ST_RESET_PARTICIPANTS,
     ST_RESET_GROUPS,         ST_RESET_CONTACTS, ST_RESET_BLOCKS,        ST_RESET_DIRECTORY,
     ST_RESET_TOKENS,         ST_RESET_DEVICES,  ST_RESET_CLOCK,         ST_RESET_SEQUENCES,
@@ -1874,4 +1903,97 @@ int store_token_hashes(struct store_tx *tx, int64_t device_id, uint8_t (**out)[3
         return STORE_ERROR;
     bind_int(st, 1, device_id);
     return read_rows(st, sizeof(**out), hash_fill, out, n);
+}
+
+/* --- a remote engine: sessions and requests in doubt --------------------------------------- */
+
+int store_device_session(struct store_tx *tx, int64_t device_id, const char **session)
+{
+    struct stmt *st = prep(tx, ST_DEVICE_SESSION);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    *session = col_str(st, 0, &oom);
+    reset(st);
+    return oom || *session == NULL ? STORE_ERROR : STORE_OK;
+}
+
+int store_device_session_set(struct store_tx *tx, int64_t device_id, const char *session)
+{
+    struct stmt *st = prep(tx, ST_DEVICE_SESSION_SET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, session);
+    bind_int(st, 2, device_id);
+    return run_changed(st);
+}
+
+int store_pending_put(struct store_tx *tx, struct engine_pending *p)
+{
+    struct stmt *st = prep(tx, ST_PENDING_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, p->group_id);
+    bind_int(st, 2, p->device_id);
+    bind_text(st, 3, p->idem_key);
+    bind_text(st, 4, p->path);
+    bind_blob(st, 5, p->body_sha, sizeof(p->body_sha));
+    bind_text(st, 6, p->body);
+    bind_text(st, 7, p->candidates);
+    bind_int(st, 8, p->reserved);
+    bind_int(st, 9, p->day);
+    bind_int(st, 10, p->rate_at);
+    bind_int(st, 11, p->owner);
+    bind_int(st, 12, p->deadline);
+    bind_int(st, 13, p->created_at);
+    return insert_row(st, &p->id);
+}
+
+static void pending_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct engine_pending *p = row;
+    size_t len = 0;
+    p->id = col_int(st, 0);
+    p->group_id = col_int(st, 1);
+    p->device_id = col_int(st, 2);
+    p->idem_key = col_str(st, 3, oom);
+    p->path = col_str(st, 4, oom);
+    const void *sha = st->drv->col_blob(st, 5, &len);
+    if (sha != NULL && len == sizeof(p->body_sha))
+        memcpy(p->body_sha, sha, len);
+    p->body = col_str(st, 6, oom);
+    p->candidates = col_str(st, 7, oom);
+    p->reserved = col_int(st, 8);
+    p->day = col_int(st, 9);
+    p->rate_at = col_int(st, 10);
+    p->owner = col_int(st, 11);
+    p->deadline = col_int(st, 12);
+    p->created_at = col_int(st, 13);
+    if (p->path == NULL || p->body == NULL || p->candidates == NULL)
+        *oom = true;
+}
+
+int store_pending_list(struct store_tx *tx, int64_t group_id, struct engine_pending **out,
+                       size_t *n)
+{
+    struct stmt *st = prep(tx, group_id != 0 ? ST_PENDING_OF_GROUP : ST_PENDING_ALL);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (group_id != 0)
+        bind_int(st, 1, group_id);
+    return read_rows(st, sizeof(**out), pending_fill, out, n);
+}
+
+int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id)
+{
+    struct stmt *st = prep(tx, ST_PENDING_DELETE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, id);
+    return run_changed(st);
 }

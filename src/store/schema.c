@@ -449,11 +449,61 @@ static const char postgres_4[] =
     "  WHERE EXISTS (SELECT 1 FROM directory_contacts c WHERE c.phone = d.phone)"
     "  OR EXISTS (SELECT 1 FROM directory_blocks b WHERE b.phone = d.phone);";
 
+/* 5: a device's session in its WhatsApp engine (issue 10: WAHA's session,
+ * Evolution's instance; "default" is WAHA Core's only one), and the add
+ * requests in doubt: reserved before the engine was called, not yet
+ * recorded (docs/ENGINES.md, "The add path with an engine"). body is the
+ * request's own, so a settlement can answer it in its order; candidates
+ * are the numbers handed to the engine, separated by single spaces.
+ * (Numbered 5 on this branch; the webhooks branch holds 5 in parallel, so
+ * on merge this becomes 6.) */
+static const char sqlite_5[] =
+    "ALTER TABLE devices ADD COLUMN engine_session TEXT NOT NULL DEFAULT 'default';"
+    "CREATE TABLE engine_pending ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  device_id INTEGER NOT NULL REFERENCES devices(id),"
+    "  idem_key TEXT,"
+    "  path TEXT NOT NULL,"
+    "  body_sha BLOB NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  candidates TEXT NOT NULL,"
+    "  reserved INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  rate_at INTEGER NOT NULL,"
+    "  owner INTEGER NOT NULL,"
+    "  deadline INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX engine_pending_by_group ON engine_pending(group_id);";
+
+static const char postgres_5[] =
+    "ALTER TABLE devices ADD COLUMN engine_session text COLLATE \"C\" NOT NULL"
+    "  DEFAULT 'default';"
+    "CREATE TABLE engine_pending ("
+    "  group_id bigint NOT NULL REFERENCES groups(id),"
+    "  id bigserial,"
+    "  device_id bigint NOT NULL REFERENCES devices(id),"
+    "  idem_key text,"
+    "  path text NOT NULL,"
+    "  body_sha bytea NOT NULL,"
+    "  body text NOT NULL,"
+    "  candidates text NOT NULL,"
+    "  reserved bigint NOT NULL,"
+    "  day bigint NOT NULL,"
+    "  rate_at bigint NOT NULL,"
+    "  owner bigint NOT NULL,"
+    "  deadline bigint NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  PRIMARY KEY (group_id, id)"
+    ");";
+
 static const struct migration migrations[] = {
     {sqlite_1, postgres_1},
     {sqlite_2, postgres_2},
     {sqlite_3, postgres_3},
     {sqlite_4, postgres_4},
+    {sqlite_5, postgres_5},
 };
 
 size_t schema_count(void)

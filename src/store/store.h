@@ -259,6 +259,9 @@ int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms);
 /* Direct additions made to a group on one UTC day (days since the epoch). */
 int store_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count);
 int store_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t n);
+/* Removes one of the group's events at at_ms (a slot taken for a request
+ * a remote engine could not carry out); STORE_NOT_FOUND when none. */
+int store_rate_remove(struct store_tx *tx, int64_t group_id, int64_t at_ms);
 
 /* --- private invitations -------------------------------------------------- */
 
@@ -388,6 +391,40 @@ int store_idem_put(struct store_tx *tx, const struct idem_record *r);
 /* Deletes at most limit records created at or before before_ms (the
  * oldest first); *deleted (may be NULL) receives how many went. */
 int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted);
+
+/* --- a remote WhatsApp engine (issue 10; docs/ENGINES.md) --------------------
+ * A device's session in the engine, and the add requests "in doubt": their
+ * window slot and share of the daily quota reserved, the engine called
+ * outside any transaction, the outcome not yet recorded. */
+
+/* The device's engine session ("default" unless set). */
+int store_device_session(struct store_tx *tx, int64_t device_id, const char **session);
+int store_device_session_set(struct store_tx *tx, int64_t device_id, const char *session);
+
+struct engine_pending {
+    int64_t id;
+    int64_t group_id;
+    int64_t device_id;
+    const char *idem_key; /* NULL: the request had none */
+    const char *path;     /* without /api, as idempotency records keep it */
+    uint8_t body_sha[32];
+    const char *body;       /* the request's body, for the answer's order */
+    const char *candidates; /* the numbers handed to the engine, space-separated */
+    int64_t reserved;       /* the share of day's quota taken */
+    int64_t day;
+    int64_t rate_at;  /* the window's event taken for the request */
+    int64_t owner;    /* the process that called the engine (a random id) */
+    int64_t deadline; /* wall-clock ms after which nobody is still waiting for it */
+    int64_t created_at;
+};
+
+/* Inserts p and sets p->id. */
+int store_pending_put(struct store_tx *tx, struct engine_pending *p);
+/* A group's requests in doubt (group_id 0: every group's), oldest first. */
+int store_pending_list(struct store_tx *tx, int64_t group_id, struct engine_pending **out,
+                       size_t *n);
+/* STORE_NOT_FOUND when it is gone (settled by another). */
+int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id);
 
 /* --- the whole database ---------------------------------------------------- */
 

@@ -197,7 +197,19 @@ static const char *const pg_sql[ST_COUNT] = {
      * fails one, which runs again (store_write). */
     [ST_RESET_LOCK] = "LOCK TABLE clock, devices, tokens, directory, directory_contacts,"
                       " directory_blocks, groups, participants, device_groups, rate_events,"
-                      " daily_additions, invitations, messages, idempotency IN EXCLUSIVE MODE",
+                      " daily_additions, invitations, messages, idempotency, engine_pending"
+                      " IN EXCLUSIVE MODE",
+    [ST_RATE_REMOVE] = "DELETE FROM rate_events WHERE group_id = $1 AND id ="
+                       " (SELECT id FROM rate_events WHERE group_id = $1 AND at_ms = $2 LIMIT 1)",
+    [ST_PENDING_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1) AND"
+        "  EXISTS (SELECT 1 FROM devices WHERE id = $2) AS ok),"
+        " ins AS (INSERT INTO engine_pending (group_id, device_id, idem_key, path, body_sha,"
+        "  body, candidates, reserved, day, rate_at, owner, deadline, created_at)"
+        "  SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::bytea, $6::text, $7::text,"
+        "  $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint"
+        "  FROM parent WHERE ok RETURNING id)"
+        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
     /* Ids start again after the highest one left, as SQLite's rowids do. */
     [ST_RESET_SEQUENCES] =
         "SELECT setval('groups_id_seq', coalesce((SELECT max(id) FROM groups), 0) + 1, false),"

@@ -118,6 +118,12 @@ static const char *const sqlite_sql[ST_COUNT] = {
                         " ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3",
     /* The one writer already keeps every other transaction out, and
      * rowids start after the highest one left by themselves. */
+    [ST_RATE_REMOVE] = "DELETE FROM rate_events WHERE group_id = $1 AND at_ms = $2 AND seq ="
+                       " (SELECT seq FROM rate_events WHERE group_id = $1 AND at_ms = $2 LIMIT 1)",
+    [ST_PENDING_INSERT] = "INSERT INTO engine_pending (group_id, device_id, idem_key, path,"
+                          " body_sha, body, candidates, reserved, day, rate_at, owner, deadline,"
+                          " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                          " $12, $13)",
     [ST_RESET_LOCK] = store_sql_none,
     [ST_RESET_SEQUENCES] = store_sql_none,
 };

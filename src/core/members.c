@@ -48,10 +48,9 @@ static const char *daily_limit_message(struct arena *a, const struct limits *lim
  * up; with 62^22 codes a single collision is already beyond belief. */
 #define INVITE_CODE_ATTEMPTS 4
 
-/* The pending invitation of phone to the group, created when there is none
- * (or only expired, accepted or revoked ones). */
-static int invite_pending_or_new(struct store_tx *tx, const struct limits *lim, int64_t group_id,
-                                 const char *phone, int64_t now, struct invitation *inv)
+int members_invite(struct store_tx *tx, const struct limits *lim, int64_t group_id,
+                   const char *phone, int64_t now, const char *code, int64_t expires_at,
+                   struct invitation *inv)
 {
     int status = store_invite_pending(tx, group_id, phone, now, inv);
     if (status != STORE_NOT_FOUND)
@@ -60,10 +59,14 @@ static int invite_pending_or_new(struct store_tx *tx, const struct limits *lim, 
         memset(inv, 0, sizeof(*inv));
         inv->group_id = group_id;
         memcpy(inv->phone, phone, strlen(phone) + 1); /* valid, so < PHONE_BUFSZ */
-        if (token_code(inv->code, INVITE_CODE_LEN) != 0)
+        bool given =
+            attempt == 0 && code != NULL && strlen(code) <= INVITE_CODE_LEN && expires_at > now;
+        if (given)
+            memcpy(inv->code, code, strlen(code) + 1);
+        else if (token_code(inv->code, INVITE_CODE_LEN) != 0)
             return STORE_ERROR;
         inv->created_at = now;
-        inv->expires_at = now + lim->invite_ttl_ms;
+        inv->expires_at = given ? expires_at : now + lim->invite_ttl_ms;
         status = store_invite_create(tx, inv);
         if (status != STORE_CONFLICT)
             return status;
@@ -159,7 +162,7 @@ static int apply(struct store_tx *tx, const struct directory *dir, const struct 
             r->outcome = OUTCOME_USER_BLOCKED;
         } else if (people[v].verdict == DIR_PRIVACY) {
             r->outcome = OUTCOME_PRIVACY_SETTINGS;
-            status = invite_pending_or_new(tx, lim, group_id, r->phone, now, &r->invitation);
+            status = members_invite(tx, lim, group_id, r->phone, now, NULL, 0, &r->invitation);
         } else if (count >= lim->capacity) {
             r->outcome = OUTCOME_GROUP_FULL;
         } else if (added_today >= lim->daily_limit) {
@@ -282,8 +285,8 @@ int members_precheck(struct store_tx *tx, const struct directory *dir, const str
     return refuse_rate(tx, lim, req->group_id, req->now, stored, out);
 }
 
-int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
-                const struct add_request *req, struct add_result *out)
+int members_checks(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
+                   struct add_result *out, members_hold_fn hold, void *hold_arg)
 {
     int status = check_access(tx, req, out);
     if (status != STORE_OK || out->check != VERDICT_OK)
@@ -293,6 +296,12 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
     status = store_group_lock(tx, req->group_id);
     if (status != STORE_OK)
         return status;
+    if (hold != NULL) {
+        bool held = false;
+        status = hold(tx, hold_arg, &held);
+        if (status != STORE_OK || held)
+            return status;
+    }
 
     /* Check 5: the rate window. */
     status = take_rate_slot(tx, lim, req->group_id, req->now, out);
@@ -305,12 +314,25 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
     status = store_member_count(tx, req->group_id, &count);
     if (status != STORE_OK)
         return status;
-    if (count >= lim->capacity) {
+    out->participant_count = count;
+    if (count >= lim->capacity)
         out->check = VERDICT_GROUP_FULL;
-        out->participant_count = count;
-        return STORE_OK;
-    }
+    return STORE_OK;
+}
 
+int members_add(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const struct add_request *req, struct add_result *out)
+{
+    int status = members_checks(tx, lim, req, out, NULL, NULL);
+    if (status != STORE_OK || out->check != VERDICT_OK)
+        return status;
     return apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
                  req->people, out);
+}
+
+const char *members_error_sentence(struct arena *a, const struct limits *lim, enum member_outcome o)
+{
+    if (o == OUTCOME_RATE_LIMITED)
+        return daily_limit_message(a, lim);
+    return o < OUTCOME_COUNT ? outcome_text[o].message : NULL;
 }

@@ -94,6 +94,29 @@ int members_precheck(struct store_tx *tx, const struct directory *dir, const str
                      const struct add_request *req, struct add_result *out,
                      struct dir_person *people);
 
+/* Checks 2 to 6 under the group's lock, as members_add() runs them: fills
+ * out->check (and out->group, out->retry_after_s, out->participant_count,
+ * the group's count of participants). When hold is not NULL it runs right
+ * after the lock, before the rate slot is taken: a *held answer stops
+ * there with nothing taken (the engine path settles requests in doubt
+ * first). Takes the slot when check 5 passes. */
+typedef int (*members_hold_fn)(struct store_tx *tx, void *arg, bool *held);
+int members_checks(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
+                   struct add_result *out, members_hold_fn hold, void *hold_arg);
+
+/* The pending invitation of phone to the group, created when there is none
+ * (or only expired, accepted or revoked ones): with code and expires_at
+ * when given (a remote engine's; code at most INVITE_CODE_LEN characters
+ * and not taken), else with a fresh code of ours and the invitation TTL. */
+int members_invite(struct store_tx *tx, const struct limits *lim, int64_t group_id,
+                   const char *phone, int64_t now, const char *code, int64_t expires_at,
+                   struct invitation *inv);
+
+/* The failure sentence of an outcome ("User not found on WhatsApp"; the
+ * daily limit's with the limit in it, in a); NULL for OUTCOME_ADDED. */
+const char *members_error_sentence(struct arena *a, const struct limits *lim,
+                                   enum member_outcome o);
+
 /* The per-participant rules alone, for a group the caller has already
  * locked and checked: gives each of phones[0..n) its outcome, adds the
  * ones that pass, and counts them against the daily limit. Fills out's

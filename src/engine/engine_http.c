@@ -231,6 +231,13 @@ enum engine_status engine_http_call(struct engine_http *h, struct engine_call *c
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* libcurl sends a request again, unasked, when a reused connection
+     * closes before any answer (it takes that for an idle close). A change
+     * sent twice is not what was asked, and its second answer would hide
+     * the first's effect (409 for someone just added): a change gets a
+     * connection of its own, so a drop stays a drop (in doubt). */
+    if (mutates)
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "groupied");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -43,8 +43,9 @@ struct app {
      * NULL: the builtin one, which is dir, asked inside the store's
      * transactions. */
     struct engine *engine;
-    int64_t engine_owner;     /* this process's id in requests in doubt (engine_add.h) */
-    long engine_timeout_ms;   /* --engine-timeout */
+    int64_t engine_owner;   /* this process's id in requests in doubt (routes_engine.h) */
+    bool engine_sole;       /* the database is this process's alone (a SQLite file it owns) */
+    long engine_timeout_ms; /* --engine-timeout */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

@@ -16,14 +16,18 @@
 #include "server/http.h"
 #include "server/quota.h"
 #include "server/reqlog.h"
+#include "server/routes_engine.h"
 #include "server/seed.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* How long requests in flight may take to finish at shutdown. */
 #define SHUTDOWN_GRACE_S 20
@@ -114,6 +118,11 @@ int main(int argc, char **argv)
         goto out;
     }
     app.engine_timeout_ms = ecfg.timeout_ms;
+    /* Requests in doubt name the process that made them (settleable
+     * by others once it is gone: routes_engine.h). */
+    if (getrandom(&app.engine_owner, sizeof(app.engine_owner), 0) !=
+        (ssize_t)sizeof(app.engine_owner))
+        app.engine_owner = (int64_t)getpid() << 32 ^ (int64_t)time(NULL);
     app.reqlog = reqlog_new((size_t)cfg.request_log);
     if (app.reqlog == NULL) {
         log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
@@ -125,6 +134,9 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
+    app.engine_sole = sopt.exclusive && strncmp(db_url, "sqlite:", 7) == 0;
+    if (app.engine != NULL)
+        engine_settle_startup(&app);
 
     /* Read (and parsed, below) before anything is written, so that a bad
      * file changes nothing. */

@@ -21,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/render.h"
 #include "server/respond.h"
+#include "server/routes_engine.h"
 
 #include <stdio.h>
 
@@ -128,6 +129,11 @@ void route_members_add(struct app *app, struct request *req, struct response *re
     }
     b->root = body_json(req);
     b->bad_request = participants_verdict(app, req, b->root, &b->phones, &b->n);
+    if (app->engine != NULL) { /* a remote WhatsApp: routes_engine.c */
+        engine_members_add(app, req, res, b->bad_request, b->phones, b->n);
+        json_decref(b->root);
+        return;
+    }
     if (http_header(req, "Idempotency-Key") == NULL) {
         /* NULL when memory is short: members_add() then asks itself. */
         if (b->bad_request == NULL)

@@ -29,8 +29,8 @@
 const char store_sql_none[] = "";
 
 /* An engine_pending row, in pending_fill()'s order. */
-#define PENDING_COLUMNS                                                                            \
-    "id, group_id, device_id, idem_key, path, body_sha, body, candidates, reserved, day,"          \
+#define PENDING_COLUMNS                                                                   \
+    "id, group_id, device_id, idem_key, path, body_sha, body, candidates, reserved, day," \
     " rate_at, owner, deadline, created_at"
 
 /* Booleans are bound and read as 0/1 in both dialects. */
@@ -1600,11 +1600,11 @@ int store_is_empty(struct store_tx *tx, bool *empty)
 /* A reset's statements in the order they run: the lock first, children
  * before their parents, then what a new database starts with. */
 static const enum stmt_id reset_order[] = {
-    ST_RESET_LOCK,           ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,
-    ST_RESET_RATE,           ST_RESET_DAILY,    ST_RESET_DEVICE_GROUPS, ST_RESET_PARTICIPANTS,
-    ST_RESET_GROUPS,         ST_RESET_CONTACTS, ST_RESET_BLOCKS,        ST_RESET_DIRECTORY,
-    ST_RESET_TOKENS,         ST_RESET_DEVICES,  ST_RESET_CLOCK,         ST_RESET_SEQUENCES,
-    ST_RESET_DEVICES_LISTED,
+    ST_RESET_LOCK,         ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,
+    ST_RESET_INVITATIONS,  ST_RESET_RATE,           ST_RESET_DAILY,    ST_RESET_DEVICE_GROUPS,
+    ST_RESET_PARTICIPANTS, ST_RESET_GROUPS,         ST_RESET_CONTACTS, ST_RESET_BLOCKS,
+    ST_RESET_DIRECTORY,    ST_RESET_TOKENS,         ST_RESET_DEVICES,  ST_RESET_CLOCK,
+    ST_RESET_SEQUENCES,    ST_RESET_DEVICES_LISTED,
 };
 
 int store_reset(struct store_tx *tx, bool keep_devices)

@@ -499,11 +499,8 @@ static const char postgres_5[] =
     ");";
 
 static const struct migration migrations[] = {
-    {sqlite_1, postgres_1},
-    {sqlite_2, postgres_2},
-    {sqlite_3, postgres_3},
-    {sqlite_4, postgres_4},
-    {sqlite_5, postgres_5},
+    {sqlite_1, postgres_1}, {sqlite_2, postgres_2}, {sqlite_3, postgres_3},
+    {sqlite_4, postgres_4}, {sqlite_5, postgres_5},
 };
 
 size_t schema_count(void)

@@ -1,0 +1,535 @@
+/* routes_engine.c -- POST /api/groups/{id}/members/add in front of a remote
+ * WhatsApp engine (--engine waha:URL | evolution:URL), and the settling of
+ * requests left in doubt.
+ *
+ * The rules are core/members_engine.h's; this file runs them around the
+ * engine's calls, which never happen inside a store transaction:
+ *
+ *   1. reserve (call_write: token, Idempotency-Key, checks 1-6, the local
+ *      outcomes, the window slot and the daily share, the record in doubt);
+ *   2. the engine: the number check, then one add call;
+ *   3. record (call_write again: the outcomes, the share given back, the
+ *      answer stored with its key), then the invitations' messages.
+ *
+ * The engine not well: the reservation is given back and the request
+ * answers 503 with Retry-After, unless WhatsApp may have acted (a timeout
+ * or a dropped connection after the add was sent): then the record stays
+ * and is settled by reading the group, before the group's next add or
+ * when groupied starts. */
+#include "server/routes.h"
+
+#include "common/log.h"
+#include "common/sha256.h"
+#include "core/members_engine.h"
+#include "engine/engine.h"
+#include "server/body.h"
+#include "server/call.h"
+#include "server/metrics.h"
+#include "server/render.h"
+#include "server/respond.h"
+#include "server/routes_engine.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rounds of "settle what is in doubt, then reserve" before giving up. */
+#define SETTLE_ROUNDS 3
+
+struct eadd {
+    const char *bad_request;
+    const char **phones;
+    size_t n;
+    struct engine_pending ident; /* the record's identity: key, path, body */
+    struct engine_add ea;
+    const char *session; /* the device's engine session */
+    char device_phone[PHONE_BUFSZ];
+    struct engine_pending *settle; /* ea.held: the records to settle first */
+    const char **settle_sessions;
+    size_t nsettle;
+    struct engine_verdict *v; /* per candidate */
+};
+
+/* The engine's failure as the answer: 503 when it is not well, else what
+ * WhatsApp's refusal of the whole call means. */
+static void answer_engine_failure(struct response *res, const struct limits *lim,
+                                  const struct engine_error *err)
+{
+    char sentence[ENGINE_DETAIL_MAX];
+    respond_clear(res);
+    if (engine_status_unavailable(err->status)) {
+        respond_error(res, 503, "Service unavailable",
+                      engine_error_sentence(err, sentence, sizeof(sentence)));
+        res->retry_after = err->retry_after_s > 0 ? err->retry_after_s : 10;
+        return;
+    }
+    if (err->status == ENGINE_E_FORBIDDEN) {
+        const struct refusal why = {.denied = "You must be a group administrator to add members"};
+        respond_verdict(res, lim, VERDICT_FORBIDDEN, &why);
+        return;
+    }
+    if (err->status == ENGINE_E_NOT_FOUND) {
+        respond_group_not_found(res);
+        return;
+    }
+    snprintf(sentence, sizeof(sentence),
+             "WhatsApp refused the request as a whole (%s); nothing was added, the operator "
+             "should check the engine's log",
+             engine_status_name(err->status));
+    respond_error(res, 502, "Bad gateway", sentence);
+}
+
+static void render_answer(struct call *c, void *arg)
+{
+    const struct eadd *b = arg;
+    respond_open(&c->answer, 200, render_add_message(&b->ea.out));
+    render_add_data(&c->answer, &b->ea.out);
+    respond_close(c->res, 200, &c->answer);
+}
+
+static struct add_request request_of(const struct call *c, const struct eadd *b)
+{
+    return (struct add_request){
+        .device = &c->device,
+        .group_id = c->req->group_id,
+        .bad_request = b->bad_request != NULL,
+        .phones = b->phones,
+        .n = b->n,
+        .now = c->now,
+    };
+}
+
+/* The records of the group that must be settled, with their sessions. */
+static int load_settle(struct store_tx *tx, struct call *c, struct eadd *b)
+{
+    struct engine_pending *list;
+    size_t n;
+    int status = store_pending_list(tx, c->req->group_id, &list, &n);
+    if (status != STORE_OK)
+        return status;
+    b->settle = list;
+    b->settle_sessions = arena_alloc(store_tx_arena(tx), (n > 0 ? n : 1) * sizeof(char *));
+    if (b->settle_sessions == NULL)
+        return STORE_ERROR;
+    b->nsettle = 0;
+    for (size_t i = 0; i < n && status == STORE_OK; i++) {
+        if (!members_engine_settleable(&list[i], c->now, c->app->engine_owner, c->app->engine_sole))
+            continue;
+        list[b->nsettle] = list[i];
+        status = store_device_session(tx, list[i].device_id, &b->settle_sessions[b->nsettle++]);
+    }
+    return status;
+}
+
+static int reserve_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct eadd *b = arg;
+    struct add_request r = request_of(c, b);
+    b->ident.idem_key = http_header(c->req, "Idempotency-Key");
+    b->ident.deadline = c->now + c->app->engine_timeout_ms * (int64_t)(b->n + 3);
+    b->nsettle = 0;
+    int status = members_engine_reserve(tx, &c->app->limits, &r, &b->ident, c->app->engine_owner,
+                                        c->app->engine_sole, &b->ea);
+    if (status != STORE_OK)
+        return status;
+    const struct engine_add *ea = &b->ea;
+    if (ea->out.check != VERDICT_OK) {
+        const struct refusal why = {
+            .denied = "You must be a group administrator to add members",
+            .field = "participants",
+            .sentence = b->bad_request,
+            .retry_after_s = ea->out.retry_after_s,
+        };
+        respond_verdict(c->res, &c->app->limits, ea->out.check, &why);
+        return STORE_OK;
+    }
+    if (ea->held)
+        return load_settle(tx, c, b);
+    if (ea->in_flight) {
+        respond_error(c->res, 409, "Request in progress",
+                      "A request with this Idempotency-Key is still being carried out; retry "
+                      "later for its answer");
+        c->res->retry_after = 1 + c->app->engine_timeout_ms / 1000;
+        return STORE_OK;
+    }
+    memcpy(b->device_phone, c->device.phone, sizeof(b->device_phone));
+    status = store_device_session(tx, c->device.id, &b->session);
+    if (status == STORE_OK && ea->ncand == 0) /* decided locally: answered now */
+        status = call_render_later(c, render_add_bound(&ea->out), render_answer, b);
+    return status;
+}
+
+static int record_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct eadd *b = arg;
+    int status = members_engine_record(tx, &c->app->limits, &b->ea, b->v, c->now);
+    if (status == STORE_OK)
+        status = call_render_later(c, render_add_bound(&b->ea.out), render_answer, b);
+    return status;
+}
+
+struct release {
+    const struct engine_pending *p;
+};
+
+static int release_tx(struct store_tx *tx, void *arg)
+{
+    const struct release *r = arg;
+    int status = members_engine_release(tx, r->p);
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
+/* --- settling a request in doubt ------------------------------------------------------- */
+
+struct settle {
+    struct app *app;
+    const struct engine_pending *p;
+    const char **cand;
+    const bool *present;
+    size_t ncand;
+    const char **phones;
+    size_t n;
+    struct add_result out;
+};
+
+/* Keeps the settled answer for the request's key, as call.c would have. */
+static int settle_idem(struct store_tx *tx, const struct settle *s, int64_t now)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, render_add_message(&s->out));
+    render_add_data(&w, &s->out);
+    struct response res = {0};
+    respond_close(&res, 200, &w);
+    if (res.status != 200) {
+        free(res.body);
+        return STORE_ERROR;
+    }
+    struct idem_record rec = {
+        .device_id = s->p->device_id,
+        .key = s->p->idem_key,
+        .method = "POST",
+        .path = s->p->path,
+        .status = 200,
+        .body = res.body,
+        .body_len = res.len,
+        .created_at = now,
+    };
+    memcpy(rec.body_sha, s->p->body_sha, sizeof(rec.body_sha));
+    int status = store_idem_put(tx, &rec);
+    free(res.body);
+    return status;
+}
+
+static int settle_tx(struct store_tx *tx, void *arg)
+{
+    struct settle *s = arg;
+    int64_t now;
+    int status = app_now(s->app, tx, &now);
+    if (status == STORE_OK)
+        status = members_engine_settle(tx, &s->app->limits, s->p, s->cand, s->present, s->ncand,
+                                       s->phones, s->n, now, &s->out);
+    if (status == STORE_NOT_FOUND) /* settled by another meanwhile */
+        return STORE_OK;
+    if (status == STORE_OK && s->p->idem_key != NULL)
+        status = settle_idem(tx, s, now);
+    return status;
+}
+
+/* Whether phone is among the group's participants as WhatsApp has them. */
+static bool in_group(const struct engine_group *g, const char *phone)
+{
+    for (size_t i = 0; i < g->n_participants; i++)
+        if (g->participants[i].phone != NULL && strcmp(g->participants[i].phone, phone) == 0)
+            return true;
+    return false;
+}
+
+enum engine_status engine_settle(struct app *app, struct arena *a, const struct engine_pending *p,
+                                 const char *session, const char *group_jid,
+                                 struct engine_error *err)
+{
+    struct settle s = {.app = app, .p = p};
+    json_t *root = json_loads(p->body, 0, NULL);
+    const char *bad = body_participants(json_object_get(root, "participants"), 1,
+                                        (size_t)app->limits.max_batch, a, &s.phones, &s.n);
+    enum engine_status st = ENGINE_OK;
+    if (bad != NULL || members_engine_split(a, p->candidates, &s.cand, &s.ncand) != STORE_OK) {
+        /* Cannot happen for a record this server wrote; keep it for the log. */
+        json_decref(root);
+        return engine_fail(err, ENGINE_E_PROTOCOL, "request %lld in doubt cannot be read",
+                           (long long)p->id);
+    }
+    struct engine_call ec = {.arena = a, .session = session};
+    struct engine_group g;
+    st = engine_group_info(app->engine, &ec, group_jid, &g);
+    bool *present = arena_calloc(a, s.ncand > 0 ? s.ncand : 1, sizeof(*present));
+    if (st == ENGINE_OK && present == NULL)
+        st = engine_fail(&ec.err, ENGINE_E_NOMEM, "out of memory");
+    if (st == ENGINE_OK) {
+        for (size_t j = 0; j < s.ncand; j++)
+            present[j] = in_group(&g, s.cand[j]);
+        s.present = present;
+        int status = store_write(app->store, a, settle_tx, &s);
+        if (status != STORE_OK)
+            st = engine_fail(&ec.err, ENGINE_E_SERVER, "the store failed: %s",
+                             store_strerror(status));
+        else
+            log_info("engine: request %lld in doubt for group %lld settled: %zu added",
+                     (long long)p->id, (long long)p->group_id, s.out.total_added);
+    }
+    json_decref(root);
+    if (st != ENGINE_OK)
+        *err = ec.err;
+    return st;
+}
+
+/* Settles b's records; false after answering the failure. */
+static bool settle_held(struct app *app, struct request *req, struct response *res, struct eadd *b)
+{
+    for (size_t i = 0; i < b->nsettle; i++) {
+        struct engine_error err = {0};
+        if (engine_settle(app, req->arena, &b->settle[i], b->settle_sessions[i],
+                          b->ea.out.group.jid, &err) != ENGINE_OK) {
+            log_error("engine: request %lld in doubt not settled: %s", (long long)b->settle[i].id,
+                      err.detail);
+            answer_engine_failure(res, &app->limits, &err);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* --- the engine's part ---------------------------------------------------------------- */
+
+static enum member_outcome outcome_of(enum engine_outcome o)
+{
+    switch (o) {
+    case ENGINE_OUT_ADDED:
+        return OUTCOME_ADDED;
+    case ENGINE_OUT_ALREADY_MEMBER:
+        return OUTCOME_ALREADY_MEMBER;
+    case ENGINE_OUT_USER_NOT_FOUND:
+        return OUTCOME_USER_NOT_FOUND;
+    case ENGINE_OUT_USER_BLOCKED:
+        return OUTCOME_USER_BLOCKED;
+    case ENGINE_OUT_PRIVACY_SETTINGS:
+        return OUTCOME_PRIVACY_SETTINGS;
+    case ENGINE_OUT_GROUP_FULL:
+        return OUTCOME_GROUP_FULL;
+    case ENGINE_OUT_UNKNOWN:
+    default:
+        return OUTCOME_TEMPORARY_ERROR;
+    }
+}
+
+/* The engine's verdict on every candidate into b->v; ENGINE_OK, or the
+ * failure in ec->err. via[j]: how candidate j is to be invited. */
+static enum engine_status ask_engine(struct app *app, struct eadd *b, struct engine_call *ec,
+                                     enum engine_invite_via *via)
+{
+    struct engine_add *ea = &b->ea;
+    struct arena *a = ec->arena;
+    size_t nc = ea->ncand;
+    struct engine_number *nums = arena_calloc(a, nc, sizeof(*nums));
+    struct engine_target *targets = arena_calloc(a, nc, sizeof(*targets));
+    size_t *target_of = arena_calloc(a, nc, sizeof(*target_of));
+    struct engine_member *members = arena_calloc(a, nc, sizeof(*members));
+    if (nums == NULL || targets == NULL || target_of == NULL || members == NULL)
+        return engine_fail(&ec->err, ENGINE_E_NOMEM, "out of memory");
+    /* USER_NOT_FOUND first: an add of a number not on WhatsApp is what
+     * gets accounts flagged (docs/ENGINES.md). */
+    enum engine_status st = engine_check_numbers(app->engine, ec, ea->cand, nc, nums);
+    if (st != ENGINE_OK)
+        return st;
+    size_t nt = 0;
+    for (size_t j = 0; j < nc; j++) {
+        if (!nums[j].exists) {
+            b->v[j].outcome = OUTCOME_USER_NOT_FOUND;
+        } else if ((int64_t)nt < ea->reserved) {
+            targets[nt] = (struct engine_target){.phone = ea->cand[j], .jid = nums[j].jid};
+            target_of[nt++] = j;
+        } else {
+            b->v[j].outcome = ea->beyond;
+        }
+    }
+    if (nt == 0)
+        return ENGINE_OK;
+    st = engine_change(app->engine, ec, ea->out.group.jid, ENGINE_CHANGE_ADD, targets, nt, members);
+    if (st != ENGINE_OK)
+        return st;
+    bool unknown = false;
+    for (size_t t = 0; t < nt; t++) {
+        size_t j = target_of[t];
+        struct engine_verdict *v = &b->v[j];
+        v->outcome = outcome_of(engine_add_outcome(&members[t], &via[j]));
+        v->name = nums[j].name;
+        if (via[j] == ENGINE_VIA_V4_CODE) {
+            v->invite_code = members[t].invite_code;
+            v->invite_expires_ms = members[t].invite_expires_ms;
+        }
+        unknown |= members[t].code == 0;
+    }
+    if (!unknown)
+        return ENGINE_OK;
+    /* Somebody the answer did not mention: the group says. */
+    struct engine_group g;
+    if (engine_group_info(app->engine, ec, ea->out.group.jid, &g) != ENGINE_OK)
+        return ENGINE_OK; /* they stay TEMPORARY_ERROR: asking again is safe */
+    for (size_t t = 0; t < nt; t++)
+        if (members[t].code == 0 && in_group(&g, targets[t].phone))
+            b->v[target_of[t]].outcome = OUTCOME_ADDED;
+    return ENGINE_OK;
+}
+
+/* The private invitations of this request, delivered as messages with the
+ * group's link (neither engine sends a v4 invitation over HTTP:
+ * docs/ENGINES.md); a failure is logged, the invitation stays listed. */
+static void send_invitations(struct app *app, struct eadd *b, struct engine_call *ec,
+                             const enum engine_invite_via *via)
+{
+    const struct add_result *out = &b->ea.out;
+    const char *code = NULL;
+    for (size_t i = 0; i < out->n; i++) {
+        const struct member_result *r = &out->results[i];
+        size_t j = b->ea.cand_at[i];
+        if (j == SIZE_MAX || r->outcome != OUTCOME_PRIVACY_SETTINGS ||
+            via[j] == ENGINE_VIA_ENGINE_SENT || r->invitation.created_at != out->now)
+            continue;
+        if (code == NULL &&
+            engine_invite_code(app->engine, ec, out->group.jid, false, &code) != ENGINE_OK) {
+            log_error("engine: no invite link for group %lld, invitations not sent: %s",
+                      (long long)out->group.id, ec->err.detail);
+            return;
+        }
+        char *text = engine_fmt(ec->arena,
+                                "You are invited to join the WhatsApp group \"%s\": "
+                                "https://chat.whatsapp.com/%s",
+                                out->group.subject, code);
+        if (text == NULL || engine_send_text(app->engine, ec, r->phone, text) != ENGINE_OK)
+            log_error("engine: the invitation of %s to group %lld was not sent: %s", r->phone,
+                      (long long)out->group.id, text == NULL ? "out of memory" : ec->err.detail);
+    }
+}
+
+void engine_members_add(struct app *app, struct request *req, struct response *res,
+                        const char *bad_request, const char **phones, size_t n)
+{
+    struct eadd *b = arena_calloc(req->arena, 1, sizeof(*b));
+    char *body = b != NULL ? arena_strndup(req->arena, req->body != NULL ? req->body : "",
+                                           req->body != NULL ? req->body_len : 0)
+                           : NULL;
+    if (body == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return;
+    }
+    b->bad_request = bad_request;
+    b->phones = phones;
+    b->n = n;
+    b->ident.path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
+    b->ident.body = body;
+    sha256(req->body, req->body_len, b->ident.body_sha);
+
+    for (int round = 0;; round++) {
+        if (!call_write(app, req, res, reserve_work, b) || res->status != 0) {
+            if (res->status == 200)
+                metrics_add_outcomes(&b->ea.out);
+            return;
+        }
+        if (!b->ea.held)
+            break;
+        if (round == SETTLE_ROUNDS - 1) {
+            respond_error(res, 503, "Service unavailable",
+                          "Earlier requests to this group are still being settled with "
+                          "WhatsApp; try again later");
+            res->retry_after = 1;
+            return;
+        }
+        if (!settle_held(app, req, res, b))
+            return;
+    }
+
+    struct engine_add *ea = &b->ea;
+    struct engine_call ec = {
+        .arena = req->arena, .session = b->session, .device_phone = b->device_phone};
+    b->v = arena_calloc(req->arena, ea->ncand, sizeof(*b->v));
+    enum engine_invite_via *via = arena_calloc(req->arena, ea->ncand, sizeof(*via));
+    enum engine_status st = b->v != NULL && via != NULL
+                                ? ask_engine(app, b, &ec, via)
+                                : engine_fail(&ec.err, ENGINE_E_NOMEM, "out of memory");
+    if (st != ENGINE_OK) {
+        log_error("engine: add to group %lld: %s: %s", (long long)ea->out.group.id,
+                  engine_status_name(st), ec.err.detail);
+        /* In doubt: WhatsApp may have added some; the record stays until
+         * the group is read (before its next add). Otherwise nothing was
+         * done and nothing is counted. */
+        struct release rel = {.p = &ea->pending};
+        int status =
+            ec.err.in_doubt ? STORE_OK : store_write(app->store, req->arena, release_tx, &rel);
+        if (status != STORE_OK)
+            log_error("engine: the reservation of request %lld stays until settled: %s",
+                      (long long)ea->pending.id, store_strerror(status));
+        answer_engine_failure(res, &app->limits, &ec.err);
+        return;
+    }
+    if (!call_write(app, req, res, record_work, b))
+        return; /* the record stays in doubt: settled before the group's next add */
+    metrics_add_outcomes(&ea->out);
+    if (!ea->gone)
+        send_invitations(app, b, &ec, via);
+}
+
+struct startup {
+    struct app *app;
+    struct engine_pending *list;
+    const char **sessions, **jids;
+    size_t n;
+};
+
+/* Every record this process may settle, with its session and group JID. */
+static int startup_list(struct store_tx *tx, void *arg)
+{
+    struct startup *w = arg;
+    int64_t now;
+    size_t n;
+    int status = app_now(w->app, tx, &now);
+    if (status == STORE_OK)
+        status = store_pending_list(tx, 0, &w->list, &n);
+    if (status != STORE_OK)
+        return status;
+    struct arena *a = store_tx_arena(tx);
+    w->sessions = arena_alloc(a, (n > 0 ? n : 1) * sizeof(char *));
+    w->jids = arena_alloc(a, (n > 0 ? n : 1) * sizeof(char *));
+    if (w->sessions == NULL || w->jids == NULL)
+        return STORE_ERROR;
+    w->n = 0;
+    for (size_t i = 0; i < n && status == STORE_OK; i++) {
+        if (!members_engine_settleable(&w->list[i], now, w->app->engine_owner, w->app->engine_sole))
+            continue;
+        struct group g;
+        w->list[w->n] = w->list[i];
+        status = store_device_session(tx, w->list[i].device_id, &w->sessions[w->n]);
+        if (status == STORE_OK)
+            status = store_group_get(tx, w->list[i].group_id, &g);
+        if (status == STORE_OK)
+            w->jids[w->n++] = g.jid;
+    }
+    return status;
+}
+
+void engine_settle_startup(struct app *app)
+{
+    struct arena a = ARENA_INIT;
+    struct startup w = {.app = app};
+    int status = store_read(app->store, &a, startup_list, &w);
+    if (status != STORE_OK)
+        log_error("engine: requests in doubt not read: %s", store_strerror(status));
+    for (size_t i = 0; status == STORE_OK && i < w.n; i++) {
+        struct engine_error err = {0};
+        if (engine_settle(app, &a, &w.list[i], w.sessions[i], w.jids[i], &err) != ENGINE_OK)
+            log_error("engine: request %lld in doubt left for the group's next add: %s",
+                      (long long)w.list[i].id, err.detail);
+    }
+    arena_free(&a);
+}

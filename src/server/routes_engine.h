@@ -1,0 +1,29 @@
+/* routes_engine.h -- the add path in front of a remote WhatsApp engine
+ * (routes_engine.c; docs/ENGINES.md). */
+#ifndef GROUPIE_ROUTES_ENGINE_H
+#define GROUPIE_ROUTES_ENGINE_H
+
+#include "engine/engine.h"
+#include "server/app.h"
+#include "server/http.h"
+
+/* POST /api/groups/{id}/members/add when app->engine is set, with the body
+ * already read: check 4's sentence (or NULL) and the participants. Runs on
+ * the request's thread: the engine's calls block it, never a transaction. */
+void engine_members_add(struct app *app, struct request *req, struct response *res,
+                        const char *bad_request, const char **phones, size_t n);
+
+/* Settles one request in doubt from the group's participants as the
+ * engine reads them (session: its device's). ENGINE_OK, or the engine's
+ * failure in err (the record then stays). */
+enum engine_status engine_settle(struct app *app, struct arena *a, const struct engine_pending *p,
+                                 const char *session, const char *group_jid,
+                                 struct engine_error *err);
+
+/* At start: settles what a previous run left in doubt and this process may
+ * settle (all of it with a SQLite file it owns; with a shared database,
+ * what is past its deadline). Failures are logged and left for the
+ * group's next add. */
+void engine_settle_startup(struct app *app);
+
+#endif

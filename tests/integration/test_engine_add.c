@@ -1,0 +1,423 @@
+/* test_engine_add.c -- groupied in front of a WhatsApp engine: the add
+ * request of the reference page answered through the contract fakes of
+ * WAHA (NOWEB and GOWS result shapes) and Evolution API, compared with
+ * the builtin engine's answer to the same request in the same world; the
+ * engine's calls outside the limits' transactions (a 503 counts nothing, a
+ * replay never calls twice); requests in doubt settled after a dropped
+ * answer and after kill -9.
+ *
+ * The world: device DEV is superadmin of group G ("Project Team", id 10)
+ * with ERIN a member; ALICE may be added by anyone; BOB's privacy is
+ * "nobody"; CAROL blocks DEV; DAN is not on WhatsApp. The fakes follow
+ * the engines' documented behaviour (docs/ENGINES.md); no live WhatsApp
+ * account is involved. Runs on the backend tests/run.sh chose. */
+#include "harness.h"
+
+#include "fake_proc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KEY   "engine-key"
+#define TOKEN "engine-device-token-0123456789"
+#define DEV   "6281100000001"
+#define ALICE "6281200000001"
+#define BOB   "6281200000002"
+#define CAROL "6281200000003"
+#define DAN   "6281200000004"
+#define ERIN  "6281200000005"
+#define FAY   "6281200000006"
+#define GUS   "6281200000007"
+#define G     "120363000000000001@g.us"
+#define GID   10
+
+enum flavour { NOWEB = 0, GOWS, EVOLUTION };
+
+struct suite {
+    enum flavour flavour;
+    struct fake fake;
+    struct server srv;     /* in front of the fake */
+    struct server builtin; /* the sandbox, for the comparison */
+};
+
+static const char world[] =
+    "{\"users\":[{\"phone\":\"" DEV "\"},{\"phone\":\"" ALICE "\",\"name\":\"Alice\"},"
+    "{\"phone\":\"" BOB "\",\"privacy\":\"nobody\"},{\"phone\":\"" CAROL "\",\"blocked\":[\"" DEV
+    "\"]},{\"phone\":\"" ERIN "\"},{\"phone\":\"" FAY "\"},{\"phone\":\"" GUS "\"}],"
+    "\"devices\":[{\"phone\":\"" DEV "\",\"tokens\":[\"" TOKEN "\"]}],"
+    "\"groups\":[{\"id\":10,\"jid\":\"" G "\",\"subject\":\"Project Team\",\"created_by\":\"" DEV
+    "\",\"participants\":[\"" ERIN "\"]}]}";
+
+static const char *addpath(void)
+{
+    return tmpf("/api/groups/%d/members/add", GID);
+}
+
+/* The fake's world, fresh. */
+static void fake_world(struct suite *s)
+{
+    const struct fake *f = &s->fake;
+    const char *state = s->flavour == EVOLUTION ? "open" : "WORKING";
+    assert_int_equal(fake_call(f, "POST", "/_fake/reset", NULL, NULL), 200);
+    assert_true(fake_session(f, "default", DEV, state));
+    assert_true(fake_person(f, DEV, NULL));
+    assert_true(fake_person(f, ALICE, json_pack("{s:s}", "name", "Alice")));
+    assert_true(fake_person(f, BOB, json_pack("{s:s}", "privacy", "nobody")));
+    assert_true(fake_person(f, CAROL, json_pack("{s:[s]}", "blocks", DEV)));
+    assert_true(fake_person(f, DAN, json_pack("{s:b}", "registered", false)));
+    assert_true(fake_person(f, ERIN, NULL));
+    assert_true(fake_person(f, FAY, NULL));
+    assert_true(fake_person(f, GUS, NULL));
+    assert_true(fake_group(f, G,
+                           json_pack("{s:s,s:s,s:[{s:s,s:s},{s:s,s:s}],s:i,s:s}", "session",
+                                     "default", "subject", "Project Team", "participants", "phone",
+                                     DEV, "role", "superadmin", "phone", ERIN, "role", "member",
+                                     "capacity", 50, "invite", "LINKCODE123")));
+}
+
+/* A server with a fresh database holding the world; engine_url NULL: the
+ * builtin engine. */
+static void start(struct server *srv, const struct suite *s, bool engine)
+{
+    const char *spec = tmpf("%s:%s", s->flavour == EVOLUTION ? "evolution" : "waha", s->fake.url);
+    struct server_opts opts = {
+        .args = engine ? SERVER_ARGS("--engine", spec, "--engine-timeout", "2", "--rate-limit", "3",
+                                     "--rate-window", "3600")
+                       : SERVER_ARGS("--rate-limit", "3", "--rate-window", "3600"),
+        .env = SERVER_ARGS("GROUPIE_ENGINE_KEY=" KEY),
+    };
+    server_start(srv, &opts);
+    struct reply *r = req(srv, "POST", "/admin/seed", srv->admin_key, world);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+}
+
+static int group_setup(void **state, enum flavour f)
+{
+    static const char *const engines[] = {"NOWEB", "GOWS"};
+    struct suite *s = calloc(1, sizeof(*s));
+    s->flavour = f;
+    const char *waha_args[] = {"--api-key", KEY, "--engine", engines[f < 2 ? f : 0], NULL};
+    const char *evo_args[] = {"--api-key", KEY, NULL};
+    if (!fake_start(&s->fake, f == EVOLUTION ? "evolution" : "waha",
+                    f == EVOLUTION ? evo_args : waha_args)) {
+        fprintf(stderr, "the fake did not start; its log: %s\n", s->fake.log);
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int setup_noweb(void **state)
+{
+    return group_setup(state, NOWEB);
+}
+static int setup_gows(void **state)
+{
+    return group_setup(state, GOWS);
+}
+static int setup_evolution(void **state)
+{
+    return group_setup(state, EVOLUTION);
+}
+
+static int group_teardown(void **state)
+{
+    struct suite *s = *state;
+    bool clean = fake_stop(&s->fake);
+    free(s);
+    return clean ? 0 : -1;
+}
+
+/* Each test: the fake's world and a server in front of it. */
+static int test_setup(void **state)
+{
+    struct suite *s = *state;
+    fake_world(s);
+    start(&s->srv, s, true);
+    return 0;
+}
+
+static int test_teardown(void **state)
+{
+    struct suite *s = *state;
+    int rc = server_teardown(&s->srv);
+    if (s->builtin.pid != 0)
+        rc |= server_teardown(&s->builtin);
+    harness_release();
+    return rc;
+}
+
+static struct reply *add(const struct server *srv, const char *key, const char *const *phones,
+                         size_t n)
+{
+    json_t *body = participants_body(phones, n);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    const char *headers[] = {key != NULL ? tmpf("Idempotency-Key: %s", key) : NULL, NULL};
+    struct request_opts rq = {.method = "POST",
+                              .path = addpath(),
+                              .token = TOKEN,
+                              .body = tmpf("%s", text),
+                              .headers = key != NULL ? headers : NULL};
+    free(text);
+    return req_opts(srv, &rq);
+}
+
+/* An add answer without what legitimately differs between two servers:
+ * times, names (the engine's number check does not always give one) and
+ * invitation codes (the engine's against ours); kept: every key, every
+ * status and code, the totals. */
+static json_t *shape(const struct reply *r)
+{
+    json_t *j = json_deep_copy(r->json);
+    json_t *data = json_object_get(j, "data");
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(data, "added_members"), i, m)
+    {
+        json_object_set_new(m, "added_at", json_string("T"));
+        json_object_set_new(m, "name", json_string("N"));
+    }
+    json_array_foreach(json_object_get(data, "failed_members"), i, m)
+    {
+        json_t *inv = json_object_get(m, "invitation");
+        if (inv != NULL) {
+            json_object_set_new(inv, "code", json_string("C"));
+            json_object_set_new(inv, "expires_at", json_string("T"));
+        }
+    }
+    return j;
+}
+
+/* The add calls the fake received. */
+static size_t adds_seen(const struct suite *s)
+{
+    return fake_calls(&s->fake, s->flavour == EVOLUTION ? "updateParticipant" : "participants/add");
+}
+
+static const char *const page[] = {ALICE, DAN, CAROL, ERIN, BOB, "12ab"};
+#define NPAGE (sizeof(page) / sizeof(page[0]))
+
+/* The reference page's partial success, through the engine and through
+ * the builtin directory: the same answer. */
+static void same_answer_as_builtin(void **state)
+{
+    struct suite *s = *state;
+    start(&s->builtin, s, false);
+    struct reply *e = add(&s->srv, NULL, page, NPAGE);
+    struct reply *b = add(&s->builtin, NULL, page, NPAGE);
+    assert_status_at(__FILE__, __LINE__, e, 200);
+    assert_status_at(__FILE__, __LINE__, b, 200);
+    json_t *je = shape(e), *jb = shape(b);
+    char *te = json_dumps(je, JSON_SORT_KEYS), *tb = json_dumps(jb, JSON_SORT_KEYS);
+    if (!json_equal(je, jb))
+        fail_msg("engine: %s\nbuiltin: %s", te, tb);
+    free(te);
+    free(tb);
+    json_decref(je);
+    json_decref(jb);
+    /* Really through the engine: ALICE is in the group in WhatsApp and in
+     * groupied's roster; the invitation is the engine's (WhatsApp's codes
+     * are not groupie's 22 characters) and BOB was sent the group's link. */
+    const char *role = fake_role(&s->fake, G, ALICE);
+    assert_non_null(role);
+    assert_string_equal(role, "member");
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    json_t *bob = jfind(jpath(e->json, "data.failed_members"), "phone", BOB);
+    assert_non_null(bob);
+    const char *code = json_string_value(jpath(bob, "invitation.code"));
+    assert_non_null(code);
+    assert_int_not_equal(strlen(code), 22);
+    json_t *msgs = NULL;
+    assert_int_equal(fake_call(&s->fake, "GET", "/_fake/messages", NULL, &msgs), 200);
+    char *all = json_dumps(msgs, 0);
+    json_decref(msgs);
+    assert_non_null(strstr(all, BOB));
+    assert_non_null(strstr(all, "https://chat.whatsapp.com/LINKCODE123"));
+    free(all);
+    /* One add call for the whole request. */
+    assert_int_equal(adds_seen(s), 1);
+}
+
+/* Checks 1-5 come first: a refused request never reaches the engine. */
+static void refusals_stay_local(void **state)
+{
+    struct suite *s = *state;
+    assert_int_equal(fake_call(&s->fake, "DELETE", "/_fake/calls", NULL, NULL), 200);
+    const char *one[] = {ALICE};
+    struct request_opts rq = {
+        .method = "POST", .path = addpath(), .token = TOKEN, .body = "{\"participants\":[]}"};
+    assert_status_at(__FILE__, __LINE__, req_opts(&s->srv, &rq), 400);
+    rq.token = "no-such-token-0123456789";
+    rq.body = "{\"participants\":[\"" ALICE "\"]}";
+    assert_status_at(__FILE__, __LINE__, req_opts(&s->srv, &rq), 401);
+    rq.token = TOKEN;
+    rq.path = "/api/groups/999/members/add";
+    assert_status_at(__FILE__, __LINE__, req_opts(&s->srv, &rq), 404);
+    /* Local outcomes only (already a member, invalid): no call either. */
+    const char *local[] = {ERIN, "12ab"};
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, local, 2), 200);
+    assert_int_equal(fake_calls(&s->fake, "/"), 0);
+    /* And the next one that needs it does reach it. */
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, one, 1), 200);
+    assert_int_equal(adds_seen(s), 1);
+}
+
+/* The engine not well: 503 with Retry-After, nothing counted (the rate
+ * window holds 3 requests: after two 503s, three adds still pass). */
+static void unavailable_counts_nothing(void **state)
+{
+    struct suite *s = *state;
+    const char *alice[] = {ALICE}, *fay[] = {FAY}, *gus[] = {GUS};
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:i}", "kind", "unreachable", "ms", 1000)));
+    bool down = false; /* the outage starts a moment after the fault's answer */
+    for (int i = 0; i < 300 && !down; i++)
+        if (!(down = fake_call(&s->fake, "GET", "/_fake/calls", NULL, NULL) == 0))
+            usleep(10 * 1000);
+    assert_true(down);
+    struct reply *r = add(&s->srv, NULL, alice, 1);
+    bool back = false;
+    for (int i = 0; i < 100 && !back; i++)
+        if (!(back = fake_call(&s->fake, "GET", "/_fake/calls", NULL, NULL) == 200))
+            usleep(50 * 1000);
+    assert_true(back);
+    assert_error_at(__FILE__, __LINE__, r, 503, "Service unavailable",
+                    "The WhatsApp engine cannot be reached; try again later");
+    assert_string_equal(r->retry_after, "10");
+    assert_true(
+        fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "rate-overlimit")));
+    r = add(&s->srv, NULL, alice, 1);
+    assert_int_equal(r->status, 503);
+    assert_string_equal(r->retry_after, "60");
+    assert_non_null(strstr(json_string_value(json_object_get(r->json, "error")), "rate-overlimit"));
+    assert_null(fake_role(&s->fake, G, ALICE));
+    assert_false(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, alice, 1), 200);
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, fay, 1), 200);
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, gus, 1), 200);
+    const char *bob[] = {BOB};
+    assert_int_equal(add(&s->srv, NULL, bob, 1)->status, 429);
+}
+
+/* A replay returns the stored answer and never calls the engine again. */
+static void replay_never_calls_twice(void **state)
+{
+    struct suite *s = *state;
+    const char *two[] = {ALICE, FAY};
+    struct reply *first = add(&s->srv, "k-1", two, 2);
+    assert_status_at(__FILE__, __LINE__, first, 200);
+    size_t adds = adds_seen(s);
+    struct reply *again = add(&s->srv, "k-1", two, 2);
+    assert_status_at(__FILE__, __LINE__, again, 200);
+    assert_string_equal(first->body, again->body);
+    assert_int_equal(adds_seen(s), adds);
+}
+
+/* The add was carried out but its answer lost (the connection dropped):
+ * 503, the request in doubt; the group's next add settles it from the
+ * group's participants (ALICE counted as added), and the first request's
+ * key replays the settled answer without calling again. */
+static void dropped_answer_settled(void **state)
+{
+    struct suite *s = *state;
+    const char *alice[] = {ALICE}, *fay[] = {FAY};
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "drop")));
+    struct reply *r = add(&s->srv, "k-drop", alice, 1);
+    assert_int_equal(r->status, 503);
+    assert_string_equal(fake_role(&s->fake, G, ALICE), "member");
+    /* Past its deadline (2 s per call): the next request settles it. */
+    op_clock_advance(&s->srv, 60);
+    r = add(&s->srv, NULL, fay, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.new_participant_count")), 4);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    size_t adds = adds_seen(s);
+    r = add(&s->srv, "k-drop", alice, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+    assert_int_equal(adds_seen(s), adds);
+}
+
+struct pending_add {
+    const struct server *srv;
+    struct reply *reply;
+};
+
+static void *add_in_thread(void *arg)
+{
+    struct pending_add *p = arg;
+    struct client c;
+    client_init(&c);
+    const char *headers[] = {"Idempotency-Key: k-crash", NULL};
+    struct request_opts rq = {.method = "POST",
+                              .path = addpath(),
+                              .token = TOKEN,
+                              .body = "{\"participants\":[\"" ALICE "\"]}",
+                              .headers = headers,
+                              .timeout_ms = 10000};
+    client_send(&c, p->srv, &rq, p->reply);
+    client_free(&c);
+    return NULL;
+}
+
+/* kill -9 between the engine's add and the record: on restart the request
+ * is settled (ALICE counted, the key's answer stored), and the engine is
+ * not called again for the key. */
+static void crash_between_call_and_record(void **state)
+{
+    struct suite *s = *state;
+    assert_true(
+        fake_fault(&s->fake, json_pack("{s:s,s:s,s:i}", "op", "add", "kind", "delay", "ms", 3000)));
+    struct pending_add p = {.srv = &s->srv, .reply = reply_new()};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, add_in_thread, &p), 0);
+    /* The fake has carried the add out and holds its answer. */
+    for (int i = 0; i < 100 && fake_role(&s->fake, G, ALICE) == NULL; i++)
+        usleep(50 * 1000);
+    assert_non_null(fake_role(&s->fake, G, ALICE));
+    server_kill9(&s->srv);
+    pthread_join(t, NULL);
+    assert_int_equal(p.reply->status, 0);
+    server_restart(&s->srv);
+    /* PostgreSQL is shared: only a record past its deadline is settled
+     * by another process; move the clock past it. */
+    op_clock_advance(&s->srv, 60);
+    const char *fay[] = {FAY};
+    struct reply *r = add(&s->srv, NULL, fay, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    size_t adds = adds_seen(s);
+    const char *alice[] = {ALICE};
+    r = add(&s->srv, "k-crash", alice, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+    assert_int_equal(adds_seen(s), adds);
+}
+
+#define ENGINE_TESTS                                                                            \
+    cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),         \
+        cmocka_unit_test_setup_teardown(refusals_stay_local, test_setup, test_teardown),        \
+        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown), \
+        cmocka_unit_test_setup_teardown(replay_never_calls_twice, test_setup, test_teardown),   \
+        cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),     \
+        cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {ENGINE_TESTS};
+    const struct CMUnitTest shapes_only[] = {
+        cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown)};
+    int failed = 0;
+    failed +=
+        cmocka_run_group_tests_name("engine add: WAHA NOWEB", tests, setup_noweb, group_teardown);
+    failed += cmocka_run_group_tests_name("engine add: WAHA GOWS", shapes_only, setup_gows,
+                                          group_teardown);
+    failed += cmocka_run_group_tests_name("engine add: Evolution API", tests, setup_evolution,
+                                          group_teardown);
+    return failed;
+}

@@ -398,13 +398,63 @@ static void crash_between_call_and_record(void **state)
     assert_int_equal(adds_seen(s), adds);
 }
 
-#define ENGINE_TESTS                                                                            \
-    cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),         \
-        cmocka_unit_test_setup_teardown(refusals_stay_local, test_setup, test_teardown),        \
-        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown), \
-        cmocka_unit_test_setup_teardown(replay_never_calls_twice, test_setup, test_teardown),   \
-        cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),     \
-        cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown)
+/* A device is bound to its engine session: the add of a device created
+ * with "engine_session":"sales" goes to WAHA's session / Evolution's
+ * instance "sales", where its group is. */
+static void device_session(void **state)
+{
+    struct suite *s = *state;
+    const char *g2 = "120363000000000009@g.us", *d2 = "6281100000002";
+    const char *state_word = s->flavour == EVOLUTION ? "open" : "WORKING";
+    assert_true(fake_session(&s->fake, "sales", d2, state_word));
+    assert_true(fake_person(&s->fake, d2, NULL));
+    assert_true(fake_group(&s->fake, g2,
+                           json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "session", "sales", "subject",
+                                     "Sales", "participants", "phone", d2, "role", "superadmin")));
+    struct reply *r = req(&s->srv, "POST", "/admin/devices", s->srv.admin_key,
+                          "{\"phone\":\"6281100000002\",\"engine_session\":\"sales\"}");
+    assert_status_at(__FILE__, __LINE__, r, 201);
+    assert_string_equal(json_string_value(jpath(r->json, "data.engine_session")), "sales");
+    const char *token = tmpf("%s", json_string_value(jpath(r->json, "data.token")));
+    r = req(&s->srv, "POST", "/admin/seed", s->srv.admin_key,
+            tmpf("{\"groups\":[{\"id\":11,\"jid\":\"%s\",\"subject\":\"Sales\","
+                 "\"created_by\":\"%s\"}]}",
+                 g2, d2));
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    r = req(&s->srv, "POST", "/api/groups/11/members/add", token,
+            "{\"participants\":[\"" ALICE "\"]}");
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+    assert_string_equal(fake_role(&s->fake, g2, ALICE), "member");
+    /* A name no engine would take in a URL path is refused. */
+    r = req(&s->srv, "POST", "/admin/devices", s->srv.admin_key,
+            "{\"phone\":\"6281100000003\",\"engine_session\":\"a/b\"}");
+    assert_status_at(__FILE__, __LINE__, r, 400);
+    assert_non_null(jpath(r->json, "errors.engine_session"));
+}
+
+/* --engine is checked before anything starts. */
+static void engine_flag(void **state)
+{
+    (void)state;
+    const char *out = NULL;
+    int rc = server_run_once(SERVER_ARGS("--ephemeral", "--engine", "ftp://x"), NULL, 5000, &out);
+    assert_int_equal(rc, 2); /* a usage error, as every bad flag */
+    assert_non_null(strstr(out, "--engine must be builtin, waha:URL or evolution:URL"));
+    rc = server_run_once(SERVER_ARGS("--ephemeral"),
+                         SERVER_ARGS("GROUPIE_ENGINE=waha:localhost:3000"), 5000, &out);
+    assert_int_equal(rc, 2); /* a usage error, as every bad flag */
+    assert_non_null(strstr(out, "the URL must be http:// or https://"));
+}
+
+#define ENGINE_TESTS                                                                               \
+    cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),            \
+        cmocka_unit_test_setup_teardown(refusals_stay_local, test_setup, test_teardown),           \
+        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown),    \
+        cmocka_unit_test_setup_teardown(replay_never_calls_twice, test_setup, test_teardown),      \
+        cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),        \
+        cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown), \
+        cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown)
 
 int main(void)
 {
@@ -412,7 +462,8 @@ int main(void)
     const struct CMUnitTest shapes_only[] = {
         cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown)};
-    int failed = 0;
+    const struct CMUnitTest flags[] = {cmocka_unit_test(engine_flag)};
+    int failed = cmocka_run_group_tests_name("engine add: flags", flags, NULL, NULL);
     failed +=
         cmocka_run_group_tests_name("engine add: WAHA NOWEB", tests, setup_noweb, group_teardown);
     failed += cmocka_run_group_tests_name("engine add: WAHA GOWS", shapes_only, setup_gows,

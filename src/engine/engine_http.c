@@ -226,8 +226,11 @@ enum engine_status engine_http_call(struct engine_http *h, struct engine_call *c
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_SHARE, h->share);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+    /* A call may ask for less time than --engine-timeout (/readyz). */
+    long bound = c->timeout_ms > 0 && c->timeout_ms < h->timeout_ms ? c->timeout_ms : h->timeout_ms;
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, bound);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     bound < h->connect_timeout_ms ? bound : h->connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);

@@ -14,6 +14,7 @@
 #include "server/ephemeral.h"
 #include "server/faults.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "server/quota.h"
 #include "server/reqlog.h"
 #include "server/routes_engine.h"
@@ -118,6 +119,8 @@ int main(int argc, char **argv)
         goto out;
     }
     app.engine_timeout_ms = ecfg.timeout_ms;
+    if (app.engine != NULL)
+        app.engine->observe = metrics_engine_call;
     /* Requests in doubt name the process that made them (settleable
      * by others once it is gone: routes_engine.h). */
     if (getrandom(&app.engine_owner, sizeof(app.engine_owner), 0) !=

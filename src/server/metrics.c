@@ -33,6 +33,10 @@ static atomic_uint_fast64_t members_added;
 static atomic_uint_fast64_t members_failed[OUTCOME_COUNT];
 static atomic_uint_fast64_t rate_limited;
 static atomic_uint_fast64_t idem_replays;
+static atomic_uint_fast64_t engine_calls[ENGINE_OP_COUNT][ENGINE_STATUS_COUNT];
+static atomic_uint_fast64_t engine_bucket[ENGINE_OP_COUNT][BUCKETS];
+static atomic_uint_fast64_t engine_count[ENGINE_OP_COUNT];
+static atomic_uint_fast64_t engine_sum_us[ENGINE_OP_COUNT];
 
 static void bump(atomic_uint_fast64_t *c, uint64_t n)
 {
@@ -87,6 +91,22 @@ void metrics_add_outcomes(const struct add_result *r)
 void metrics_idem_replay(void)
 {
     bump(&idem_replays, 1);
+}
+
+void metrics_engine_call(void *arg, enum engine_op op, enum engine_status status,
+                         int64_t elapsed_us)
+{
+    (void)arg;
+    if ((unsigned)op >= ENGINE_OP_COUNT || (unsigned)status >= ENGINE_STATUS_COUNT)
+        return;
+    bump(&engine_calls[op][status], 1);
+    if (elapsed_us < 0)
+        elapsed_us = 0;
+    for (size_t b = 0; b < BUCKETS; b++)
+        if (elapsed_us <= bucket_us[b])
+            bump(&engine_bucket[op][b], 1);
+    bump(&engine_count[op], 1);
+    bump(&engine_sum_us[op], (uint64_t)elapsed_us);
 }
 
 /* A growing text buffer; a failed append leaves it marked broken. */
@@ -175,6 +195,45 @@ static void render_requests(struct text *t, const struct route *all, size_t nrou
     }
 }
 
+/* Only the operations that were called: a server without an engine shows
+ * none of these lines. */
+static void render_engine(struct text *t)
+{
+    bool any = false;
+    for (int op = 0; op < ENGINE_OP_COUNT; op++)
+        any |= get(&engine_count[op]) > 0;
+    if (!any)
+        return;
+    put(t, "# HELP groupie_engine_calls_total Calls to the WhatsApp engine, by operation and "
+           "outcome.\n# TYPE groupie_engine_calls_total counter\n");
+    for (int op = 0; op < ENGINE_OP_COUNT; op++)
+        for (int st = 0; st < ENGINE_STATUS_COUNT; st++) {
+            uint64_t v = get(&engine_calls[op][st]);
+            if (v > 0)
+                put(t, "groupie_engine_calls_total{op=\"%s\",outcome=\"%s\"} %llu\n",
+                    engine_op_name((enum engine_op)op), engine_status_name((enum engine_status)st),
+                    (unsigned long long)v);
+        }
+    put(t, "# HELP groupie_engine_call_duration_seconds Time of a call to the WhatsApp engine, "
+           "by operation.\n# TYPE groupie_engine_call_duration_seconds histogram\n");
+    for (int op = 0; op < ENGINE_OP_COUNT; op++) {
+        uint64_t count = get(&engine_count[op]);
+        if (count == 0)
+            continue;
+        const char *name = engine_op_name((enum engine_op)op);
+        for (size_t b = 0; b < BUCKETS; b++)
+            put(t, "groupie_engine_call_duration_seconds_bucket{op=\"%s\",le=\"%s\"} %llu\n", name,
+                bucket_label[b], (unsigned long long)get(&engine_bucket[op][b]));
+        put(t, "groupie_engine_call_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} %llu\n", name,
+            (unsigned long long)count);
+        uint64_t sum = get(&engine_sum_us[op]);
+        put(t, "groupie_engine_call_duration_seconds_sum{op=\"%s\"} %llu.%06llu\n", name,
+            (unsigned long long)(sum / 1000000), (unsigned long long)(sum % 1000000));
+        put(t, "groupie_engine_call_duration_seconds_count{op=\"%s\"} %llu\n", name,
+            (unsigned long long)count);
+    }
+}
+
 char *metrics_render(size_t *len)
 {
     struct text t = {.cap = 8192};
@@ -206,6 +265,7 @@ char *metrics_render(size_t *len)
         "Idempotency-Key.\n# TYPE groupie_idempotent_replays_total counter\n"
         "groupie_idempotent_replays_total %llu\n",
         (unsigned long long)get(&idem_replays));
+    render_engine(&t);
     if (t.broken) {
         free(t.buf);
         return NULL;

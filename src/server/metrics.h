@@ -10,6 +10,7 @@
 #define GROUPIE_METRICS_H
 
 #include "core/members.h"
+#include "engine/engine.h"
 #include "server/router.h"
 
 #include <stddef.h>
@@ -24,6 +25,11 @@ void metrics_add_outcomes(const struct add_result *r);
 
 /* An answer replayed from an Idempotency-Key. */
 void metrics_idem_replay(void);
+
+/* One call to the remote engine (the engine's observer, engine.h): by
+ * operation and outcome, with its latency. */
+void metrics_engine_call(void *arg, enum engine_op op, enum engine_status status,
+                         int64_t elapsed_us);
 
 /* Everything, as a malloc'd text/plain body; NULL when out of memory. */
 char *metrics_render(size_t *len);

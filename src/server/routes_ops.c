@@ -3,6 +3,7 @@
  * nothing about anyone's data. */
 #include "server/routes.h"
 
+#include "engine/engine.h"
 #include "server/health.h"
 #include "server/metrics.h"
 #include "server/openapi.h"
@@ -27,6 +28,62 @@ static int probe_write(struct store_tx *tx, void *arg)
     return store_clock_advance(tx, 0, &offset);
 }
 
+/* Sessions /readyz asks about, and how long it gives each. */
+#define READY_SESSIONS   8
+#define READY_TIMEOUT_MS 2000
+
+static int ready_sessions(struct store_tx *tx, void *arg)
+{
+    struct {
+        const char **list;
+        size_t n;
+    } *s = arg;
+    return store_engine_sessions(tx, READY_SESSIONS, &s->list, &s->n);
+}
+
+/* The engine's part of /readyz: each device session's state. Not ready
+ * (why set) when the engine cannot be used at all (unreachable, refusing
+ * the key, failing); a session that is logged out is reported, and the
+ * server stays ready for the other devices (docs/ENGINES.md). */
+static json_t *ready_engine(struct app *app, struct request *req, const char **why, char *sentence,
+                            size_t sentsz)
+{
+    struct {
+        const char **list;
+        size_t n;
+    } s = {0};
+    static const char *const fallback[] = {ENGINE_DEFAULT_SESSION};
+    if (store_read(app->store, req->arena, ready_sessions, &s) != STORE_OK || s.n == 0) {
+        s.list = (const char **)fallback;
+        s.n = 1;
+    }
+    json_t *sessions = json_array();
+    bool reachable = true;
+    for (size_t i = 0; i < s.n && reachable; i++) {
+        struct engine_call ec = {.arena = req->arena,
+                                 .session = s.list[i],
+                                 .timeout_ms = app->engine_timeout_ms < READY_TIMEOUT_MS
+                                                   ? app->engine_timeout_ms
+                                                   : READY_TIMEOUT_MS};
+        struct engine_session es;
+        enum engine_status st = engine_session(app->engine, &ec, &es);
+        if (st == ENGINE_OK || st == ENGINE_E_LOGGED_OUT || st == ENGINE_E_NO_SESSION) {
+            const char *state = st == ENGINE_OK             ? es.state
+                                : st == ENGINE_E_NO_SESSION ? "NOT_FOUND"
+                                : ec.err.state[0] != '\0'   ? ec.err.state
+                                                            : "UNKNOWN";
+            json_array_append_new(sessions,
+                                  json_pack("{s:s, s:s?, s:b}", "name", s.list[i], "state", state,
+                                            "connected", st == ENGINE_OK && es.working));
+            continue;
+        }
+        reachable = false;
+        *why = engine_error_sentence(&ec.err, sentence, sentsz);
+    }
+    return json_pack("{s:s, s:b, s:o}", "name", app->engine->ops->name, "reachable", reachable,
+                     "sessions", sessions);
+}
+
 void route_readyz(struct app *app, struct request *req, struct response *res)
 {
     const char *why = NULL;
@@ -39,12 +96,18 @@ void route_readyz(struct app *app, struct request *req, struct response *res)
         if (health_writes() != HEALTH_OK)
             why = "The database refuses writes right now (is its disk full?); see the server's log";
     }
-    if (why == NULL)
-        respond_json(res, 200, json_pack("{s:s, s:b}", "status", "ready", "database", true));
-    else
-        respond_json(res, 503,
-                     json_pack("{s:i, s:s, s:s, s:b}", "code", 503, "message",
-                               "Service unavailable", "error", why, "database", false));
+    bool database = why == NULL;
+    char sentence[ENGINE_DETAIL_MAX];
+    json_t *engine = app->engine != NULL && database
+                         ? ready_engine(app, req, &why, sentence, sizeof(sentence))
+                         : NULL;
+    json_t *body = why == NULL
+                       ? json_pack("{s:s, s:b}", "status", "ready", "database", true)
+                       : json_pack("{s:i, s:s, s:s, s:b}", "code", 503, "message",
+                                   "Service unavailable", "error", why, "database", database);
+    if (engine != NULL)
+        json_object_set_new(body, "engine", engine);
+    respond_json(res, why == NULL ? 200 : 503, body);
 }
 
 void route_metrics(struct app *app, struct request *req, struct response *res)

@@ -154,6 +154,8 @@ const char *const store_sql[ST_COUNT] = {
      * table's order); the dialects add their locks and sequences. */
     [ST_DEVICE_SESSION] = "SELECT engine_session FROM devices WHERE id = $1",
     [ST_DEVICE_SESSION_SET] = "UPDATE devices SET engine_session = $1 WHERE id = $2",
+    [ST_ENGINE_SESSIONS] = "SELECT DISTINCT engine_session FROM devices ORDER BY engine_session"
+                           " LIMIT $1",
     [ST_PENDING_OF_GROUP] = "SELECT " PENDING_COLUMNS " FROM engine_pending WHERE group_id = $1"
                             " ORDER BY id",
     [ST_PENDING_ALL] = "SELECT " PENDING_COLUMNS " FROM engine_pending ORDER BY id",
@@ -1936,6 +1938,15 @@ int store_device_session_set(struct store_tx *tx, int64_t device_id, const char 
     bind_text(st, 1, session);
     bind_int(st, 2, device_id);
     return run_changed(st);
+}
+
+int store_engine_sessions(struct store_tx *tx, int64_t limit, const char ***out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_ENGINE_SESSIONS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, limit);
+    return read_rows(st, sizeof(**out), string_fill, out, n);
 }
 
 int store_pending_put(struct store_tx *tx, struct engine_pending *p)

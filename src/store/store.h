@@ -400,6 +400,8 @@ int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int6
 /* The device's engine session ("default" unless set). */
 int store_device_session(struct store_tx *tx, int64_t device_id, const char **session);
 int store_device_session_set(struct store_tx *tx, int64_t device_id, const char *session);
+/* The distinct sessions devices are bound to, sorted, at most limit. */
+int store_engine_sessions(struct store_tx *tx, int64_t limit, const char ***out, size_t *n);
 
 struct engine_pending {
     int64_t id;

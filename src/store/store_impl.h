@@ -104,6 +104,7 @@ enum stmt_id {
     /* A remote engine (issue 10). */
     ST_DEVICE_SESSION,
     ST_DEVICE_SESSION_SET,
+    ST_ENGINE_SESSIONS,
     ST_RATE_REMOVE,
     ST_PENDING_INSERT,
     ST_PENDING_OF_GROUP,

@@ -433,6 +433,43 @@ static void device_session(void **state)
     assert_non_null(jpath(r->json, "errors.engine_session"));
 }
 
+/* /readyz reports the engine's sessions; /metrics counts its calls by
+ * operation and outcome, with their latency; a logged-out session makes
+ * adds 503 (nothing counted) while the server stays ready. */
+static void readyz_and_metrics(void **state)
+{
+    struct suite *s = *state;
+    const char *alice[] = {ALICE};
+    bool evo = s->flavour == EVOLUTION;
+    struct reply *r = req(&s->srv, "GET", "/readyz", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(json_string_value(jpath(r->json, "engine.name")),
+                        evo ? "evolution" : "waha");
+    assert_true(json_is_true(jpath(r->json, "engine.reachable")));
+    json_t *ses = json_array_get(jpath(r->json, "engine.sessions"), 0);
+    assert_string_equal(json_string_value(json_object_get(ses, "name")), "default");
+    assert_true(json_is_true(json_object_get(ses, "connected")));
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, alice, 1), 200);
+
+    assert_true(fake_fault(&s->fake, json_pack("{s:s}", "kind", "logged-out")));
+    r = req(&s->srv, "GET", "/readyz", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    ses = json_array_get(jpath(r->json, "engine.sessions"), 0);
+    assert_false(json_is_true(json_object_get(ses, "connected")));
+    const char *fay[] = {FAY};
+    r = add(&s->srv, NULL, fay, 1);
+    assert_int_equal(r->status, 503);
+    assert_string_equal(r->retry_after, "60");
+    assert_non_null(strstr(json_string_value(json_object_get(r->json, "error")), "not connected"));
+
+    r = req(&s->srv, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "groupie_engine_calls_total{op=\"add\",outcome=\"ok\"} 1\n"));
+    assert_non_null(strstr(
+        r->body, "groupie_engine_calls_total{op=\"check_numbers\",outcome=\"logged_out\"} 1\n"));
+    assert_non_null(strstr(r->body, "groupie_engine_call_duration_seconds_count{op=\"add\"} 1\n"));
+}
+
 /* --engine is checked before anything starts. */
 static void engine_flag(void **state)
 {
@@ -454,7 +491,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(replay_never_calls_twice, test_setup, test_teardown),      \
         cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),        \
         cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown), \
-        cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown),                \
+        cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown)
 
 int main(void)
 {

@@ -46,6 +46,7 @@ struct app {
     int64_t engine_owner;   /* this process's id in requests in doubt (routes_engine.h) */
     bool engine_sole;       /* the database is this process's alone (a SQLite file it owns) */
     long engine_timeout_ms; /* --engine-timeout */
+    const char *engine_webhook_secret; /* --engine-webhook-secret, or NULL */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

@@ -121,6 +121,10 @@ static const struct setting settings[] = {
     {"engine-timeout", "GROUPIE_ENGINE_TIMEOUT", K_INT, "SECONDS",
      "bound on each call to the engine, connecting included (default 30)", 1, 3600,
      AT(engine_timeout_s)},
+    {"engine-webhook-secret", "GROUPIE_ENGINE_WEBHOOK_SECRET", K_STRING, "SECRET",
+     "POST /engine/events accepts only events signed with it (WAHA's HMAC key, Evolution's "
+     "jwt_key)",
+     0, 0, AT(engine_webhook_secret)},
     {"quiet", "GROUPIE_QUIET", K_BOOL, NULL, "no access log (errors are still logged)", 0, 0,
      AT(quiet)},
     {"request-log", "GROUPIE_REQUEST_LOG", K_INT, "N",

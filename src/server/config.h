@@ -37,6 +37,7 @@ struct config {
     const char *engine;
     const char *engine_key; /* NULL: none */
     int engine_timeout_s;
+    const char *engine_webhook_secret; /* NULL: POST /engine/events takes unsigned events */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

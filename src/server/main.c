@@ -119,6 +119,7 @@ int main(int argc, char **argv)
         goto out;
     }
     app.engine_timeout_ms = ecfg.timeout_ms;
+    app.engine_webhook_secret = cfg.engine_webhook_secret;
     if (app.engine != NULL)
         app.engine->observe = metrics_engine_call;
     /* Requests in doubt name the process that made them (settleable

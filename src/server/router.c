@@ -25,6 +25,7 @@ static const struct route routes[] = {
     {"GET", "/readyz", route_readyz, 0, API_BODY},
     {"GET", "/metrics", route_metrics, 0, API_BODY},
     {"GET", "/openapi.json", route_openapi, 0, API_BODY},
+    {"POST", "/engine/events", route_engine_events, 0, API_BODY},
 
     {"GET", "/groups", route_groups_list, ROUTE_API | ROUTE_DEVICE, API_BODY},
     {"POST", "/groups", route_group_create, ROUTE_API | ROUTE_DEVICE, API_BODY},

@@ -9,6 +9,7 @@
 void route_healthz(struct app *app, struct request *req, struct response *res);
 void route_readyz(struct app *app, struct request *req, struct response *res);
 void route_metrics(struct app *app, struct request *req, struct response *res);
+void route_engine_events(struct app *app, struct request *req, struct response *res);
 void route_openapi(struct app *app, struct request *req, struct response *res);
 
 /* routes_members.c */

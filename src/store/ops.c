@@ -161,6 +161,10 @@ const char *const store_sql[ST_COUNT] = {
     [ST_PENDING_ALL] = "SELECT " PENDING_COLUMNS " FROM engine_pending ORDER BY id",
     [ST_PENDING_DELETE] = "DELETE FROM engine_pending WHERE group_id = $1 AND id = $2",
     [ST_RESET_ENGINE_PENDING] = "DELETE FROM engine_pending",
+    [ST_RESET_ENGINE_EVENTS] = "DELETE FROM engine_events",
+    [ST_EVENTS_PURGE] = "DELETE FROM engine_events WHERE key IN (SELECT key FROM engine_events"
+                        " WHERE received_at <= $1 ORDER BY received_at LIMIT $2)",
+    [ST_GROUP_BY_JID] = "SELECT id FROM groups WHERE jid = $1",
     [ST_RESET_MESSAGES] = "DELETE FROM messages",
     [ST_RESET_IDEMPOTENCY] = "DELETE FROM idempotency",
     [ST_RESET_INVITATIONS] = "DELETE FROM invitations",
@@ -1602,11 +1606,11 @@ int store_is_empty(struct store_tx *tx, bool *empty)
 /* A reset's statements in the order they run: the lock first, children
  * before their parents, then what a new database starts with. */
 static const enum stmt_id reset_order[] = {
-    ST_RESET_LOCK,         ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,
-    ST_RESET_INVITATIONS,  ST_RESET_RATE,           ST_RESET_DAILY,    ST_RESET_DEVICE_GROUPS,
-    ST_RESET_PARTICIPANTS, ST_RESET_GROUPS,         ST_RESET_CONTACTS, ST_RESET_BLOCKS,
-    ST_RESET_DIRECTORY,    ST_RESET_TOKENS,         ST_RESET_DEVICES,  ST_RESET_CLOCK,
-    ST_RESET_SEQUENCES,    ST_RESET_DEVICES_LISTED,
+    ST_RESET_LOCK,          ST_RESET_ENGINE_EVENTS, ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES,
+    ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,   ST_RESET_RATE,           ST_RESET_DAILY,
+    ST_RESET_DEVICE_GROUPS, ST_RESET_PARTICIPANTS,  ST_RESET_GROUPS,         ST_RESET_CONTACTS,
+    ST_RESET_BLOCKS,        ST_RESET_DIRECTORY,     ST_RESET_TOKENS,         ST_RESET_DEVICES,
+    ST_RESET_CLOCK,         ST_RESET_SEQUENCES,     ST_RESET_DEVICES_LISTED,
 };
 
 int store_reset(struct store_tx *tx, bool keep_devices)
@@ -2013,4 +2017,34 @@ int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id)
     bind_int(st, 1, group_id);
     bind_int(st, 2, id);
     return run_changed(st);
+}
+
+int store_event_seen(struct store_tx *tx, const char *key, int64_t now)
+{
+    struct stmt *st = prep(tx, ST_EVENT_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, key);
+    bind_int(st, 2, now);
+    int64_t ignored;
+    return insert_row(st, &ignored);
+}
+
+int store_events_purge(struct store_tx *tx, int64_t before_ms, int64_t limit)
+{
+    struct stmt *st = prep(tx, ST_EVENTS_PURGE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, before_ms);
+    bind_int(st, 2, limit);
+    return run_done(st);
+}
+
+int store_group_by_jid(struct store_tx *tx, const char *jid, int64_t *id)
+{
+    struct stmt *st = prep(tx, ST_GROUP_BY_JID);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, jid);
+    return one_int(st, id);
 }

@@ -452,7 +452,8 @@ static const char postgres_4[] =
 /* 5: a device's session in its WhatsApp engine (issue 10: WAHA's session,
  * Evolution's instance; "default" is WAHA Core's only one), and the add
  * requests in doubt: reserved before the engine was called, not yet
- * recorded (docs/ENGINES.md, "The add path with an engine"). body is the
+ * recorded (docs/ENGINES.md, "The add path with an engine"), and the
+ * engine's webhooks already applied (their de-duplication keys). body is the
  * request's own, so a settlement can answer it in its order; candidates
  * are the numbers handed to the engine, separated by single spaces.
  * (Numbered 5 on this branch; the webhooks branch holds 5 in parallel, so
@@ -475,7 +476,13 @@ static const char sqlite_5[] =
     "  deadline INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL"
     ");"
-    "CREATE INDEX engine_pending_by_group ON engine_pending(group_id);";
+    "CREATE INDEX engine_pending_by_group ON engine_pending(group_id);"
+    /* The engine's webhooks seen in the last day, by de-duplication key. */
+    "CREATE TABLE engine_events ("
+    "  key TEXT PRIMARY KEY,"
+    "  received_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX engine_events_by_time ON engine_events(received_at);";
 
 static const char postgres_5[] =
     "ALTER TABLE devices ADD COLUMN engine_session text COLLATE \"C\" NOT NULL"
@@ -496,7 +503,12 @@ static const char postgres_5[] =
     "  deadline bigint NOT NULL,"
     "  created_at bigint NOT NULL,"
     "  PRIMARY KEY (group_id, id)"
-    ");";
+    ");"
+    "CREATE TABLE engine_events ("
+    "  key text COLLATE \"C\" PRIMARY KEY,"
+    "  received_at bigint NOT NULL"
+    ");"
+    "CREATE INDEX engine_events_by_time ON engine_events(received_at);";
 
 static const struct migration migrations[] = {
     {sqlite_1, postgres_1}, {sqlite_2, postgres_2}, {sqlite_3, postgres_3},

@@ -428,6 +428,14 @@ int store_pending_list(struct store_tx *tx, int64_t group_id, struct engine_pend
 /* STORE_NOT_FOUND when it is gone (settled by another). */
 int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id);
 
+/* An engine's webhook, by its de-duplication key: STORE_CONFLICT when it
+ * was seen already (and kept). */
+int store_event_seen(struct store_tx *tx, const char *key, int64_t now);
+/* Forgets at most limit keys received at or before before_ms. */
+int store_events_purge(struct store_tx *tx, int64_t before_ms, int64_t limit);
+/* The group whose WhatsApp JID is jid. */
+int store_group_by_jid(struct store_tx *tx, const char *jid, int64_t *id);
+
 /* --- the whole database ---------------------------------------------------- */
 
 /* True when no device and no group exist yet (what --demo fills). */

@@ -197,8 +197,12 @@ static const char *const pg_sql[ST_COUNT] = {
      * fails one, which runs again (store_write). */
     [ST_RESET_LOCK] = "LOCK TABLE clock, devices, tokens, directory, directory_contacts,"
                       " directory_blocks, groups, participants, device_groups, rate_events,"
-                      " daily_additions, invitations, messages, idempotency, engine_pending"
+                      " daily_additions, invitations, messages, idempotency, engine_pending,"
+                      " engine_events"
                       " IN EXCLUSIVE MODE",
+    [ST_EVENT_INSERT] = "WITH ins AS (INSERT INTO engine_events (key, received_at)"
+                        "  VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)"
+                        " SELECT true, (SELECT 1 FROM ins)",
     [ST_RATE_REMOVE] = "DELETE FROM rate_events WHERE group_id = $1 AND id ="
                        " (SELECT id FROM rate_events WHERE group_id = $1 AND at_ms = $2 LIMIT 1)",
     [ST_PENDING_INSERT] =

@@ -124,6 +124,7 @@ static const char *const sqlite_sql[ST_COUNT] = {
                           " body_sha, body, candidates, reserved, day, rate_at, owner, deadline,"
                           " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
                           " $12, $13)",
+    [ST_EVENT_INSERT] = "INSERT INTO engine_events (key, received_at) VALUES ($1, $2)",
     [ST_RESET_LOCK] = store_sql_none,
     [ST_RESET_SEQUENCES] = store_sql_none,
 };

@@ -84,9 +84,10 @@ static void start(struct server *srv, const struct suite *s, bool engine)
 {
     const char *spec = tmpf("%s:%s", s->flavour == EVOLUTION ? "evolution" : "waha", s->fake.url);
     struct server_opts opts = {
-        .args = engine ? SERVER_ARGS("--engine", spec, "--engine-timeout", "2", "--rate-limit", "3",
-                                     "--rate-window", "3600")
-                       : SERVER_ARGS("--rate-limit", "3", "--rate-window", "3600"),
+        .args = engine
+                    ? SERVER_ARGS("--engine", spec, "--engine-timeout", "2", "--rate-limit", "3",
+                                  "--rate-window", "3600", "--engine-webhook-secret", "hook-secret")
+                    : SERVER_ARGS("--rate-limit", "3", "--rate-window", "3600"),
         .env = SERVER_ARGS("GROUPIE_ENGINE_KEY=" KEY),
     };
     server_start(srv, &opts);
@@ -470,6 +471,51 @@ static void readyz_and_metrics(void **state)
     assert_non_null(strstr(r->body, "groupie_engine_call_duration_seconds_count{op=\"add\"} 1\n"));
 }
 
+/* The fake delivers its engine's webhook for a change made in WhatsApp
+ * (twice: an engine's retry) and answers with groupied's statuses. */
+static json_t *deliver(const struct suite *s, const char *type, const char *phone, int repeat)
+{
+    json_t *reply = NULL;
+    long st = fake_call(
+        &s->fake, "POST", tmpf("/_fake/groups/%s/events", G),
+        json_pack("{s:s,s:[s],s:i}", "type", type, "participants", phone, "repeat", repeat),
+        &reply);
+    assert_int_equal(st, 200);
+    json_t *delivered = json_deep_copy(json_object_get(reply, "delivered"));
+    json_decref(reply);
+    return delivered;
+}
+
+static void webhook(const struct suite *s, const char *key)
+{
+    const char *url = tmpf("%s/engine/events", s->srv.url);
+    json_t *b = s->flavour == EVOLUTION ? json_pack("{s:s,s:s}", "url", url, "jwt_key", key)
+                                        : json_pack("{s:s,s:s}", "url", url, "hmac_key", key);
+    assert_int_equal(fake_call(&s->fake, "PUT", "/_fake/webhook", b, NULL), 200);
+}
+
+/* People who join, leave or are promoted in WhatsApp show in the roster;
+ * a repeated event is applied once; a bad signature is refused. */
+static void events_applied(void **state)
+{
+    struct suite *s = *state;
+    webhook(s, "hook-secret");
+    json_t *d = deliver(s, "join", GUS, 2);
+    assert_int_equal(json_integer_value(json_array_get(d, 0)), 200);
+    assert_int_equal(json_integer_value(json_array_get(d, 1)), 200);
+    json_decref(d);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), GUS));
+    assert_true(server_wait_log(&s->srv, "(duplicate)", 2000));
+    d = deliver(s, "leave", ERIN, 1);
+    json_decref(d);
+    assert_false(group_has(group_get(&s->srv, TOKEN, GID), ERIN));
+    webhook(s, "not-the-secret");
+    d = deliver(s, "join", FAY, 1);
+    assert_int_equal(json_integer_value(json_array_get(d, 0)), 401);
+    json_decref(d);
+    assert_false(group_has(group_get(&s->srv, TOKEN, GID), FAY));
+}
+
 /* --engine is checked before anything starts. */
 static void engine_flag(void **state)
 {
@@ -492,7 +538,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),        \
         cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown), \
         cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown),                \
-        cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \
+        cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown)
 
 int main(void)
 {

@@ -90,6 +90,8 @@ int roster_change(struct store_tx *tx, const struct directory *dir,
         r->phone = req->phones[i];
         if (!phone_is_valid(r->phone, strlen(r->phone))) {
             r->outcome = ROSTER_INVALID_NUMBER;
+        } else if (req->refused != NULL && req->refused[i]) {
+            r->outcome = ROSTER_CANNOT_MODIFY_CREATOR;
         } else {
             status = apply_one(tx, req, &out->participant_count, r);
             if (status == STORE_OK && r->outcome == ROSTER_DONE)

@@ -40,6 +40,10 @@ struct roster_request {
     const char *const *phones;
     size_t n;
     int64_t now;
+    /* A remote engine's refusals, per phone (NULL: none): WhatsApp would
+     * not change them, which for remove, promote and demote is its refusal
+     * to touch the group's creator; they are left as they are. */
+    const bool *refused;
 };
 
 struct roster_answer {

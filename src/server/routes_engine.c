@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "core/members_engine.h"
+#include "core/roster.h"
 #include "engine/engine.h"
 #include "server/body.h"
 #include "server/call.h"
@@ -33,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ADD_DENIED "You must be a group administrator to add members"
 
 /* Rounds of "settle what is in doubt, then reserve" before giving up. */
 #define SETTLE_ROUNDS 3
@@ -54,7 +57,7 @@ struct eadd {
 /* The engine's failure as the answer: 503 when it is not well, else what
  * WhatsApp's refusal of the whole call means. */
 static void answer_engine_failure(struct response *res, const struct limits *lim,
-                                  const struct engine_error *err)
+                                  const struct engine_error *err, const char *denied)
 {
     char sentence[ENGINE_DETAIL_MAX];
     respond_clear(res);
@@ -65,7 +68,7 @@ static void answer_engine_failure(struct response *res, const struct limits *lim
         return;
     }
     if (err->status == ENGINE_E_FORBIDDEN) {
-        const struct refusal why = {.denied = "You must be a group administrator to add members"};
+        const struct refusal why = {.denied = denied};
         respond_verdict(res, lim, VERDICT_FORBIDDEN, &why);
         return;
     }
@@ -136,7 +139,7 @@ static int reserve_work(struct store_tx *tx, struct call *c, void *arg)
     const struct engine_add *ea = &b->ea;
     if (ea->out.check != VERDICT_OK) {
         const struct refusal why = {
-            .denied = "You must be a group administrator to add members",
+            .denied = ADD_DENIED,
             .field = "participants",
             .sentence = b->bad_request,
             .retry_after_s = ea->out.retry_after_s,
@@ -294,7 +297,7 @@ static bool settle_held(struct app *app, struct request *req, struct response *r
                           b->ea.out.group.jid, &err) != ENGINE_OK) {
             log_error("engine: request %lld in doubt not settled: %s", (long long)b->settle[i].id,
                       err.detail);
-            answer_engine_failure(res, &app->limits, &err);
+            answer_engine_failure(res, &app->limits, &err, ADD_DENIED);
             return false;
         }
     }
@@ -470,7 +473,7 @@ void engine_members_add(struct app *app, struct request *req, struct response *r
         if (status != STORE_OK)
             log_error("engine: the reservation of request %lld stays until settled: %s",
                       (long long)ea->pending.id, store_strerror(status));
-        answer_engine_failure(res, &app->limits, &ec.err);
+        answer_engine_failure(res, &app->limits, &ec.err, ADD_DENIED);
         return;
     }
     if (!call_write(app, req, res, record_work, b))
@@ -532,4 +535,144 @@ void engine_settle_startup(struct app *app)
                       (long long)w.list[i].id, err.detail);
     }
     arena_free(&a);
+}
+
+/* --- remove, promote, demote, the invite link -------------------------------------------- */
+
+/* What a request must know before the engine is asked, read in one
+ * snapshot: the checks' verdict (answered here when it refuses), the
+ * group's JID, the device's session, and which numbers to hand over. */
+struct peek {
+    const char *bad_request;
+    const char *denied;
+    const char **phones;
+    size_t n;
+    bool *send; /* per phone: a participant WhatsApp may be asked to change */
+    const char *jid;
+    const char *session;
+};
+
+static int peek_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct peek *p = arg;
+    struct group g;
+    enum role role;
+    enum verdict access;
+    int status = groups_open(tx, &c->device, c->req->group_id, true, &g, &role, &access);
+    if (status != STORE_OK)
+        return status;
+    const struct refusal why = {
+        .denied = p->denied, .field = "participants", .sentence = p->bad_request};
+    if (respond_verdict(c->res, &c->app->limits, verdict_body(access, p->bad_request != NULL),
+                        &why))
+        return STORE_OK;
+    struct arena *a = store_tx_arena(tx);
+    p->jid = arena_strdup(a, g.jid);
+    status = store_device_session(tx, c->device.id, &p->session);
+    if (status == STORE_OK && p->jid == NULL)
+        status = STORE_ERROR;
+    for (size_t i = 0; i < p->n && status == STORE_OK; i++) {
+        p->send[i] = false;
+        if (!phone_is_valid(p->phones[i], strlen(p->phones[i])))
+            continue;
+        status = store_member_role(tx, c->req->group_id, p->phones[i], &role);
+        p->send[i] = status == STORE_OK && role != ROLE_SUPERADMIN;
+        if (status == STORE_NOT_FOUND)
+            status = STORE_OK;
+    }
+    return status;
+}
+
+/* The role WhatsApp shows for phone in g, or -1 when not a participant. */
+static int role_in(const struct engine_group *g, const char *phone)
+{
+    for (size_t i = 0; i < g->n_participants; i++)
+        if (g->participants[i].phone != NULL && strcmp(g->participants[i].phone, phone) == 0)
+            return (int)g->participants[i].role;
+    return -1;
+}
+
+bool engine_roster(struct app *app, struct request *req, struct response *res, int op,
+                   const char *bad_request, const char **phones, size_t n, const bool **refused)
+{
+    static const char *const denied[] = {
+        [ROSTER_REMOVE] = "You must be a group administrator to remove members",
+        [ROSTER_PROMOTE] = "You must be a group administrator to promote members",
+        [ROSTER_DEMOTE] = "You must be a group administrator to demote members",
+    };
+    static const enum engine_change what[] = {[ROSTER_REMOVE] = ENGINE_CHANGE_REMOVE,
+                                              [ROSTER_PROMOTE] = ENGINE_CHANGE_PROMOTE,
+                                              [ROSTER_DEMOTE] = ENGINE_CHANGE_DEMOTE};
+    size_t slots = n > 0 ? n : 1;
+    struct peek p = {.bad_request = bad_request, .denied = denied[op], .phones = phones, .n = n};
+    bool *no = arena_calloc(req->arena, slots, sizeof(*no));
+    struct engine_target *targets = arena_calloc(req->arena, slots, sizeof(*targets));
+    struct engine_member *members = arena_calloc(req->arena, slots, sizeof(*members));
+    size_t *at = arena_calloc(req->arena, slots, sizeof(*at));
+    p.send = arena_calloc(req->arena, slots, sizeof(*p.send));
+    if (no == NULL || targets == NULL || members == NULL || at == NULL || p.send == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return false;
+    }
+    call_read(app, req, res, peek_work, &p);
+    if (res->status != 0)
+        return false;
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p.send[i]) {
+            targets[nt] = (struct engine_target){.phone = phones[i]};
+            at[nt++] = i;
+        }
+    *refused = no;
+    if (nt == 0)
+        return true;
+    struct engine_call ec = {.arena = req->arena, .session = p.session};
+    enum engine_status st = engine_change(app->engine, &ec, p.jid, what[op], targets, nt, members);
+    if (st != ENGINE_OK) {
+        log_error("engine: %s in %s: %s: %s",
+                  engine_op_name((enum engine_op)(ENGINE_OP_ADD + what[op])), p.jid,
+                  engine_status_name(st), ec.err.detail);
+        answer_engine_failure(res, &app->limits, &ec.err, denied[op]);
+        return false;
+    }
+    struct engine_group g = {0};
+    bool read = false;
+    for (size_t t = 0; t < nt; t++) {
+        enum engine_change_outcome o = engine_change_outcome(&members[t]);
+        if (o == ENGINE_CHANGE_UNKNOWN && !read) /* the group says */
+            read = engine_group_info(app->engine, &ec, p.jid, &g) == ENGINE_OK;
+        if (o == ENGINE_CHANGE_UNKNOWN && read) {
+            int role = role_in(&g, targets[t].phone);
+            o = (op == ROSTER_REMOVE && role < 0) ||
+                        (op == ROSTER_PROMOTE && role >= (int)ENGINE_ROLE_ADMIN) ||
+                        (op == ROSTER_DEMOTE && role == (int)ENGINE_ROLE_MEMBER)
+                    ? ENGINE_CHANGED
+                    : ENGINE_CHANGE_REFUSED;
+        }
+        /* Not a member in WhatsApp: the roster is brought to agree. */
+        no[at[t]] = o == ENGINE_CHANGE_REFUSED || o == ENGINE_CHANGE_UNKNOWN;
+    }
+    return true;
+}
+
+bool engine_invite_link(struct app *app, struct request *req, struct response *res, bool revoke,
+                        const char **code)
+{
+    struct peek p = {.denied = revoke
+                                   ? "You must be a group administrator to revoke the invite link"
+                                   : "You must be a group administrator to see the invite link"};
+    call_read(app, req, res, peek_work, &p);
+    if (res->status != 0)
+        return false;
+    struct engine_call ec = {.arena = req->arena, .session = p.session};
+    enum engine_status st = engine_invite_code(app->engine, &ec, p.jid, revoke, code);
+    if (st == ENGINE_OK && (*code == NULL || (*code)[0] == '\0' || strlen(*code) > 64))
+        st = engine_fail(&ec.err, ENGINE_E_PROTOCOL, "an invite code groupied cannot keep");
+    if (st != ENGINE_OK) {
+        log_error("engine: invite link of %s: %s: %s", p.jid, engine_status_name(st),
+                  ec.err.detail);
+        answer_engine_failure(res, &app->limits, &ec.err, p.denied);
+        return false;
+    }
+    return true;
 }

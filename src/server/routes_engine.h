@@ -13,6 +13,22 @@
 void engine_members_add(struct app *app, struct request *req, struct response *res,
                         const char *bad_request, const char **phones, size_t n);
 
+/* POST /groups/{id}/members/remove, /promote, /demote (op: enum
+ * roster_op) when app->engine is set: checks the request (answering a
+ * refusal as the route would), has the engine make the change, and sets
+ * *refused (per phone, in the request's arena) for those WhatsApp would
+ * not change. True when the route should now record the change in the
+ * roster; false after answering res (a refusal, a 503). */
+bool engine_roster(struct app *app, struct request *req, struct response *res, int op,
+                   const char *bad_request, const char **phones, size_t n, const bool **refused);
+
+/* GET /groups/{id}/invite-link and its revocation with app->engine set: the
+ * link is WhatsApp's. True with *code (in the request's arena) when the
+ * route should answer with it, keeping it as the group's invite code;
+ * false after answering res (a refusal, a 503). */
+bool engine_invite_link(struct app *app, struct request *req, struct response *res, bool revoke,
+                        const char **code);
+
 /* Settles one request in doubt from the group's participants as the
  * engine reads them (session: its device's). ENGINE_OK, or the engine's
  * failure in err (the record then stays). */

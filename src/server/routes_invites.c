@@ -10,6 +10,7 @@
 #include "server/paging.h"
 #include "server/render.h"
 #include "server/respond.h"
+#include "server/routes_engine.h"
 
 #include <string.h>
 
@@ -106,17 +107,30 @@ void route_invitation_revoke(struct app *app, struct request *req, struct respon
 
 /* --- the invite link ------------------------------------------------------------------ */
 
+struct link {
+    bool revoke;
+    const char *engine_code; /* WhatsApp's code, from a remote engine; NULL: the sandbox */
+};
+
 static int link_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    bool revoke = arg != NULL;
+    const struct link *l = arg;
+    bool revoke = l->revoke;
     struct group g;
     enum verdict access;
-    int status = groups_invite_link(tx, &c->device, c->req->group_id, revoke, c->now, &g, &access);
+    int status = groups_invite_link(tx, &c->device, c->req->group_id,
+                                    revoke && l->engine_code == NULL, c->now, &g, &access);
     const struct refusal why = {
         .denied = revoke ? "You must be a group administrator to revoke the invite link"
                          : "You must be a group administrator to see the invite link"};
     if (status != STORE_OK || respond_verdict(c->res, &c->app->limits, access, &why))
         return status;
+    if (l->engine_code != NULL && strcmp(g.invite_code, l->engine_code) != 0) {
+        g.invite_code = l->engine_code;
+        g.updated_at = c->now;
+        if ((status = store_group_update(tx, &g)) != STORE_OK)
+            return status;
+    }
     const int code = 200;
     struct jw w;
     jw_init(&w);
@@ -131,13 +145,26 @@ static int link_work(struct store_tx *tx, struct call *c, void *arg)
     return STORE_OK;
 }
 
+/* With a remote engine the link is WhatsApp's, asked first and kept. */
+static void link_route(struct app *app, struct request *req, struct response *res, bool revoke)
+{
+    struct link l = {.revoke = revoke};
+    if (app->engine != NULL) {
+        if (engine_invite_link(app, req, res, revoke, &l.engine_code))
+            call_write(app, req, res, link_work, &l);
+    } else if (revoke) {
+        call_write(app, req, res, link_work, &l);
+    } else {
+        call_read(app, req, res, link_work, &l);
+    }
+}
+
 void route_invite_link_get(struct app *app, struct request *req, struct response *res)
 {
-    call_read(app, req, res, link_work, NULL);
+    link_route(app, req, res, false);
 }
 
 void route_invite_link_revoke(struct app *app, struct request *req, struct response *res)
 {
-    static const bool revoke = true;
-    call_write(app, req, res, link_work, (void *)&revoke);
+    link_route(app, req, res, true);
 }

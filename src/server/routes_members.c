@@ -156,6 +156,7 @@ struct roster_body {
     const char *bad_request;
     const char **phones;
     size_t n;
+    const bool *refused; /* a remote engine's refusals (routes_engine.h) */
 };
 
 static int roster_work(struct store_tx *tx, struct call *c, void *arg)
@@ -174,6 +175,7 @@ static int roster_work(struct store_tx *tx, struct call *c, void *arg)
         .phones = b->phones,
         .n = b->n,
         .now = c->now,
+        .refused = b->refused,
     };
     struct roster_answer out;
     int status = roster_change(tx, c->app->dir, &r, &out);
@@ -197,7 +199,10 @@ static void roster_route(struct app *app, struct request *req, struct response *
     struct roster_body b = {.op = op};
     json_t *root = body_json(req);
     b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
-    call_write(app, req, res, roster_work, &b);
+    /* With a remote engine WhatsApp changes first; then the roster. */
+    if (app->engine == NULL ||
+        engine_roster(app, req, res, (int)op, b.bad_request, b.phones, b.n, &b.refused))
+        call_write(app, req, res, roster_work, &b);
     json_decref(root);
 }
 

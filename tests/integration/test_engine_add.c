@@ -516,6 +516,50 @@ static void events_applied(void **state)
     assert_false(group_has(group_get(&s->srv, TOKEN, GID), FAY));
 }
 
+static struct reply *roster(const struct suite *s, const char *op, const char *phone)
+{
+    return req(&s->srv, "POST", tmpf("/api/groups/%d/members/%s", GID, op), TOKEN,
+               tmpf("{\"participants\":[\"%s\"]}", phone));
+}
+
+/* Remove, promote, demote and the invite link go through the engine:
+ * WhatsApp changes first, then the roster; the link is WhatsApp's. */
+static void roster_and_link(void **state)
+{
+    struct suite *s = *state;
+    const char *alice[] = {ALICE};
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, alice, 1), 200);
+    struct reply *r = roster(s, "promote", ALICE);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_string_equal(fake_role(&s->fake, G, ALICE), "admin");
+    assert_true(
+        fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "demote", "kind", "rate-overlimit")));
+    assert_int_equal(roster(s, "demote", ALICE)->status, 503);
+    assert_string_equal(fake_role(&s->fake, G, ALICE), "admin");
+    assert_status_at(__FILE__, __LINE__, roster(s, "demote", ALICE), 200);
+    assert_string_equal(fake_role(&s->fake, G, ALICE), "member");
+    r = roster(s, "remove", ERIN);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_removed")), 1);
+    assert_null(fake_role(&s->fake, G, ERIN));
+    assert_false(group_has(group_get(&s->srv, TOKEN, GID), ERIN));
+
+    r = req(&s->srv, "GET", tmpf("/api/groups/%d/invite-link", GID), TOKEN, NULL);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_string_equal(json_string_value(jpath(r->json, "data.invite_code")), "LINKCODE123");
+    r = req(&s->srv, "POST", tmpf("/api/groups/%d/invite-link/revoke", GID), TOKEN, NULL);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    const char *fresh = json_string_value(jpath(r->json, "data.invite_code"));
+    assert_non_null(fresh);
+    assert_string_not_equal(fresh, "LINKCODE123");
+    json_t *fg = NULL;
+    assert_int_equal(fake_call(&s->fake, "GET", tmpf("/_fake/groups/%s", G), NULL, &fg), 200);
+    char *fake_group_text = json_dumps(fg, 0);
+    json_decref(fg);
+    assert_non_null(strstr(fake_group_text, fresh));
+    free(fake_group_text);
+}
+
 /* --engine is checked before anything starts. */
 static void engine_flag(void **state)
 {
@@ -539,7 +583,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown), \
         cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \
-        cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
+        cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown)
 
 int main(void)
 {

@@ -65,17 +65,24 @@ static size_t status_slot(int status)
     return STATUS_OTHER;
 }
 
-void metrics_request(const struct route *route, int status, int64_t usec)
+/* One observation into a latency histogram. */
+static void observe(atomic_uint_fast64_t *buckets, atomic_uint_fast64_t *count,
+                    atomic_uint_fast64_t *sum_us, int64_t usec)
 {
-    size_t r = route_slot(route);
-    bump(&requests[r][status_slot(status)], 1);
     if (usec < 0)
         usec = 0;
     for (size_t b = 0; b < BUCKETS; b++)
         if (usec <= bucket_us[b])
-            bump(&latency_bucket[r][b], 1);
-    bump(&latency_count[r], 1);
-    bump(&latency_sum_us[r], (uint64_t)usec);
+            bump(&buckets[b], 1);
+    bump(count, 1);
+    bump(sum_us, (uint64_t)usec);
+}
+
+void metrics_request(const struct route *route, int status, int64_t usec)
+{
+    size_t r = route_slot(route);
+    bump(&requests[r][status_slot(status)], 1);
+    observe(latency_bucket[r], &latency_count[r], &latency_sum_us[r], usec);
     if (status == 429)
         bump(&rate_limited, 1);
 }
@@ -100,13 +107,7 @@ void metrics_engine_call(void *arg, enum engine_op op, enum engine_status status
     if ((unsigned)op >= ENGINE_OP_COUNT || (unsigned)status >= ENGINE_STATUS_COUNT)
         return;
     bump(&engine_calls[op][status], 1);
-    if (elapsed_us < 0)
-        elapsed_us = 0;
-    for (size_t b = 0; b < BUCKETS; b++)
-        if (elapsed_us <= bucket_us[b])
-            bump(&engine_bucket[op][b], 1);
-    bump(&engine_count[op], 1);
-    bump(&engine_sum_us[op], (uint64_t)elapsed_us);
+    observe(engine_bucket[op], &engine_count[op], &engine_sum_us[op], elapsed_us);
 }
 
 /* A growing text buffer; a failed append leaves it marked broken. */
@@ -142,6 +143,19 @@ static void put(struct text *t, const char *fmt, ...)
         t->buf = bigger;
         t->cap = cap;
     }
+}
+
+/* One histogram's lines for one set of labels. */
+static void histogram(struct text *t, const char *metric, const char *labels,
+                      atomic_uint_fast64_t *buckets, uint64_t count, uint64_t sum_us)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        put(t, "%s_bucket{%s,le=\"%s\"} %llu\n", metric, labels, bucket_label[b],
+            (unsigned long long)get(&buckets[b]));
+    put(t, "%s_bucket{%s,le=\"+Inf\"} %llu\n", metric, labels, (unsigned long long)count);
+    put(t, "%s_sum{%s} %llu.%06llu\n", metric, labels, (unsigned long long)(sum_us / 1000000),
+        (unsigned long long)(sum_us % 1000000));
+    put(t, "%s_count{%s} %llu\n", metric, labels, (unsigned long long)count);
 }
 
 /* The labels of a route slot: method="POST",route="/groups/{gid}/send". */
@@ -182,16 +196,8 @@ static void render_requests(struct text *t, const struct route *all, size_t nrou
         if ((r >= nroutes && r != UNMATCHED) || count == 0)
             continue;
         route_labels(r, all, labels, sizeof(labels));
-        for (size_t b = 0; b < BUCKETS; b++)
-            put(t, "groupie_http_request_duration_seconds_bucket{%s,le=\"%s\"} %llu\n", labels,
-                bucket_label[b], (unsigned long long)get(&latency_bucket[r][b]));
-        put(t, "groupie_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", labels,
-            (unsigned long long)count);
-        uint64_t sum = get(&latency_sum_us[r]);
-        put(t, "groupie_http_request_duration_seconds_sum{%s} %llu.%06llu\n", labels,
-            (unsigned long long)(sum / 1000000), (unsigned long long)(sum % 1000000));
-        put(t, "groupie_http_request_duration_seconds_count{%s} %llu\n", labels,
-            (unsigned long long)count);
+        histogram(t, "groupie_http_request_duration_seconds", labels, latency_bucket[r], count,
+                  get(&latency_sum_us[r]));
     }
 }
 
@@ -220,17 +226,10 @@ static void render_engine(struct text *t)
         uint64_t count = get(&engine_count[op]);
         if (count == 0)
             continue;
-        const char *name = engine_op_name((enum engine_op)op);
-        for (size_t b = 0; b < BUCKETS; b++)
-            put(t, "groupie_engine_call_duration_seconds_bucket{op=\"%s\",le=\"%s\"} %llu\n", name,
-                bucket_label[b], (unsigned long long)get(&engine_bucket[op][b]));
-        put(t, "groupie_engine_call_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} %llu\n", name,
-            (unsigned long long)count);
-        uint64_t sum = get(&engine_sum_us[op]);
-        put(t, "groupie_engine_call_duration_seconds_sum{op=\"%s\"} %llu.%06llu\n", name,
-            (unsigned long long)(sum / 1000000), (unsigned long long)(sum % 1000000));
-        put(t, "groupie_engine_call_duration_seconds_count{op=\"%s\"} %llu\n", name,
-            (unsigned long long)count);
+        char labels[64];
+        snprintf(labels, sizeof(labels), "op=\"%s\"", engine_op_name((enum engine_op)op));
+        histogram(t, "groupie_engine_call_duration_seconds", labels, engine_bucket[op], count,
+                  get(&engine_sum_us[op]));
     }
 }
 

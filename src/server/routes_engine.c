@@ -183,6 +183,26 @@ static int release_tx(struct store_tx *tx, void *arg)
     return status == STORE_NOT_FOUND ? STORE_OK : status;
 }
 
+/* In doubt, and answered: nobody waits for the request any more, but
+ * WhatsApp may still be carrying the add out; the group's next add after
+ * one more --engine-timeout settles it (a retry with the key meanwhile is
+ * told it is in progress). */
+struct doubt {
+    struct app *app;
+    const struct engine_pending *p;
+};
+
+static int doubt_tx(struct store_tx *tx, void *arg)
+{
+    const struct doubt *d = arg;
+    int64_t now;
+    int status = app_now(d->app, tx, &now);
+    if (status == STORE_OK)
+        status =
+            store_pending_deadline(tx, d->p->group_id, d->p->id, now + d->app->engine_timeout_ms);
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
 /* --- settling a request in doubt ------------------------------------------------------- */
 
 struct settle {
@@ -468,10 +488,11 @@ void engine_members_add(struct app *app, struct request *req, struct response *r
          * the group is read (before its next add). Otherwise nothing was
          * done and nothing is counted. */
         struct release rel = {.p = &ea->pending};
-        int status =
-            ec.err.in_doubt ? STORE_OK : store_write(app->store, req->arena, release_tx, &rel);
+        struct doubt doubt = {.app = app, .p = &ea->pending};
+        int status = ec.err.in_doubt ? store_write(app->store, req->arena, doubt_tx, &doubt)
+                                     : store_write(app->store, req->arena, release_tx, &rel);
         if (status != STORE_OK)
-            log_error("engine: the reservation of request %lld stays until settled: %s",
+            log_error("engine: request %lld stays in doubt until its deadline: %s",
                       (long long)ea->pending.id, store_strerror(status));
         answer_engine_failure(res, &app->limits, &ec.err, ADD_DENIED);
         return;

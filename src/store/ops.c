@@ -160,6 +160,8 @@ const char *const store_sql[ST_COUNT] = {
                             " ORDER BY id",
     [ST_PENDING_ALL] = "SELECT " PENDING_COLUMNS " FROM engine_pending ORDER BY id",
     [ST_PENDING_DELETE] = "DELETE FROM engine_pending WHERE group_id = $1 AND id = $2",
+    [ST_PENDING_DEADLINE] =
+        "UPDATE engine_pending SET deadline = $1 WHERE group_id = $2 AND id = $3",
     [ST_RESET_ENGINE_PENDING] = "DELETE FROM engine_pending",
     [ST_RESET_ENGINE_EVENTS] = "DELETE FROM engine_events",
     [ST_EVENTS_PURGE] = "DELETE FROM engine_events WHERE key IN (SELECT key FROM engine_events"
@@ -2007,6 +2009,17 @@ int store_pending_list(struct store_tx *tx, int64_t group_id, struct engine_pend
     if (group_id != 0)
         bind_int(st, 1, group_id);
     return read_rows(st, sizeof(**out), pending_fill, out, n);
+}
+
+int store_pending_deadline(struct store_tx *tx, int64_t group_id, int64_t id, int64_t deadline)
+{
+    struct stmt *st = prep(tx, ST_PENDING_DEADLINE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, deadline);
+    bind_int(st, 2, group_id);
+    bind_int(st, 3, id);
+    return run_changed(st);
 }
 
 int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id)

@@ -427,6 +427,8 @@ int store_pending_list(struct store_tx *tx, int64_t group_id, struct engine_pend
                        size_t *n);
 /* STORE_NOT_FOUND when it is gone (settled by another). */
 int store_pending_delete(struct store_tx *tx, int64_t group_id, int64_t id);
+/* Moves a request's deadline (its caller stopped waiting for it). */
+int store_pending_deadline(struct store_tx *tx, int64_t group_id, int64_t id, int64_t deadline);
 
 /* An engine's webhook, by its de-duplication key: STORE_CONFLICT when it
  * was seen already (and kept). */

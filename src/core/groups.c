@@ -39,8 +39,7 @@ int groups_new_jid(char out[GROUPS_JID_BUFSZ])
     return STORE_OK;
 }
 
-int groups_create(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
-                  const struct group_new *req, struct add_result *out)
+int groups_insert(struct store_tx *tx, const struct group_new *req, struct add_result *out)
 {
     memset(out, 0, sizeof(*out));
     char jid[GROUPS_JID_BUFSZ];
@@ -52,33 +51,41 @@ int groups_create(struct store_tx *tx, const struct directory *dir, const struct
             return STORE_ERROR;
         *g = (struct group){
             .id = req->id,
-            .jid = jid,
+            .jid = req->jid != NULL ? req->jid : jid,
             .subject = req->subject,
             .description = req->description,
             .allow_send = true,
             .only_admins_can_send = false,
             .only_admins_can_edit = true,
-            .invite_code = code,
+            .invite_code = req->invite_code != NULL ? req->invite_code : code,
             .created_by = req->device->id,
             .created_at = req->now,
             .updated_at = req->now,
         };
         status = store_group_create(tx, g);
+        /* WhatsApp's own JID and code are not redrawn. */
+        if (req->jid != NULL && req->invite_code != NULL)
+            break;
     }
     if (status != STORE_OK)
         return status;
     /* The strings must outlive this function: copy them into the arena. */
     struct arena *a = store_tx_arena(tx);
-    g->jid = arena_strdup(a, jid);
-    g->invite_code = arena_strdup(a, code);
+    g->jid = arena_strdup(a, g->jid);
+    g->invite_code = arena_strdup(a, g->invite_code);
     if (g->jid == NULL || g->invite_code == NULL)
         return STORE_ERROR;
+    return store_member_add(tx, g->id, req->device->phone, ROLE_SUPERADMIN, req->now);
+}
 
-    status = store_member_add(tx, g->id, req->device->phone, ROLE_SUPERADMIN, req->now);
+int groups_create(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const struct group_new *req, struct add_result *out)
+{
+    int status = groups_insert(tx, req, out);
     if (status != STORE_OK)
         return status;
-    struct group keep = *g;
-    status = members_apply(tx, dir, lim, req->device, g->id, req->phones, req->n, req->now, out);
+    struct group keep = out->group;
+    status = members_apply(tx, dir, lim, req->device, keep.id, req->phones, req->n, req->now, out);
     out->group = keep;
     return status;
 }

@@ -24,7 +24,16 @@ struct group_new {
     size_t n;
     int64_t now;
     int64_t id; /* 0: the store picks; demo fixtures ask for a given id */
+    /* A group WhatsApp made (a remote engine): its JID and invite code;
+     * NULL: random ones, as the sandbox makes. */
+    const char *jid;
+    const char *invite_code;
 };
+
+/* The group's row and its creator as superadmin, nobody else yet: the
+ * first half of groups_create(), for a caller with its own participant
+ * rules (members_engine.h). out->group is the new group. */
+int groups_insert(struct store_tx *tx, const struct group_new *req, struct add_result *out);
 
 /* Creates the group and adds the initial participants by the per-participant
  * rules (the daily limit applies; no rate-limit slot is taken). out reads

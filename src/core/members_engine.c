@@ -349,3 +349,46 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
         status = settle_counts(tx, p, nadded, out);
     return status == STORE_OK ? finish(a, lim, out) : status;
 }
+
+int members_engine_created(struct store_tx *tx, const struct limits *lim, const char *const *phones,
+                           size_t n, const size_t *cand_at, const struct engine_verdict *v,
+                           int64_t now, struct add_result *out)
+{
+    struct arena *a = store_tx_arena(tx);
+    int64_t group_id = out->group.id;
+    out->n = n;
+    out->now = now;
+    out->results = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->results));
+    const char **added = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*added));
+    if (out->results == NULL || added == NULL)
+        return STORE_ERROR;
+    size_t nadded = 0;
+    int status = STORE_OK;
+    for (size_t i = 0; i < n && status == STORE_OK; i++) {
+        struct member_result *r = &out->results[i];
+        r->phone = phones[i];
+        size_t j = cand_at[i];
+        if (!phone_is_valid(phones[i], strlen(phones[i]))) {
+            r->outcome = OUTCOME_INVALID_NUMBER;
+            continue;
+        }
+        r->outcome = j == SIZE_MAX ? OUTCOME_ALREADY_MEMBER : v[j].outcome;
+        for (size_t k = 0; k < i && j != SIZE_MAX; k++)
+            if (cand_at[k] == j && r->outcome == OUTCOME_ADDED)
+                r->outcome = OUTCOME_ALREADY_MEMBER; /* a repeat of someone added */
+        if (r->outcome == OUTCOME_ADDED) {
+            r->name = v[j].name;
+            added[nadded++] = r->phone;
+        } else if (r->outcome == OUTCOME_PRIVACY_SETTINGS) {
+            status = members_invite(tx, lim, group_id, r->phone, now, usable_code(v[j].invite_code),
+                                    v[j].invite_expires_ms, &r->invitation);
+        }
+    }
+    if (status == STORE_OK)
+        status = store_members_add(tx, group_id, added, nadded, ROLE_MEMBER, now);
+    if (status == STORE_OK && nadded > 0)
+        status = store_daily_add(tx, group_id, clock_utc_day(now), (int64_t)nadded);
+    if (status == STORE_OK)
+        status = store_member_count(tx, group_id, &out->participant_count);
+    return status == STORE_OK ? finish(a, lim, out) : status;
+}

@@ -86,6 +86,17 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
                           const bool *present, size_t ncand, const char *const *phones, size_t n,
                           int64_t now, struct add_result *out);
 
+/* The initial participants of a group WhatsApp has just created, whose
+ * fate the engine told (members_engine_reserve() needs no reservation
+ * here: nobody else can add to a group no one knows yet). The group is
+ * out->group, inserted by groups_insert(); v[i] is the engine's verdict
+ * on phones[i] when cand_at[i] != SIZE_MAX; the other numbers are decided
+ * here (invalid, the creator or a repeat: ALREADY_MEMBER). Fills out like
+ * an add answer. */
+int members_engine_created(struct store_tx *tx, const struct limits *lim, const char *const *phones,
+                           size_t n, const size_t *cand_at, const struct engine_verdict *v,
+                           int64_t now, struct add_result *out);
+
 /* The record's candidates, split into an arena array. */
 int members_engine_split(struct arena *a, const char *candidates, const char ***out, size_t *n);
 

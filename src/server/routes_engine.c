@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "core/members_engine.h"
+#include "core/groups.h"
 #include "core/roster.h"
 #include "engine/engine.h"
 #include "server/body.h"
@@ -695,5 +696,159 @@ bool engine_invite_link(struct app *app, struct request *req, struct response *r
         answer_engine_failure(res, &app->limits, &ec.err, p.denied);
         return false;
     }
+    return true;
+}
+
+/* --- POST /groups ---------------------------------------------------------------------- */
+
+struct ecreate {
+    const char *subject, *description;
+    const char **phones;
+    size_t n;
+    const char *session;
+    char device_phone[PHONE_BUFSZ];
+    const char *jid, *invite_code; /* WhatsApp's */
+    size_t *cand_at;
+    struct engine_verdict *v;
+    struct add_result out;
+};
+
+static int create_session_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct ecreate *e = arg;
+    memcpy(e->device_phone, c->device.phone, sizeof(e->device_phone));
+    return store_device_session(tx, c->device.id, &e->session);
+}
+
+static int create_record_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    struct ecreate *e = arg;
+    struct group_new g = {
+        .device = &c->device,
+        .subject = e->subject,
+        .description = e->description,
+        .now = c->now,
+        .jid = e->jid,
+        .invite_code = e->invite_code,
+    };
+    int status = groups_insert(tx, &g, &e->out);
+    if (status == STORE_CONFLICT) { /* a group with WhatsApp's JID is here already */
+        respond_error(c->res, 409, "Group exists",
+                      "A group with the JID WhatsApp gave is already registered");
+        return STORE_ABORT;
+    }
+    if (status == STORE_OK)
+        status = members_engine_created(tx, &c->app->limits, e->phones, e->n, e->cand_at, e->v,
+                                        c->now, &e->out);
+    if (status == STORE_OK)
+        render_add_answer(c->res, 201, "Group created successfully", &e->out);
+    return status;
+}
+
+bool engine_groups_create(struct app *app, struct request *req, struct response *res,
+                          const char *subject, const char *description, const char **phones,
+                          size_t n)
+{
+    struct ecreate *e = arena_calloc(req->arena, 1, sizeof(*e));
+    size_t slots = n > 0 ? n : 1;
+    const char **cand = arena_calloc(req->arena, slots, sizeof(*cand));
+    struct engine_number *nums = arena_calloc(req->arena, slots, sizeof(*nums));
+    struct engine_target *targets = arena_calloc(req->arena, slots, sizeof(*targets));
+    struct engine_member *members = arena_calloc(req->arena, slots, sizeof(*members));
+    size_t *target_of = arena_calloc(req->arena, slots, sizeof(*target_of));
+    enum engine_invite_via *via = arena_calloc(req->arena, slots, sizeof(*via));
+    if (e == NULL || cand == NULL || nums == NULL || targets == NULL || members == NULL ||
+        target_of == NULL || via == NULL ||
+        (e->cand_at = arena_calloc(req->arena, slots, sizeof(*e->cand_at))) == NULL ||
+        (e->v = arena_calloc(req->arena, slots, sizeof(*e->v))) == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return false;
+    }
+    *e = (struct ecreate){.subject = subject,
+                          .description = description,
+                          .phones = phones,
+                          .n = n,
+                          .cand_at = e->cand_at,
+                          .v = e->v};
+    call_read(app, req, res, create_session_work, e);
+    if (res->status != 0)
+        return false;
+    /* The numbers the engine decides: valid, not the creator, once each. */
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        e->cand_at[i] = SIZE_MAX;
+        if (!phone_is_valid(phones[i], strlen(phones[i])) ||
+            strcmp(phones[i], e->device_phone) == 0)
+            continue;
+        for (size_t j = 0; j < nc && e->cand_at[i] == SIZE_MAX; j++)
+            if (strcmp(cand[j], phones[i]) == 0)
+                e->cand_at[i] = j;
+        if (e->cand_at[i] == SIZE_MAX) {
+            e->cand_at[i] = nc;
+            cand[nc++] = phones[i];
+        }
+    }
+    struct engine_call ec = {
+        .arena = req->arena, .session = e->session, .device_phone = e->device_phone};
+    enum engine_status st = engine_check_numbers(app->engine, &ec, cand, nc, nums);
+    /* A new group's room and day, as groups_create() counts them. */
+    int64_t room = app->limits.capacity - 1, day = app->limits.daily_limit;
+    int64_t left = room < day ? room : day;
+    size_t nt = 0;
+    for (size_t j = 0; j < nc && st == ENGINE_OK; j++) {
+        if (!nums[j].exists) {
+            e->v[j].outcome = OUTCOME_USER_NOT_FOUND;
+        } else if ((int64_t)nt < left) {
+            targets[nt] = (struct engine_target){.phone = cand[j], .jid = nums[j].jid};
+            target_of[nt++] = j;
+        } else {
+            e->v[j].outcome = room <= day ? OUTCOME_GROUP_FULL : OUTCOME_RATE_LIMITED;
+        }
+    }
+    struct engine_group g = {0};
+    if (st == ENGINE_OK)
+        st = engine_group_create(app->engine, &ec, subject, targets, nt, &g);
+    if (st == ENGINE_E_UNSUPPORTED && nt == 0) {
+        respond_invalid_field(res, "participants",
+                              "This WhatsApp engine creates a group only with at least one "
+                              "participant on WhatsApp");
+        return false;
+    }
+    if (st != ENGINE_OK) {
+        log_error("engine: create a group: %s: %s", engine_status_name(st), ec.err.detail);
+        answer_engine_failure(res, &app->limits, &ec.err, ADD_DENIED);
+        return false;
+    }
+    e->jid = g.jid;
+    /* The engines add the initial participants silently: one add call
+     * tells each one's fate, a 409 meaning "added at creation". A failure
+     * there leaves them to the group's participants. */
+    if (nt > 0 && engine_change(app->engine, &ec, g.jid, ENGINE_CHANGE_ADD, targets, nt, members) ==
+                      ENGINE_OK)
+        for (size_t t = 0; t < nt; t++) {
+            struct engine_verdict *v = &e->v[target_of[t]];
+            v->outcome = members[t].code == 409
+                             ? OUTCOME_ADDED
+                             : outcome_of(engine_add_outcome(&members[t], &via[target_of[t]]));
+            v->name = nums[target_of[t]].name;
+            if (via[target_of[t]] == ENGINE_VIA_V4_CODE) {
+                v->invite_code = members[t].invite_code;
+                v->invite_expires_ms = members[t].invite_expires_ms;
+            }
+        }
+    else if (nt > 0) {
+        struct engine_group now = {0};
+        bool read = engine_group_info(app->engine, &ec, g.jid, &now) == ENGINE_OK;
+        for (size_t t = 0; t < nt; t++)
+            e->v[target_of[t]].outcome =
+                read && in_group(&now, targets[t].phone) ? OUTCOME_ADDED : OUTCOME_TEMPORARY_ERROR;
+    }
+    const char *code = NULL;
+    if (engine_invite_code(app->engine, &ec, g.jid, false, &code) == ENGINE_OK && code != NULL &&
+        code[0] != '\0' && strlen(code) <= 64)
+        e->invite_code = code;
+    if (!call_write(app, req, res, create_record_work, e))
+        return false;
+    metrics_add_outcomes(&e->out);
     return true;
 }

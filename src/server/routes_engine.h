@@ -29,6 +29,14 @@ bool engine_roster(struct app *app, struct request *req, struct response *res, i
 bool engine_invite_link(struct app *app, struct request *req, struct response *res, bool revoke,
                         const char **code);
 
+/* POST /groups when app->engine is set, the body valid: the group is
+ * created in WhatsApp first (the initial participants checked, then
+ * added), then recorded with WhatsApp's JID and invite code. True when
+ * the 201 was answered (metrics counted); false after any other answer. */
+bool engine_groups_create(struct app *app, struct request *req, struct response *res,
+                          const char *subject, const char *description, const char **phones,
+                          size_t n);
+
 /* Settles one request in doubt from the group's participants as the
  * engine reads them (session: its device's). ENGINE_OK, or the engine's
  * failure in err (the record then stays). */

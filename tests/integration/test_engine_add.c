@@ -562,6 +562,32 @@ static void roster_and_link(void **state)
     free(fake_group_text);
 }
 
+/* POST /groups creates the group in WhatsApp: its JID is WhatsApp's, the
+ * initial participants have the add path's codes. */
+static void create_through_engine(void **state)
+{
+    struct suite *s = *state;
+    struct reply *r =
+        req(&s->srv, "POST", "/api/groups", TOKEN,
+            "{\"subject\":\"Launch\",\"participants\":[\"" ALICE "\",\"" DAN "\",\"" CAROL "\"]}");
+    assert_status_at(__FILE__, __LINE__, r, 201);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+    assert_non_null(jfind(jpath(r->json, "data.added_members"), "phone", ALICE));
+    json_t *dan = jfind(jpath(r->json, "data.failed_members"), "phone", DAN);
+    assert_string_equal(json_string_value(json_object_get(dan, "error_code")), "USER_NOT_FOUND");
+    json_t *carol = jfind(jpath(r->json, "data.failed_members"), "phone", CAROL);
+    assert_string_equal(json_string_value(json_object_get(carol, "error_code")), "USER_BLOCKED");
+    long long gid = strtoll(json_string_value(jpath(r->json, "data.group_id")), NULL, 10);
+    struct reply *g = group_get(&s->srv, TOKEN, gid);
+    assert_status_at(__FILE__, __LINE__, g, 200);
+    const char *jid = json_string_value(jpath(g->json, "data.jid"));
+    assert_non_null(jid);
+    assert_string_not_equal(jid, G);
+    assert_string_equal(fake_role(&s->fake, jid, ALICE), "member");
+    assert_string_equal(fake_role(&s->fake, jid, DEV), "superadmin");
+    assert_null(fake_role(&s->fake, jid, DAN));
+}
+
 /* --engine is checked before anything starts. */
 static void engine_flag(void **state)
 {
@@ -586,7 +612,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \
         cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
-        cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
+        cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown)
 
 int main(void)
 {

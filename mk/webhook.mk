@@ -27,11 +27,16 @@ $(WEBHOOK_TEST_SUPPORT_OBJS) $(call obj,$(WEBHOOK_UNIT_SRCS)): CPPFLAGS_ALL += -
 
 EXTRA_OBJS += $(WEBHOOK_OBJS) $(WEBHOOK_TEST_SUPPORT_OBJS) $(call obj,$(WEBHOOK_UNIT_SRCS))
 
-# More specific than the Makefile's $(BUILD)/tests/unit/% rule, so it wins.
+# More specific than the Makefile's $(BUILD)/tests/unit/% rule, so they win.
 # The listener's suite links src/cli/listen.c itself (the CLI's main is
 # elsewhere).
 $(BUILD)/tests/unit/test_webhook_%: $(BUILD)/obj/tests/unit/test_webhook_%.o \
-                                    $(WEBHOOK_TEST_SUPPORT_OBJS) $(call obj,src/cli/listen.c) \
-                                    $(SERVER_LIB)
+                                    $(WEBHOOK_TEST_SUPPORT_OBJS) $(SERVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+
+$(BUILD)/tests/unit/test_webhook_listen: $(BUILD)/obj/tests/unit/test_webhook_listen.o \
+                                         $(call obj,src/cli/listen.c) \
+                                         $(WEBHOOK_TEST_SUPPORT_OBJS) $(SERVER_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "cli/listen.h"
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/show.h"
@@ -83,6 +84,8 @@ static const char usage_text[] =
     "usage: groupie add GROUP_ID [PHONE...] [--csv FILE | --file FILE|-] [options]\n"
     "       groupie groups [--json | --table]\n"
     "       groupie group GROUP_ID [--json | --table]\n"
+    "       groupie listen [--forward-to URL] [--events LIST] [--json] (see groupie listen "
+    "--help)\n"
     "       groupie --help | --version\n"
     "\n"
     "add: adds people to a group in batches, within the server's limits, with a\n"
@@ -887,8 +890,18 @@ out:
     return rc;
 }
 
+/* listen parses its own options; it reads the token as every command does. */
+static int listen_read_token(const char *token_file, char **out)
+{
+    struct cli o = {.token_file = token_file};
+    return read_token(&o, out);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "listen") == 0)
+        return listen_main(argc - 1, argv + 1,
+                           &(struct listen_cli){listen_read_token, DEFAULT_BASE_URL});
     struct cli o;
     int p = parse_args(argc, argv, &o);
     int rc;
@@ -904,7 +917,7 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         rc = EXIT_OK;
     } else {
-        say("%s: no such command (add, groups, group; see groupie --help)", o.command);
+        say("%s: no such command (add, groups, group, listen; see groupie --help)", o.command);
         rc = EXIT_USAGE;
     }
     free(o.phones);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -99,7 +100,7 @@ int sign_secret_new(char out[SIGN_SECRET_BUFSZ])
         return SIGN_NO_RANDOM;
     memcpy(out, SIGN_SECRET_PREFIX, 6);
     EVP_EncodeBlock((unsigned char *)out + 6, raw, (int)sizeof(raw));
-    memset(raw, 0, sizeof(raw));
+    OPENSSL_cleanse(raw, sizeof(raw));
     return SIGN_OK;
 }
 
@@ -129,14 +130,22 @@ static bool id_valid(const char *id)
     return true;
 }
 
-/* HMAC-SHA256 of "<id>.<timestamp>.<body>" under key. */
-static int mac(const uint8_t *key, size_t key_len, const char *id, int64_t timestamp,
-               const void *body, size_t body_len, uint8_t out[SHA256_LEN])
+/* HMAC-SHA256 of "<id>.<timestamp>.<body>" under the secret's key; the
+ * checks every signature shares come first. */
+static int mac(const char *secret, const char *id, int64_t timestamp, const void *body,
+               size_t body_len, uint8_t out[SHA256_LEN])
 {
+    if (!id_valid(id))
+        return SIGN_BAD_ID;
     char prefix[ID_MAX + 24];
     int pn = snprintf(prefix, sizeof(prefix), "%s.%" PRId64 ".", id, timestamp);
     if (pn < 0 || (size_t)pn >= sizeof(prefix))
         return SIGN_BAD_ID;
+    uint8_t key[SIGN_SECRET_MAX_BYTES];
+    size_t key_len;
+    int rc = sign_secret_key(secret, key, &key_len);
+    if (rc != SIGN_OK)
+        return rc;
     /* EVP_MAC, not HMAC_CTX (deprecated in OpenSSL 3): the prefix and the
      * body are fed separately, so the body is never copied. */
     bool ok = false;
@@ -153,22 +162,15 @@ static int mac(const uint8_t *key, size_t key_len, const char *id, int64_t times
     }
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(m);
+    OPENSSL_cleanse(key, sizeof(key));
     return ok ? SIGN_OK : SIGN_NO_MAC;
 }
 
 int sign_one(const char *secret, const char *id, int64_t timestamp, const void *body,
              size_t body_len, char out[SIGN_SIG_BUFSZ])
 {
-    uint8_t key[SIGN_SECRET_MAX_BYTES];
-    size_t key_len;
-    int rc = sign_secret_key(secret, key, &key_len);
-    if (rc != SIGN_OK)
-        return rc;
-    if (!id_valid(id))
-        return SIGN_BAD_ID;
     uint8_t digest[SHA256_LEN];
-    rc = mac(key, key_len, id, timestamp, body, body_len, digest);
-    memset(key, 0, sizeof(key));
+    int rc = mac(secret, id, timestamp, body, body_len, digest);
     if (rc != SIGN_OK)
         return rc;
     memcpy(out, "v1,", 3);
@@ -214,11 +216,6 @@ static bool parse_seconds(const char *s, int64_t *out)
 int sign_verify(const char *secret, const char *id, const char *timestamp, const char *sig,
                 const void *body, size_t body_len, int64_t now_s, int64_t tolerance_s)
 {
-    uint8_t key[SIGN_SECRET_MAX_BYTES];
-    size_t key_len;
-    int rc = sign_secret_key(secret, key, &key_len);
-    if (rc != SIGN_OK)
-        return rc;
     if (id == NULL || timestamp == NULL || sig == NULL)
         return SIGN_NO_HEADER;
     if (!id_valid(id))
@@ -230,10 +227,8 @@ int sign_verify(const char *secret, const char *id, const char *timestamp, const
         return SIGN_TOO_OLD;
     if (ts - now_s > tolerance_s)
         return SIGN_TOO_NEW;
-
     uint8_t want[SHA256_LEN];
-    rc = mac(key, key_len, id, ts, body, body_len, want);
-    memset(key, 0, sizeof(key));
+    int rc = mac(secret, id, ts, body, body_len, want);
     if (rc != SIGN_OK)
         return rc;
 

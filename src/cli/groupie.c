@@ -913,6 +913,9 @@ int main(int argc, char **argv)
         rc = cmd_groups(&o);
     } else if (strcmp(o.command, "group") == 0) {
         rc = cmd_group(&o);
+    } else if (strcmp(o.command, "listen") == 0) {
+        say("listen takes its options after it: groupie listen [--base-url URL] [options]");
+        rc = EXIT_USAGE;
     } else if (strcmp(o.command, "help") == 0) {
         fputs(usage_text, stdout);
         rc = EXIT_OK;

@@ -3,7 +3,8 @@
 #
 #   make            build/groupied
 #   make run        install what is missing, build, start the demo server
-#   make test       install, lint, build with ASan+UBSan, run every test
+#   make test       install, lint, build with ASan+UBSan, run every test (the console's
+#                   too, in headless chromium)
 #   make lint       clang-format and cppcheck
 #   make clean
 
@@ -48,13 +49,16 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS))
 SERVER_LIB  := $(BUILD)/libgroupied.a
 
+# Tests are found by file name; tests/README.md says what each name means.
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_SUPPORT_OBJS := $(call obj,$(wildcard tests/unit/support/*.c))
 INTEG_SRCS  := $(wildcard tests/integration/test_*.c)
 INTEG_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
 INTEG_SUPPORT_OBJS := $(call obj,$(filter-out $(INTEG_SRCS),$(wildcard tests/integration/*.c)))
 
-ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(INTEG_SUPPORT_OBJS)
+ALL_OBJS := $(call obj,$(SERVER_SRCS) $(UNIT_SRCS) $(INTEG_SRCS)) $(UNIT_SUPPORT_OBJS) \
+            $(INTEG_SUPPORT_OBJS)
 
 # Further parts of the project (the client library and CLI, benchmarks, ...)
 # live in mk/*.mk. Each may add to EXTRA_ALL (built by `make`), EXTRA_TEST_BINS
@@ -66,7 +70,7 @@ include $(sort $(wildcard mk/*.mk))
 
 # --- top-level targets -----------------------------------------------------
 
-.PHONY: all run test lint clean deps deps-test test-bins check-pkgs
+.PHONY: all run test lint clean deps deps-test test-bins check-pkgs console-screenshots
 
 all: check-pkgs $(BUILD)/groupied $(EXTRA_ALL)
 
@@ -95,6 +99,12 @@ test: deps-test
 
 test-bins: all $(UNIT_BINS) $(INTEG_BINS) $(EXTRA_TEST_BINS)
 
+# The README's pictures of the console: the browser tests, saving
+# screenshots at 1280 and 390 px into docs/console/.
+console-screenshots: deps-test all
+	GROUPIED=$(CURDIR)/$(BUILD)/groupied GROUPIE_SCREENSHOTS=docs/console \
+	  node --test tests/browser/console.test.mjs
+
 FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
 lint:
@@ -119,7 +129,7 @@ $(SERVER_LIB): $(CORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SERVER_LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(SERVER_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 

@@ -26,7 +26,10 @@
 extern "C" {
 #endif
 
-#define GROUPIE_VERSION "0.1.0"
+/* 0.2.0 added groupie_error.reason and reason_code, groupie_options.trace and
+ * trace_arg, and groupie_group.participants_listed and can_add_members: the
+ * structs grew, so the shared library's soname went from .0 to .1. */
+#define GROUPIE_VERSION "0.2.0"
 
 /* The server's limit on participants per add request (the contract's 20). */
 #define GROUPIE_MAX_BATCH 20
@@ -45,6 +48,25 @@ enum groupie_status {
     GROUPIE_E_NOMEM
 };
 
+/* Why the server refused a request, for programs (GROUPIE_E_HTTP only).
+ * groupied names it in the header Groupie-Error-Code next to the envelope;
+ * a server that does not (the real Whatspie) is classified by its status
+ * and the envelope's message, so the reasons hold against both. */
+enum groupie_reason {
+    GROUPIE_R_NONE = 0,        /* not an HTTP refusal */
+    GROUPIE_R_VALIDATION,      /* 400 Validation failed */
+    GROUPIE_R_GROUP_FULL,      /* 400 Group capacity exceeded: the group has no room */
+    GROUPIE_R_UNAUTHORIZED,    /* 401: the token was refused */
+    GROUPIE_R_ACCESS_DENIED,   /* 403: e.g. the device is not a group admin */
+    GROUPIE_R_GROUP_NOT_FOUND, /* 404: no such group for this device */
+    GROUPIE_R_NO_ENDPOINT,     /* 404/405 from routing: not an API path (a wrong base URL?) */
+    GROUPIE_R_TOO_LARGE,       /* 413 */
+    GROUPIE_R_KEY_REUSED,      /* 422: the Idempotency-Key was used for another request */
+    GROUPIE_R_RATE_LIMITED,    /* 429: the group's requests per window are used up */
+    GROUPIE_R_SERVER,          /* 5xx */
+    GROUPIE_R_OTHER            /* anything else; reason_code may name it */
+};
+
 struct groupie_error {
     enum groupie_status kind;
     long http_status; /* GROUPIE_E_HTTP: the status code; else 0 */
@@ -58,6 +80,10 @@ struct groupie_error {
     bool maybe_sent;
     char message[256]; /* the envelope's "message", or what went wrong */
     char detail[512];  /* the envelope's "error", or "field: sentence" lines of "errors" */
+    /* GROUPIE_E_HTTP: why, as a value; see enum groupie_reason. */
+    enum groupie_reason reason;
+    /* The server's own word for it (Groupie-Error-Code), "" when it sent none. */
+    char reason_code[48];
 };
 
 struct groupie_options {
@@ -67,6 +93,12 @@ struct groupie_options {
     long timeout_ms;         /* whole request; 0: 60 s */
     const char *ca_file;     /* extra trust anchors (PEM); NULL: the system's */
     const char *user_agent;  /* NULL: "libgroupie/" GROUPIE_VERSION */
+    /* When set, every HTTP exchange is described to it line by line
+     * ("> POST ...", "> Header: value", "< HTTP/1.1 200 OK", bodies cut at
+     * 2 KiB, "* " for connection notes), on the calling thread. The
+     * Authorization header's value is never passed. */
+    void (*trace)(void *arg, const char *line);
+    void *trace_arg;
 };
 
 /* A new handle; the options are copied. On failure *out is NULL. */
@@ -176,6 +208,11 @@ struct groupie_group {
     const char *invite_link; /* NULL unless this device is an admin */
     struct groupie_participant *participants;
     size_t participant_total; /* entries in participants */
+    /* false when the answer had no participants array (a server that lists
+     * them only on request): participants is then empty, not the truth. */
+    bool participants_listed;
+    /* permissions.can_add_members: 1 or 0, -1 when the answer does not say. */
+    int can_add_members;
 };
 
 enum groupie_status groupie_get_group(groupie_client *c, long long group_id,
@@ -199,6 +236,8 @@ bool groupie_clean_number(const char *raw, size_t len, const char *default_cc,
 const char *groupie_version(void);
 /* "transport", "http", "protocol", "usage", "out of memory" or "ok". */
 const char *groupie_status_name(enum groupie_status s);
+/* "GROUP_FULL", "UNAUTHORIZED", ... (the words groupied sends), "" for NONE. */
+const char *groupie_reason_name(enum groupie_reason r);
 /* One line for a person: what failed and, for HTTP errors, the server's words. */
 void groupie_error_format(const struct groupie_error *err, char *buf, size_t size);
 

@@ -8,8 +8,8 @@
 #                         de-duplicating a 1,000,000-row CSV (optimised build)
 #   make install-client   PREFIX=/usr/local DESTDIR=
 
-GROUPIE_VERSION := 0.1.0
-GROUPIE_SOVER   := 0
+GROUPIE_VERSION := 0.2.0
+GROUPIE_SOVER   := 1
 PREFIX          ?= /usr/local
 
 CLIENT_PKGS     := libcurl jansson sqlite3
@@ -19,11 +19,15 @@ CLIENT_LIBS      = $(LDFLAGS_SAN) $(LDFLAGS) $(shell pkg-config --libs $(CLIENT_
 # The library: the HTTP client and its JSON, plus the modules it shares
 # with the server (linked from the same sources, never copied).
 LIBGROUPIE_SRCS := src/client/client.c src/client/wire.c src/common/phone.c src/common/arena.c
-# What the CLI adds on top: input, cleaning, the journal, pacing, the run.
-CLIENT_ENGINE_SRCS := src/client/input.c src/client/prepare.c src/client/journal.c \
-                      src/client/pace.c src/client/backoff.c src/client/srvclock.c \
-                      src/client/eta.c src/client/policy.c src/client/addrun.c src/client/bigmem.c src/common/clock.c
+# What the CLI adds on top: input, cleaning, the journal, pacing, the run
+# (every other module of src/client).
+CLIENT_ENGINE_SRCS := $(filter-out $(LIBGROUPIE_SRCS),$(wildcard src/client/*.c)) src/common/clock.c
 CLI_SRCS := $(wildcard src/cli/*.c)
+
+# The test hooks (GROUPIE_TEST_CRASH_AFTER_ANSWERS: die at one exact
+# instant) are compiled into the sanitizer build the tests run, never into
+# the optimised build that is installed. TEST_HOOKS=1 forces them in.
+TEST_HOOKS ?= $(SAN)
 
 LIBGROUPIE_OBJS     := $(call obj,$(LIBGROUPIE_SRCS))
 LIBGROUPIE_PIC_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(LIBGROUPIE_SRCS))
@@ -38,7 +42,8 @@ GROUPIE_PC     := $(BUILD)/groupie.pc
 GROUPIE_CLI    := $(BUILD)/groupie
 
 # Tests: unit tests of the client's modules, integration tests that run the
-# library and the CLI against a real groupied.
+# library and the CLI against a real groupied (the names' rules:
+# tests/README.md).
 CLIENT_UNIT_SRCS  := $(wildcard tests/unit/test_client_*.c)
 CLIENT_UNIT_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(CLIENT_UNIT_SRCS))
 CLIENT_INTEG_SRCS := $(wildcard tests/integration/test_client_*.c tests/integration/test_cli_*.c)
@@ -50,6 +55,10 @@ CLI_TEST_SUPPORT_OBJS := $(call obj,$(CLI_TEST_SUPPORT_SRCS))
 
 BENCH_CLIENT := $(BUILD)/bench/bench_client
 BENCH_CLIENT_OBJ := $(call obj,bench/bench_client.c)
+
+ifeq ($(TEST_HOOKS),1)
+$(CLIENT_ENGINE_OBJS) $(CLI_OBJS): CFLAGS_ALL += -DGROUPIE_TEST_HOOKS
+endif
 
 # The CLI suites' helpers include the shared harness (tests/integration/harness.h).
 $(CLI_TEST_SUPPORT_OBJS) $(call obj,$(CLIENT_INTEG_SRCS)): CPPFLAGS_ALL += -Itests/integration

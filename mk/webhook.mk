@@ -36,7 +36,8 @@ $(BUILD)/tests/unit/test_webhook_%: $(BUILD)/obj/tests/unit/test_webhook_%.o \
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 
 $(BUILD)/tests/unit/test_webhook_listen: $(BUILD)/obj/tests/unit/test_webhook_listen.o \
-                                         $(call obj,src/cli/listen.c) \
-                                         $(WEBHOOK_TEST_SUPPORT_OBJS) $(SERVER_LIB)
+                                         $(call obj,src/cli/listen.c src/cli/common.c) \
+                                         $(WEBHOOK_TEST_SUPPORT_OBJS) $(SERVER_LIB) \
+                                         $(CLIENT_ENGINE_A) $(LIBGROUPIE_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(CLIENT_LIBS) -lcmocka

@@ -14,6 +14,15 @@
 #             harness gives each server a fresh database), and so do the
 #             PostgreSQL-only suites test_pg_* (several processes, crashes).
 #             The cluster is stopped at the end, whatever happened.
+# Which binary runs in which pass follows from its file name: see
+# tests/README.md.
+#
+# Once, after the backends, the console's suites run under node's test
+# runner: tests/console (its JavaScript modules, plain node) and
+# tests/browser (the console in headless chromium through playwright-core,
+# against a groupied of its own). Their TAP summaries ("# pass N",
+# "# fail N") are counted like cmocka's; a suite that ends without one,
+# or cannot start (no node, no chromium, no node_modules), is a failure.
 set -uo pipefail
 build=${1:-build/san}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +60,48 @@ run_one() {
     passed=$((passed + p))
     failed=$((failed + f))
     [ "$f" -gt 0 ] && failed_names+=("$(basename "$bin")${backend:+[$backend]}")
+}
+
+# One node:test suite: its TAP summary, or one failure without it.
+run_node() {
+    local name=$1 log p f rc
+    shift
+    log="$GROUPIE_TEST_TMP/$name.log"
+    echo "== $name"
+    local t0=$SECONDS
+    if ! command -v node >/dev/null; then
+        echo "node is not installed (scripts/deps.sh test installs it)" >"$log"
+        rc=127
+    else
+        node --test --test-reporter=tap "$@" >"$log" 2>&1
+        rc=$?
+    fi
+    grep -v -E '^ *(duration_ms:|\.\.\.$|---$)' "$log"
+    echo "-- $name: $((SECONDS - t0)) s"
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+    if [ -z "$p" ] || [ -z "$f" ]; then
+        echo "!! $name ended (status $rc) without a test summary; counted as one failure"
+        p=${p:-0}
+        f=1
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "!! $name exited with status $rc and no failing test; counted as one failure"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" -gt 0 ] && failed_names+=("$name")
+}
+
+pass_console() {
+    run_node console-modules "$here"/tests/console/*.test.mjs
+    if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+        echo "!! tests/browser/node_modules is missing (scripts/deps.sh test runs npm ci there); counted as one failure"
+        failed=$((failed + 1))
+        failed_names+=("browser")
+        return
+    fi
+    run_node browser "$here/tests/browser/console.test.mjs"
 }
 
 pass_sqlite() {
@@ -110,6 +161,11 @@ for backend in ${GROUPIE_TEST_BACKENDS:-sqlite postgres}; do
     echo "== $backend: $((SECONDS - start)) s"
 done
 backend=
+if [ "${GROUPIE_TEST_CONSOLE:-1}" != 0 ]; then
+    start=$SECONDS
+    pass_console
+    echo "== console: $((SECONDS - start)) s"
+fi
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 echo "$passed passed, $failed failed"

@@ -12,38 +12,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
-#define MAX_DELIVERY   (1 << 20) /* groupied's events are a few KiB */
-#define API_TIMEOUT_MS 30000
+#define MAX_DELIVERY (1 << 20) /* groupied's events are a few KiB */
 /* The server gives an attempt 15 s; the application behind --forward-to
  * gets less, so that its answer can still be relayed. */
 #define FORWARD_TIMEOUT_MS 10000
-
-static const char usage_text[] =
-    "usage: groupie listen [--forward-to URL] [--events LIST] [--json]\n"
-    "                      [--listen HOST:PORT] [--public-url URL]\n"
-    "\n"
-    "Registers a temporary webhook endpoint for the device, prints every event the\n"
-    "server delivers to it (signatures checked), and removes it on exit (Ctrl-C).\n"
-    "  --forward-to URL      also POST each event, headers unchanged, to URL, and\n"
-    "                        answer the server with its status\n"
-    "  --events LIST         only these types, comma-separated (default: all), e.g.\n"
-    "                        group.members.added,group.member.left\n"
-    "  --json                print each event's JSON, one per line\n"
-    "  --listen HOST:PORT    where to receive (default 127.0.0.1 and a free port)\n"
-    "  --public-url URL      the URL the server should call, when it is not\n"
-    "                        http://HOST:PORT/ (a tunnel, a proxy)\n"
-    "  --base-url URL, --token-file FILE, --ca-file FILE: as for every command\n"
-    "\n"
-    "The server must be able to reach the endpoint: one on the same machine\n"
-    "(loopback) is accepted only by a server run with --webhook-allow-private.\n"
-    "See docs/WEBHOOKS.md.\n";
 
 static void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -59,114 +37,90 @@ static void say(FILE *f, const char *fmt, ...)
 
 /* --- options -------------------------------------------------------------------- */
 
-/* Every option takes a value except these; names are matched whole, so an
- * abbreviation is never taken for another option. */
-static const char *const value_opts[] = {"--forward-to", "--events",   "--listen",
-                                         "--public-url", "--base-url", "--token-file",
-                                         "--ca-file",    NULL};
+enum {
+    OPT_FORWARD_TO = CLI_OPT_COMMAND,
+    OPT_EVENTS,
+    OPT_LISTEN,
+    OPT_PUBLIC_URL,
+    OPT_TABLE,
+};
 
-static int parse_listen_addr(const char *s, struct listen_opts *o, char *err, size_t errsz)
+static const struct option listen_options[] = {
+    {"forward-to", required_argument, NULL, OPT_FORWARD_TO},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+    {"table", no_argument, NULL, OPT_TABLE},
+    {NULL, 0, NULL, 0},
+};
+
+static void listen_defaults(void *state)
+{
+    struct listen_opts *o = state;
+    strcpy(o->listen_host, "127.0.0.1");
+    o->event_set = EVENT_SET_ALL;
+}
+
+static int parse_listen_addr(const char *s, struct listen_opts *o)
 {
     const char *colon = strrchr(s, ':');
     char *end;
     errno = 0;
     unsigned long port = colon != NULL ? strtoul(colon + 1, &end, 10) : 0;
     if (colon == NULL || colon == s || colon[1] == '\0' || *end != '\0' || errno != 0 ||
-        port > 65535) {
-        snprintf(err, errsz,
-                 "--listen %s: expected HOST:PORT, e.g. 127.0.0.1:9000 (port 0 for "
-                 "any free one)",
-                 s);
-        return -1;
-    }
+        port > 65535)
+        return cli_fail(EXIT_USAGE,
+                        "--listen %s: expected HOST:PORT, e.g. 127.0.0.1:9000 (port 0 for any "
+                        "free one)",
+                        s),
+               -1;
     size_t n = (size_t)(colon - s);
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
         s++, n -= 2;
-    if (n >= sizeof(o->listen_host)) {
-        snprintf(err, errsz, "--listen: the host must be an IPv4 or IPv6 address");
-        return -1;
-    }
+    if (n >= sizeof(o->listen_host))
+        return cli_fail(EXIT_USAGE, "--listen: the host must be an IPv4 or IPv6 address"), -1;
     memcpy(o->listen_host, s, n);
     o->listen_host[n] = '\0';
     o->listen_port = (unsigned)port;
     return 0;
 }
 
-int listen_parse_args(int argc, char **argv, struct listen_opts *o, char *err, size_t errsz)
+static int parse_events(const char *list, struct listen_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    strcpy(o->listen_host, "127.0.0.1");
-    o->event_set = EVENT_SET_ALL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            o->help = true;
-            continue;
-        }
-        size_t name_len = strcspn(a, "=");
-        const char *const *opt = value_opts;
-        while (*opt != NULL && (strlen(*opt) != name_len || strncmp(*opt, a, name_len) != 0))
-            opt++;
-        if (*opt == NULL) {
-            if (a[0] != '-')
-                snprintf(err, errsz, "%s: groupie listen takes no arguments, only options", a);
-            else if (strncmp(a, "--token", 7) == 0 && (a[7] == '\0' || a[7] == '='))
-                snprintf(err, errsz,
-                         "--token: groupie never takes the token on the command line, where "
-                         "other users of the machine can read it; set GROUPIE_TOKEN or use "
-                         "--token-file FILE");
-            else
-                snprintf(err, errsz,
-                         "%s: not an option of groupie listen (see groupie listen "
-                         "--help)",
-                         a);
-            return -1;
-        }
-        const char *v;
-        if (a[name_len] == '=') {
-            v = a + name_len + 1;
-        } else if (i + 1 < argc) {
-            v = argv[++i];
-        } else {
-            snprintf(err, errsz, "%s needs a value", a);
-            return -1;
-        }
-        if (strcmp(*opt, "--forward-to") == 0)
-            o->forward_to = v;
-        else if (strcmp(*opt, "--events") == 0)
-            o->events = v;
-        else if (strcmp(*opt, "--public-url") == 0)
-            o->public_url = v;
-        else if (strcmp(*opt, "--base-url") == 0)
-            o->base_url = v;
-        else if (strcmp(*opt, "--token-file") == 0)
-            o->token_file = v;
-        else if (strcmp(*opt, "--ca-file") == 0)
-            o->ca_file = v;
-        else if (parse_listen_addr(v, o, err, errsz) != 0)
-            return -1;
+    const char *bad;
+    size_t bad_len;
+    o->events = list;
+    if (event_set_parse(list, &o->event_set, &bad, &bad_len))
+        return 0;
+    if (bad_len == 0)
+        cli_fail(EXIT_USAGE, "--events %s: an empty name; give event types separated by commas",
+                 list);
+    else
+        cli_fail(EXIT_USAGE, "--events: %.*s is not an event type (docs/WEBHOOKS.md lists them)",
+                 (int)bad_len, bad);
+    return -1;
+}
+
+static int listen_option(void *state, int val, const char *arg)
+{
+    struct listen_opts *o = state;
+    switch (val) {
+    case OPT_FORWARD_TO:
+        o->forward_to = arg;
+        return 0;
+    case OPT_EVENTS:
+        return parse_events(arg, o);
+    case OPT_LISTEN:
+        return parse_listen_addr(arg, o);
+    case OPT_PUBLIC_URL:
+        o->public_url = arg;
+        return 0;
+    case OPT_TABLE:
+        o->table = true;
+        return 0;
+    default:
+        return -1;
     }
-    if (o->events != NULL) {
-        const char *bad;
-        size_t bad_len;
-        if (!event_set_parse(o->events, &o->event_set, &bad, &bad_len)) {
-            if (bad_len == 0)
-                snprintf(err, errsz,
-                         "--events %s: an empty name; give event types separated by "
-                         "commas",
-                         o->events);
-            else
-                snprintf(err, errsz,
-                         "--events: %.*s is not an event type (docs/WEBHOOKS.md lists them)",
-                         (int)bad_len, bad);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 /* --- one HTTP request ----------------------------------------------------------- */
@@ -261,8 +215,10 @@ static enum MHD_Result reply_with(struct MHD_Connection *c, unsigned status, con
     return rc;
 }
 
-/* "group.members.added  evt_...  group 2 (Project Team)" from the body. */
-static void describe_event(const char *body, size_t len, const char *id, char *out, size_t outsz)
+/* An event's line: for a table, "group.members.added  evt_...  group 2
+ * (Project Team)"; for a pipe, the same fields separated by tabs. */
+static void describe_event(const char *body, size_t len, const char *id, bool tabs, char *out,
+                           size_t outsz)
 {
     json_t *v = json_loadb(body, len, 0, NULL);
     json_t *data = json_object_get(v, "data");
@@ -270,7 +226,9 @@ static void describe_event(const char *body, size_t len, const char *id, char *o
     const char *gid = json_string_value(json_object_get(data, "group_id"));
     const char *gname = json_string_value(json_object_get(data, "group_name"));
     if (type == NULL)
-        snprintf(out, outsz, "%-28s %s", "(not an event)", id);
+        type = "(not an event)";
+    if (tabs)
+        snprintf(out, outsz, "%s\t%s\t%s\t%s", type, id, gid ? gid : "", gname ? gname : "");
     else if (gid == NULL)
         snprintf(out, outsz, "%-28s %s", type, id);
     else
@@ -337,10 +295,12 @@ static enum MHD_Result on_delivery(struct listener *l, struct MHD_Connection *c,
         status = forward(l, c, u, why, sizeof(why));
 
     char line[600];
-    describe_event(u->body ? u->body : "", u->len, id, line, sizeof(line));
+    bool tabs = l->cfg.mode == CLI_OUT_LINES;
+    describe_event(u->body ? u->body : "", u->len, id, tabs, line, sizeof(line));
+    const char *sep = tabs ? "\t" : "  ";
     pthread_mutex_lock(&l->lock);
     l->verified++;
-    if (l->cfg.json) {
+    if (l->cfg.mode == CLI_OUT_JSON) {
         fwrite(u->body, 1, u->len, l->cfg.out);
         fputc('\n', l->cfg.out);
         if (l->cfg.forward_to != NULL && status == 0)
@@ -348,11 +308,11 @@ static enum MHD_Result on_delivery(struct listener *l, struct MHD_Connection *c,
         else if (l->cfg.forward_to != NULL)
             say(l->cfg.err, "%s forwarded %s: %ld", stamp, id, status);
     } else if (l->cfg.forward_to == NULL) {
-        fprintf(l->cfg.out, "%s  %s\n", stamp, line);
+        fprintf(l->cfg.out, "%s%s%s\n", stamp, sep, line);
     } else if (status == 0) {
-        fprintf(l->cfg.out, "%s  %s  -> failed: %s\n", stamp, line, why);
+        fprintf(l->cfg.out, "%s%s%s%s-> failed: %s\n", stamp, sep, line, sep, why);
     } else {
-        fprintf(l->cfg.out, "%s  %s  -> %ld\n", stamp, line, status);
+        fprintf(l->cfg.out, "%s%s%s%s-> %ld\n", stamp, sep, line, sep, status);
     }
     fflush(l->cfg.out);
     pthread_mutex_unlock(&l->lock);
@@ -498,181 +458,59 @@ void listen_stop(struct listener *l)
     free(l);
 }
 
-/* --- the endpoint on the server ------------------------------------------------------ */
-
-struct api {
-    const char *base_url;
-    const char *ca_file;
-    struct curl_slist *headers; /* Authorization and Content-Type */
-};
-
-/* The server's sentence for a refusal: "error", or each of "errors". */
-static void server_says(const struct reply *r, char *out, size_t outsz)
-{
-    json_t *v = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
-    const char *error = json_string_value(json_object_get(v, "error"));
-    json_t *errors = json_object_get(v, "errors");
-    out[0] = '\0';
-    if (error != NULL) {
-        snprintf(out, outsz, "%s", error);
-    } else if (json_is_object(errors)) {
-        const char *field;
-        json_t *list;
-        size_t used = 0;
-        json_object_foreach(errors, field, list)
-        {
-            size_t i;
-            json_t *s;
-            json_array_foreach(list, i, s)
-            {
-                int n = snprintf(out + used, outsz - used, "%s%s", used ? "; " : "",
-                                 json_string_value(s) ? json_string_value(s) : field);
-                if (n < 0 || (size_t)n >= outsz - used)
-                    break;
-                used += (size_t)n;
-            }
-        }
-    }
-    if (out[0] == '\0')
-        snprintf(out, outsz, "HTTP %ld", r->status);
-    json_decref(v);
-}
-
-/* An exit status for a failed call, after saying what went wrong. */
-static int call_failed(const char *what, const struct reply *r)
-{
-    if (r->status == 0) {
-        say(stderr, "%s: %s", what, r->error);
-        return EX_UNAVAILABLE;
-    }
-    char sentence[600];
-    server_says(r, sentence, sizeof(sentence));
-    say(stderr, "%s: %ld %s", what, r->status, sentence);
-    if (r->status == 401) {
-        say(stderr, "check GROUPIE_TOKEN or --token-file");
-        return EX_NOPERM;
-    }
-    if (r->status == 404 || r->status == 405) {
-        say(stderr, "this server has no webhooks (POST /api/webhooks is not one of its "
-                    "endpoints)");
-        return EX_UNAVAILABLE;
-    }
-    return r->status >= 500 ? EX_UNAVAILABLE : EX_PROTOCOL;
-}
-
-/* POST /api/webhooks; sets *id (malloc'd) and secret. */
-static int register_endpoint(const struct api *a, const char *url, const struct listen_opts *o,
-                             char **id, char secret[SIGN_SECRET_BUFSZ])
-{
-    json_t *req = json_pack("{s:s}", "url", url);
-    if (req != NULL && o->events != NULL) {
-        json_t *types = json_array();
-        for (int t = 0; t < EVENT_TYPE_COUNT; t++)
-            if (o->event_set & ((event_set)1 << t))
-                json_array_append_new(types, json_string(event_type_name((enum event_type)t)));
-        json_object_set_new(req, "events", types);
-    }
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    if (body == NULL) {
-        say(stderr, "no memory");
-        return EX_SOFTWARE;
-    }
-    char endpoint[2048];
-    snprintf(endpoint, sizeof(endpoint), "%s/api/webhooks", a->base_url);
-    struct reply r;
-    http_call("POST", endpoint, a->headers, body, strlen(body), a->ca_file, API_TIMEOUT_MS, &r);
-    free(body);
-    int rc = EX_OK;
-    if (r.status != 201) {
-        rc = call_failed("registering the endpoint", &r);
-        if (r.status == 400)
-            say(stderr,
-                "the server must be able to reach %s: a server on this machine needs "
-                "--webhook-allow-private, one elsewhere a --public-url that reaches "
-                "this machine",
-                url);
-    } else {
-        json_t *v = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
-        json_t *data = json_object_get(v, "data");
-        json_t *jid = json_object_get(data, "id");
-        const char *sec = json_string_value(json_object_get(data, "secret"));
-        char idbuf[32];
-        const char *idtext = json_string_value(jid);
-        if (idtext == NULL && json_is_integer(jid)) {
-            snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(jid));
-            idtext = idbuf;
-        }
-        if (idtext == NULL || sec == NULL || strlen(sec) >= SIGN_SECRET_BUFSZ) {
-            say(stderr, "registering the endpoint: the answer has no data.id and data.secret");
-            rc = EX_PROTOCOL;
-        } else {
-            *id = strdup(idtext);
-            snprintf(secret, SIGN_SECRET_BUFSZ, "%s", sec);
-            rc = *id != NULL ? EX_OK : EX_SOFTWARE;
-        }
-        json_decref(v);
-    }
-    free(r.body);
-    return rc;
-}
-
-static int remove_endpoint(const struct api *a, const char *id)
-{
-    char endpoint[2048];
-    snprintf(endpoint, sizeof(endpoint), "%s/api/webhooks/%s", a->base_url, id);
-    struct reply r;
-    http_call("DELETE", endpoint, a->headers, NULL, 0, a->ca_file, API_TIMEOUT_MS, &r);
-    int rc = EX_OK;
-    if (r.status < 200 || r.status > 299) {
-        rc = call_failed("removing the endpoint", &r);
-        say(stderr, "the endpoint %s is still registered: remove it with DELETE %s", id, endpoint);
-    }
-    free(r.body);
-    return rc;
-}
-
 /* --- the command ------------------------------------------------------------------------ */
 
-int listen_main(int argc, char **argv, const struct listen_cli *cli)
+/* POST /api/webhooks for the listener's URL: the endpoint, with its secret. */
+static int register_endpoint(groupie_client *c, const char *url, const struct listen_opts *o,
+                             struct groupie_webhook **w)
 {
-    struct listen_opts o;
-    char err[600];
-    if (listen_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
-        say(stderr, "%s", err);
-        return EX_USAGE;
+    const char *types[EVENT_TYPE_COUNT];
+    size_t n = 0;
+    for (int t = 0; o->events != NULL && t < EVENT_TYPE_COUNT; t++)
+        if (o->event_set & ((event_set)1 << t))
+            types[n++] = event_type_name((enum event_type)t);
+    struct groupie_error err;
+    if (groupie_webhook_create(c, url, types, n, w, &err) == GROUPIE_OK) {
+        if ((*w)->secret != NULL && strlen((*w)->secret) < SIGN_SECRET_BUFSZ)
+            return EXIT_OK;
+        groupie_webhook_free(*w);
+        *w = NULL;
+        return cli_fail(EXIT_PROTOCOL, "registering the endpoint: the answer has no secret");
     }
-    if (o.help) {
-        fputs(usage_text, stdout);
-        return EX_OK;
-    }
-    const char *base = o.base_url;
-    if (base == NULL)
-        base = getenv("GROUPIE_BASE_URL");
-    if (base == NULL || base[0] == '\0')
-        base = cli->default_base_url;
-    char base_url[1024];
-    snprintf(base_url, sizeof(base_url), "%s", base);
-    for (size_t n = strlen(base_url); n > 0 && base_url[n - 1] == '/';)
-        base_url[--n] = '\0';
+    if (err.kind == GROUPIE_E_HTTP && err.reason == GROUPIE_R_NO_ENDPOINT)
+        return cli_fail(EXIT_UNAVAILABLE,
+                        "registering the endpoint: this server has no webhooks (POST "
+                        "/api/webhooks is not one of its endpoints); groupie listen needs "
+                        "groupied");
+    int rc = cli_call_failed("registering the endpoint", &err);
+    if (err.kind == GROUPIE_E_HTTP && err.http_status == 400)
+        cli_say("the server must be able to reach %s: a server on this machine needs "
+                "--webhook-allow-private, one elsewhere a --public-url that reaches this machine",
+                url);
+    return rc;
+}
 
-    char *token = NULL;
-    int rc = cli->read_token(o.token_file, &token);
-    if (rc != EX_OK)
+static int remove_endpoint(groupie_client *c, const struct cli *cli, const char *id)
+{
+    struct groupie_error err;
+    if (groupie_webhook_delete(c, id, &err) == GROUPIE_OK)
+        return EXIT_OK;
+    int rc = cli_call_failed("removing the endpoint", &err);
+    cli_say("the endpoint %s is still registered: remove it with DELETE %s/api/webhooks/%s", id,
+            cli_base_url(cli), id);
+    return rc;
+}
+
+static int run_listen(struct cli *cli, void *state)
+{
+    const struct listen_opts *o = state;
+    if (cli->nargs != 0)
+        return cli_fail(EXIT_USAGE, "%s: groupie listen takes no arguments, only options",
+                        cli->args[0]);
+    groupie_client *c;
+    int rc = cli_client(cli, &c);
+    if (rc != EXIT_OK)
         return rc;
-    char auth[1200];
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    memset(token, 0, strlen(token));
-    free(token);
-    struct api a = {.base_url = base_url, .ca_file = o.ca_file};
-    a.headers = curl_slist_append(NULL, auth);
-    a.headers = a.headers ? curl_slist_append(a.headers, "Content-Type: application/json") : NULL;
-    memset(auth, 0, sizeof(auth));
-    if (a.headers == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        curl_slist_free_all(a.headers);
-        say(stderr, "libcurl could not be initialised");
-        return EX_SOFTWARE;
-    }
 
     /* The signals that end the command are taken by sigwait() below, on
      * this thread; blocked before any thread starts, so none of them
@@ -684,42 +522,93 @@ int listen_main(int argc, char **argv, const struct listen_cli *cli)
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-    struct listener_config cfg = {.host = o.listen_host,
-                                  .port = o.listen_port,
-                                  .forward_to = o.forward_to,
-                                  .ca_file = o.ca_file,
-                                  .json = o.json,
+    struct listener_config cfg = {.host = o->listen_host,
+                                  .port = o->listen_port,
+                                  .forward_to = o->forward_to,
+                                  .ca_file = cli->ca_file,
+                                  .mode = cli_output_mode(cli, o->table),
                                   .out = stdout,
                                   .err = stderr};
     struct listener *l = NULL;
-    char *id = NULL;
-    char secret[SIGN_SECRET_BUFSZ] = "";
+    struct groupie_webhook *w = NULL;
+    char err[300];
     if (listen_start(&cfg, &l, err, sizeof(err)) != 0) {
-        say(stderr, "%s", err);
-        rc = EX_UNAVAILABLE;
+        rc = cli_fail(EXIT_UNAVAILABLE, "%s", err);
         goto out;
     }
-    const char *url = o.public_url != NULL ? o.public_url : listen_url(l);
-    rc = register_endpoint(&a, url, &o, &id, secret);
-    if (rc != EX_OK)
+    const char *url = o->public_url != NULL ? o->public_url : listen_url(l);
+    rc = register_endpoint(c, url, o, &w);
+    if (rc != EXIT_OK)
         goto out;
-    listen_arm(l, secret);
-    say(stderr, "ready: endpoint %s receives %s at %s", id, o.events ? o.events : "every event",
-        url);
-    say(stderr, "signing secret (for --forward-to's application): %s", secret);
-    say(stderr, "Ctrl-C removes the endpoint and stops");
+    listen_arm(l, w->secret);
+    if (cfg.mode == CLI_OUT_JSON)
+        cli_json_done(); /* standard output is the events' */
+    if (!cli->quiet) {
+        cli_say("ready: endpoint %s receives %s at %s", w->id, o->events ? o->events : "every event",
+                url);
+        cli_say("signing secret (for --forward-to's application): %s", w->secret);
+        cli_say("Ctrl-C removes the endpoint and stops");
+    }
 
     int sig = 0;
     sigwait(&stop, &sig);
-    say(stderr, "%s: removing endpoint %s (%lu delivered, %lu rejected)", strsignal(sig), id,
-        listen_verified(l), listen_rejected(l));
-    rc = remove_endpoint(&a, id);
+    if (!cli->quiet)
+        cli_say("%s: removing endpoint %s (%lu delivered, %lu rejected)", strsignal(sig), w->id,
+                listen_verified(l), listen_rejected(l));
+    rc = remove_endpoint(c, cli, w->id);
 
 out:
     listen_stop(l);
-    memset(secret, 0, sizeof(secret));
-    free(id);
-    curl_slist_free_all(a.headers);
-    curl_global_cleanup();
+    groupie_webhook_free(w);
+    groupie_client_free(c);
     return rc;
 }
+
+static const char listen_help[] =
+    "usage: groupie listen [--forward-to URL] [--events LIST] [--listen HOST:PORT]\n"
+    "                      [--public-url URL] [--table] [--json]\n"
+    "\n"
+    "Registers a temporary webhook endpoint for the device, prints every event the\n"
+    "server delivers to it (each signature checked; one that does not verify is\n"
+    "answered 400 and reported), and removes the endpoint on exit (Ctrl-C, SIGTERM,\n"
+    "SIGHUP). The server must be able to reach the endpoint: one on the same machine\n"
+    "(loopback) is accepted only by a server run with --webhook-allow-private.\n"
+    "\n"
+    "options:\n"
+    "  --forward-to URL      also POST each event, body and webhook-* headers unchanged,\n"
+    "                        to URL (verify it there with the printed secret), and answer\n"
+    "                        the server with its status, so a failure there is retried\n"
+    "  --events LIST         only these types, comma-separated (default: every type)\n"
+    "  --listen HOST:PORT    where to receive (default 127.0.0.1 and a free port)\n"
+    "  --public-url URL      the URL to register when the server cannot reach\n"
+    "                        http://HOST:PORT/ itself (a tunnel, a proxy)\n"
+    "  --table               a table even when standard output is not a terminal\n"
+    "  --json                print each event's JSON, one per line (forwarding results\n"
+    "                        go to standard error)\n"
+    "\n"
+    "Output: one line per event: the time it arrived, its type, its id (webhook-id)\n"
+    "and its group; with --forward-to, \"-> STATUS\" the application answered. A table\n"
+    "on a terminal, tab-separated fields in a pipe.\n"
+    "\n"
+    "Exit status: 0 after the endpoint was removed; 64 usage; 69 the server cannot be\n"
+    "reached, has no webhooks, or refused the endpoint's removal (the message says how\n"
+    "to remove it); 76 an unexpected answer; 77 the token was refused; 78 no token.\n"
+    "\n"
+    "examples:\n"
+    "  groupie listen\n"
+    "  groupie listen --events group.members.added,group.member.left\n"
+    "  groupie listen --forward-to http://localhost:3000/webhooks\n"
+    "  groupie listen --json | jq -r 'select(.type == \"group.member.left\") | .data.member.phone'\n"
+    "  groupie listen --listen 0.0.0.0:9000 --public-url https://abc.tunnel.example/\n"
+    "See docs/WEBHOOKS.md.\n";
+
+const struct cli_command cli_cmd_listen = {
+    .name = "listen",
+    .summary = "receive the device's webhooks on a temporary endpoint and print them",
+    .help = listen_help,
+    .options = listen_options,
+    .state_size = sizeof(struct listen_opts),
+    .defaults = listen_defaults,
+    .option = listen_option,
+    .run = run_listen,
+};

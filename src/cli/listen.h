@@ -1,62 +1,49 @@
 /* listen.h -- `groupie listen`: a device's webhooks, live, in a terminal.
  *
- *   groupie listen [--forward-to URL] [--events LIST] [--json]
- *                  [--listen HOST:PORT] [--public-url URL]
+ *   groupie listen [--forward-to URL] [--events LIST] [--listen HOST:PORT]
+ *                  [--public-url URL] [--table] [--json]
  *
  * Like `stripe listen`: it receives deliveries on a local port, registers
- * that address as a temporary endpoint of the device (POST /api/webhooks),
- * checks every delivery's signature with the secret the server returned,
- * prints one line per event (or the event's JSON with --json), forwards
- * each to --forward-to with its headers unchanged (so the application
- * there verifies it with the same secret) and answers the server with the
- * application's status, and removes the endpoint when it stops (Ctrl-C,
- * SIGTERM, SIGHUP). docs/WEBHOOKS.md describes it for users.
- *
- * The CLI lends the listener its way of reading the token, so that both
- * take it from the same places with the same checks. */
+ * that address as a temporary endpoint of the device (POST /api/webhooks,
+ * through libgroupie and the token every command reads), checks every
+ * delivery's signature with the secret the server returned, prints one
+ * line per event (a table on a terminal, tab-separated lines in a pipe,
+ * the event's JSON with --json), forwards each to --forward-to with its
+ * headers unchanged (so the application there verifies it with the same
+ * secret) and answers the server with the application's status, and
+ * removes the endpoint when it stops (Ctrl-C, SIGTERM, SIGHUP).
+ * docs/WEBHOOKS.md describes it for users; the command itself is
+ * cli_cmd_listen (command.h). */
 #ifndef GROUPIE_CLI_LISTEN_H
 #define GROUPIE_CLI_LISTEN_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli/command.h"
 #include "webhook/event.h"
 
-struct listen_cli {
-    /* The token from token_file, or from $GROUPIE_TOKEN when it is NULL.
-     * Returns an exit status (0 when *out is set; free it). */
-    int (*read_token)(const char *token_file, char **out);
-    const char *default_base_url;
-};
-
-/* Runs the command; argv[0] is "listen". Returns an exit status. */
-int listen_main(int argc, char **argv, const struct listen_cli *cli);
-
-/* --- the parts, for tests ----------------------------------------------------- */
-
+/* The command's own options (cli_cmd_listen's state). */
 struct listen_opts {
     const char *forward_to;
     const char *events; /* the list as given; NULL for every type */
     event_set event_set;
-    bool json;
     char listen_host[48];   /* an IPv4 or IPv6 address; default 127.0.0.1 */
     unsigned listen_port;   /* default 0: any free port */
     const char *public_url; /* the URL to register; default http://HOST:PORT/ */
-    const char *base_url, *token_file, *ca_file;
-    bool help;
+    bool table;
 };
 
-/* Reads the options after "listen". 0, or -1 with a sentence in err. */
-int listen_parse_args(int argc, char **argv, struct listen_opts *o, char *err, size_t errsz);
+/* --- the receiving side, for tests ----------------------------------------------- */
 
 struct listener_config {
     const char *host;
     unsigned port;
     const char *forward_to; /* NULL: answer 200 to every verified delivery */
     const char *ca_file;    /* for an https --forward-to */
-    bool json;
-    FILE *out; /* one line per event */
-    FILE *err; /* rejected deliveries, forwarding failures */
+    enum cli_output mode;   /* how each event is printed */
+    FILE *out;              /* one line per event */
+    FILE *err;              /* rejected deliveries, forwarding failures */
 };
 
 struct listener;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csv.h>
@@ -58,6 +59,64 @@ static void count_code(struct report_totals *t, const char *code)
 
 #define NCOLS 9
 
+/* A row's outcome, its error code and a detail sentence; the journal is
+ * asked for the rows that were sent. -1 on a journal error. */
+static int outcome_of(const struct input *in, const struct prep_row *pr, struct journal *j,
+                      struct jnumber *jn, const char **code, char *detail, size_t dsz,
+                      struct report_totals *t)
+{
+    memset(jn, 0, sizeof(*jn));
+    *code = "";
+    detail[0] = '\0';
+    if (pr->kind == PREP_INVALID) {
+        *code = "INVALID_NUMBER";
+        snprintf(detail, dsz, "%s", prepare_strerror(pr->status));
+        return OUT_INVALID;
+    }
+    if (pr->kind == PREP_DUPLICATE) {
+        snprintf(detail, dsz, "the same number as line %zu, which is the one sent",
+                 in->rows[pr->dup_of].line);
+        return OUT_DUPLICATE;
+    }
+    int found = j ? journal_lookup(j, pr->number, jn) : 0;
+    if (found < 0)
+        return -1;
+    switch (found ? jn->state : J_PENDING) {
+    case J_ADDED:
+        if (jn->via_replay) {
+            t->replayed++;
+            snprintf(detail, dsz,
+                     "added by this run: a send whose answer was lost was applied (not a member "
+                     "when the run began; the retry found it already a member)");
+        }
+        return OUT_ADDED;
+    case J_ALREADY:
+        *code = jn->error_code;
+        if (jn->uncertain) {
+            t->uncertain++;
+            snprintf(detail, dsz,
+                     "a member when a batch was sent again after its answer was lost; whether "
+                     "that lost send added it is unknown (the group's members could not be read "
+                     "when the run began)");
+        }
+        return OUT_ALREADY;
+    case J_INVITED:
+        *code = jn->error_code;
+        snprintf(detail, dsz, "%s; a private invitation was sent", jn->error);
+        return OUT_INVITED;
+    case J_FAILED:
+        *code = jn->error_code;
+        snprintf(detail, dsz, "%s", jn->error);
+        count_code(t, (*code)[0] ? *code : "UNKNOWN");
+        return OUT_FAILED;
+    default:
+        snprintf(detail, dsz, "%s",
+                 j ? "not decided yet: rerun the same command to resume"
+                   : "dry run: would be sent");
+        return OUT_PENDING;
+    }
+}
+
 int report_scan(const struct input *in, const struct prepared *p, struct journal *j, FILE *csv,
                 struct report_totals *t, char *why, size_t whysz)
 {
@@ -82,57 +141,12 @@ int report_scan(const struct input *in, const struct prepared *p, struct journal
         const struct input_row *r = &in->rows[i];
         const struct prep_row *pr = &p->rows[i];
         struct jnumber jn;
-        memset(&jn, 0, sizeof(jn));
-        enum outcome o;
-        char detail[256] = "";
-        const char *code = "";
-        if (pr->kind == PREP_INVALID) {
-            o = OUT_INVALID;
-            code = "INVALID_NUMBER";
-            snprintf(detail, sizeof(detail), "%s",
-                     phone_clean_strerror((enum phone_clean_status)pr->status));
-        } else if (pr->kind == PREP_DUPLICATE) {
-            o = OUT_DUPLICATE;
-            snprintf(detail, sizeof(detail), "the same number as line %zu, which is the one sent",
-                     in->rows[pr->dup_of].line);
-        } else {
-            int found = j ? journal_lookup(j, pr->number, &jn) : 0;
-            if (found < 0) {
-                snprintf(why, whysz, "reading the journal: %s", journal_error(j));
-                return -1;
-            }
-            switch (found ? jn.state : J_PENDING) {
-            case J_ADDED:
-                o = OUT_ADDED;
-                if (jn.via_replay) {
-                    t->replayed++;
-                    snprintf(detail, sizeof(detail),
-                             "added by this run: a send whose answer was lost was applied "
-                             "(the retry found it already a member)");
-                }
-                break;
-            case J_ALREADY:
-                o = OUT_ALREADY;
-                code = jn.error_code;
-                break;
-            case J_INVITED:
-                o = OUT_INVITED;
-                code = jn.error_code;
-                snprintf(detail, sizeof(detail), "%s; a private invitation was sent", jn.error);
-                break;
-            case J_FAILED:
-                o = OUT_FAILED;
-                code = jn.error_code;
-                snprintf(detail, sizeof(detail), "%s", jn.error);
-                count_code(t, code[0] ? code : "UNKNOWN");
-                break;
-            default:
-                o = OUT_PENDING;
-                snprintf(detail, sizeof(detail), "%s",
-                         j ? "not decided yet: rerun the same command to resume"
-                           : "dry run: would be sent");
-                break;
-            }
+        const char *code;
+        char detail[256];
+        int o = outcome_of(in, pr, j, &jn, &code, detail, sizeof(detail), t);
+        if (o < 0) {
+            snprintf(why, whysz, "reading the journal: %s", journal_error(j));
+            return -1;
         }
         t->outcome[o]++;
         t->rows++;
@@ -161,19 +175,61 @@ write_error:
     return -1;
 }
 
+/* A new file next to path (path.tmpPID), for writing; *tmp is its name
+ * (free it). NULL with why set when it cannot be made. */
+static FILE *open_beside(const char *path, char **tmp, char *why, size_t whysz)
+{
+    size_t n = strlen(path) + 16;
+    *tmp = malloc(n);
+    if (*tmp == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return NULL;
+    }
+    snprintf(*tmp, n, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(*tmp, "w");
+    if (f == NULL)
+        snprintf(why, whysz, "cannot write the report %s: %s", path, strerror(errno));
+    return f;
+}
+
+int report_check(const char *path, char *why, size_t whysz)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    char *tmp;
+    FILE *f = open_beside(path, &tmp, why, whysz);
+    int rc = f != NULL ? 0 : -1;
+    if (f != NULL) {
+        fclose(f);
+        unlink(tmp);
+    }
+    free(tmp);
+    if (rc != 0 && strlen(why) + 20 < whysz)
+        strcat(why, "; nothing was sent");
+    /* The report replaces whatever is at path; a directory it cannot. */
+    struct stat st;
+    if (rc == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(why, whysz, "the report %s is a directory; give a file name; nothing was sent",
+                 path);
+        rc = -1;
+    }
+    return rc;
+}
+
 int report_write(const char *path, const struct input *in, const struct prepared *p,
                  struct journal *j, struct report_totals *t, char *why, size_t whysz)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (tmp == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
+    if (strcmp(path, "-") == 0) {
+        int rc = report_scan(in, p, j, stdout, t, why, whysz);
+        if (fflush(stdout) != 0 && rc == 0) {
+            snprintf(why, whysz, "writing the report to standard output: %s", strerror(errno));
+            rc = -1;
+        }
+        return rc;
     }
-    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
+    char *tmp;
+    FILE *f = open_beside(path, &tmp, why, whysz);
     if (f == NULL) {
-        snprintf(why, whysz, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }
@@ -200,7 +256,10 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
     fprintf(out, "  added            %zu", o[OUT_ADDED]);
     if (t->replayed)
         fprintf(out, "  (%zu confirmed after a lost answer)", t->replayed);
-    fprintf(out, "\n  already members  %zu\n", o[OUT_ALREADY]);
+    fprintf(out, "\n  already members  %zu", o[OUT_ALREADY]);
+    if (t->uncertain)
+        fprintf(out, "  (%zu of them perhaps added by a send whose answer was lost)", t->uncertain);
+    fprintf(out, "\n");
     fprintf(out, "  invited          %zu", o[OUT_INVITED]);
     if (o[OUT_INVITED])
         fprintf(out, "  (privacy settings: a private invitation was sent instead)");
@@ -209,7 +268,9 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
         fprintf(out, "%s%s %zu", i ? ", " : "  (", t->failed[i].code, t->failed[i].n);
     fprintf(out, "%s\n", t->nfailed ? ")" : "");
     fprintf(out, "  invalid          %zu%s\n", o[OUT_INVALID],
-            o[OUT_INVALID] ? "  (never sent; the report says why, by line)" : "");
+            !o[OUT_INVALID] ? ""
+            : run->report   ? "  (never sent; the report says why, by line)"
+                            : "  (never sent; --report FILE says why, by line)");
     fprintf(out, "  duplicates       %zu%s\n", o[OUT_DUPLICATE],
             o[OUT_DUPLICATE] ? "  (sent once, for their first line)" : "");
     fprintf(out, "  not sent yet     %zu\n", o[OUT_PENDING]);
@@ -221,9 +282,11 @@ void report_summary(FILE *out, const struct report_run *run, const struct report
                 run->stats->retries == 1 ? "y" : "ies", d);
     }
     if (run->report)
-        fprintf(out, "  report: %s\n", run->report);
+        fprintf(out, "  report: %s\n", strcmp(run->report, "-") ? run->report : "standard output");
     if (run->journal)
         fprintf(out, "  journal: %s\n", run->journal);
+    if (run->fail_on)
+        fprintf(out, "  exit status 2: %s\n", run->fail_on);
 }
 
 int report_json(FILE *out, const struct report_run *run, const struct report_totals *t)
@@ -267,7 +330,20 @@ int report_json(FILE *out, const struct report_run *run, const struct report_tot
         run->elapsed_s);
     if (root == NULL)
         return -1;
+    json_object_set_new(root, "uncertain_after_lost_answer",
+                        json_integer((json_int_t)t->uncertain));
+    if (run->stats != NULL) {
+        json_t *rq = json_object_get(root, "requests");
+        json_object_set_new(rq, "in_flight_seconds",
+                            json_real((double)run->stats->in_flight_us / 1e6));
+        json_object_set_new(rq, "paced_seconds", json_real((double)run->stats->paced_us / 1e6));
+        json_object_set_new(rq, "member_checks",
+                            json_integer((json_int_t)run->stats->member_checks));
+    }
     json_object_set_new(root, "resume_at", resume);
+    json_object_set_new(root, "fail_on", run->fail_on ? json_string(run->fail_on) : json_null());
+    if (run->diagnostics != NULL)
+        json_object_set(root, "diagnostics", run->diagnostics);
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     fputc('\n', out);
     json_decref(root);

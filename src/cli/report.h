@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "client/addrun.h"
 #include "client/input.h"
 #include "client/journal.h"
@@ -35,6 +37,7 @@ struct report_totals {
     size_t rows;
     size_t outcome[OUT_N]; /* rows by outcome; they add up to rows */
     size_t replayed;       /* of the added, those confirmed by ALREADY_MEMBER after a lost answer */
+    size_t uncertain;      /* of the already members, those a lost send may have added */
     struct {
         char code[48];
         size_t n;
@@ -47,13 +50,15 @@ struct report_run {
     long long group_id;
     const char *input_label; /* "members.csv", "standard input", "the command line" */
     const char *journal;     /* NULL for a dry run */
-    const char *report;      /* NULL without --report */
+    const char *report;      /* NULL without --report; "-" for standard output */
     const char *status;      /* "complete", "daily_limit", ... */
     int exit_code;
     const char *message;              /* why the run stopped, NULL when complete */
     const struct addrun_stats *stats; /* NULL for a dry run */
     double elapsed_s;
     int64_t resume_at_ms; /* 0 when there is nothing to wait for */
+    json_t *diagnostics;  /* diag.h's object, borrowed; NULL for none */
+    const char *fail_on;  /* why --fail-on made the status 2, NULL otherwise */
 };
 
 const char *report_outcome_name(enum outcome o);
@@ -65,9 +70,14 @@ int report_scan(const struct input *in, const struct prepared *p, struct journal
                 struct report_totals *t, char *why, size_t whysz);
 
 /* report_scan() into path, written whole or not at all (a temporary file
- * renamed into place). */
+ * renamed into place); "-" writes to standard output. */
 int report_write(const char *path, const struct input *in, const struct prepared *p,
                  struct journal *j, struct report_totals *t, char *why, size_t whysz);
+
+/* Whether the report can be written at path, checked before anything is
+ * sent (a temporary file is made in its directory and removed): 0, or -1
+ * with why. */
+int report_check(const char *path, char *why, size_t whysz);
 
 void report_summary(FILE *out, const struct report_run *run, const struct report_totals *t);
 /* The machine-readable report: one JSON object and a newline. */

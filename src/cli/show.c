@@ -36,6 +36,32 @@ void show_groups_table(FILE *out, const struct groupie_group_list *l)
     fprintf(out, "%zu group%s\n", l->count, l->count == 1 ? "" : "s");
 }
 
+int show_line(FILE *out, const char *const *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && fputc('\t', out) == EOF)
+            return -1;
+        for (const char *p = fields[i] ? fields[i] : ""; *p; p++) {
+            /* A tab or a line break inside a value would split it. */
+            char c = *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p;
+            if (fputc(c, out) == EOF)
+                return -1;
+        }
+    }
+    return fputc('\n', out) == EOF ? -1 : 0;
+}
+
+int show_groups_lines(FILE *out, const struct groupie_group_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const struct groupie_group_summary *g = &l->groups[i];
+        const char *f[] = {g->id, g->title, g->jid, g->created_at};
+        if (show_line(out, f, 4) != 0)
+            return -1;
+    }
+    return fflush(out) == 0 ? 0 : -1;
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -86,6 +112,17 @@ void show_group_table(FILE *out, const struct groupie_group *g)
         fprintf(out, "%-*s  %-*.*s  %-7s  %s\n", wphone, p->phone, wname, wname, or_dash(p->name),
                 role_of(p), or_dash(p->joined_at));
     }
+}
+
+int show_group_lines(FILE *out, const struct groupie_group *g)
+{
+    for (size_t i = 0; i < g->participant_total; i++) {
+        const struct groupie_participant *p = &g->participants[i];
+        const char *f[] = {p->phone, role_of(p), p->name, p->joined_at};
+        if (show_line(out, f, 4) != 0)
+            return -1;
+    }
+    return fflush(out) == 0 ? 0 : -1;
 }
 
 int show_group_json(FILE *out, const struct groupie_group *g)

@@ -13,6 +13,7 @@
 #include "client/eta.h"
 #include "client/pace.h"
 #include "client/policy.h"
+#include "client/snapshot.h"
 #include "client/srvclock.h"
 #include "common/clock.h"
 
@@ -54,7 +55,22 @@ struct run {
     long added_today;
 
     unsigned answers;
+
+    struct jbatch b; /* the batch being sent, while have */
+    bool have;
+    unsigned fails; /* consecutive failures of the current request */
 };
+
+/* What a step of the loop decided: go on, or end the run with res (the
+ * reason in st->message). */
+struct stop {
+    bool now;
+    enum addrun_result res;
+};
+
+#define GO_ON ((struct stop){.now = false})
+
+#define MSG_INTERRUPTED "stopped on request; rerun the same command to resume"
 
 static int64_t wall_ms(void)
 {
@@ -85,16 +101,27 @@ static void notice(struct run *r, const char *fmt, ...)
     r->o->on_notice(r->o->arg, line);
 }
 
-static enum addrun_result stop_with(struct run *r, enum addrun_result res, const char *fmt, ...)
+static struct stop stop_with(struct run *r, enum addrun_result res, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static enum addrun_result stop_with(struct run *r, enum addrun_result res, const char *fmt, ...)
+static struct stop stop_with(struct run *r, enum addrun_result res, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->st->message, sizeof(r->st->message), fmt, ap);
     va_end(ap);
-    return res;
+    return (struct stop){.now = true, .res = res};
+}
+
+static struct stop stop_interrupted(struct run *r)
+{
+    return stop_with(r, ADDRUN_INTERRUPTED, MSG_INTERRUPTED);
+}
+
+/* doing: "read" or "write". */
+static struct stop stop_journal(struct run *r, const char *doing)
+{
+    return stop_with(r, ADDRUN_JOURNAL, "could not %s the journal: %s", doing, journal_error(r->j));
 }
 
 /* --- progress -------------------------------------------------------------------- */
@@ -293,122 +320,323 @@ static bool stopping(const struct run *r)
     return r->o->stop != NULL && *r->o->stop;
 }
 
-/* Handles a failed request. Returns -1 to retry the same batch, or the
- * result that ends the run. */
-static int on_failure(struct run *r, struct jbatch *b, int64_t send_id, size_t token,
-                      const struct groupie_error *err, unsigned *fails)
+/* The daily limit was reached: wait for the server's midnight (--wait),
+ * or stop and say when to rerun. */
+static struct stop daily_wait(struct run *r)
+{
+    char when[CLOCK_ISO_BUFSZ], in[32];
+    int64_t left = r->daily_until_ms - wall_ms();
+    clock_iso8601(srvclock_now(&r->clk, r->daily_until_ms), when);
+    eta_format(left, in, sizeof(in));
+    long long gid = r->o->group_id;
+    if (!r->o->wait) {
+        r->st->resume_at_ms = r->daily_until_ms;
+        return stop_with(r, ADDRUN_DAILY_LIMIT,
+                         "group %lld reached its daily limit of additions; the server allows "
+                         "more after its midnight UTC (%s by its clock, in about %s): rerun the "
+                         "same command then to resume, or add --wait to let groupie wait",
+                         gid, when, in);
+    }
+    notice(r,
+           "daily limit of additions reached for group %lld; waiting until %s (server time), "
+           "about %s",
+           gid, when, in);
+    if (!sleep_until(r, mono_from_wall(r->daily_until_ms), WAIT_DAILY))
+        return stop_interrupted(r);
+    r->daily_blocked = false;
+    r->daily_just_woke = true;
+    notice(r, "resuming after the daily limit");
+    return GO_ON;
+}
+
+/* The batch to send: one left in flight (by an earlier run or this one),
+ * else a new one of pending numbers. Waits while the only pending numbers
+ * are held back; stops with ADDRUN_DONE when none is left. */
+static struct stop next_batch(struct run *r)
+{
+    while (!r->have) {
+        int rc = journal_inflight(r->j, &r->b);
+        if (rc < 0)
+            return stop_journal(r, "read");
+        if (rc == 1) {
+            /* Left in flight by an earlier run: the same request again. */
+            r->st->replayed_batches++;
+            r->have = true;
+            break;
+        }
+        if (r->daily_blocked) {
+            struct stop s = daily_wait(r);
+            if (s.now)
+                return s;
+        }
+        char key[JOURNAL_KEY_BUFSZ], hex[33];
+        backoff_hex_id(&r->rng, hex);
+        snprintf(key, sizeof(key), "groupie-%s", hex);
+        rc = journal_new_batch(r->j, r->o->batch, wall_ms(), key, &r->b);
+        if (rc < 0)
+            return stop_journal(r, "write");
+        if (rc == 1) {
+            size_t *cnt = r->counts.by_state;
+            size_t moved = r->b.n < cnt[J_PENDING] ? r->b.n : cnt[J_PENDING];
+            cnt[J_PENDING] -= moved;
+            cnt[J_INFLIGHT] += moved;
+            r->have = true;
+            break;
+        }
+        int64_t next = journal_next_eligible(r->j, wall_ms());
+        if (next < 0)
+            return stop_journal(r, "read");
+        if (next == 0)
+            return (struct stop){.now = true, .res = ADDRUN_DONE};
+        if (!sleep_until(r, mono_from_wall(next), WAIT_MEMBER_RETRY))
+            return stop_interrupted(r);
+    }
+    return GO_ON;
+}
+
+/* Waits until the pacer has a slot (or a 429's Retry-After is over). */
+static struct stop wait_for_slot(struct run *r)
 {
     int64_t now = mono_us();
-    int64_t wnow = wall_ms();
-    r->st->error = *err;
-    char what[700];
-    groupie_error_format(err, what, sizeof(what));
-    long status = err->http_status;
-    long long gid = r->o->group_id;
-    bool retry = false, applied_maybe = false, counted = true;
+    int64_t ready = pace_ready_at(&r->pace, now);
+    if (ready <= now)
+        return GO_ON;
+    enum addrun_wait why = r->pace.blocked_until >= ready ? WAIT_RETRY_AFTER : WAIT_RATE;
+    bool slept = sleep_until(r, ready, why);
+    r->st->paced_us += mono_us() - now;
+    return slept ? GO_ON : stop_interrupted(r);
+}
 
-    if (err->kind == GROUPIE_E_TRANSPORT) {
-        retry = true;
-        applied_maybe = err->maybe_sent;
-        counted = err->maybe_sent;
-        status = applied_maybe ? 0 : -1;
-    } else if (err->kind == GROUPIE_E_PROTOCOL) {
+/* Before a batch in doubt goes again: who of it is in the group now? */
+static void recheck_members(struct run *r)
+{
+    struct snapshot now;
+    struct groupie_error err;
+    r->st->member_checks++;
+    if (snapshot_read(r->c, r->o->group_id, &now, &err) != GROUPIE_OK) {
+        char what[700];
+        groupie_error_format(&err, what, sizeof(what));
+        notice(r,
+               "could not read group %lld's members before sending a batch again (%s); its "
+               "report says so where it matters",
+               r->o->group_id, what);
+        return;
+    }
+    for (size_t i = 0; i < r->b.n; i++)
+        r->b.now[i] = (signed char)snapshot_has(&now, r->b.phones[i]);
+    snapshot_free(&now);
+}
+
+/* How a failed request is handled. */
+struct verdict {
+    bool retry;         /* send the same batch again */
+    bool applied_maybe; /* it may have been carried out: the send stays in doubt */
+    bool counted;       /* it may have taken a slot of the server's rate window */
+    long status;        /* recorded with the send: the HTTP status, 0 or -1 (no answer) */
+};
+
+static struct verdict classify(const struct groupie_error *err)
+{
+    struct verdict v = {.counted = true, .status = err->http_status};
+    switch (err->kind) {
+    case GROUPIE_E_TRANSPORT:
+        v.retry = true;
+        v.applied_maybe = err->maybe_sent;
+        v.counted = err->maybe_sent;
+        v.status = err->maybe_sent ? 0 : -1;
+        break;
+    case GROUPIE_E_PROTOCOL:
         /* A 2xx we cannot read was still carried out. */
-        retry = true;
-        applied_maybe = true;
-        status = 0;
-    } else if (err->kind == GROUPIE_E_HTTP && status == 429) {
-        r->st->http_429++;
-        retry = true;
-        counted = false;
-    } else if (err->kind == GROUPIE_E_HTTP && status >= 500) {
-        retry = true;
-        /* groupied keeps nothing of a request it answers 500 or 503; a
-         * gateway's 502 or 504 says nothing about what happened behind it. */
-        applied_maybe = status != 500 && status != 503;
-    } else if (err->kind == GROUPIE_E_HTTP && (status == 401 || status == 403 || status == 404)) {
-        counted = false;
-    }
-
-    pace_settle(&r->pace, token, now, counted);
-    int jrc;
-    if (applied_maybe) {
-        jrc = journal_send_failed(r->j, send_id, status);
-        b->doubtful++;
-    } else if (err->kind == GROUPIE_E_HTTP && status == 400 &&
-               strcmp(err->message, "Group capacity exceeded") == 0) {
-        jrc = journal_release(r->j, b, send_id, status, wnow);
-        size_t *c = r->counts.by_state;
-        size_t moved = b->n < c[J_INFLIGHT] ? b->n : c[J_INFLIGHT];
-        c[J_INFLIGHT] -= moved;
-        c[J_PENDING] += moved;
-        if (jrc != 0)
-            return stop_with(r, ADDRUN_JOURNAL, "could not write the journal: %s",
-                             journal_error(r->j));
-        return stop_with(r, ADDRUN_GROUP_FULL,
-                         "group %lld is full (%s); the numbers not yet sent stay pending: make "
-                         "room in the group, then rerun the same command",
-                         gid, what);
-    } else {
-        jrc = journal_not_applied(r->j, b, send_id, status, wnow);
-    }
-    if (jrc != 0)
-        return stop_with(r, ADDRUN_JOURNAL, "could not write the journal: %s", journal_error(r->j));
-
-    if (!retry) {
-        switch (status) {
-        case 401:
-            return stop_with(r, ADDRUN_UNAUTHORIZED,
-                             "the server refused the API token (%s); check GROUPIE_TOKEN or "
-                             "--token-file",
-                             what);
-        case 403:
-            return stop_with(r, ADDRUN_FORBIDDEN,
-                             "this device may not add members to group %lld (%s); an admin of "
-                             "the group must promote it first",
-                             gid, what);
-        case 404:
-            return stop_with(r, ADDRUN_NOT_FOUND,
-                             "group %lld does not exist or this device is not in it (%s); "
-                             "`groupie groups` lists the device's groups",
-                             gid, what);
-        default:
-            if (err->kind == GROUPIE_E_NOMEM)
-                return stop_with(r, ADDRUN_NOMEM, "out of memory");
-            return stop_with(r, ADDRUN_PROTOCOL,
-                             "the server refused the request in a way the API does not describe "
-                             "(%s); nothing was recorded as done; rerun to try again and report "
-                             "it if it persists",
-                             what);
+        v.retry = v.applied_maybe = true;
+        v.status = 0;
+        break;
+    case GROUPIE_E_HTTP:
+        if (err->reason == GROUPIE_R_RATE_LIMITED) {
+            v.retry = true;
+            v.counted = false;
+        } else if (err->http_status >= 500) {
+            v.retry = true;
+            /* groupied keeps nothing of a request it answers 500 or 503; a
+             * gateway's 502 or 504 says nothing about what happened behind it. */
+            v.applied_maybe = err->http_status != 500 && err->http_status != 503;
+        } else if (err->reason == GROUPIE_R_UNAUTHORIZED ||
+                   err->reason == GROUPIE_R_ACCESS_DENIED ||
+                   err->reason == GROUPIE_R_GROUP_NOT_FOUND ||
+                   err->reason == GROUPIE_R_NO_ENDPOINT) {
+            v.counted = false;
         }
+        break;
+    default:
+        break;
     }
+    return v;
+}
 
-    if (*fails >= r->o->retries)
+/* A refusal that ends the run: why, and what to do. */
+static struct stop refused(struct run *r, const struct groupie_error *err, const char *what)
+{
+    long long gid = r->o->group_id;
+    switch (err->kind == GROUPIE_E_HTTP ? err->reason : GROUPIE_R_NONE) {
+    case GROUPIE_R_UNAUTHORIZED:
+        return stop_with(r, ADDRUN_UNAUTHORIZED,
+                         "the server refused the API token (%s); check GROUPIE_TOKEN or "
+                         "--token-file",
+                         what);
+    case GROUPIE_R_ACCESS_DENIED:
+        return stop_with(r, ADDRUN_FORBIDDEN,
+                         "this device may not add members to group %lld (%s); an admin of the "
+                         "group must promote it first",
+                         gid, what);
+    case GROUPIE_R_GROUP_NOT_FOUND:
+        return stop_with(r, ADDRUN_NOT_FOUND,
+                         "group %lld does not exist or this device is not in it (%s); `groupie "
+                         "groups` lists the device's groups",
+                         gid, what);
+    case GROUPIE_R_NO_ENDPOINT:
+        return stop_with(r, ADDRUN_NO_ENDPOINT,
+                         "the server has no add-members endpoint at this address (%s); "
+                         "--base-url must be the server's root, e.g. https://api.whatspie.com",
+                         what);
+    default:
+        if (err->kind == GROUPIE_E_NOMEM)
+            return stop_with(r, ADDRUN_NOMEM, "out of memory");
+        return stop_with(r, ADDRUN_PROTOCOL,
+                         "the server refused the request in a way the API does not describe "
+                         "(%s); nothing was recorded as done; rerun to try again and report it "
+                         "if it persists",
+                         what);
+    }
+}
+
+/* The group has no room: the batch goes back to pending, the run stops. */
+static struct stop group_full(struct run *r, int64_t send_id, long status, const char *what)
+{
+    if (journal_release(r->j, &r->b, send_id, status, wall_ms()) != 0)
+        return stop_journal(r, "write");
+    size_t *c = r->counts.by_state;
+    size_t moved = r->b.n < c[J_INFLIGHT] ? r->b.n : c[J_INFLIGHT];
+    c[J_INFLIGHT] -= moved;
+    c[J_PENDING] += moved;
+    r->have = false;
+    return stop_with(r, ADDRUN_GROUP_FULL,
+                     "group %lld is full (%s); the numbers not yet sent stay pending: make room "
+                     "in the group, then rerun the same command",
+                     r->o->group_id, what);
+}
+
+/* A request to repeat: after its Retry-After (429) or a backoff, unless
+ * the retries are used up. */
+static struct stop retry_later(struct run *r, const struct groupie_error *err, const char *what)
+{
+    if (r->fails >= r->o->retries)
         return stop_with(r, ADDRUN_UNAVAILABLE,
-                         "gave up after %u attempts: %s. Nothing is lost: rerun the same "
-                         "command to resume",
-                         *fails + 1, what);
+                         "gave up after %u attempts: %s. Nothing is lost: rerun the same command "
+                         "to resume",
+                         r->fails + 1, what);
+    int64_t now = mono_us();
     int64_t delay_ms =
-        backoff_delay_ms(*fails, r->o->backoff_base_ms, r->o->backoff_cap_ms, &r->rng);
-    (*fails)++;
+        backoff_delay_ms(r->fails, r->o->backoff_base_ms, r->o->backoff_cap_ms, &r->rng);
+    r->fails++;
     r->st->retries++;
-    if (err->kind == GROUPIE_E_HTTP && status == 429) {
-        /* Retry-After is the server's word; a little jitter keeps
-         * clients that were refused together apart. */
+    if (err->kind == GROUPIE_E_HTTP && err->reason == GROUPIE_R_RATE_LIMITED) {
+        /* Retry-After is the server's word; a little jitter keeps clients
+         * that were refused together apart. */
         int64_t ra = err->retry_after >= 0 ? err->retry_after * 1000 : delay_ms;
         int64_t until = now + (ra + (int64_t)(backoff_rand(&r->rng) % 250)) * 1000;
         pace_block(&r->pace, until);
         notice(r, "the server asked us to slow down (429 %s); waiting %ld s as it said",
                err->message, err->retry_after >= 0 ? err->retry_after : (long)(ra / 1000));
-        return -1;
+        return GO_ON;
     }
     char d[32];
     eta_format(delay_ms, d, sizeof(d));
-    notice(r, "%s; retrying in %s (retry %u of %u)", what, d, *fails, r->o->retries);
-    if (!sleep_until(r, now + delay_ms * 1000, WAIT_BACKOFF))
-        return stop_with(r, ADDRUN_INTERRUPTED,
-                         "stopped on request; rerun the same command to resume");
-    return -1;
+    notice(r, "%s; retrying in %s (retry %u of %u)", what, d, r->fails, r->o->retries);
+    return sleep_until(r, now + delay_ms * 1000, WAIT_BACKOFF) ? GO_ON : stop_interrupted(r);
+}
+
+/* A request that failed: recorded, then retried or the end of the run. */
+static struct stop on_failure(struct run *r, int64_t send_id, size_t token,
+                              const struct groupie_error *err)
+{
+    r->st->error = *err;
+    char what[700];
+    groupie_error_format(err, what, sizeof(what));
+    struct verdict v = classify(err);
+    if (err->kind == GROUPIE_E_HTTP && err->reason == GROUPIE_R_RATE_LIMITED)
+        r->st->http_429++;
+    pace_settle(&r->pace, token, mono_us(), v.counted);
+    int jrc;
+    if (v.applied_maybe) {
+        jrc = journal_send_failed(r->j, send_id, v.status);
+        r->b.doubtful++;
+    } else if (err->kind == GROUPIE_E_HTTP && err->reason == GROUPIE_R_GROUP_FULL) {
+        return group_full(r, send_id, v.status, what);
+    } else {
+        jrc = journal_not_applied(r->j, &r->b, send_id, v.status, wall_ms());
+    }
+    if (jrc != 0)
+        return stop_journal(r, "write");
+    return v.retry ? retry_later(r, err, what) : refused(r, err, what);
+}
+
+/* An answer: every number's outcome into the journal, in one transaction. */
+static struct stop settle(struct run *r, int64_t send_id, size_t token, int64_t answered,
+                          struct groupie_add_result *res)
+{
+    struct jupdate u[GROUPIE_MAX_BATCH];
+    pace_settle(&r->pace, token, answered, 1);
+    r->st->replayed_answers += res->replayed;
+    int64_t wnow = wall_ms();
+    observe_clock(r, res, wnow);
+    size_t daily = policy_decide(&r->b, res, r->o->max_attempts, wnow, &r->rng, u);
+    int jrc = journal_answered(r->j, &r->b, send_id, res->http_status, wnow, u, r->b.n);
+    note_added(r, res->total_added);
+    groupie_add_result_free(res);
+    if (jrc != 0)
+        return stop_journal(r, "write");
+    count_moves(r, u, r->b.n);
+    r->have = false;
+    r->fails = 0;
+    if (daily > 0)
+        daily_block(r);
+    else
+        r->daily_misses = 0;
+    r->daily_just_woke = false;
+    return GO_ON;
+}
+
+/* One send of the current batch, and what became of it. */
+static struct stop send_batch(struct run *r)
+{
+    if (r->b.doubtful > 0 && r->o->check_members)
+        recheck_members(r);
+    int64_t send_id;
+    if (journal_sending(r->j, &r->b, wall_ms(), &send_id) != 0)
+        return stop_journal(r, "write");
+    size_t token = pace_take(&r->pace);
+    const char *phones[GROUPIE_MAX_BATCH];
+    for (size_t i = 0; i < r->b.n; i++)
+        phones[i] = r->b.phones[i];
+    struct groupie_add_result *res = NULL;
+    struct groupie_error err;
+    int64_t t0 = mono_us();
+    if (r->st->first_send_us == 0)
+        r->st->first_send_us = t0;
+    add_send_time(r, t0);
+    enum groupie_status gs =
+        groupie_add_members(r->c, r->o->group_id, phones, r->b.n, r->b.key, &res, &err);
+    int64_t t1 = mono_us();
+    r->st->last_answer_us = t1;
+    r->st->in_flight_us += t1 - t0;
+    r->st->requests++;
+    r->req_ms = (r->req_ms * 3 + (t1 - t0) / 1000) / 4;
+    if (gs != GROUPIE_OK)
+        return on_failure(r, send_id, token, &err);
+#ifdef GROUPIE_TEST_HOOKS
+    if (r->o->crash_after_answers > 0 && ++r->answers >= r->o->crash_after_answers)
+        raise(SIGKILL);
+#endif
+    return settle(r, send_id, token, t1, res);
 }
 
 static enum addrun_result finish(struct run *r, enum addrun_result res)
@@ -432,146 +660,21 @@ enum addrun_result addrun(groupie_client *c, struct journal *j, const struct add
     r.start_us = mono_us();
     r.req_ms = 100;
     if (pace_init(&r.pace, o->rate_limit, o->rate_window_ms * 1000, PACE_MARGIN_US) != 0)
-        return stop_with(&r, ADDRUN_NOMEM, "out of memory");
+        return stop_with(&r, ADDRUN_NOMEM, "out of memory").res;
     load_clock(&r);
     /* Requests of an earlier run may still be in the server's window. */
     if (journal_recent_sends(j, wall_ms() - o->rate_window_ms - 5000, seed_one, &r) != 0 ||
         journal_counts(j, &r.counts) != 0)
-        return finish(
-            &r, stop_with(&r, ADDRUN_JOURNAL, "could not read the journal: %s", journal_error(j)));
+        return finish(&r, stop_journal(&r, "read").res);
     count_today(&r);
-
-    struct jbatch b;
-    bool have = false;
-    unsigned fails = 0;
-    struct jupdate u[GROUPIE_MAX_BATCH];
-    const char *phones[GROUPIE_MAX_BATCH];
     for (;;) {
-        if (stopping(&r))
-            return finish(&r, stop_with(&r, ADDRUN_INTERRUPTED,
-                                        "stopped on request; rerun the same command to resume"));
         progress(&r, false);
-        if (!have) {
-            int rc = journal_inflight(j, &b);
-            if (rc < 0)
-                return finish(&r, stop_with(&r, ADDRUN_JOURNAL, "could not read the journal: %s",
-                                            journal_error(j)));
-            if (rc == 1) {
-                /* Left in flight by an earlier run: the same request again. */
-                st->replayed_batches++;
-                have = true;
-            }
-        }
-        if (!have) {
-            if (r.daily_blocked) {
-                char when[CLOCK_ISO_BUFSZ], in[32];
-                int64_t left = r.daily_until_ms - wall_ms();
-                clock_iso8601(srvclock_now(&r.clk, r.daily_until_ms), when);
-                eta_format(left, in, sizeof(in));
-                if (!o->wait) {
-                    st->resume_at_ms = r.daily_until_ms;
-                    return finish(&r, stop_with(&r, ADDRUN_DAILY_LIMIT,
-                                                "group %lld reached its daily limit of additions; "
-                                                "the server allows more after its midnight UTC "
-                                                "(%s by its clock, in about %s): rerun the same "
-                                                "command then to resume, or add --wait to let "
-                                                "groupie wait",
-                                                o->group_id, when, in));
-                }
-                notice(&r,
-                       "daily limit of additions reached for group %lld; waiting until %s "
-                       "(server time), about %s",
-                       o->group_id, when, in);
-                if (!sleep_until(&r, mono_from_wall(r.daily_until_ms), WAIT_DAILY))
-                    return finish(&r, stop_with(&r, ADDRUN_INTERRUPTED,
-                                                "stopped on request; rerun the same command to "
-                                                "resume"));
-                r.daily_blocked = false;
-                r.daily_just_woke = true;
-                notice(&r, "resuming after the daily limit");
-            }
-            char key[JOURNAL_KEY_BUFSZ], hex[33];
-            backoff_hex_id(&r.rng, hex);
-            snprintf(key, sizeof(key), "groupie-%s", hex);
-            int rc = journal_new_batch(j, o->batch, wall_ms(), key, &b);
-            if (rc < 0)
-                return finish(&r, stop_with(&r, ADDRUN_JOURNAL, "could not write the journal: %s",
-                                            journal_error(j)));
-            if (rc == 0) {
-                int64_t next = journal_next_eligible(j, wall_ms());
-                if (next > 0) {
-                    if (!sleep_until(&r, mono_from_wall(next), WAIT_MEMBER_RETRY))
-                        return finish(&r, stop_with(&r, ADDRUN_INTERRUPTED,
-                                                    "stopped on request; rerun the same command "
-                                                    "to resume"));
-                    continue;
-                }
-                return finish(&r, ADDRUN_DONE);
-            }
-            size_t *cnt = r.counts.by_state;
-            size_t moved = b.n < cnt[J_PENDING] ? b.n : cnt[J_PENDING];
-            cnt[J_PENDING] -= moved;
-            cnt[J_INFLIGHT] += moved;
-            have = true;
-        }
-
-        int64_t now = mono_us();
-        int64_t ready = pace_ready_at(&r.pace, now);
-        if (ready > now) {
-            enum addrun_wait why = r.pace.blocked_until >= ready ? WAIT_RETRY_AFTER : WAIT_RATE;
-            if (!sleep_until(&r, ready, why))
-                return finish(&r, stop_with(&r, ADDRUN_INTERRUPTED,
-                                            "stopped on request; rerun the same command to "
-                                            "resume"));
-        }
-
-        int64_t send_id;
-        if (journal_sending(j, &b, wall_ms(), &send_id) != 0)
-            return finish(&r, stop_with(&r, ADDRUN_JOURNAL, "could not write the journal: %s",
-                                        journal_error(j)));
-        size_t token = pace_take(&r.pace);
-        for (size_t i = 0; i < b.n; i++)
-            phones[i] = b.phones[i];
-        struct groupie_add_result *res = NULL;
-        struct groupie_error err;
-        int64_t t0 = mono_us();
-        if (st->first_send_us == 0)
-            st->first_send_us = t0;
-        add_send_time(&r, t0);
-        enum groupie_status gs =
-            groupie_add_members(c, o->group_id, phones, b.n, b.key, &res, &err);
-        int64_t t1 = mono_us();
-        st->last_answer_us = t1;
-        st->requests++;
-        r.req_ms = (r.req_ms * 3 + (t1 - t0) / 1000) / 4;
-
-        if (gs != GROUPIE_OK) {
-            int rc = on_failure(&r, &b, send_id, token, &err, &fails);
-            if (rc >= 0)
-                return finish(&r, (enum addrun_result)rc);
-            continue;
-        }
-        if (o->crash_after_answers > 0 && ++r.answers >= o->crash_after_answers)
-            raise(SIGKILL);
-
-        pace_settle(&r.pace, token, t1, 1);
-        st->replayed_answers += res->replayed;
-        int64_t wnow = wall_ms();
-        observe_clock(&r, res, wnow);
-        size_t daily = policy_decide(&b, res, o->max_attempts, wnow, &r.rng, u);
-        int jrc = journal_answered(j, &b, send_id, res->http_status, wnow, u, b.n);
-        note_added(&r, res->total_added);
-        groupie_add_result_free(res);
-        if (jrc != 0)
-            return finish(&r, stop_with(&r, ADDRUN_JOURNAL, "could not write the journal: %s",
-                                        journal_error(j)));
-        count_moves(&r, u, b.n);
-        have = false;
-        fails = 0;
-        if (daily > 0)
-            daily_block(&r);
-        else
-            r.daily_misses = 0;
-        r.daily_just_woke = false;
+        struct stop s = stopping(&r) ? stop_interrupted(&r) : next_batch(&r);
+        if (!s.now)
+            s = wait_for_slot(&r);
+        if (!s.now)
+            s = send_batch(&r);
+        if (s.now)
+            return finish(&r, s.res);
     }
 }

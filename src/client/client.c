@@ -30,6 +30,8 @@ struct groupie_client {
     char *auth_header;
     long connections;
     char errbuf[CURL_ERROR_SIZE];
+    void (*trace)(void *arg, const char *line);
+    void *trace_arg;
 };
 
 /* What one transfer brought back. */
@@ -42,6 +44,7 @@ struct answer {
     long retry_after;
     long long date;
     bool replayed;
+    char reason[48]; /* Groupie-Error-Code, "" when absent */
 };
 
 /* Results own an arena; the public struct comes first so the pointer the
@@ -56,6 +59,10 @@ struct list_box {
 };
 struct group_box {
     struct groupie_group pub;
+    struct arena arena;
+};
+struct webhook_box {
+    struct groupie_webhook pub;
     struct arena arena;
 };
 
@@ -96,6 +103,67 @@ static bool header_safe(const char *s)
             return false;
     }
     return true;
+}
+
+/* How much of a body the trace shows. */
+#define TRACE_BODY_MAX 2048
+
+/* One line of data to the trace, prefixed; the Authorization header's
+ * value never leaves this function. */
+static void trace_line(groupie_client *c, const char *prefix, const char *s, size_t n)
+{
+    char line[TRACE_BODY_MAX + 64];
+    static const char auth[] = "authorization:";
+    if (n >= sizeof(auth) - 1 && strncasecmp(s, auth, sizeof(auth) - 1) == 0) {
+        snprintf(line, sizeof(line), "%sAuthorization: [hidden]", prefix);
+    } else {
+        size_t show = n > TRACE_BODY_MAX ? TRACE_BODY_MAX : n;
+        snprintf(line, sizeof(line), "%s%.*s%s", prefix, (int)show, s,
+                 show < n ? " [... cut]" : "");
+    }
+    c->trace(c->trace_arg, line);
+}
+
+/* Splits a block (headers, a body, a note) into lines for the trace. */
+static void trace_block(groupie_client *c, const char *prefix, const char *s, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(s, '\n', n);
+        size_t len = nl ? (size_t)(nl - s) : n;
+        size_t shown = len;
+        while (shown > 0 && s[shown - 1] == '\r')
+            shown--;
+        if (shown > 0)
+            trace_line(c, prefix, s, shown);
+        s += len + (nl ? 1 : 0);
+        n -= len + (nl ? 1 : 0);
+    }
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void)h;
+    groupie_client *c = arg;
+    switch (type) {
+    case CURLINFO_TEXT:
+        trace_block(c, "* ", data, size);
+        break;
+    case CURLINFO_HEADER_OUT:
+        trace_block(c, "> ", data, size);
+        break;
+    case CURLINFO_HEADER_IN:
+        trace_block(c, "< ", data, size);
+        break;
+    case CURLINFO_DATA_OUT:
+        trace_line(c, "> ", data, size);
+        break;
+    case CURLINFO_DATA_IN:
+        trace_line(c, "< ", data, size);
+        break;
+    default: /* TLS records: nothing a person reads */
+        break;
+    }
+    return 0;
 }
 
 enum groupie_status groupie_client_new(const struct groupie_options *opts, groupie_client **out,
@@ -151,6 +219,13 @@ enum groupie_status groupie_client_new(const struct groupie_options *opts, group
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     if (opts->ca_file != NULL)
         curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+    if (opts->trace != NULL) {
+        c->trace = opts->trace;
+        c->trace_arg = opts->trace_arg;
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_USERAGENT,
                      opts->user_agent ? opts->user_agent : "libgroupie/" GROUPIE_VERSION);
     *out = c;
@@ -230,6 +305,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
         a->retry_after = -1;
         a->date = -1;
         a->replayed = false;
+        a->reason[0] = '\0';
         return size * nmemb;
     }
     char *colon = strchr(line, ':');
@@ -250,6 +326,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
         a->date = parse_http_date(value);
     } else if (strcasecmp(line, "Idempotent-Replayed") == 0) {
         a->replayed = strcasecmp(value, "true") == 0;
+    } else if (strcasecmp(line, "Groupie-Error-Code") == 0) {
+        snprintf(a->reason, sizeof(a->reason), "%s", value);
     }
     return size * nmemb;
 }
@@ -275,7 +353,7 @@ static bool surely_unsent(CURLcode rc)
 /* One request: a POST when there is a body, else a GET. On GROUPIE_OK the
  * answer has a status (any status). */
 static enum groupie_status transfer(groupie_client *c, const char *path, const char *body,
-                                    const char *idem_key, struct answer *ans,
+                                    const char *idem_key, const char *extra, struct answer *ans,
                                     struct groupie_error *err)
 {
     memset(ans, 0, sizeof(*ans));
@@ -302,6 +380,8 @@ static enum groupie_status transfer(groupie_client *c, const char *path, const c
         snprintf(keyhdr, sizeof(keyhdr), "Idempotency-Key: %s", idem_key);
         ok = ok && (tmp = curl_slist_append(hdrs, keyhdr)) != NULL && (hdrs = tmp);
     }
+    if (extra != NULL)
+        ok = ok && (tmp = curl_slist_append(hdrs, extra)) != NULL && (hdrs = tmp);
     if (!ok) {
         curl_slist_free_all(hdrs);
         free(url);
@@ -373,6 +453,7 @@ static enum groupie_status finish(struct answer *ans, const char *what, json_t *
         err->kind = GROUPIE_E_HTTP;
         err->http_status = ans->status;
         wire_error_envelope(*root, ans->status, err);
+        wire_error_reason(ans->status, ans->reason, err);
         err->retry_after = ans->retry_after >= 0 ? ans->retry_after : wire_retry_after(*root);
     }
     json_decref(*root);
@@ -382,11 +463,11 @@ static enum groupie_status finish(struct answer *ans, const char *what, json_t *
 
 /* One request and its answer: a 2xx body parsed into *root, or the error. */
 static enum groupie_status call(groupie_client *c, const char *path, const char *body,
-                                const char *idem_key, const char *what, struct answer *ans,
-                                json_t **root, struct groupie_error *err)
+                                const char *idem_key, const char *extra, const char *what,
+                                struct answer *ans, json_t **root, struct groupie_error *err)
 {
     *root = NULL;
-    enum groupie_status st = transfer(c, path, body, idem_key, ans, err);
+    enum groupie_status st = transfer(c, path, body, idem_key, extra, ans, err);
     return st == GROUPIE_OK ? finish(ans, what, root, err) : st;
 }
 
@@ -441,7 +522,7 @@ enum groupie_status groupie_add_members(groupie_client *c, long long group_id,
     struct answer ans;
     json_t *root;
     enum groupie_status st =
-        call(c, path, body, idempotency_key, "the add request", &ans, &root, err);
+        call(c, path, body, idempotency_key, NULL, "the add request", &ans, &root, err);
     free(body);
     if (st != GROUPIE_OK)
         return st;
@@ -488,7 +569,7 @@ static enum groupie_status list_page(groupie_client *c, long page, long per_page
 
     struct answer ans;
     json_t *root;
-    enum groupie_status st = call(c, path, NULL, NULL, "the group list", &ans, &root, err);
+    enum groupie_status st = call(c, path, NULL, NULL, NULL, "the group list", &ans, &root, err);
     if (st != GROUPIE_OK)
         return st;
     char why[256];
@@ -599,7 +680,9 @@ enum groupie_status groupie_get_group(groupie_client *c, long long group_id,
     snprintf(path, sizeof(path), "/groups/%lld", group_id);
     struct answer ans;
     json_t *root;
-    enum groupie_status st = call(c, path, NULL, NULL, "the group", &ans, &root, err);
+    /* The reference's get-group page lists participants on request. */
+    enum groupie_status st =
+        call(c, path, NULL, NULL, "X-Include-Members: true", "the group", &ans, &root, err);
     if (st != GROUPIE_OK)
         return st;
     struct group_box *box = calloc(1, sizeof(*box));
@@ -627,6 +710,83 @@ void groupie_group_free(struct groupie_group *g)
     free(box);
 }
 
+/* call() with a method other than POST (a body) or GET (none). */
+static enum groupie_status call_as(groupie_client *c, const char *method, const char *path,
+                                   const char *body, const char *what, struct answer *ans,
+                                   json_t **root, struct groupie_error *err)
+{
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    enum groupie_status st = call(c, path, body, NULL, NULL, what, ans, root, err);
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+    return st;
+}
+
+enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
+                                           const char *const *events, size_t n_events,
+                                           struct groupie_webhook **out,
+                                           struct groupie_error *err)
+{
+    clear_error(err);
+    *out = NULL;
+    if (c == NULL || url == NULL || url[0] == '\0' || (n_events > 0 && events == NULL))
+        return set_error(err, GROUPIE_E_USAGE, "create webhook: a URL is needed", NULL);
+    char *body = wire_webhook_body(url, events, n_events);
+    if (body == NULL)
+        return set_error(err, GROUPIE_E_USAGE,
+                         "create webhook: the URL or an event type is missing or not UTF-8",
+                         NULL);
+    struct answer ans;
+    json_t *root;
+    enum groupie_status st = call(c, "/api/webhooks", body, NULL, NULL, "the new webhook", &ans,
+                                  &root, err);
+    free(body);
+    if (st != GROUPIE_OK)
+        return st;
+    struct webhook_box *box = calloc(1, sizeof(*box));
+    if (box == NULL) {
+        json_decref(root);
+        return set_error(err, GROUPIE_E_NOMEM, "out of memory", NULL);
+    }
+    char why[256];
+    bool ok = wire_webhook(root, &box->arena, &box->pub, why, sizeof(why));
+    json_decref(root);
+    if (!ok) {
+        groupie_webhook_free(&box->pub);
+        return protocol_error(err, "the new webhook", why);
+    }
+    *out = &box->pub;
+    return GROUPIE_OK;
+}
+
+enum groupie_status groupie_webhook_delete(groupie_client *c, const char *id,
+                                           struct groupie_error *err)
+{
+    clear_error(err);
+    size_t n = id != NULL ? strlen(id) : 0;
+    bool ok = c != NULL && n > 0 && n <= 32;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)id[i]) || id[i] == '_' || id[i] == '-';
+    if (!ok)
+        return set_error(err, GROUPIE_E_USAGE,
+                         "delete webhook: the id must be 1-32 letters, digits, _ or -", NULL);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/webhooks/%s", id);
+    struct answer ans;
+    json_t *root;
+    enum groupie_status st = call_as(c, "DELETE", path, NULL, "the deletion", &ans, &root, err);
+    json_decref(root);
+    return st;
+}
+
+void groupie_webhook_free(struct groupie_webhook *w)
+{
+    if (w == NULL)
+        return;
+    struct webhook_box *box = (struct webhook_box *)w;
+    arena_free(&box->arena);
+    free(box);
+}
+
 bool groupie_clean_number(const char *raw, size_t len, const char *default_cc,
                           char out[GROUPIE_PHONE_BUFSZ], const char **why)
 {
@@ -639,6 +799,11 @@ bool groupie_clean_number(const char *raw, size_t len, const char *default_cc,
 const char *groupie_version(void)
 {
     return GROUPIE_VERSION;
+}
+
+const char *groupie_reason_name(enum groupie_reason r)
+{
+    return wire_reason_name(r);
 }
 
 const char *groupie_status_name(enum groupie_status s)

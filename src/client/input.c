@@ -22,7 +22,12 @@
 
 #include <csv.h>
 
-#define READ_CHUNK (1024 * 1024)
+/* make fuzz reads in small odd pieces (INPUT_READ_CHUNK): every boundary
+ * case of the streaming parser, and no 1 MiB block per input under ASan. */
+#ifndef INPUT_READ_CHUNK
+#define INPUT_READ_CHUNK (1024 * 1024)
+#endif
+#define READ_CHUNK INPUT_READ_CHUNK
 /* Strict RFC 4180: a stray quote is an error with its line, rather than a
  * guess that silently merges or splits cells. */
 #define BROKEN_CSV                                                                        \
@@ -156,32 +161,77 @@ static enum input_status add_line(struct input *in, const char *s, size_t len, s
     return INPUT_OK;
 }
 
-/* Drops a UTF-8 byte order mark at the very start of a file. */
-static size_t skip_bom(const char *buf, size_t n, bool first)
+/* The input as UTF-8, a chunk at a time (textenc.h). */
+struct source {
+    int fd;
+    char *buf;
+    struct textenc te;
+    bool first;
+};
+
+static enum input_status source_open(struct source *src, int fd, enum textenc_kind enc, char *why,
+                                     size_t whysz)
 {
-    return first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    src->fd = fd;
+    src->first = true;
+    textenc_init(&src->te, enc);
+    src->buf = malloc(READ_CHUNK);
+    return src->buf ? INPUT_OK : fail(INPUT_E_NOMEM, why, whysz, "out of memory");
 }
 
-enum input_status input_read_lines(int fd, struct input *in, char *why, size_t whysz)
+/* The next chunk: INPUT_OK with *n > 0, INPUT_OK with *n == 0 at the end,
+ * or an error. */
+static enum input_status source_next(struct source *src, const char **data, size_t *n, char *why,
+                                     size_t whysz)
 {
-    reserve_for(fd, in);
-    char *buf = malloc(READ_CHUNK);
-    char *carry = NULL; /* a line cut by the chunk boundary */
-    size_t carry_len = 0, carry_cap = 0, line = 1;
-    enum input_status st = buf ? INPUT_OK : INPUT_E_NOMEM;
-    bool first = true;
-    while (st == INPUT_OK) {
-        ssize_t got = read(fd, buf, READ_CHUNK);
+    for (;;) {
+        ssize_t got = read(src->fd, src->buf, READ_CHUNK);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0) {
-            st = fail(INPUT_E_IO, why, whysz, "read failed: %s", strerror(errno));
-            break;
+        if (got < 0)
+            return fail(INPUT_E_IO, why, whysz, "read failed: %s", strerror(errno));
+        if (got == 0) {
+            *n = 0;
+            /* A character cut short by the end of the file. */
+            src->te.replaced += src->te.ncarry > 0;
+            return INPUT_OK;
         }
-        if (got == 0)
+        if (textenc_chunk(&src->te, src->buf, (size_t)got, src->first, data, n) != 0)
+            return fail(errno == ENOMEM ? INPUT_E_NOMEM : INPUT_E_IO, why, whysz,
+                        "cannot decode the input as %s: %s", textenc_name(src->te.kind),
+                        strerror(errno));
+        src->first = false;
+        if (*n > 0)
+            return INPUT_OK;
+    }
+}
+
+/* Records how the input was read, and frees the source. */
+static void source_close(struct source *src, struct input *in)
+{
+    in->encoding = src->te.kind == TEXTENC_AUTO ? TEXTENC_UTF8 : src->te.kind;
+    in->encoding_detected = src->te.detected || src->te.kind == TEXTENC_AUTO;
+    in->bom = src->te.bom;
+    in->undecodable = src->te.replaced;
+    textenc_free(&src->te);
+    free(src->buf);
+}
+
+enum input_status input_read_lines(int fd, enum textenc_kind encoding, struct input *in, char *why,
+                                   size_t whysz)
+{
+    reserve_for(fd, in);
+    struct source src;
+    char *carry = NULL; /* a line cut by the chunk boundary */
+    size_t carry_len = 0, carry_cap = 0, line = 1;
+    enum input_status st = source_open(&src, fd, encoding, why, whysz);
+    while (st == INPUT_OK) {
+        const char *buf;
+        size_t n;
+        st = source_next(&src, &buf, &n, why, whysz);
+        if (st != INPUT_OK || n == 0)
             break;
-        size_t n = (size_t)got, pos = skip_bom(buf, n, first);
-        first = false;
+        size_t pos = 0;
         while (st == INPUT_OK && pos < n) {
             const char *nl = memchr(buf + pos, '\n', n - pos);
             size_t len = nl ? (size_t)(nl - (buf + pos)) : n - pos;
@@ -214,8 +264,8 @@ enum input_status input_read_lines(int fd, struct input *in, char *why, size_t w
         st = add_line(in, carry, carry_len, line);
     if (st == INPUT_E_NOMEM)
         fail(st, why, whysz, "out of memory");
+    source_close(&src, in);
     free(carry);
-    free(buf);
     return st;
 }
 
@@ -260,11 +310,54 @@ static bool all_digits(const char *s)
     return true;
 }
 
-/* A header cell contains word, case-insensitively. */
-static bool contains(const char *cell, const char *word)
+/* A header cell's words: runs of letters and digits (bytes of non-ASCII
+ * letters included), lowercased ASCII. */
+static bool has_token(const char *cell, const char *word)
 {
-    return strcasestr(cell, word) != NULL;
+    size_t wl = strlen(word);
+    for (const char *p = cell; *p;) {
+        while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
+            p++;
+        const char *start = p;
+        while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80))
+            p++;
+        if ((size_t)(p - start) == wl && strncasecmp(start, word, wl) == 0)
+            return true;
+    }
+    return false;
 }
+
+/* Long words match anywhere in a cell ("Handphone", "Telepon Rumah");
+ * short ones only as a word of their own, so "wa" is found in "Nomor WA"
+ * but not in "Jawa", and "hp" in "No. HP". */
+static bool names(const char *cell, const char *word)
+{
+    return strlen(word) >= 5 ? strcasestr(cell, word) != NULL : has_token(cell, word);
+}
+
+/* Words for a phone column, by how surely they mean one; "number" alone
+ * could be anything, and a bare "No" (a row number) is never one. */
+static const char *const phone_words[][12] = {
+    {"phone", "telepon", "telp", "tlp", "telefon", "telefono", "teléfono", "telefone", "téléphone",
+     "tel", NULL},
+    {"mobile", "hp", "cell", "celular", "cellulare", "handy", "móvil", "movil", "seluler", "ponsel",
+     "msisdn", NULL},
+    {"whatsapp", "wa", "whats", NULL},
+    {"number", "nomor", "numero", "número", "nummer", NULL},
+};
+
+int input_phone_rank(const char *cell)
+{
+    for (size_t r = 0; r < sizeof(phone_words) / sizeof(phone_words[0]); r++) {
+        for (size_t w = 0; phone_words[r][w] != NULL; w++) {
+            if (names(cell, phone_words[r][w]))
+                return (int)r;
+        }
+    }
+    return -1;
+}
+
+static const char *const name_words[] = {"name", "nama", "nombre", "nome", "naam", "nom", NULL};
 
 static int find_named(struct csv_state *cs, const char *name)
 {
@@ -273,6 +366,19 @@ static int find_named(struct csv_state *cs, const char *name)
             return (int)i;
     }
     return -1;
+}
+
+/* "it has \"a\", \"b\"" for messages, cut to fit. */
+static void header_list(const struct csv_state *cs, char *out, size_t outsz)
+{
+    size_t used = (size_t)snprintf(out, outsz, "it has ");
+    for (size_t i = 0; i < cs->header_n && used < outsz; i++) {
+        int n = snprintf(out + used, outsz - used, "%s\"%s\"", i ? ", " : "", cs->header[i]);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    if (cs->header_n == 0)
+        snprintf(out, outsz, "it is empty");
 }
 
 /* A column option: a 1-based number or, with a header, a header name. */
@@ -296,17 +402,10 @@ static int column_of(struct csv_state *cs, const char *opt, const char *what)
     }
     int col = find_named(cs, opt);
     if (col < 0) {
-        char cols[256] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < cs->header_n && used < sizeof(cols); i++) {
-            int n = snprintf(cols + used, sizeof(cols) - used, "%s\"%s\"", i ? ", " : "",
-                             cs->header[i]);
-            if (n > 0)
-                used += (size_t)n;
-        }
-        cs->status =
-            fail(INPUT_E_FORMAT, cs->why, cs->whysz,
-                 "--%s-column %s: no such column in the header row (it has %s)", what, opt, cols);
+        char cols[256];
+        header_list(cs, cols, sizeof(cols));
+        cs->status = fail(INPUT_E_FORMAT, cs->why, cs->whysz,
+                          "--%s-column %s: no such column in the header row (%s)", what, opt, cols);
     }
     return col;
 }
@@ -317,8 +416,6 @@ static void decide_columns(struct csv_state *cs)
 {
     struct input *in = cs->in;
     const struct input_csv_opts *o = cs->opts;
-    static const char *const phone_words[] = {"phone", "mobile", "whatsapp", "number"};
-    static const char *const name_words[] = {"name", "nama"};
 
     if (o->phone_column != NULL) {
         in->phone_col = column_of(cs, o->phone_column, "phone");
@@ -327,18 +424,23 @@ static void decide_columns(struct csv_state *cs)
     } else if (o->no_header) {
         in->phone_col = 0;
     } else {
-        for (size_t w = 0; w < 4 && in->phone_col < 0; w++) {
-            for (size_t i = 0; i < cs->header_n && in->phone_col < 0; i++) {
-                if (contains(cs->header[i], phone_words[w]))
-                    in->phone_col = (int)i;
+        int best = -1;
+        for (size_t i = 0; i < cs->header_n; i++) {
+            int rank = input_phone_rank(cs->header[i]);
+            if (rank >= 0 && (best < 0 || rank < best)) {
+                best = rank;
+                in->phone_col = (int)i;
             }
         }
         if (in->phone_col < 0) {
-            cs->status =
-                fail(INPUT_E_FORMAT, cs->why, cs->whysz,
-                     "no phone column in the header row (looked for a column named like phone, "
-                     "mobile, whatsapp or number); name it with --phone-column NAME, or use "
-                     "--no-header --phone-column N when the file has no header row");
+            char cols[256];
+            header_list(cs, cols, sizeof(cols));
+            cs->status = fail(
+                INPUT_E_FORMAT, cs->why, cs->whysz,
+                "no phone column in the header row (%s; looked for names like phone, telepon, "
+                "mobile, No. HP, WhatsApp, Nomor WA or number); name it with --phone-column NAME, "
+                "or use --no-header --phone-column N when the file has no header row",
+                cols);
             return;
         }
     }
@@ -348,9 +450,9 @@ static void decide_columns(struct csv_state *cs)
         if (in->name_col < 0)
             return;
     } else if (o->name_column == NULL && !o->no_header) {
-        for (size_t w = 0; w < 2 && in->name_col < 0; w++) {
+        for (size_t w = 0; name_words[w] != NULL && in->name_col < 0; w++) {
             for (size_t i = 0; i < cs->header_n && in->name_col < 0; i++) {
-                if ((int)i != in->phone_col && contains(cs->header[i], name_words[w]))
+                if ((int)i != in->phone_col && names(cs->header[i], name_words[w]))
                     in->name_col = (int)i;
             }
         }
@@ -433,6 +535,24 @@ static void on_record(int term, void *arg)
     cs->record_line = 0;
 }
 
+/* The broken-CSV message, with a hint when the line holds another
+ * separator than the one in use (a ';' file read as ',' fails on its first
+ * quoted cell). */
+static void broken(struct csv_state *cs, struct csv_parser *p, const char *text, size_t len)
+{
+    char delim = cs->in->delimiter;
+    const char *other = NULL;
+    if (delim != ';' && memchr(text, ';', len) != NULL)
+        other = "';'";
+    else if (delim != '\t' && memchr(text, '\t', len) != NULL)
+        other = "a tab (--delimiter tab)";
+    else if (delim != ',' && memchr(text, ',', len) != NULL)
+        other = "','";
+    cs->status = fail(INPUT_E_FORMAT, cs->why, cs->whysz, BROKEN_CSV "%s%s%s", cs->line,
+                      csv_strerror(csv_error(p)), other ? "; or is the file separated by " : "",
+                      other ? other : "", other ? "? then give --delimiter" : "");
+}
+
 /* Feeds buf[0..n) to libcsv one line at a time, noting where records start. */
 static void feed(struct csv_parser *p, struct csv_state *cs, const char *buf, size_t n)
 {
@@ -453,14 +573,39 @@ static void feed(struct csv_parser *p, struct csv_state *cs, const char *buf, si
             }
         }
         if (csv_parse(p, buf + pos, len, on_field, on_record, cs) != len) {
-            cs->status = fail(INPUT_E_FORMAT, cs->why, cs->whysz, BROKEN_CSV, cs->line,
-                              csv_strerror(csv_error(p)));
+            broken(cs, p, buf + pos, len);
             return;
         }
         pos += len;
         if (nl != NULL)
             cs->line++;
     }
+}
+
+/* The separator a file's first line uses: the candidate seen most often
+ * outside quotes; ',' on a tie or when none is there (a one-column file). */
+static char sniff_delimiter(const char *buf, size_t n)
+{
+    static const char candidates[] = {',', ';', '\t', '|'};
+    size_t count[sizeof(candidates)] = {0};
+    bool quoted = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (c == '"')
+            quoted = !quoted;
+        else if (!quoted && (c == '\n' || c == '\r'))
+            break;
+        else if (!quoted) {
+            for (size_t k = 0; k < sizeof(candidates); k++)
+                count[k] += c == candidates[k];
+        }
+    }
+    size_t best = 0;
+    for (size_t k = 1; k < sizeof(candidates); k++) {
+        if (count[k] > count[best])
+            best = k;
+    }
+    return candidates[best];
 }
 
 enum input_status input_read_csv(int fd, const struct input_csv_opts *opts, struct input *in,
@@ -470,7 +615,6 @@ enum input_status input_read_csv(int fd, const struct input_csv_opts *opts, stru
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0)
         return fail(INPUT_E_NOMEM, why, whysz, "out of memory");
-    csv_set_delim(&p, (unsigned char)(opts->delimiter ? opts->delimiter : ','));
 
     struct csv_state cs = {
         .in = in,
@@ -481,34 +625,34 @@ enum input_status input_read_csv(int fd, const struct input_csv_opts *opts, stru
         .header_pending = !opts->no_header,
         .line = 1,
     };
-    if (opts->no_header)
+    struct source src;
+    cs.status = source_open(&src, fd, opts->encoding, why, whysz);
+    if (cs.status == INPUT_OK && opts->no_header)
         decide_columns(&cs);
-
-    char *buf = malloc(READ_CHUNK);
-    if (buf == NULL)
-        cs.status = fail(INPUT_E_NOMEM, why, whysz, "out of memory");
     bool first = true;
     while (cs.status == INPUT_OK) {
-        ssize_t got = read(fd, buf, READ_CHUNK);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            cs.status = fail(INPUT_E_IO, why, whysz, "read failed: %s", strerror(errno));
+        const char *buf;
+        size_t n;
+        cs.status = source_next(&src, &buf, &n, why, whysz);
+        if (cs.status != INPUT_OK || n == 0)
             break;
+        if (first) {
+            in->delimiter = opts->delimiter ? opts->delimiter : sniff_delimiter(buf, n);
+            in->delimiter_detected = opts->delimiter == 0;
+            csv_set_delim(&p, (unsigned char)in->delimiter);
+            first = false;
         }
-        if (got == 0)
-            break;
-        size_t skip = skip_bom(buf, (size_t)got, first);
-        first = false;
-        feed(&p, &cs, buf + skip, (size_t)got - skip);
+        feed(&p, &cs, buf, n);
     }
+    if (first)
+        in->delimiter = opts->delimiter ? opts->delimiter : ',';
     if (cs.status == INPUT_OK && csv_fini(&p, on_field, on_record, &cs) != 0)
         cs.status =
             fail(INPUT_E_FORMAT, why, whysz, BROKEN_CSV, cs.line, csv_strerror(csv_error(&p)));
     if (cs.status == INPUT_OK && cs.header_pending)
         cs.status = fail(INPUT_E_FORMAT, why, whysz, "the file is empty: no header row");
     csv_free(&p);
-    free(buf);
+    source_close(&src, in);
     for (size_t i = 0; i < cs.header_n; i++)
         free(cs.header[i]);
     free(cs.header);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client/textenc.h"
+
 struct input_row {
     size_t line;    /* 1-based: the line a CSV record or a list line starts on, or the
                        position of a command-line argument */
@@ -28,6 +30,13 @@ struct input {
     int phone_col, name_col;
     char phone_header[64], name_header[64];
     bool had_header;
+    /* How the file was read, for the diagnostics shown before sending. */
+    enum textenc_kind encoding; /* TEXTENC_AUTO for command-line numbers */
+    bool encoding_detected;     /* guessed, not named by --encoding */
+    bool bom;
+    size_t undecodable;      /* bytes that became U+FFFD */
+    char delimiter;          /* CSV: the separator used */
+    bool delimiter_detected; /* CSV: guessed from the first line */
 };
 
 enum input_status {
@@ -39,12 +48,18 @@ enum input_status {
 
 struct input_csv_opts {
     /* A header name (case-insensitive) or a 1-based column number; NULL to
-     * detect from the header (phone, mobile, whatsapp, number). */
+     * detect from the header: the best-ranked name for a phone column, in
+     * English and the languages of the places Whatspie serves (phone,
+     * telepon, mobile, No. HP, WhatsApp, Nomor WA, number; see input.c). */
     const char *phone_column;
-    /* Likewise for names (detected: name, nama); NULL to detect, "" for none. */
+    /* Likewise for names (detected: name, nama, nombre, ...); NULL to
+     * detect, "" for none. */
     const char *name_column;
     bool no_header; /* the first row is data; columns by number only */
-    char delimiter; /* 0 for ',' */
+    /* 0: detected from the first line (',', ';', tab or '|', whichever
+     * occurs most outside quotes; ',' when none does). */
+    char delimiter;
+    enum textenc_kind encoding; /* TEXTENC_AUTO: detected (textenc.h) */
 };
 
 void input_init(struct input *in);
@@ -54,9 +69,14 @@ void input_free(struct input *in);
 enum input_status input_read_csv(int fd, const struct input_csv_opts *opts, struct input *in,
                                  char *why, size_t whysz);
 
-/* Reads one number per line from fd; blank lines are skipped, '\r' and
- * surrounding spaces dropped. */
-enum input_status input_read_lines(int fd, struct input *in, char *why, size_t whysz);
+/* Reads one number per line from fd (in encoding, TEXTENC_AUTO to detect);
+ * blank lines are skipped, '\r' and surrounding spaces dropped. */
+enum input_status input_read_lines(int fd, enum textenc_kind encoding, struct input *in, char *why,
+                                   size_t whysz);
+
+/* How surely a header cell names a phone column: 0 (phone, telepon, ...)
+ * to 3 (number, nomor), -1 when it does not look like one. */
+int input_phone_rank(const char *cell);
 
 /* Adds one command-line number as a row at the given position. */
 enum input_status input_add(struct input *in, const char *raw, size_t position);

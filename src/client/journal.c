@@ -15,7 +15,9 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION "1"
+/* 2 added numbers.member_before and numbers.uncertain (a version 1
+ * journal is upgraded in place when opened). */
+#define SCHEMA_VERSION "2"
 
 static const char *const state_names[J_NSTATES] = {
     "pending", "inflight", "added", "already_member", "invited", "failed",
@@ -49,7 +51,9 @@ static const char schema[] =
     "  inv_code TEXT, inv_expires TEXT,"
     "  via_replay INTEGER NOT NULL DEFAULT 0,"
     "  in_input INTEGER NOT NULL DEFAULT 1,"
-    "  updated_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "  updated_ms INTEGER NOT NULL DEFAULT 0,"
+    "  member_before INTEGER," /* the baseline: 1, 0, NULL unknown */
+    "  uncertain INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS numbers_pending ON numbers(attempts, seq) WHERE state = 'pending';"
     "CREATE INDEX IF NOT EXISTS numbers_batch ON numbers(batch_id, batch_pos);"
     "CREATE INDEX IF NOT EXISTS numbers_state ON numbers(in_input, state);"
@@ -95,6 +99,11 @@ enum stmt_id {
     S_LOOKUP,
     S_RECENT,
     S_ADDED_SINCE,
+    S_BASELINE_ALL,
+    S_BASELINE_MEMBER,
+    S_APPLIED,
+    S_INFLIGHT_COUNT,
+    S_SENDS,
     S_COUNT
 };
 
@@ -110,11 +119,11 @@ static const char *const sql[S_COUNT] = {
                  "ON CONFLICT(phone) DO UPDATE SET in_input = 1",
     [S_INFLIGHT] = "SELECT id, idem_key, sends, doubtful FROM batches WHERE state = 'inflight' "
                    "ORDER BY id LIMIT 1",
-    [S_BATCH_NUMBERS] =
-        "SELECT phone, attempts FROM numbers WHERE batch_id = ?1 AND state = 'inflight' "
-        "ORDER BY batch_pos",
-    [S_PICK] = "SELECT phone, attempts FROM numbers WHERE state = 'pending' AND in_input = 1 "
-               "AND not_before <= ?1 ORDER BY attempts, seq LIMIT ?2",
+    [S_BATCH_NUMBERS] = "SELECT phone, attempts, coalesce(member_before, -1) FROM numbers "
+                        "WHERE batch_id = ?1 AND state = 'inflight' ORDER BY batch_pos",
+    [S_PICK] = "SELECT phone, attempts, coalesce(member_before, -1) FROM numbers "
+               "WHERE state = 'pending' AND in_input = 1 AND not_before <= ?1 "
+               "ORDER BY attempts, seq LIMIT ?2",
     [S_BATCH_NEW] = "INSERT INTO batches(idem_key, created_ms) VALUES(?1, ?2)",
     [S_MARK_INFLIGHT] = "UPDATE numbers SET state = 'inflight', batch_id = ?2, batch_pos = ?3, "
                         "updated_ms = ?4 WHERE phone = ?1",
@@ -131,16 +140,25 @@ static const char *const sql[S_COUNT] = {
                      "name = coalesce(?5, name), added_at = ?6, inv_code = ?7, inv_expires = ?8, "
                      "via_replay = ?9, attempts = attempts + ?10, not_before = ?11, "
                      "batch_id = CASE WHEN ?2 = 'pending' THEN NULL ELSE batch_id END, "
-                     "updated_ms = ?12 WHERE phone = ?1",
+                     "updated_ms = ?12, uncertain = ?13 WHERE phone = ?1",
     [S_RELEASE] = "UPDATE numbers SET state = 'pending', batch_id = NULL, updated_ms = ?2 "
                   "WHERE batch_id = ?1 AND state = 'inflight'",
     [S_COUNTS] = "SELECT state, count(*) FROM numbers WHERE in_input = 1 GROUP BY state",
     [S_LOOKUP] = "SELECT state, attempts, via_replay, error_code, error, added_at, inv_code, "
-                 "inv_expires FROM numbers WHERE phone = ?1",
+                 "inv_expires, uncertain FROM numbers WHERE phone = ?1",
     [S_RECENT] = "SELECT sent_ms, coalesce(answered_ms, 0) FROM sends WHERE sent_ms >= ?1 AND "
                  "(status IS NULL OR status = 0 OR (status BETWEEN 200 AND 299) OR status = 400 "
                  "OR status >= 500)",
     [S_ADDED_SINCE] = "SELECT count(*) FROM numbers WHERE state = 'added' AND added_at >= ?1",
+    [S_BASELINE_ALL] = "UPDATE numbers SET member_before = ?1 WHERE state = 'pending'",
+    [S_BASELINE_MEMBER] = "UPDATE numbers SET member_before = 1 WHERE phone = ?1 "
+                          "AND state = 'pending'",
+    /* A send that was answered 2xx, or whose answer never came (NULL: the
+     * process died; 0: the connection broke; 502/504: a gateway's). */
+    [S_APPLIED] = "SELECT count(*) FROM sends WHERE status IS NULL OR status = 0 OR "
+                  "(status BETWEEN 200 AND 299) OR status IN (502, 504)",
+    [S_INFLIGHT_COUNT] = "SELECT count(*) FROM batches WHERE state = 'inflight'",
+    [S_SENDS] = "SELECT count(*), coalesce(max(sent_ms), 0) FROM sends",
 };
 
 struct journal {
@@ -200,6 +218,57 @@ void journal_close(struct journal *j)
     free(j);
 }
 
+/* The schema's version, read before the statements are prepared (they
+ * name the newest columns): "" when the journal is new. */
+static int schema_version(struct journal *j, char *out, size_t outsz)
+{
+    sqlite3_stmt *s;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &s, NULL) !=
+        SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        snprintf(out, outsz, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Brings an older journal to SCHEMA_VERSION, or stamps a new one. */
+static int upgrade(struct journal *j, const char *path, char *why, size_t whysz)
+{
+    char version[16];
+    if (schema_version(j, version, sizeof(version)) != 0) {
+        snprintf(why, whysz, "journal %s: %s", path, journal_error(j));
+        return -1;
+    }
+    /* Version 1 knew no baseline: its numbers' membership is unknown. */
+    static const char to2[] = "BEGIN IMMEDIATE;"
+                              "ALTER TABLE numbers ADD COLUMN member_before INTEGER;"
+                              "ALTER TABLE numbers ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;"
+                              "UPDATE meta SET value = '2' WHERE key = 'schema';"
+                              "COMMIT;";
+    const char *step = NULL;
+    if (version[0] == '\0')
+        step = "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "');";
+    else if (strcmp(version, "1") == 0)
+        step = to2;
+    else if (strcmp(version, SCHEMA_VERSION) != 0) {
+        snprintf(why, whysz, "journal %s has schema %s; this groupie understands %s", path, version,
+                 SCHEMA_VERSION);
+        return -1;
+    }
+    char *err = NULL;
+    if (step != NULL && sqlite3_exec(j->db, step, NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(why, whysz, "journal %s: cannot upgrade its schema: %s", path,
+                 err ? err : journal_error(j));
+        sqlite3_free(err);
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 int journal_open(const char *path, struct journal **out, char *why, size_t whysz)
 {
     *out = NULL;
@@ -245,6 +314,10 @@ int journal_open(const char *path, struct journal **out, char *why, size_t whysz
         journal_close(j);
         return -1;
     }
+    if (upgrade(j, path, why, whysz) != 0) {
+        journal_close(j);
+        return -1;
+    }
     for (int i = 0; i < S_COUNT; i++) {
         if (sqlite3_prepare_v3(j->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i], NULL) !=
             SQLITE_OK) {
@@ -252,16 +325,6 @@ int journal_open(const char *path, struct journal **out, char *why, size_t whysz
             journal_close(j);
             return -1;
         }
-    }
-    char version[16];
-    int found = journal_meta_get(j, "schema", version, sizeof(version));
-    if (found == 0 && journal_meta_set(j, "schema", SCHEMA_VERSION) == 0)
-        found = 1, snprintf(version, sizeof(version), SCHEMA_VERSION);
-    if (found != 1 || strcmp(version, SCHEMA_VERSION) != 0) {
-        snprintf(why, whysz, "journal %s has schema %s; this groupie understands %s", path,
-                 found == 1 ? version : "(unreadable)", SCHEMA_VERSION);
-        journal_close(j);
-        return -1;
     }
     *out = j;
     return 0;
@@ -369,6 +432,16 @@ out:
     return rc;
 }
 
+/* One number of a batch from a row (phone, attempts, member_before). */
+static void batch_row(sqlite3_stmt *s, struct jbatch *b)
+{
+    snprintf(b->phones[b->n], GROUPIE_PHONE_BUFSZ, "%s", (const char *)sqlite3_column_text(s, 0));
+    b->attempts[b->n] = sqlite3_column_int(s, 1);
+    b->before[b->n] = (signed char)sqlite3_column_int(s, 2);
+    b->now[b->n] = -1;
+    b->n++;
+}
+
 /* The numbers of batch b still in flight, in the order they were sent. */
 static int load_numbers(struct journal *j, struct jbatch *b)
 {
@@ -376,11 +449,8 @@ static int load_numbers(struct journal *j, struct jbatch *b)
     sqlite3_bind_int64(s, 1, b->id);
     int rc;
     b->n = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && b->n < GROUPIE_MAX_BATCH) {
-        snprintf(b->phones[b->n], GROUPIE_PHONE_BUFSZ, "%s",
-                 (const char *)sqlite3_column_text(s, 0));
-        b->attempts[b->n++] = sqlite3_column_int(s, 1);
-    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && b->n < GROUPIE_MAX_BATCH)
+        batch_row(s, b);
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -414,11 +484,8 @@ int journal_new_batch(struct journal *j, size_t max, int64_t now_ms, const char 
     sqlite3_bind_int64(s, 1, now_ms);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        snprintf(out->phones[out->n], GROUPIE_PHONE_BUFSZ, "%s",
-                 (const char *)sqlite3_column_text(s, 0));
-        out->attempts[out->n++] = sqlite3_column_int(s, 1);
-    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && out->n < GROUPIE_MAX_BATCH)
+        batch_row(s, out);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
         return rollback(j);
@@ -531,6 +598,7 @@ int journal_answered(struct journal *j, const struct jbatch *b, int64_t send_id,
         sqlite3_bind_int(s, 10, u[i].count_attempt);
         sqlite3_bind_int64(s, 11, u[i].not_before_ms);
         sqlite3_bind_int64(s, 12, now_ms);
+        sqlite3_bind_int(s, 13, u[i].uncertain);
         if (exec(s) != 0)
             return rollback(j);
     }
@@ -614,6 +682,7 @@ int journal_lookup(struct journal *j, const char *phone, struct jnumber *out)
     col_copy(s, 5, out->added_at, sizeof(out->added_at));
     col_copy(s, 6, out->inv_code, sizeof(out->inv_code));
     col_copy(s, 7, out->inv_expires, sizeof(out->inv_expires));
+    out->uncertain = sqlite3_column_int(s, 8) != 0;
     sqlite3_reset(s);
     return 1;
 }
@@ -638,4 +707,59 @@ int journal_added_since(struct journal *j, const char *iso_from, long *n)
     *n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int journal_set_baseline(struct journal *j, bool listed, const char (*phones)[GROUPIE_PHONE_BUFSZ],
+                         size_t n)
+{
+    if (begin(j) != 0)
+        return -1;
+    sqlite3_stmt *s = stmt(j, S_BASELINE_ALL);
+    if (listed)
+        sqlite3_bind_int(s, 1, 0);
+    else
+        sqlite3_bind_null(s, 1);
+    if (exec(s) != 0)
+        return rollback(j);
+    for (size_t i = 0; listed && i < n; i++) {
+        s = stmt(j, S_BASELINE_MEMBER);
+        sqlite3_bind_text(s, 1, phones[i], -1, SQLITE_STATIC);
+        if (exec(s) != 0)
+            return rollback(j);
+    }
+    return commit(j) == 0 ? 0 : rollback(j);
+}
+
+/* A statement's first row's first columns as integers. */
+static int one_row(struct journal *j, enum stmt_id id, int64_t *a, int64_t *b)
+{
+    sqlite3_stmt *s = stmt(j, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *a = sqlite3_column_int64(s, 0);
+        if (b != NULL)
+            *b = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int journal_may_have_applied(struct journal *j)
+{
+    int64_t n;
+    return one_row(j, S_APPLIED, &n, NULL) == 0 ? n > 0 : -1;
+}
+
+int journal_summary(struct journal *j, struct jsummary *out)
+{
+    memset(out, 0, sizeof(*out));
+    int64_t inflight, sends, last;
+    if (journal_counts(j, &out->counts) != 0 ||
+        one_row(j, S_INFLIGHT_COUNT, &inflight, NULL) != 0 ||
+        one_row(j, S_SENDS, &sends, &last) != 0)
+        return -1;
+    out->inflight_batches = (size_t)inflight;
+    out->sends = (size_t)sends;
+    out->last_send_ms = last;
+    return 0;
 }

@@ -14,9 +14,12 @@
  *
  * Each batch also counts its "doubtful" sends: sends whose fate is unknown
  * (the process died, or the connection broke after the request went out).
- * When a batch with doubtful sends is finally answered ALREADY_MEMBER for a
- * number, it was this run that added it; a server that honours the key
- * replays the first answer instead, and then the question never comes up.
+ * A server that honours the key replays the first answer to such a batch,
+ * and that answer is the truth. One that does not answers ALREADY_MEMBER
+ * for the numbers the lost send added; the journal keeps, for every number
+ * not yet sent, whether it was a member when the run began (the baseline,
+ * journal_set_baseline()), so that policy.h can tell those apart from the
+ * members who were there before.
  *
  * The journal decides nothing: which code is final, retried or stops the
  * run is addrun.c's policy. One process at a time: journal_open() takes an
@@ -44,6 +47,11 @@ struct jbatch {
     int attempts[GROUPIE_MAX_BATCH]; /* each number's retryable failures so far */
     int64_t sends;                   /* sends recorded so far (before the one about to go) */
     int64_t doubtful;                /* of those, the ones whose fate is unknown */
+    /* Was each number a member when the run began (the baseline), and
+     * right before this send (read only for a batch in doubt)? 1 yes, 0 no,
+     * -1 unknown. */
+    signed char before[GROUPIE_MAX_BATCH];
+    signed char now[GROUPIE_MAX_BATCH];
 };
 
 /* A number's new state after an answer. */
@@ -54,6 +62,7 @@ struct jupdate {
     const char *name, *added_at;
     const char *inv_code, *inv_expires;
     bool via_replay;       /* added, as shown by ALREADY_MEMBER after a doubtful send */
+    bool uncertain;        /* already a member after a doubtful send, and who added it unknown */
     bool count_attempt;    /* a retryable failure: counts toward the member's attempts */
     int64_t not_before_ms; /* J_PENDING: not before this wall time (0: at once) */
 };
@@ -63,6 +72,7 @@ struct jnumber {
     enum jstate state;
     int attempts;
     bool via_replay;
+    bool uncertain;
     char error_code[48];
     char error[200];
     char added_at[24];
@@ -127,6 +137,27 @@ int journal_send_failed(struct journal *j, int64_t send_id, long status);
  * numbers go back to pending and the batch is closed. */
 int journal_release(struct journal *j, const struct jbatch *b, int64_t send_id, long status,
                     int64_t now_ms);
+
+/* The baseline: every number not yet in a batch is marked a member when
+ * it is in phones[0..n) (sorted, snapshot.h), else not; listed false marks
+ * them unknown. Numbers in flight keep theirs, which dates from before
+ * their first send. One transaction. */
+int journal_set_baseline(struct journal *j, bool listed, const char (*phones)[GROUPIE_PHONE_BUFSZ],
+                         size_t n);
+
+/* 1 when a send recorded here may have changed the server (answered 2xx,
+ * or left without an answer), 0 when none can have, -1 on error. A journal
+ * of a server that never applied anything may be moved to another. */
+int journal_may_have_applied(struct journal *j);
+
+/* What `groupie journals` shows of a journal. */
+struct jsummary {
+    struct jcounts counts;
+    size_t inflight_batches;
+    size_t sends;
+    int64_t last_send_ms; /* 0 when nothing was sent */
+};
+int journal_summary(struct journal *j, struct jsummary *out);
 
 /* Counts by state of the numbers in the current input. */
 int journal_counts(struct journal *j, struct jcounts *out);

@@ -11,6 +11,24 @@ static bool is_code(const struct groupie_member *m, const char *code)
     return m->error_code != NULL && strcmp(m->error_code, code) == 0;
 }
 
+/* ALREADY_MEMBER for number i of b: see policy.h for the table. */
+static void already(const struct jbatch *b, size_t i, bool replayed, struct jupdate *x)
+{
+    x->state = J_ALREADY;
+    if (b->doubtful == 0 || replayed || b->before[i] == 1 || b->now[i] == 0)
+        return;
+    if (b->before[i] == 0) {
+        /* Not there when we began, there before the resend (or unknown
+         * since): the send whose answer was lost added them. */
+        x->state = J_ADDED;
+        x->via_replay = true;
+        x->error_code = NULL;
+        x->error = NULL;
+        return;
+    }
+    x->uncertain = true;
+}
+
 size_t policy_decide(const struct jbatch *b, const struct groupie_add_result *res,
                      unsigned max_attempts, int64_t now_ms, uint64_t *rng, struct jupdate *u)
 {
@@ -46,15 +64,8 @@ size_t policy_decide(const struct jbatch *b, const struct groupie_add_result *re
         }
         x->error_code = m->error_code;
         x->error = m->error;
-        if (is_code(m, "ALREADY_MEMBER") && b->doubtful > 0) {
-            /* An earlier send of this very request may have been applied
-             * before its answer was lost: then it was us. */
-            x->state = J_ADDED;
-            x->via_replay = true;
-            x->error_code = NULL;
-            x->error = NULL;
-        } else if (is_code(m, "ALREADY_MEMBER")) {
-            x->state = J_ALREADY;
+        if (is_code(m, "ALREADY_MEMBER")) {
+            already(b, i, res->replayed, x);
         } else if (is_code(m, "PRIVACY_SETTINGS")) {
             x->state = J_INVITED;
             x->inv_code = m->invitation_code;

@@ -5,15 +5,29 @@
  * out, so every rule can be checked without a server.
  *
  *   added                      -> added
- *   ALREADY_MEMBER             -> already_member; added (by this run) when an
- *                                 earlier send of the batch may have been applied
+ *   ALREADY_MEMBER             -> already_member, unless an earlier send of the
+ *                                 batch may have been applied (see below)
  *   PRIVACY_SETTINGS           -> invited, with the invitation
  *   RATE_LIMITED               -> pending again (the daily limit; counted in the result)
  *   TEMPORARY_ERROR,
  *   NETWORK_ERROR, not in the
  *   answer                     -> pending, held back with backoff, until max_attempts
  *                                 sends; then failed
- *   any other code             -> failed */
+ *   any other code             -> failed
+ *
+ * ALREADY_MEMBER after a send whose answer was lost. A replayed answer
+ * (Idempotent-Replayed: true) is the first send's own answer: the truth,
+ * whatever it says. Otherwise the server carried the request out anew, and
+ * ALREADY_MEMBER may be our own lost send's doing. The batch's baseline
+ * (was the number a member when the run began?) and the re-read before
+ * this send (was it one right before?) decide:
+ *   member at the start                     -> already_member
+ *   not a member right before this send     -> already_member (someone else
+ *                                              added them just now)
+ *   not at the start, a member before this send,
+ *   or not at the start and unknown since   -> added, "via_replay" (the lost send)
+ *   the start unknown                       -> already_member, "uncertain" (the
+ *                                              report says it may have been us) */
 #ifndef GROUPIE_CLIENT_POLICY_H
 #define GROUPIE_CLIENT_POLICY_H
 

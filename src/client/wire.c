@@ -222,8 +222,16 @@ bool wire_group(json_t *root, struct arena *a, struct groupie_group *out, char *
     if (!ok)
         return false;
 
+    json_t *perms = json_object_get(data, "permissions");
+    json_t *can_add = json_object_get(perms, "can_add_members");
+    out->can_add_members = json_is_boolean(can_add) ? json_is_true(can_add) : -1;
+    /* A server may list participants only when asked (X-Include-Members):
+     * absent is "not listed", never "nobody". */
     json_t *parts = json_object_get(data, "participants");
-    if (!json_is_array(parts))
+    out->participants_listed = parts != NULL && !json_is_null(parts);
+    if (!out->participants_listed)
+        parts = NULL;
+    else if (!json_is_array(parts))
         return fail(why, whysz, "\"participants\" is not an array");
     json_t *count = json_object_get(data, "participant_count");
     out->participant_total = json_array_size(parts);
@@ -300,6 +308,87 @@ void wire_error_envelope(json_t *root, long status, struct groupie_error *err)
     }
 }
 
+/* The words groupied sends (docs/API.md, "Error codes"), by reason; a
+ * reason may have several words. */
+static const struct {
+    const char *word;
+    enum groupie_reason reason;
+} reason_words[] = {
+    {"VALIDATION_FAILED", GROUPIE_R_VALIDATION},
+    {"GROUP_FULL", GROUPIE_R_GROUP_FULL},
+    {"UNAUTHORIZED", GROUPIE_R_UNAUTHORIZED},
+    {"ACCESS_DENIED", GROUPIE_R_ACCESS_DENIED},
+    {"GROUP_NOT_FOUND", GROUPIE_R_GROUP_NOT_FOUND},
+    {"NO_SUCH_ENDPOINT", GROUPIE_R_NO_ENDPOINT},
+    {"METHOD_NOT_ALLOWED", GROUPIE_R_NO_ENDPOINT},
+    {"PAYLOAD_TOO_LARGE", GROUPIE_R_TOO_LARGE},
+    {"IDEMPOTENCY_KEY_REUSED", GROUPIE_R_KEY_REUSED},
+    {"TOO_MANY_REQUESTS", GROUPIE_R_RATE_LIMITED},
+    {"INTERNAL_ERROR", GROUPIE_R_SERVER},
+    {"UNAVAILABLE", GROUPIE_R_SERVER},
+};
+
+const char *wire_reason_name(enum groupie_reason r)
+{
+    if (r == GROUPIE_R_NONE)
+        return "";
+    if (r == GROUPIE_R_SERVER)
+        return "SERVER_ERROR";
+    for (size_t i = 0; i < sizeof(reason_words) / sizeof(reason_words[0]); i++) {
+        if (reason_words[i].reason == r)
+            return reason_words[i].word;
+    }
+    return "OTHER";
+}
+
+/* A server that names no reason (the real Whatspie): the status, and for
+ * the statuses with two meanings the contract's message. This is the only
+ * place the client reads the server's English, and only as a fallback. */
+static enum groupie_reason reason_of_answer(long status, const char *message)
+{
+    switch (status) {
+    case 400:
+        if (strcmp(message, "Group capacity exceeded") == 0)
+            return GROUPIE_R_GROUP_FULL;
+        return strcmp(message, "Validation failed") == 0 ? GROUPIE_R_VALIDATION : GROUPIE_R_OTHER;
+    case 401:
+        return GROUPIE_R_UNAUTHORIZED;
+    case 403:
+        return GROUPIE_R_ACCESS_DENIED;
+    case 404:
+        /* Anything but the contract's group 404 (a router's, a proxy's
+         * page) means the path itself is unknown. */
+        return strcmp(message, "Group not found") == 0 ? GROUPIE_R_GROUP_NOT_FOUND
+                                                       : GROUPIE_R_NO_ENDPOINT;
+    case 405:
+        return GROUPIE_R_NO_ENDPOINT;
+    case 413:
+        return GROUPIE_R_TOO_LARGE;
+    case 422:
+        return GROUPIE_R_KEY_REUSED;
+    case 429:
+        return GROUPIE_R_RATE_LIMITED;
+    default:
+        return status >= 500 ? GROUPIE_R_SERVER : GROUPIE_R_OTHER;
+    }
+}
+
+void wire_error_reason(long status, const char *code, struct groupie_error *err)
+{
+    err->reason_code[0] = '\0';
+    if (code != NULL && code[0] != '\0') {
+        copy_str(err->reason_code, sizeof(err->reason_code), code);
+        for (size_t i = 0; i < sizeof(reason_words) / sizeof(reason_words[0]); i++) {
+            if (strcmp(reason_words[i].word, code) == 0) {
+                err->reason = reason_words[i].reason;
+                return;
+            }
+        }
+    }
+    /* No word, or one this library does not know yet. */
+    err->reason = reason_of_answer(status, err->message);
+}
+
 long wire_retry_after(json_t *root)
 {
     json_t *v = json_object_get(root, "retry_after");
@@ -320,6 +409,68 @@ char *wire_add_body(const char *const *phones, size_t n, size_t *bad)
         if (s == NULL || json_array_append_new(arr, s) != 0) {
             json_decref(body);
             return NULL;
+        }
+    }
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    return s;
+}
+
+bool wire_webhook(json_t *root, struct arena *a, struct groupie_webhook *out, char *why,
+                  size_t whysz)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *data = data_of(root, why, whysz);
+    if (!json_is_object(data))
+        return data != NULL ? fail(why, whysz, "\"data\" is not an object") : false;
+    bool ok = true;
+    out->id = str_required(a, data, "id", &ok, why, whysz);
+    if (ok)
+        out->url = str_required(a, data, "url", &ok, why, whysz);
+    if (ok)
+        out->secret = str_field(a, data, "secret", &ok, why, whysz);
+    if (ok)
+        out->created_at = str_field(a, data, "created_at", &ok, why, whysz);
+    out->enabled = bool_field(data, "enabled");
+    json_t *events = json_object_get(data, "events");
+    if (ok && json_is_array(events)) {
+        size_t n = json_array_size(events);
+        const char **list = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*list));
+        if (list == NULL)
+            return fail(why, whysz, "out of memory");
+        for (size_t i = 0; i < n && ok; i++) {
+            const char *s = json_string_value(json_array_get(events, i));
+            if (s == NULL)
+                return fail(why, whysz, "\"events\" holds something that is not a string");
+            if ((list[i] = arena_strdup(a, s)) == NULL)
+                return fail(why, whysz, "out of memory");
+        }
+        out->events = list;
+        out->n_events = n;
+    } else if (ok && events != NULL && !json_is_null(events)) {
+        return fail(why, whysz, "\"events\" is neither a list nor null");
+    }
+    return ok;
+}
+
+char *wire_webhook_body(const char *url, const char *const *events, size_t n)
+{
+    json_t *u = url != NULL ? json_string(url) : NULL;
+    json_t *body = u != NULL ? json_pack("{s:o}", "url", u) : NULL;
+    if (body == NULL)
+        return NULL;
+    if (n > 0) {
+        json_t *arr = json_array();
+        if (arr == NULL || json_object_set_new(body, "events", arr) != 0) {
+            json_decref(body);
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_t *s = events[i] != NULL ? json_string(events[i]) : NULL;
+            if (s == NULL || json_array_append_new(arr, s) != 0) {
+                json_decref(body);
+                return NULL;
+            }
         }
     }
     char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);

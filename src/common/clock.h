@@ -1,8 +1,8 @@
 /* clock.h -- wall time, monotonic time and the API's timestamp format.
  *
- * The server reads the time in one place (server/context.c adds the sandbox
- * offset kept in the database); the rules core only ever receives "now" as a
- * number of milliseconds since the Unix epoch, UTC. */
+ * The server reads the time in one place (app_now() in server/app.c adds
+ * the sandbox offset kept in the database); the rules core only ever
+ * receives "now" as a number of milliseconds since the Unix epoch, UTC. */
 #ifndef GROUPIE_CLOCK_H
 #define GROUPIE_CLOCK_H
 

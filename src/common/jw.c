@@ -1,8 +1,6 @@
 /* jw.c -- see jw.h. */
 #include "common/jw.h"
 
-#include "common/clock.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +53,11 @@ static bool reserve(struct jw *w, size_t n)
     w->buf = bigger;
     w->cap = cap;
     return true;
+}
+
+bool jw_reserve(struct jw *w, size_t n)
+{
+    return reserve(w, n);
 }
 
 static void put(struct jw *w, const char *s, size_t n)
@@ -235,22 +238,4 @@ void jw_raw(struct jw *w, const char *text, size_t len)
 {
     before_item(w);
     put(w, text, len);
-}
-
-void jw_time(struct jw *w, int64_t ms)
-{
-    char buf[CLOCK_ISO_BUFSZ];
-    clock_iso8601(ms, buf);
-    before_item(w);
-    put(w, "\"", 1);
-    put(w, buf, strlen(buf));
-    put(w, "\"", 1);
-}
-
-void jw_id(struct jw *w, int64_t id)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "\"%" PRId64 "\"", id);
-    before_item(w);
-    put(w, buf, (size_t)n);
 }

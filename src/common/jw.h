@@ -33,6 +33,10 @@ void jw_free(struct jw *w);
  * it), and *len its length; NULL when anything failed. w is emptied. */
 char *jw_take(struct jw *w, size_t *len);
 
+/* Makes room for n more bytes now, so that writing at most that many later
+ * cannot fail; false (and w failed) when memory is short. */
+bool jw_reserve(struct jw *w, size_t n);
+
 void jw_object(struct jw *w);
 void jw_object_end(struct jw *w);
 void jw_array(struct jw *w);
@@ -48,9 +52,5 @@ void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* A value that is already JSON text (e.g. from json_dumps). */
 void jw_raw(struct jw *w, const char *text, size_t len);
-
-/* The API's own value forms. */
-void jw_time(struct jw *w, int64_t ms); /* "2024-12-20T15:30:00Z" */
-void jw_id(struct jw *w, int64_t id);   /* ids are strings: "15378" */
 
 #endif

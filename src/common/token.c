@@ -2,7 +2,6 @@
 #include "common/token.h"
 
 #include <errno.h>
-#include <openssl/sha.h>
 #include <sys/random.h>
 
 int token_random(void *buf, size_t n)
@@ -60,11 +59,6 @@ int token_code(char *out, size_t len)
     }
     out[len] = '\0';
     return 0;
-}
-
-void token_hash(const char *s, size_t len, uint8_t out[TOKEN_HASH_LEN])
-{
-    SHA256((const unsigned char *)s, len, out);
 }
 
 bool token_equal(const void *a, const void *b, size_t n)

@@ -6,6 +6,8 @@
 #ifndef GROUPIE_TOKEN_H
 #define GROUPIE_TOKEN_H
 
+#include "common/sha256.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +15,7 @@
 #define TOKEN_RANDOM_BYTES 32
 #define TOKEN_LEN          43 /* base64url of 32 bytes, no padding */
 #define TOKEN_BUFSZ        (TOKEN_LEN + 1)
-#define TOKEN_HASH_LEN     32
+#define TOKEN_HASH_LEN     SHA256_LEN /* a token is kept as its sha256() */
 
 /* Fills buf with n bytes from the kernel's CSPRNG. 0, or -1 with errno. */
 int token_random(void *buf, size_t n);
@@ -24,9 +26,6 @@ int token_new(char out[TOKEN_BUFSZ]);
 /* A random code of len characters from [A-Za-z0-9], NUL-terminated in out
  * (which holds len + 1 bytes); every character equally likely. 0 or -1. */
 int token_code(char *out, size_t len);
-
-/* SHA-256 of s[0..len). */
-void token_hash(const char *s, size_t len, uint8_t out[TOKEN_HASH_LEN]);
 
 /* a[0..n) == b[0..n), taking the same time wherever they differ. */
 bool token_equal(const void *a, const void *b, size_t n);

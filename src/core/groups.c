@@ -105,9 +105,9 @@ struct group_rights groups_rights(const struct group *g, enum role role)
 }
 
 int groups_open(struct store_tx *tx, const struct device *device, int64_t group_id, bool need_admin,
-                struct group *g, enum role *role, enum group_access *access)
+                struct group *g, enum role *role, enum verdict *access)
 {
-    *access = GROUP_NOT_FOUND;
+    *access = VERDICT_NOT_FOUND;
     int status = groups_role(tx, device, group_id, role);
     if (status == STORE_OK)
         status = store_group_get(tx, group_id, g);
@@ -115,31 +115,38 @@ int groups_open(struct store_tx *tx, const struct device *device, int64_t group_
         return STORE_OK;
     if (status != STORE_OK)
         return status;
-    *access = need_admin && !is_admin_role(*role) ? GROUP_DENIED : GROUP_OK;
+    *access = need_admin && !is_admin_role(*role) ? VERDICT_FORBIDDEN : VERDICT_OK;
     return STORE_OK;
 }
 
 /* --- reading ------------------------------------------------------------------ */
 
-int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
-                  struct group_detail *out)
+int groups_detail_head(struct store_tx *tx, const struct device *device, int64_t group_id,
+                       int64_t now, struct group_detail *out)
 {
     memset(out, 0, sizeof(*out));
-    enum group_access access;
+    enum verdict access;
     int status = groups_open(tx, device, group_id, false, &out->group, &out->role, &access);
     if (status != STORE_OK)
         return status;
-    if (access != GROUP_OK)
+    if (access != VERDICT_OK)
         return STORE_NOT_FOUND;
     out->rights = groups_rights(&out->group, out->role);
-    status = store_members_list(tx, group_id, &out->members, &out->n_members);
+    status = store_messages_recent(tx, group_id, MESSAGES_RECENT, &out->recent, &out->n_recent);
+    if (status == STORE_OK)
+        status = messages_stats(tx, group_id, now, &out->stats);
+    return status;
+}
+
+int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
+                  struct group_detail *out)
+{
+    int status = groups_detail_head(tx, device, group_id, now, out);
+    if (status == STORE_OK)
+        status = store_members_list(tx, group_id, &out->members, &out->n_members);
     for (size_t i = 0; i < out->n_members && status == STORE_OK; i++)
         if (strcmp(out->members[i].phone, device->phone) == 0)
             out->joined_at = out->members[i].joined_at;
-    if (status == STORE_OK)
-        status = store_messages_recent(tx, group_id, MESSAGES_RECENT, &out->recent, &out->n_recent);
-    if (status == STORE_OK)
-        status = messages_stats(tx, group_id, now, &out->stats);
     return status;
 }
 
@@ -166,33 +173,22 @@ static bool changes_permissions(const struct group_change *c)
            c->set_only_admins_can_edit;
 }
 
-int groups_update(struct store_tx *tx, const struct group_update *req, enum update_check *check)
+int groups_update(struct store_tx *tx, const struct update_request *req, enum verdict *check)
 {
     struct group g;
     enum role role;
-    enum group_access access;
-    int status = groups_open(tx, req->device, req->group_id, false, &g, &role, &access);
-    if (status != STORE_OK)
+    int status = groups_open(tx, req->device, req->group_id, false, &g, &role, check);
+    if (status != STORE_OK || *check != VERDICT_OK)
         return status;
-    if (access != GROUP_OK) {
-        *check = UPDATE_NOT_FOUND;
-        return STORE_OK;
-    }
     struct group_rights rights = groups_rights(&g, role);
-    if (!rights.can_edit_info) {
-        *check = UPDATE_MAY_NOT_EDIT;
+    *check = verdict_body(rights.can_edit_info ? VERDICT_OK : VERDICT_FORBIDDEN, req->bad_request);
+    if (*check != VERDICT_OK)
         return STORE_OK;
-    }
-    if (req->bad_request) {
-        *check = UPDATE_BAD_REQUEST;
-        return STORE_OK;
-    }
     const struct group_change *c = req->change;
     if (changes_permissions(c) && !rights.can_edit_permissions) {
-        *check = UPDATE_MAY_NOT_SET_PERM;
+        *check = VERDICT_PERMISSIONS_ADMIN;
         return STORE_OK;
     }
-    *check = UPDATE_OK;
     if (!changes_info(c) && !changes_permissions(c))
         return STORE_OK;
     if (c->set_subject)
@@ -214,11 +210,11 @@ int groups_update(struct store_tx *tx, const struct group_update *req, enum upda
 }
 
 int groups_invite_link(struct store_tx *tx, const struct device *device, int64_t group_id,
-                       bool revoke, int64_t now, struct group *g, enum group_access *access)
+                       bool revoke, int64_t now, struct group *g, enum verdict *access)
 {
     enum role role;
     int status = groups_open(tx, device, group_id, true, g, &role, access);
-    if (status != STORE_OK || *access != GROUP_OK || !revoke)
+    if (status != STORE_OK || *access != VERDICT_OK || !revoke)
         return status;
     char code[INVITE_CODE_LEN + 1];
     status = STORE_CONFLICT;

@@ -37,13 +37,6 @@ int groups_new_invite_code(char out[INVITE_CODE_LEN + 1]);
 
 /* --- access ------------------------------------------------------------------ */
 
-/* How a request to a group was decided before its own rules run. */
-enum group_access {
-    GROUP_OK = 0,
-    GROUP_NOT_FOUND, /* no such group, or the device is not in it */
-    GROUP_DENIED     /* the device's role does not allow this */
-};
-
 /* What a participant may do, from their role and the group's flags. */
 struct group_rights {
     bool is_admin; /* admin or superadmin */
@@ -58,9 +51,10 @@ struct group_rights {
 struct group_rights groups_rights(const struct group *g, enum role role);
 
 /* Opens the group for the device: fills *g and *role, and *access says
- * whether the device sees the group and, when need_admin, is an admin. */
+ * whether the device sees the group (VERDICT_NOT_FOUND) and, when
+ * need_admin, is an admin (VERDICT_FORBIDDEN). */
 int groups_open(struct store_tx *tx, const struct device *device, int64_t group_id, bool need_admin,
-                struct group *g, enum role *role, enum group_access *access);
+                struct group *g, enum role *role, enum verdict *access);
 
 /* --- reading ------------------------------------------------------------------ */
 
@@ -80,6 +74,10 @@ struct group_detail {
 /* STORE_NOT_FOUND when the device does not see the group. */
 int groups_detail(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t now,
                   struct group_detail *out);
+/* groups_detail() without reading the participants (members NULL,
+ * n_members and joined_at 0): for a caller that has them already. */
+int groups_detail_head(struct store_tx *tx, const struct device *device, int64_t group_id,
+                       int64_t now, struct group_detail *out);
 
 /* --- changing ------------------------------------------------------------------ */
 
@@ -99,15 +97,7 @@ struct group_change {
     const char *disappearing; /* NULL: off; "24h", "7d" or "90d" */
 };
 
-enum update_check {
-    UPDATE_OK = 0,
-    UPDATE_NOT_FOUND,       /* 404 */
-    UPDATE_MAY_NOT_EDIT,    /* 403: only admins may edit this group */
-    UPDATE_BAD_REQUEST,     /* 400: the route knows why */
-    UPDATE_MAY_NOT_SET_PERM /* 403: permissions are admin-only */
-};
-
-struct group_update {
+struct update_request {
     const struct device *device;
     int64_t group_id;
     bool bad_request; /* the body failed validation */
@@ -115,15 +105,18 @@ struct group_update {
     int64_t now;
 };
 
-/* Checks, in order: the group is visible (404); the device may edit it at
- * all (403); the body is valid (400); permissions change only by an admin
- * (403). Then applies the change and sets updated_at. */
-int groups_update(struct store_tx *tx, const struct group_update *req, enum update_check *check);
+/* Checks, in order: the group is visible (VERDICT_NOT_FOUND); the device
+ * may edit it at all (VERDICT_FORBIDDEN); the body is valid
+ * (VERDICT_INVALID); permissions change only by an admin
+ * (VERDICT_PERMISSIONS_ADMIN). Then applies the change and sets
+ * updated_at. */
+int groups_update(struct store_tx *tx, const struct update_request *req, enum verdict *check);
 
 /* The group's invite link for an admin; with revoke, a new code replaces
- * the old one, which stops working at once. g receives the group after. */
+ * the old one, which stops working at once. g receives the group after;
+ * *access is as groups_open() says. */
 int groups_invite_link(struct store_tx *tx, const struct device *device, int64_t group_id,
-                       bool revoke, int64_t now, struct group *g, enum group_access *access);
+                       bool revoke, int64_t now, struct group *g, enum verdict *access);
 
 /* --- the device's groups --------------------------------------------------------- */
 

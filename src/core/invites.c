@@ -16,44 +16,50 @@ const char *invites_status(const struct invitation *inv, int64_t now)
     }
 }
 
-int invites_list(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t limit,
-                 int64_t offset, enum group_access *access, struct invite_page *out)
+/* Checks 2 to 4 of an admin's request about invitations. */
+static int check_access(struct store_tx *tx, const struct invites_request *req, enum verdict *check)
 {
-    memset(out, 0, sizeof(*out));
     struct group g;
     enum role role;
-    int status = groups_open(tx, device, group_id, true, &g, &role, access);
-    if (status != STORE_OK || *access != GROUP_OK)
-        return status;
-    status = store_invites_count(tx, group_id, &out->total);
-    if (status == STORE_OK && offset < out->total)
-        status = store_invites_list(tx, group_id, limit, offset, &out->rows, &out->n);
+    int status = groups_open(tx, req->device, req->group_id, true, &g, &role, check);
+    if (status == STORE_OK)
+        *check = verdict_body(*check, req->bad_request);
     return status;
 }
 
-int invites_revoke(struct store_tx *tx, const struct device *device, int64_t group_id,
-                   const char *phone, int64_t now, enum group_access *access, bool *found,
-                   struct invitation *out)
+int invites_list(struct store_tx *tx, const struct invites_request *req, int64_t limit,
+                 int64_t offset, enum verdict *check, struct invite_page *out)
+{
+    memset(out, 0, sizeof(*out));
+    int status = check_access(tx, req, check);
+    if (status != STORE_OK || *check != VERDICT_OK)
+        return status;
+    status = store_invites_count(tx, req->group_id, &out->total);
+    if (status == STORE_OK && offset < out->total)
+        status = store_invites_list(tx, req->group_id, limit, offset, &out->rows, &out->n);
+    return status;
+}
+
+int invites_revoke(struct store_tx *tx, const struct invites_request *req, const char *phone,
+                   enum verdict *check, bool *found, struct invitation *out)
 {
     *found = false;
-    struct group g;
-    enum role role;
-    int status = groups_open(tx, device, group_id, true, &g, &role, access);
-    if (status != STORE_OK || *access != GROUP_OK)
+    int status = check_access(tx, req, check);
+    if (status != STORE_OK || *check != VERDICT_OK)
         return status;
     /* Decided under the group's lock, like an acceptance, so an invitation
      * is never both accepted and revoked. */
-    status = store_group_lock(tx, group_id);
+    status = store_group_lock(tx, req->group_id);
     if (status == STORE_OK)
-        status = store_invite_pending(tx, group_id, phone, now, out);
+        status = store_invite_pending(tx, req->group_id, phone, req->now, out);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
-        status = store_invite_decide(tx, out->id, INVITE_REVOKED, now);
+        status = store_invite_decide(tx, out->id, INVITE_REVOKED, req->now);
     if (status == STORE_OK) {
         *found = true;
         out->state = INVITE_REVOKED;
-        out->decided_at = now;
+        out->decided_at = req->now;
     }
     return status;
 }

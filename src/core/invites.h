@@ -18,14 +18,23 @@ struct invite_page {
     int64_t total;
 };
 
-/* The group's invitations, for an admin; *access as groups_open() says. */
-int invites_list(struct store_tx *tx, const struct device *device, int64_t group_id, int64_t limit,
-                 int64_t offset, enum group_access *access, struct invite_page *out);
+/* A request about a group's invitations. */
+struct invites_request {
+    const struct device *device;
+    int64_t group_id;
+    bool bad_request; /* the route found the query or the number invalid */
+    int64_t now;
+};
 
-/* Revokes phone's pending, unexpired invitation to the group. *found is
- * false when there is none; out receives the revoked invitation. */
-int invites_revoke(struct store_tx *tx, const struct device *device, int64_t group_id,
-                   const char *phone, int64_t now, enum group_access *access, bool *found,
-                   struct invitation *out);
+/* The group's invitations, for an admin. *check: OK, NOT_FOUND, FORBIDDEN
+ * or INVALID, in the contract's order. */
+int invites_list(struct store_tx *tx, const struct invites_request *req, int64_t limit,
+                 int64_t offset, enum verdict *check, struct invite_page *out);
+
+/* Revokes phone's pending, unexpired invitation to the group, after the
+ * checks invites_list() makes. *found is false when there is none; out
+ * receives the revoked invitation. */
+int invites_revoke(struct store_tx *tx, const struct invites_request *req, const char *phone,
+                   enum verdict *check, bool *found, struct invitation *out);
 
 #endif

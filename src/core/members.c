@@ -10,15 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const struct limits limits_default = {
-    .max_batch = 20,
-    .rate_limit = 10,
-    .rate_window_ms = 60 * 1000,
-    .daily_limit = 500,
-    .capacity = 1024,
-    .invite_ttl_ms = 72LL * 3600 * 1000,
-};
-
 static const struct {
     const char *code;
     const char *message;
@@ -86,9 +77,32 @@ static bool added_earlier(const struct member_result *r, size_t i)
     return false;
 }
 
-int members_apply(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
-                  const struct device *device, int64_t group_id, const char *const *phones,
-                  size_t n, int64_t now, struct add_result *out)
+/* The numbers of phones[0..n) that are valid, in order (an arena array),
+ * and for each phone its index among them (SIZE_MAX: invalid). */
+static int valid_numbers(struct arena *a, const char *const *phones, size_t n, const char ***valid,
+                         size_t **valid_at, size_t *nvalid)
+{
+    *valid = arena_alloc(a, (n > 0 ? n : 1) * sizeof(**valid));
+    *valid_at = arena_alloc(a, (n > 0 ? n : 1) * sizeof(**valid_at));
+    if (*valid == NULL || *valid_at == NULL)
+        return STORE_ERROR;
+    *nvalid = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (phone_is_valid(phones[i], strlen(phones[i]))) {
+            (*valid_at)[i] = *nvalid;
+            (*valid)[(*nvalid)++] = phones[i];
+        } else {
+            (*valid_at)[i] = SIZE_MAX;
+        }
+    }
+    return STORE_OK;
+}
+
+/* members_apply(), with the directory's answers per phone when an earlier
+ * snapshot had them (known may be NULL). */
+static int apply(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                 const struct device *device, int64_t group_id, const char *const *phones, size_t n,
+                 int64_t now, const struct dir_person *known, struct add_result *out)
 {
     struct arena *a = store_tx_arena(tx);
     out->n = n;
@@ -97,27 +111,25 @@ int members_apply(struct store_tx *tx, const struct directory *dir, const struct
     out->results = arena_calloc(a, n > 0 ? n : 1, sizeof(*out->results));
     /* The store and directory are asked about the valid numbers only, all
      * at once: one round trip each, whatever the backend. */
-    const char **valid = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*valid));
-    size_t *valid_at = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*valid_at));
+    const char **valid;
+    size_t *valid_at, nvalid;
     bool *is_member = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*is_member));
     struct dir_person *people = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*people));
-    if (out->results == NULL || valid == NULL || valid_at == NULL || is_member == NULL ||
-        people == NULL)
+    const char **added = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*added));
+    size_t nadded = 0;
+    if (out->results == NULL || is_member == NULL || people == NULL || added == NULL ||
+        valid_numbers(a, phones, n, &valid, &valid_at, &nvalid) != STORE_OK)
         return STORE_ERROR;
-
-    size_t nvalid = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         out->results[i].phone = phones[i];
-        if (phone_is_valid(phones[i], strlen(phones[i]))) {
-            valid_at[i] = nvalid;
-            valid[nvalid++] = phones[i];
-        } else {
-            valid_at[i] = SIZE_MAX;
-        }
-    }
+
     int status = store_members_which(tx, group_id, valid, nvalid, is_member);
-    if (status == STORE_OK)
+    if (status == STORE_OK && known == NULL)
         status = directory_ask(dir, tx, device->phone, valid, nvalid, people);
+    else if (status == STORE_OK)
+        for (size_t i = 0; i < n; i++)
+            if (valid_at[i] != SIZE_MAX)
+                people[valid_at[i]] = known[i];
     int64_t count = 0, added_today = 0;
     const int64_t day = clock_utc_day(now);
     if (status == STORE_OK)
@@ -148,7 +160,7 @@ int members_apply(struct store_tx *tx, const struct directory *dir, const struct
         } else {
             r->outcome = OUTCOME_ADDED;
             r->name = people[v].name;
-            status = store_member_add(tx, group_id, r->phone, ROLE_MEMBER, now);
+            added[nadded++] = r->phone; /* all in one statement, below */
             count++;
             added_today++;
         }
@@ -164,10 +176,18 @@ int members_apply(struct store_tx *tx, const struct directory *dir, const struct
         if (r->error == NULL)
             return STORE_ERROR;
     }
-    if (out->total_added > 0)
+    status = store_members_add(tx, group_id, added, nadded, ROLE_MEMBER, now);
+    if (status == STORE_OK && out->total_added > 0)
         status = store_daily_add(tx, group_id, day, (int64_t)out->total_added);
     out->participant_count = count;
     return status;
+}
+
+int members_apply(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const struct device *device, int64_t group_id, const char *const *phones,
+                  size_t n, int64_t now, struct add_result *out)
+{
+    return apply(tx, dir, lim, device, group_id, phones, n, now, NULL, out);
 }
 
 /* Check 5 refuses: the window holds live >= rate_limit events. A slot
@@ -185,7 +205,7 @@ static int refuse_rate(struct store_tx *tx, const struct limits *lim, int64_t gr
         return status;
     int64_t wait_ms = at + lim->rate_window_ms - now;
     int64_t secs = (wait_ms + 999) / 1000;
-    out->check = ADD_RATE_LIMITED;
+    out->check = VERDICT_RATE_LIMITED;
     out->retry_after_s = secs < 1 ? 1 : secs;
     return STORE_OK;
 }
@@ -208,29 +228,47 @@ static int check_access(struct store_tx *tx, const struct add_request *req, stru
 {
     memset(out, 0, sizeof(*out));
     enum role role;
-    enum group_access access;
+    enum verdict access;
     int status = groups_open(tx, req->device, req->group_id, true, &out->group, &role, &access);
     if (status != STORE_OK)
         return status;
-    if (access == GROUP_NOT_FOUND) /* check 2: no such group, or the device is not in it */
-        out->check = ADD_GROUP_NOT_FOUND;
-    else if (access == GROUP_DENIED) /* check 3: only admins add */
-        out->check = ADD_NOT_ADMIN;
-    else if (req->bad_request) /* check 4: the route's verdict on the body counts only now */
-        out->check = ADD_BAD_REQUEST;
+    /* Check 2: no such group, or the device is not in it; check 3: only
+     * admins add; check 4: the route's verdict on the body counts only now. */
+    out->check = verdict_body(access, req->bad_request);
     return STORE_OK;
 }
 
-int members_precheck(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
-                     struct add_result *out)
+/* The directory's answers for the request's valid numbers, per phone. */
+static int ask_ahead(struct store_tx *tx, const struct directory *dir,
+                     const struct add_request *req, struct dir_person *people)
+{
+    struct arena *a = store_tx_arena(tx);
+    const char **valid;
+    size_t *valid_at, nvalid;
+    int status = valid_numbers(a, req->phones, req->n, &valid, &valid_at, &nvalid);
+    struct dir_person *asked = arena_alloc(a, (nvalid > 0 ? nvalid : 1) * sizeof(*asked));
+    if (status != STORE_OK || asked == NULL)
+        return STORE_ERROR;
+    status = directory_ask(dir, tx, req->device->phone, valid, nvalid, asked);
+    for (size_t i = 0; i < req->n && status == STORE_OK; i++)
+        if (valid_at[i] != SIZE_MAX)
+            people[i] = asked[valid_at[i]];
+    return status;
+}
+
+int members_precheck(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                     const struct add_request *req, struct add_result *out,
+                     struct dir_person *people)
 {
     int status = check_access(tx, req, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
     int64_t live, stored;
     status = store_rate_count(tx, req->group_id, req->now - lim->rate_window_ms, &live);
-    if (status != STORE_OK || live < lim->rate_limit)
+    if (status != STORE_OK)
         return status;
+    if (live < lim->rate_limit)
+        return people != NULL ? ask_ahead(tx, dir, req, people) : STORE_OK;
     status = store_rate_count(tx, req->group_id, INT64_MIN, &stored);
     if (status != STORE_OK)
         return status;
@@ -241,7 +279,7 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
                 const struct add_request *req, struct add_result *out)
 {
     int status = check_access(tx, req, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
 
     /* From here on every decision reads counters other requests change. */
@@ -251,7 +289,7 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
 
     /* Check 5: the rate window. */
     status = take_rate_slot(tx, lim, req->group_id, req->now, out);
-    if (status != STORE_OK || out->check != ADD_OK)
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
 
     /* Check 6: a full group refuses the whole request (the slot stays taken:
@@ -261,11 +299,11 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
     if (status != STORE_OK)
         return status;
     if (count >= lim->capacity) {
-        out->check = ADD_GROUP_FULL;
+        out->check = VERDICT_GROUP_FULL;
         out->participant_count = count;
         return STORE_OK;
     }
 
-    return members_apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
-                         out);
+    return apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
+                 req->people, out);
 }

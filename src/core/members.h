@@ -12,35 +12,14 @@
 #ifndef GROUPIE_MEMBERS_H
 #define GROUPIE_MEMBERS_H
 
+#include "core/limits.h"
+#include "core/verdict.h"
 #include "directory/directory.h"
 #include "store/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* The limits the server runs with (see `groupied --help`). */
-struct limits {
-    int max_batch;          /* participants per request (20) */
-    int rate_limit;         /* add requests per group per window (10) */
-    int64_t rate_window_ms; /* the sliding window (60 s) */
-    int daily_limit;        /* direct additions per group per UTC day (500) */
-    int capacity;           /* participants per group, admins included (1024) */
-    int64_t invite_ttl_ms;  /* a private invitation's lifetime (72 h) */
-};
-
-/* The limits Whatspie documents. */
-extern const struct limits limits_default;
-
-/* How an add request as a whole was decided, in the order of the checks. */
-enum add_check {
-    ADD_OK = 0,          /* participants were each given an outcome */
-    ADD_GROUP_NOT_FOUND, /* no such group, or the device is not in it */
-    ADD_NOT_ADMIN,       /* the device is a plain member */
-    ADD_BAD_REQUEST,     /* the body failed validation (the route knows why) */
-    ADD_RATE_LIMITED,    /* the group's rate window is full; see retry_after_s */
-    ADD_GROUP_FULL       /* the group was at capacity before the request */
-};
 
 /* One participant's outcome; the first rule that applies wins. */
 enum member_outcome {
@@ -73,11 +52,14 @@ struct add_request {
     const char *const *phones;
     size_t n;
     int64_t now; /* ms, from the server's one clock */
+    /* The directory's answer for each of phones[0..n), asked by
+     * members_precheck() in an earlier snapshot; NULL: members_add() asks. */
+    const struct dir_person *people;
 };
 
 struct add_result {
-    enum add_check check;
-    int64_t retry_after_s;         /* ADD_RATE_LIMITED */
+    enum verdict check;            /* OK, NOT_FOUND, FORBIDDEN, INVALID, RATE_LIMITED, GROUP_FULL */
+    int64_t retry_after_s;         /* VERDICT_RATE_LIMITED */
     struct group group;            /* filled from check 2 on */
     struct member_result *results; /* n entries, in the transaction's arena */
     size_t n;
@@ -97,11 +79,18 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
  * members_add() would refuse the request with, as seen in a snapshot. A
  * refusal here is final, because nothing a later transaction can see makes
  * the request pass: the group's window only gains events until they age
- * out, and now only moves forward. ADD_OK means "not refused yet": the
+ * out, and now only moves forward. VERDICT_OK means "not refused yet": the
  * request must still go through members_add(). This lets the server answer
- * most 429s without queueing for the one writer. */
-int members_precheck(struct store_tx *tx, const struct limits *lim, const struct add_request *req,
-                     struct add_result *out);
+ * most 429s without queueing for the one writer.
+ *
+ * When it does not refuse and people is not NULL, it also asks the
+ * directory about the request's valid numbers, in the same snapshot, into
+ * people[0..n) (one entry per phone), for req->people: the directory
+ * decides no limit, so its answer need not be asked again under the
+ * group's lock, where every instruction waits for the one writer. */
+int members_precheck(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                     const struct add_request *req, struct add_result *out,
+                     struct dir_person *people);
 
 /* The per-participant rules alone, for a group the caller has already
  * locked and checked: gives each of phones[0..n) its outcome, adds the

@@ -44,6 +44,8 @@ int messages_stats(struct store_tx *tx, int64_t group_id, int64_t now, struct me
         else if (messages_type_is_media(counts[i].type))
             out->media += counts[i].total;
     }
+    if (out->total == 0) /* no messages, no top sender: spare the query */
+        return STORE_OK;
     status =
         store_message_top_sender(tx, group_id, &out->top_phone, &out->top_name, &out->top_count);
     if (status == STORE_NOT_FOUND)
@@ -73,27 +75,19 @@ int messages_send(struct store_tx *tx, const struct send_request *req, struct se
 {
     memset(out, 0, sizeof(*out));
     enum role role;
-    enum group_access access;
-    int status = groups_open(tx, req->device, req->group_id, false, &out->group, &role, &access);
-    if (status != STORE_OK)
+    int status =
+        groups_open(tx, req->device, req->group_id, false, &out->group, &role, &out->check);
+    if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
-    if (access != GROUP_OK) {
-        out->check = SEND_NOT_FOUND;
+    bool may_send = groups_rights(&out->group, role).can_send;
+    out->check = verdict_body(may_send ? VERDICT_OK : VERDICT_FORBIDDEN, req->bad_request);
+    if (out->check != VERDICT_OK)
         return STORE_OK;
-    }
-    if (!groups_rights(&out->group, role).can_send) {
-        out->check = SEND_FORBIDDEN;
-        return STORE_OK;
-    }
-    if (req->bad_request) {
-        out->check = SEND_BAD_REQUEST;
-        return STORE_OK;
-    }
     status = first_stranger(tx, req->group_id, req->mentions, req->n_mentions, &out->bad_mention);
     if (status != STORE_OK)
         return status;
     if (out->bad_mention != NULL) {
-        out->check = SEND_BAD_REQUEST;
+        out->check = VERDICT_INVALID;
         return STORE_OK;
     }
 

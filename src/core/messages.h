@@ -8,6 +8,7 @@
 #ifndef GROUPIE_MESSAGES_H
 #define GROUPIE_MESSAGES_H
 
+#include "core/verdict.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -37,14 +38,6 @@ struct message_stats {
 
 int messages_stats(struct store_tx *tx, int64_t group_id, int64_t now, struct message_stats *out);
 
-enum send_check {
-    SEND_OK = 0,
-    SEND_NOT_FOUND,  /* 404 */
-    SEND_FORBIDDEN,  /* 403: only admins may send to this group */
-    SEND_BAD_REQUEST /* 400: the body failed validation (the route knows why) or a
-                        mention is not a participant (bad_mention) */
-};
-
 struct send_request {
     const struct device *device;
     int64_t group_id;
@@ -60,8 +53,11 @@ struct send_request {
 };
 
 struct send_result {
-    enum send_check check;
-    const char *bad_mention; /* SEND_BAD_REQUEST because of this mention */
+    /* OK, NOT_FOUND, FORBIDDEN (only admins may send to this group), or
+     * INVALID: the body failed validation (the route knows why) or a
+     * mention is not a participant (bad_mention). */
+    enum verdict check;
+    const char *bad_mention; /* VERDICT_INVALID because of this mention */
     struct group group;
     struct message message; /* SEND_OK: as stored */
 };

@@ -18,21 +18,21 @@ static int lock_group(struct store_tx *tx, int64_t group_id, bool *exists)
 
 /* Makes phone a member of a locked group that has room: the checks every
  * way of joining shares. */
-static int join_locked(struct store_tx *tx, const struct limits *lim, const char *phone,
-                       int64_t group_id, int64_t now, enum person_verdict *out)
+static int join_locked(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                       const char *phone, int64_t group_id, int64_t now, enum verdict *out)
 {
-    struct dir_entry e;
+    bool registered;
     enum role role;
     int64_t count;
-    int status = store_dir_get(tx, phone, &e);
-    if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NOT_REGISTERED;
+    int status = directory_registered(dir, tx, &phone, 1, &registered);
+    if (status == STORE_OK && !registered) {
+        *out = VERDICT_NOT_REGISTERED;
         return STORE_OK;
     }
     if (status == STORE_OK)
         status = store_member_role(tx, group_id, phone, &role);
     if (status == STORE_OK) {
-        *out = PERSON_ALREADY_MEMBER;
+        *out = VERDICT_ALREADY_MEMBER;
         return STORE_OK;
     }
     if (status != STORE_NOT_FOUND)
@@ -41,73 +41,74 @@ static int join_locked(struct store_tx *tx, const struct limits *lim, const char
     if (status != STORE_OK)
         return status;
     if (count >= lim->capacity) {
-        *out = PERSON_GROUP_FULL;
+        *out = VERDICT_GROUP_FULL;
         return STORE_OK;
     }
-    *out = PERSON_OK;
+    *out = VERDICT_OK;
     return store_member_add(tx, group_id, phone, ROLE_MEMBER, now);
 }
 
-int people_accept(struct store_tx *tx, const struct limits *lim, const char *phone,
-                  int64_t group_id, int64_t now, enum person_verdict *out)
+int people_accept(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                  const char *phone, int64_t group_id, int64_t now, enum verdict *out)
 {
     bool exists;
     struct invitation inv;
-    *out = PERSON_GROUP_NOT_FOUND;
+    *out = VERDICT_NOT_FOUND;
     int status = lock_group(tx, group_id, &exists);
     if (status != STORE_OK || !exists)
         return status;
     status = store_invite_pending(tx, group_id, phone, now, &inv);
     if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NO_INVITATION;
+        *out = VERDICT_NO_INVITATION;
         return STORE_OK;
     }
     if (status == STORE_OK)
-        status = join_locked(tx, lim, phone, group_id, now, out);
-    if (status == STORE_OK && *out == PERSON_OK)
+        status = join_locked(tx, dir, lim, phone, group_id, now, out);
+    if (status == STORE_OK && *out == VERDICT_OK)
         status = store_invite_decide(tx, inv.id, INVITE_ACCEPTED, now);
     return status;
 }
 
-int people_join(struct store_tx *tx, const struct limits *lim, const char *phone, const char *code,
-                int64_t now, int64_t *group_id, enum person_verdict *out)
+int people_join(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                const char *phone, const char *code, int64_t now, int64_t *group_id,
+                enum verdict *out)
 {
     bool exists;
-    *out = PERSON_BAD_CODE;
+    *out = VERDICT_BAD_INVITE_CODE;
     int status = store_group_by_invite(tx, code, group_id);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
         status = lock_group(tx, *group_id, &exists);
     if (status == STORE_OK)
-        status = join_locked(tx, lim, phone, *group_id, now, out);
+        status = join_locked(tx, dir, lim, phone, *group_id, now, out);
     return status;
 }
 
-int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum person_verdict *out)
+int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out)
 {
     struct group g;
-    *out = PERSON_GROUP_NOT_FOUND;
+    *out = VERDICT_NOT_FOUND;
     int status = store_group_get(tx, group_id, &g);
     if (status == STORE_NOT_FOUND)
         return STORE_OK;
     if (status == STORE_OK)
         status = store_member_remove(tx, group_id, phone);
     if (status == STORE_NOT_FOUND) {
-        *out = PERSON_NOT_MEMBER;
+        *out = VERDICT_NOT_MEMBER;
         return STORE_OK;
     }
     if (status == STORE_OK)
-        *out = PERSON_OK;
+        *out = VERDICT_OK;
     return status;
 }
 
-int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_id,
-                   const char *const *phones, size_t n, enum role role, int64_t now,
-                   struct fixture_result *out)
+int people_fixture(struct store_tx *tx, const struct directory *dir, const struct limits *lim,
+                   int64_t group_id, const char *const *phones, size_t n, enum role role,
+                   int64_t now, struct fixture_result *out)
 {
     memset(out, 0, sizeof(*out));
-    out->verdict = PERSON_GROUP_NOT_FOUND;
+    out->verdict = VERDICT_NOT_FOUND;
     bool exists;
     int status = lock_group(tx, group_id, &exists);
     if (status != STORE_OK || !exists)
@@ -116,21 +117,21 @@ int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_
     struct arena *a = store_tx_arena(tx);
     bool *member = arena_calloc(a, n, sizeof(*member));
     bool *fresh = arena_calloc(a, n, sizeof(*fresh));
-    struct dir_facts *facts = arena_calloc(a, n, sizeof(*facts));
+    bool *registered = arena_calloc(a, n, sizeof(*registered));
     out->unregistered = arena_calloc(a, n, sizeof(*out->unregistered));
-    if (member == NULL || fresh == NULL || facts == NULL || out->unregistered == NULL)
+    if (member == NULL || fresh == NULL || registered == NULL || out->unregistered == NULL)
         return STORE_ERROR;
     int64_t count = 0;
     status = store_members_which(tx, group_id, phones, n, member);
-    if (status == STORE_OK) /* only "registered" matters: no device's view */
-        status = store_dir_facts(tx, "", phones, n, facts);
+    if (status == STORE_OK)
+        status = directory_registered(dir, tx, phones, n, registered);
     if (status == STORE_OK)
         status = store_member_count(tx, group_id, &count);
     if (status != STORE_OK)
         return status;
 
     for (size_t i = 0; i < n; i++) {
-        if (!facts[i].registered) {
+        if (!registered[i]) {
             out->unregistered[out->n_unregistered++] = phones[i];
             continue;
         }
@@ -142,19 +143,19 @@ int people_fixture(struct store_tx *tx, const struct limits *lim, int64_t group_
     }
     out->participant_count = count;
     if (out->n_unregistered > 0) {
-        out->verdict = PERSON_NOT_REGISTERED;
+        out->verdict = VERDICT_NOT_REGISTERED;
         out->added = 0;
         return STORE_OK;
     }
     if (count + (int64_t)out->added > lim->capacity) {
-        out->verdict = PERSON_GROUP_FULL;
+        out->verdict = VERDICT_GROUP_FULL;
         out->added = 0;
         return STORE_OK;
     }
     for (size_t i = 0; i < n && status == STORE_OK; i++)
         if (fresh[i])
             status = store_member_add(tx, group_id, phones[i], role, now);
-    out->verdict = PERSON_OK;
+    out->verdict = VERDICT_OK;
     out->participant_count = count + (int64_t)out->added;
     return status;
 }

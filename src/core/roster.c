@@ -64,18 +64,13 @@ int roster_change(struct store_tx *tx, const struct directory *dir,
     memset(out, 0, sizeof(*out));
     out->now = req->now;
     enum role role;
-    enum group_access access;
+    enum verdict access;
     int status = groups_open(tx, req->device, req->group_id, true, &out->group, &role, &access);
     if (status != STORE_OK)
         return status;
-    if (access != GROUP_OK) {
-        out->check = access == GROUP_NOT_FOUND ? ROSTER_GROUP_NOT_FOUND : ROSTER_NOT_ADMIN;
+    out->check = verdict_body(access, req->bad_request);
+    if (out->check != VERDICT_OK)
         return STORE_OK;
-    }
-    if (req->bad_request) {
-        out->check = ROSTER_BAD_REQUEST;
-        return STORE_OK;
-    }
     status = store_group_lock(tx, req->group_id);
     if (status == STORE_OK)
         status = store_member_count(tx, req->group_id, &out->participant_count);

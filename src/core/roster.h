@@ -32,8 +32,6 @@ struct roster_result {
     const char *error; /* a failure's sentence */
 };
 
-enum roster_check { ROSTER_OK = 0, ROSTER_GROUP_NOT_FOUND, ROSTER_NOT_ADMIN, ROSTER_BAD_REQUEST };
-
 struct roster_request {
     const struct device *device;
     int64_t group_id;
@@ -45,7 +43,7 @@ struct roster_request {
 };
 
 struct roster_answer {
-    enum roster_check check;
+    enum verdict check; /* OK, NOT_FOUND, FORBIDDEN or INVALID */
     struct group group;
     struct roster_result *results; /* n entries, in the transaction's arena */
     size_t n;

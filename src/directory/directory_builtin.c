@@ -20,23 +20,43 @@ static enum dir_verdict verdict_of(const struct dir_facts *f)
     }
 }
 
+/* The store's facts about phones[0..n) as device_phone sees them, in the
+ * transaction's arena (NULL for none). */
+static int facts_of(struct store_tx *tx, const char *device_phone, const char *const *phones,
+                    size_t n, struct dir_facts **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return STORE_OK;
+    *out = arena_alloc(store_tx_arena(tx), n * sizeof(**out));
+    if (*out == NULL)
+        return STORE_ERROR;
+    return store_dir_facts(tx, device_phone, phones, n, *out);
+}
+
 static int builtin_ask(const struct directory *d, struct store_tx *tx, const char *device_phone,
                        const char *const *phones, size_t n, struct dir_person *out)
 {
     (void)d;
-    if (n == 0)
-        return STORE_OK;
-    struct dir_facts *facts = arena_alloc(store_tx_arena(tx), n * sizeof(*facts));
-    if (facts == NULL)
-        return STORE_ERROR;
-    int status = store_dir_facts(tx, device_phone, phones, n, facts);
-    if (status != STORE_OK)
-        return status;
-    for (size_t i = 0; i < n; i++) {
+    struct dir_facts *facts;
+    int status = facts_of(tx, device_phone, phones, n, &facts);
+    for (size_t i = 0; i < n && status == STORE_OK; i++) {
         out[i].verdict = verdict_of(&facts[i]);
         out[i].name = facts[i].name;
     }
-    return STORE_OK;
+    return status;
 }
 
-const struct directory directory_builtin = {.ask = builtin_ask};
+static int builtin_registered(const struct directory *d, struct store_tx *tx,
+                              const char *const *phones, size_t n, bool *out)
+{
+    (void)d;
+    struct dir_facts *facts;
+    /* Registration is a fact about the person alone: no device's view. */
+    int status = facts_of(tx, "", phones, n, &facts);
+    for (size_t i = 0; i < n && status == STORE_OK; i++)
+        out[i] = facts[i].registered;
+    return status;
+}
+
+const struct directory directory_builtin = {.ask = builtin_ask, .registered = builtin_registered};

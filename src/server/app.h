@@ -5,20 +5,25 @@
 #define GROUPIE_APP_H
 
 #include "common/token.h"
-#include "core/members.h"
+#include "core/limits.h"
 #include "directory/directory.h"
 #include "store/store.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
+struct cache;
+struct reqlog;
+
 struct app {
     struct store *store;
+    struct cache *cache; /* rendered parts of answers (cache.h); may be NULL */
     const struct directory *dir;
     struct limits limits;
     bool sandbox;        /* the operator may move the clock */
     bool have_admin_key; /* without one, /admin does not exist */
     uint8_t admin_key_hash[TOKEN_HASH_LEN];
+    struct reqlog *reqlog; /* the last requests, for the operator; may be NULL */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

@@ -1,6 +1,10 @@
 /* auth.c -- see auth.h. */
 #include "server/auth.h"
 
+#include "server/admin.h"
+#include "server/respond.h"
+#include "server/router.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -10,7 +14,11 @@
 
 bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN])
 {
-    const char *h = http_header(req, "Authorization");
+    return auth_bearer_value(http_header(req, "Authorization"), hash);
+}
+
+bool auth_bearer_value(const char *h, uint8_t hash[TOKEN_HASH_LEN])
+{
     if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
         return false;
     const char *t = h + 7;
@@ -22,7 +30,7 @@ bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN])
         rest++;
     if (len == 0 || len > BEARER_MAX || *rest != '\0')
         return false;
-    token_hash(t, len, hash);
+    sha256(t, len, hash);
     return true;
 }
 
@@ -37,4 +45,40 @@ bool auth_operator(const struct app *app, const struct request *req)
     if (!app->have_admin_key || !auth_bearer(req, hash))
         return false;
     return token_equal(hash, app->admin_key_hash, TOKEN_HASH_LEN);
+}
+
+struct early_lookup {
+    uint8_t hash[TOKEN_HASH_LEN];
+    struct device *device;
+};
+
+static int early_lookup_tx(struct store_tx *tx, void *arg)
+{
+    struct early_lookup *l = arg;
+    return store_token_device(tx, l->hash, l->device);
+}
+
+bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
+                      struct response *res)
+{
+    if (route_flags & ROUTE_ADMIN)
+        return admin_admit(app, req, res);
+    if (!(route_flags & ROUTE_DEVICE))
+        return true;
+    struct early_lookup l = {.device = &req->device};
+    if (!auth_bearer(req, l.hash)) {
+        respond_unauthorized(res);
+        return false;
+    }
+    int status = store_read(app->store, req->arena, early_lookup_tx, &l);
+    if (status == STORE_NOT_FOUND) {
+        respond_unauthorized(res);
+        return false;
+    }
+    if (status != STORE_OK) {
+        respond_store_failure(res, status);
+        return false;
+    }
+    req->device_known = true;
+    return true;
 }

@@ -13,6 +13,8 @@
 /* The SHA-256 of the request's "Authorization: Bearer <token>"; false when
  * the header is missing or not of that form. */
 bool auth_bearer(const struct request *req, uint8_t hash[TOKEN_HASH_LEN]);
+/* The same for an Authorization header's value (NULL: absent). */
+bool auth_bearer_value(const char *header, uint8_t hash[TOKEN_HASH_LEN]);
 
 /* The device a token hash belongs to, inside a transaction;
  * STORE_NOT_FOUND for an unknown or revoked token. */
@@ -20,5 +22,14 @@ int auth_device(struct store_tx *tx, const uint8_t hash[TOKEN_HASH_LEN], struct 
 
 /* True when the request carries the operator key. */
 bool auth_operator(const struct app *app, const struct request *req);
+
+/* The credentials a route needs, checked from the headers alone before any
+ * body is read, so that nobody without them can make the server hold or
+ * parse a body: the operator key for ROUTE_ADMIN, and for ROUTE_DEVICE the
+ * bearer token of a known device (one read transaction). True to go on,
+ * with req->device_known and req->device set for a device; false with res
+ * answered: 401, or 500/503 when the database cannot tell. */
+bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
+                      struct response *res);
 
 #endif

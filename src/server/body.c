@@ -3,6 +3,7 @@
 
 #include "server/router.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,49 @@ size_t utf8_chars(const char *s)
         if (((unsigned char)*s & 0xC0) != 0x80)
             n++;
     return n;
+}
+
+/* Code points that show nothing, as ranges: Unicode's White_Space and
+ * Default_Ignorable_Code_Point, the C0 and C1 controls, and the blanks
+ * people use as invisible names (Hangul fillers, the Braille blank). */
+static const struct {
+    uint32_t lo, hi;
+} invisible[] = {
+    {0x0000, 0x0020},   {0x007F, 0x00A0},   {0x00AD, 0x00AD}, {0x034F, 0x034F}, {0x061C, 0x061C},
+    {0x115F, 0x1160},   {0x1680, 0x1680},   {0x17B4, 0x17B5}, {0x180B, 0x180F}, {0x2000, 0x200F},
+    {0x2028, 0x202F},   {0x205F, 0x206F},   {0x2800, 0x2800}, {0x3000, 0x3000}, {0x3164, 0x3164},
+    {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3},
+    {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+};
+
+bool utf8_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        uint32_t cp;
+        size_t n;
+        if (p[0] < 0x80) {
+            cp = p[0], n = 1;
+        } else if ((p[0] & 0xE0) == 0xC0) {
+            cp = p[0] & 0x1Fu, n = 2;
+        } else if ((p[0] & 0xF0) == 0xE0) {
+            cp = p[0] & 0x0Fu, n = 3;
+        } else {
+            cp = p[0] & 0x07u, n = 4;
+        }
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false; /* not UTF-8: not ours to call blank */
+            cp = (cp << 6) | (p[i] & 0x3Fu);
+        }
+        bool hidden = false;
+        for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]) && !hidden; i++)
+            hidden = cp >= invisible[i].lo && cp <= invisible[i].hi;
+        if (!hidden)
+            return false;
+        p += n;
+    }
+    return true;
 }
 
 const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a,

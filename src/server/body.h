@@ -17,6 +17,13 @@ json_t *body_json(const struct request *req);
 /* The number of characters (Unicode code points) in a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
 
+/* True when a valid UTF-8 string shows nothing: every character is white
+ * space (U+0020, U+00A0, U+3000, ...), a control, or invisible by design
+ * (zero-width and bidirectional marks such as U+200B and U+202E, fillers
+ * such as U+3164 and U+2800, variation selectors, tags). A name made of
+ * them looks blank wherever it is shown. */
+bool utf8_blank(const char *s);
+
 /* Reads a "participants" value: an array of min to max strings. On success
  * returns NULL and sets *list (strings owned by v, the array in a) and *n.
  * Otherwise returns the sentence that says what is wrong, in the words of

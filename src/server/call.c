@@ -1,10 +1,13 @@
 /* call.c -- see call.h. */
 #include "server/call.h"
 
+#include "common/log.h"
 #include "server/auth.h"
+#include "server/health.h"
 #include "server/metrics.h"
 #include "server/respond.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +21,16 @@ struct frame {
     call_fn fn;
     void *arg;
     bool write;
-    const char *idem_key;  /* NULL: no (valid) key */
-    const char *idem_path; /* the path without /api */
-    uint8_t body_sha[32];  /* of the request body */
-    bool ran;              /* fn's answer is in res */
-    bool replayed;         /* res holds a stored answer */
+    const char *idem_key;         /* NULL: no (valid) key */
+    const char *idem_path;        /* the path without /api */
+    uint8_t body_sha[SHA256_LEN]; /* of the request body */
+    bool ran;                     /* fn's answer is in res */
+    bool refused;                 /* fn answered a refusal and undid its changes */
+    bool replayed;                /* res holds a stored answer */
+    /* call_write_async(): what to do once the answer is ready, and the
+     * store's status meanwhile. */
+    call_then_fn then;
+    int status;
 };
 
 bool call_idem_key_valid(const char *key)
@@ -95,36 +103,59 @@ static int idem_store(struct store_tx *tx, struct frame *f)
     return status;
 }
 
+int call_render_later(struct call *c, size_t bound, call_render_fn render, void *arg)
+{
+    jw_free(&c->answer);
+    if (!jw_reserve(&c->answer, bound))
+        return STORE_ERROR;
+    c->render = render;
+    c->render_arg = arg;
+    return STORE_OK;
+}
+
 static int frame_tx(struct store_tx *tx, void *arg)
 {
     struct frame *f = arg;
     struct call *c = &f->call;
     /* A function may run more than once (store.h): nothing an earlier run
      * put in the answer may leak into this one's. */
-    f->ran = f->replayed = false;
-    c->res->replayed = false;
-    c->res->retry_after = 0;
-    c->res->status = 0;
-    int status = auth_device(tx, f->token_hash, &c->device);
+    f->ran = f->refused = f->replayed = false;
+    respond_clear(c->res);
+    c->render = NULL;
+    jw_free(&c->answer);
+    /* A read may take the device the token named when the headers came in
+     * (auth_before_body): it changes nothing, and the request began while
+     * the token was good. A write looks the token up again, so that none is
+     * carried out after its token's revocation has been answered. */
+    int status = STORE_OK;
+    if (f->write || !c->req->device_known)
+        status = auth_device(tx, f->token_hash, &c->device);
+    else
+        c->device = c->req->device;
     if (status == STORE_NOT_FOUND) {
         respond_unauthorized(c->res);
         return STORE_OK;
     }
-    if (status == STORE_OK)
+    if (status == STORE_OK) {
+        /* Who asked, for the operator's request log. */
+        snprintf(c->req->log_device, sizeof(c->req->log_device), "%s", c->device.phone);
         status = app_now(c->app, tx, &c->now);
+    }
     if (status != STORE_OK)
         return status;
     if (f->write) {
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
-            respond_invalid_field(c->res, "Idempotency-Key",
-                                  "Idempotency-Key must be 1 to 255 printable ASCII characters");
+            char sentence[80];
+            snprintf(sentence, sizeof(sentence),
+                     "Idempotency-Key must be 1 to %d printable ASCII characters", IDEM_KEY_MAX);
+            respond_invalid_field(c->res, "Idempotency-Key", sentence);
             return STORE_OK;
         }
         f->idem_key = key;
         /* Only a keyed request's body is ever compared: hash it only then. */
         if (key != NULL)
-            token_hash(c->req->body, c->req->body_len, f->body_sha);
+            sha256(c->req->body, c->req->body_len, f->body_sha);
     }
     if (f->idem_key != NULL) {
         bool hit;
@@ -133,44 +164,113 @@ static int frame_tx(struct store_tx *tx, void *arg)
             return status;
     }
     status = f->fn(tx, c, f->arg);
+    /* The exact answer is stored with the key, so it is rendered now. */
+    if (status == STORE_OK && c->render != NULL && f->idem_key != NULL) {
+        c->render(c, c->render_arg);
+        c->render = NULL;
+    }
     /* An answer that could not be built (out of memory) is a 500 that says
      * nothing was changed: make it true. */
     if (status == STORE_OK && c->res->status == 500)
         status = STORE_ABORT;
+    f->refused = status == STORE_ABORT && c->res->status >= 400 && c->res->status < 500;
     if (status == STORE_OK && f->idem_key != NULL)
         status = idem_store(tx, f);
     f->ran = status == STORE_OK;
     return status;
 }
 
-static bool run(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg,
-                bool write)
+/* Sets f up for a request; false (res answered 401) without a bearer token. */
+static bool frame_begin(struct frame *f, struct app *app, struct request *req, struct response *res,
+                        call_fn fn, void *arg, bool write)
 {
-    struct frame f = {
+    *f = (struct frame){
         .call = {.app = app, .req = req, .res = res}, .fn = fn, .arg = arg, .write = write};
-    if (!auth_bearer(req, f.token_hash)) {
+    if (!auth_bearer(req, f->token_hash)) {
         respond_unauthorized(res);
         return false;
     }
     if (write)
-        f.idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
-    int status = write ? store_write(app->store, req->arena, frame_tx, &f)
-                       : store_read(app->store, req->arena, frame_tx, &f);
+        f->idem_path = strncmp(req->path, "/api/", 5) == 0 ? req->path + 4 : req->path;
+    return true;
+}
+
+/* After the transaction: the answer rendered late, or the store's failure. */
+static bool frame_end(struct frame *f, int status)
+{
+    struct call *c = &f->call;
+    if (f->write)
+        health_write_outcome(status);
+    if (status == STORE_OK && f->ran && c->render != NULL) {
+        /* Into the room reserved before the commit: it cannot fail. */
+        c->render(c, c->render_arg);
+        if (c->res->status == 500)
+            log_error("%s %s: the answer outgrew the room reserved for it", c->req->method,
+                      c->req->path);
+    }
+    jw_free(&c->answer);
+    if (status == STORE_ABORT && f->refused)
+        return false;
     if (status != STORE_OK) {
-        respond_store_failure(res, status);
+        respond_store_failure(c->res, status);
         return false;
     }
-    if (f.replayed)
+    if (f->replayed)
         metrics_idem_replay();
-    return f.ran;
+    return f->ran;
+}
+
+static bool call_run(struct app *app, struct request *req, struct response *res, call_fn fn,
+                     void *arg, bool write)
+{
+    struct frame f;
+    if (!frame_begin(&f, app, req, res, fn, arg, write))
+        return false;
+    int status = write ? store_write(app->store, req->arena, frame_tx, &f)
+                       : store_read(app->store, req->arena, frame_tx, &f);
+    return frame_end(&f, status);
 }
 
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    return run(app, req, res, fn, arg, true);
+    return call_run(app, req, res, fn, arg, true);
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
-    run(app, req, res, fn, arg, false);
+    call_run(app, req, res, fn, arg, false);
+}
+
+/* On the store's writer thread, right after the commit: hand over. */
+static void frame_done(void *arg, int status)
+{
+    struct frame *f = arg;
+    f->status = status;
+    http_resume(f->call.req);
+}
+
+/* On an HTTP thread again. */
+static void frame_resumed(void *arg)
+{
+    struct frame *f = arg;
+    f->then(f->call.app, f->call.req, f->call.res, f->arg, frame_end(f, f->status));
+}
+
+void call_write_async(struct app *app, struct request *req, struct response *res, call_fn fn,
+                      void *arg, call_then_fn then)
+{
+    struct frame *f = arena_alloc(req->arena, sizeof(*f));
+    if (f == NULL || !store_has_writer(app->store)) {
+        then(app, req, res, arg, call_write(app, req, res, fn, arg));
+        return;
+    }
+    if (!frame_begin(f, app, req, res, fn, arg, true)) {
+        then(app, req, res, arg, false);
+        return;
+    }
+    f->then = then;
+    /* Suspended first: the writer may finish before store_write_async()
+     * returns, and resuming is only allowed once suspended. */
+    http_suspend(req, frame_resumed, f);
+    store_write_async(app->store, req->arena, frame_tx, f, frame_done, f);
 }

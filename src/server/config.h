@@ -3,7 +3,7 @@
 #ifndef GROUPIE_CONFIG_H
 #define GROUPIE_CONFIG_H
 
-#include "core/members.h"
+#include "core/limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,15 +11,26 @@
 struct config {
     const char *listen;
     const char *db;
-    const char *admin_key; /* NULL: none */
+    const char *admin_key;      /* NULL: none */
+    const char *admin_key_file; /* read by config_load into admin_key */
+    const char *tls_cert;       /* file names; both or neither */
+    const char *tls_key;
     bool sandbox;
+    bool ephemeral; /* a temporary database, removed at exit (main.c makes it) */
     bool demo;
+    const char *demo_token; /* NULL: random */
     bool quiet;
     struct limits limits;
     int threads;
     int max_connections;
     int timeout_s;
+    int header_timeout_s;
+    int max_per_address; /* 0: no cap */
+    int body_memory_mib;
+    int send_bytes_per_minute; /* what one device's messages may store */
     int db_pool;
+    bool db_shared;  /* a SQLite file other processes may serve too */
+    int request_log; /* entries kept for GET /admin/requests; 0: none */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
@@ -27,5 +38,12 @@ enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
 /* Fills cfg from the environment and argv. CONFIG_EXIT_OK after --help or
  * --version (already printed); CONFIG_ERROR after printing what is wrong. */
 enum config_result config_load(struct config *cfg, int argc, char **argv);
+
+/* Frees what config_load() read from files. */
+void config_free(struct config *cfg);
+
+/* The whole of a file, NUL-terminated, in malloc'd memory (*len without the
+ * NUL); NULL after printing what went wrong, naming it as who (a flag). */
+char *config_read_file(const char *path, const char *who, size_t *len);
 
 #endif

@@ -1,8 +1,10 @@
-/* demo.c -- the reference page's world, for trying groupie in one command.
+/* demo.c -- the world of the contract's examples, for trying groupie in
+ * one command.
  *
  * On an empty database --demo creates a device and the people and groups
- * the reference page's examples talk about, so that its "Add Multiple
- * Members" curl, pasted with the printed URL and token, gets its
+ * that the examples of Whatspie's "Add Members to Group" page talk about
+ * (docs/API.md shows the same requests and answers), so that its "Add
+ * Multiple Members" curl, pasted with the printed URL and token, gets its
  * partial-success answer: John Doe added, 6281234567890 not on WhatsApp,
  * 6289876543210 blocking the device, 6285544332211 already a member, and
  * 11 participants afterwards. The numbers of its "different countries"
@@ -16,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "core/devices.h"
 #include "core/groups.h"
 
 #include <errno.h>
@@ -34,7 +37,7 @@ struct person {
 };
 
 /* Everyone the demo knows, beyond the device itself. 6281234567890 is
- * deliberately absent: it is the reference's USER_NOT_FOUND, as is the
+ * deliberately absent: it is the examples' USER_NOT_FOUND, as is the
  * different-countries example's 1234567890. */
 static const struct person people[] = {
     {"6287830605729", "John Doe", PRIVACY_EVERYONE},
@@ -102,13 +105,9 @@ static int world_tx(struct store_tx *tx, void *arg)
     }
     int64_t now;
     struct device d;
-    uint8_t hash[TOKEN_HASH_LEN];
-    token_hash(c->token, strlen(c->token), hash);
     status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = store_device_create(tx, DEMO_DEVICE, now, &d);
-    if (status == STORE_OK)
-        status = store_token_add(tx, d.id, hash, now);
+        status = devices_create(tx, DEMO_DEVICE, c->token, now, &d);
     if (status == STORE_OK)
         status = put_person(tx, DEMO_DEVICE, "Groupie Demo", PRIVACY_EVERYONE);
     for (size_t i = 0; i < sizeof(people) / sizeof(people[0]) && status == STORE_OK; i++)
@@ -126,6 +125,21 @@ static int world_tx(struct store_tx *tx, void *arg)
     return status;
 }
 
+/* The secrets file is meant to be sourced by a shell (`set -a; . FILE;
+ * set +a`): one NAME=value line per secret, under the names groupie's
+ * programs read (the CLI's GROUPIE_TOKEN, groupied's GROUPIE_ADMIN_KEY).
+ * Values are never quoted: generated ones are base64url and a given
+ * --demo-token is limited to characters a shell takes as they are. A given
+ * --admin-key is the operator's own and is not written down. */
+#define FILE_TOKEN "GROUPIE_TOKEN"
+#define FILE_KEY   "GROUPIE_ADMIN_KEY"
+
+/* `. FILE` looks FILE up in $PATH unless it holds a slash. */
+static const char *dot_prefix(const char *path)
+{
+    return strchr(path, '/') == NULL ? "./" : "";
+}
+
 /* Writes the secrets file atomically (temporary file, fsync, rename). */
 static int write_secrets(const char *path, const char *token, const char *admin_key, char *err,
                          size_t errsz)
@@ -137,10 +151,12 @@ static int write_secrets(const char *path, const char *token, const char *admin_
         snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
-    char text[512];
+    char text[1024];
     int len = snprintf(text, sizeof(text),
-                       "# groupie demo credentials (keep private)\ntoken=%s\nadmin_key=%s\n", token,
-                       admin_key != NULL ? admin_key : "");
+                       "# groupie demo credentials (keep private). Load them into a shell with:\n"
+                       "#   set -a; . %s%s; set +a\n" FILE_TOKEN "=%s\n%s%s%s",
+                       dot_prefix(path), path, token, admin_key != NULL ? FILE_KEY "=" : "",
+                       admin_key != NULL ? admin_key : "", admin_key != NULL ? "\n" : "");
     bool ok = len > 0 && (size_t)len < sizeof(text) && write(fd, text, (size_t)len) == len &&
               fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
@@ -152,19 +168,24 @@ static int write_secrets(const char *path, const char *token, const char *admin_
     return 0;
 }
 
-/* Reads "key=value" from the secrets file into out (empty when absent). */
-static void read_secret(const char *path, const char *key, char *out, size_t outsz)
+/* Reads "name=value" from the secrets file into out (empty when absent).
+ * legacy is the name files written before the shell format used. */
+static void read_secret(const char *path, const char *name, const char *legacy, char *out,
+                        size_t outsz)
 {
     out[0] = '\0';
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return;
     char line[512];
-    size_t klen = strlen(key);
     while (fgets(line, sizeof(line), f) != NULL) {
-        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
-            line[strcspn(line, "\r\n")] = '\0';
-            snprintf(out, outsz, "%s", line + klen + 1);
+        const char *names[] = {name, legacy};
+        for (size_t i = 0; i < 2; i++) {
+            size_t len = strlen(names[i]);
+            if (strncmp(line, names[i], len) == 0 && line[len] == '=') {
+                line[strcspn(line, "\r\n")] = '\0';
+                snprintf(out, outsz, "%s", line + len + 1);
+            }
         }
     }
     fclose(f);
@@ -180,8 +201,9 @@ void demo_secrets_path(const char *db_url, char *out, size_t outsz)
 
 struct token_check {
     const char *token;
-    bool live;          /* the token works */
-    bool device_exists; /* the demo device is there to receive a new one */
+    bool live;               /* the token works */
+    char owner[PHONE_BUFSZ]; /* the device it works for, when live */
+    bool device_exists;      /* the demo device is there to receive a new one */
 };
 
 static int token_check_tx(struct store_tx *tx, void *arg)
@@ -189,9 +211,11 @@ static int token_check_tx(struct store_tx *tx, void *arg)
     struct token_check *t = arg;
     uint8_t hash[TOKEN_HASH_LEN];
     struct device d;
-    token_hash(t->token, strlen(t->token), hash);
+    sha256(t->token, strlen(t->token), hash);
     int status = store_token_device(tx, hash, &d);
     t->live = status == STORE_OK;
+    if (t->live)
+        snprintf(t->owner, sizeof(t->owner), "%s", d.phone);
     if (status != STORE_OK && status != STORE_NOT_FOUND)
         return status;
     status = store_device_by_phone(tx, DEMO_DEVICE, &d);
@@ -207,47 +231,71 @@ struct token_add {
 static int token_add_tx(struct store_tx *tx, void *arg)
 {
     struct token_add *t = arg;
-    uint8_t hash[TOKEN_HASH_LEN];
     struct device d;
     int64_t now;
-    token_hash(t->token, strlen(t->token), hash);
-    int status = store_device_by_phone(tx, DEMO_DEVICE, &d);
+    int status = app_now(t->app, tx, &now);
     if (status == STORE_OK)
-        status = app_now(t->app, tx, &now);
-    if (status == STORE_OK)
-        status = store_token_add(tx, d.id, hash, now);
+        status = devices_add_token(tx, DEMO_DEVICE, t->token, now, &d);
     return status;
 }
 
-/* A kept token that no longer works (revoked through the operator API, say)
- * would make the printed curl answer 401: the demo device gets a new one,
- * kept in the secrets file like the first. 0, or -1 with err set. */
-static int renew_token(struct app *app, struct arena *a, struct demo *out, char *err, size_t errsz)
+/* The key kept in the file: only one the demo generated itself. */
+static const char *kept_key(const struct demo *d)
+{
+    return d->admin_key == d->key_buf ? d->key_buf : NULL;
+}
+
+/* Makes out->token work for the demo device of an existing world. A kept
+ * token that no longer works (revoked through the operator API, say) would
+ * make the printed curl answer 401: the device gets a new one, kept in the
+ * secrets file like the first. A token given with --demo-token is added to
+ * the device as it is. 0, or -1 with err set. */
+static int ensure_token(struct app *app, struct arena *a, struct demo *out, bool given, char *err,
+                        size_t errsz)
 {
     struct token_check check = {.token = out->token};
-    if (out->token[0] != '\0') {
-        int status = store_read(app->store, a, token_check_tx, &check);
-        if (status != STORE_OK) {
-            snprintf(err, errsz, "cannot read the database: %s", store_strerror(status));
+    if (out->token[0] == '\0')
+        return 0;
+    int status = store_read(app->store, a, token_check_tx, &check);
+    if (status != STORE_OK) {
+        snprintf(err, errsz, "cannot read the database: %s", store_strerror(status));
+        return -1;
+    }
+    if (check.live && strcmp(check.owner, DEMO_DEVICE) != 0) {
+        snprintf(err, errsz,
+                 "the --demo-token given is the token of device %s, not of the demo "
+                 "device %s; choose another",
+                 check.owner, DEMO_DEVICE);
+        return -1;
+    }
+    if (check.live)
+        return 0;
+    if (!check.device_exists) {
+        if (given) {
+            snprintf(err, errsz, "the database holds no demo device %s to give the --demo-token to",
+                     DEMO_DEVICE);
             return -1;
         }
-    }
-    if (out->token[0] == '\0' || check.live || !check.device_exists)
+        out->token[0] = '\0';
         return 0;
-    if (token_new(out->token) != 0) {
+    }
+    if (!given && token_new(out->token) != 0) {
         snprintf(err, errsz, "no randomness available for the demo's secrets");
         return -1;
     }
-    const char *kept_key = out->admin_key == out->key_buf ? out->key_buf : NULL;
-    if (write_secrets(out->secrets_path, out->token, kept_key, err, errsz) != 0)
+    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0)
         return -1;
     struct token_add add = {.app = app, .token = out->token};
-    int status = store_write(app->store, a, token_add_tx, &add);
+    status = store_write(app->store, a, token_add_tx, &add);
+    if (status == STORE_CONFLICT && given) {
+        snprintf(err, errsz, "the --demo-token given was revoked in this database; choose another");
+        return -1;
+    }
     if (status != STORE_OK) {
         snprintf(err, errsz, "cannot give the demo device a new token: %s", store_strerror(status));
         return -1;
     }
-    out->renewed = true;
+    out->renewed = !given;
     return 0;
 }
 
@@ -256,12 +304,16 @@ static int is_empty_tx(struct store_tx *tx, void *arg)
     return store_is_empty(tx, arg);
 }
 
-int demo_prepare(struct app *app, const char *db_url, const char *given_admin_key, struct demo *out,
-                 char *err, size_t errsz)
+int demo_prepare(struct app *app, const char *db_url, const struct demo_options *opt,
+                 struct demo *out, char *err, size_t errsz)
 {
     memset(out, 0, sizeof(*out));
     demo_secrets_path(db_url, out->secrets_path, sizeof(out->secrets_path));
-    out->admin_key = given_admin_key;
+    out->admin_key = opt->admin_key;
+    out->ephemeral = opt->ephemeral;
+    out->console = opt->console;
+    if (opt->token != NULL)
+        snprintf(out->token, sizeof(out->token), "%s", opt->token);
 
     struct arena a = ARENA_INIT;
     bool empty = false;
@@ -273,29 +325,31 @@ int demo_prepare(struct app *app, const char *db_url, const char *given_admin_ke
     }
     if (!empty) {
         /* An existing world: show its credentials again if they were kept. */
-        read_secret(out->secrets_path, "token", out->token, sizeof(out->token));
-        if (given_admin_key == NULL) {
-            read_secret(out->secrets_path, "admin_key", out->key_buf, sizeof(out->key_buf));
+        if (opt->token == NULL)
+            read_secret(out->secrets_path, FILE_TOKEN, "token", out->token, sizeof(out->token));
+        if (opt->admin_key == NULL) {
+            read_secret(out->secrets_path, FILE_KEY, "admin_key", out->key_buf,
+                        sizeof(out->key_buf));
             if (out->key_buf[0] != '\0')
                 out->admin_key = out->key_buf;
         }
-        int renewed = renew_token(app, &a, out, err, errsz);
+        int ok = ensure_token(app, &a, out, opt->token != NULL, err, errsz);
         arena_free(&a);
-        return renewed;
+        return ok;
     }
 
-    if (token_new(out->token) != 0 || (given_admin_key == NULL && token_new(out->key_buf) != 0)) {
+    if ((opt->token == NULL && token_new(out->token) != 0) ||
+        (opt->admin_key == NULL && token_new(out->key_buf) != 0)) {
         arena_free(&a);
         snprintf(err, errsz, "no randomness available for the demo's secrets");
         return -1;
     }
-    if (given_admin_key == NULL)
+    if (opt->admin_key == NULL)
         out->admin_key = out->key_buf;
     /* The file is written before the world is committed: a crash in between
      * leaves a file for a world that does not exist, which the next start
      * overwrites; the other order could leave a world nobody can log in to. */
-    if (write_secrets(out->secrets_path, out->token, given_admin_key == NULL ? out->key_buf : NULL,
-                      err, errsz) != 0) {
+    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0) {
         arena_free(&a);
         return -1;
     }
@@ -310,6 +364,24 @@ int demo_prepare(struct app *app, const char *db_url, const char *given_admin_ke
     return 0;
 }
 
+static void print_reference_curl(const char *base_url, const char *token)
+{
+    printf("Try the reference page's \"Add Multiple Members\" request:\n\n"
+           "curl -L -X POST '%s/api/groups/2/members/add' \\\n"
+           "-H 'Content-Type: application/json' \\\n"
+           "-H 'Accept: application/json' \\\n"
+           "-H 'Authorization: Bearer %s' \\\n"
+           "--data-raw '{\n"
+           "\"participants\": [\n"
+           "\"6287830605729\",\n"
+           "\"6281234567890\",\n"
+           "\"6289876543210\",\n"
+           "\"6285544332211\"\n"
+           "]\n"
+           "}'\n\n",
+           base_url, token);
+}
+
 void demo_print(const struct demo *d, const char *base_url)
 {
     printf("\n== groupie demo ==\n");
@@ -317,33 +389,45 @@ void demo_print(const struct demo *d, const char *base_url)
         printf("Created the demo world: device %s, groups 1 \"Announcements\" and "
                "2 \"Project Team\".\n",
                DEMO_DEVICE);
+    else
+        printf("The database already holds a world: it was left as it is, with whatever earlier "
+               "runs did to it.\n");
     if (d->renewed)
         printf("The kept token no longer worked (revoked?); the device has a new one.\n");
-    if (d->token[0] == '\0') {
-        printf("The database already holds data and %s has no demo token;\n"
-               "create one with POST /admin/devices/%s/tokens.\n",
-               d->secrets_path, DEMO_DEVICE);
-    } else {
-        printf("Device %s, API token:\n  %s\n", DEMO_DEVICE, d->token);
-    }
-    if (d->admin_key != NULL && d->admin_key == d->key_buf)
-        printf("Operator key for /admin:\n  %s\n", d->admin_key);
-    printf("(kept in %s, readable by you only)\n\n", d->secrets_path);
+    if (d->console && d->admin_key != NULL)
+        printf("\nConsole: %s/console  (log in with GROUPIE_ADMIN_KEY below)\n", base_url);
+    printf("\n");
+    /* Lines a shell can paste or source as they are. */
+    printf("GROUPIE_BASE_URL=%s\n", base_url);
     if (d->token[0] != '\0')
-        printf("Try the reference page's \"Add Multiple Members\" request:\n\n"
-               "curl -L -X POST '%s/api/groups/2/members/add' \\\n"
-               "-H 'Content-Type: application/json' \\\n"
-               "-H 'Accept: application/json' \\\n"
-               "-H 'Authorization: Bearer %s' \\\n"
-               "--data-raw '{\n"
-               "\"participants\": [\n"
-               "\"6287830605729\",\n"
-               "\"6281234567890\",\n"
-               "\"6289876543210\",\n"
-               "\"6285544332211\"\n"
-               "]\n"
-               "}'\n\n"
-               "Then see the group: curl -H 'Authorization: Bearer %s' %s/groups/2\n\n",
-               base_url, d->token, d->token, base_url);
+        printf(FILE_TOKEN "=%s\n", d->token);
+    if (kept_key(d) != NULL)
+        printf(FILE_KEY "=%s\n", d->admin_key);
+    else if (d->admin_key != NULL)
+        printf(
+            "# GROUPIE_ADMIN_KEY: the --admin-key (or GROUPIE_ADMIN_KEY) the server was given\n");
+    printf("\n");
+    if (d->token[0] == '\0')
+        printf("%s has no demo token for this database; create one with\n"
+               "POST /admin/devices/%s/tokens.\n",
+               d->secrets_path, DEMO_DEVICE);
+    else if (d->ephemeral)
+        printf("The database is temporary: it goes away, credentials and all, when the server "
+               "stops.\n\n");
+    else
+        printf("Device %s's API token and the operator key are kept in %s (readable by you only;\n"
+               "load them with: set -a; . %s%s; set +a).\n\n",
+               DEMO_DEVICE, d->secrets_path, dot_prefix(d->secrets_path), d->secrets_path);
+    if (d->token[0] != '\0' && d->created) {
+        print_reference_curl(base_url, d->token);
+        printf("Then see the group: curl -H 'Authorization: Bearer %s' %s/groups/2\n\n", d->token,
+               base_url);
+    } else if (d->token[0] != '\0') {
+        printf("The reference page's requests answer as on its page only on a fresh world: start "
+               "one\nwith --ephemeral%s.\n"
+               "See group 2 as it is now: curl -H 'Authorization: Bearer %s' %s/groups/2\n\n",
+               d->ephemeral ? "" : ", or stop the server and remove the database", d->token,
+               base_url);
+    }
     fflush(stdout);
 }

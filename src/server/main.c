@@ -7,14 +7,20 @@
 #include "common/log.h"
 #include "directory/directory.h"
 #include "server/app.h"
+#include "server/cache.h"
 #include "server/config.h"
 #include "server/demo.h"
+#include "server/ephemeral.h"
 #include "server/http.h"
+#include "server/quota.h"
+#include "server/reqlog.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* How long requests in flight may take to finish at shutdown. */
 #define SHUTDOWN_GRACE_S 20
@@ -25,6 +31,10 @@
  * measured, 32 KiB gave 333 MB of RSS for 10,000 idle connections, 8 KiB
  * 93 MB. */
 #define HEADER_LIMIT (8 * 1024)
+
+/* Rendered participants and group lists kept between requests
+ * (server/cache.h): the benchmark's 256-member group takes 28 KB. */
+#define ANSWER_CACHE_BYTES (32 * 1024 * 1024)
 
 /* Many idle keep-alive connections each hold a descriptor: use what the
  * system allows rather than the conservative default soft limit. */
@@ -50,6 +60,10 @@ int main(int argc, char **argv)
     }
     log_set_quiet(cfg.quiet);
     raise_fd_limit();
+    /* Everything groupied creates (the SQLite database, its WAL and shared
+     * memory, the demo's secrets) holds tokens' hashes, invitation codes or
+     * messages: readable by its owner only. */
+    umask(077);
 
     /* Signals are taken by sigwait() below, never by a worker thread: block
      * them before any thread starts. */
@@ -60,27 +74,54 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    quota_init(cfg.send_bytes_per_minute);
+    /* Everything below is undone on the one way out at the end, whatever
+     * step failed: each resource starts empty and is released only if it
+     * was made. */
+    int exit_status = 1;
     char err[512];
+    static struct ephemeral eph;
     struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
-    struct store_options sopt = {.pool_size = cfg.db_pool, .synchronous = true};
-    if (store_open(cfg.db, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
+    struct http_server *srv = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
+    size_t tls_len = 0;
+
+    const char *db_url = cfg.db;
+    if (cfg.ephemeral) {
+        if (ephemeral_create(&eph, err, sizeof(err)) != 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        db_url = eph.url;
+    }
+    app.reqlog = reqlog_new((size_t)cfg.request_log);
+    if (app.reqlog == NULL) {
+        log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
+        goto out;
+    }
+    struct store_options sopt = {
+        .pool_size = cfg.db_pool, .synchronous = true, .exclusive = !cfg.db_shared};
+    if (store_open(db_url, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
         log_error("%s", err);
-        return 1;
+        goto out;
     }
 
     struct demo demo;
     const char *admin_key = cfg.admin_key;
     if (cfg.demo) {
-        if (demo_prepare(&app, cfg.db, cfg.admin_key, &demo, err, sizeof(err)) != 0) {
+        struct demo_options dopt = {.admin_key = cfg.admin_key,
+                                    .token = cfg.demo_token,
+                                    .ephemeral = cfg.ephemeral,
+                                    .console = true};
+        if (demo_prepare(&app, db_url, &dopt, &demo, err, sizeof(err)) != 0) {
             log_error("%s", err);
-            store_close(app.store);
-            return 1;
+            goto out;
         }
         admin_key = demo.admin_key;
     }
     if (admin_key != NULL) {
         app.have_admin_key = true;
-        token_hash(admin_key, strlen(admin_key), app.admin_key_hash);
+        sha256(admin_key, strlen(admin_key), app.admin_key_hash);
     }
 
     struct http_options hopt = {
@@ -88,19 +129,30 @@ int main(int argc, char **argv)
         .threads = cfg.threads,
         .max_connections = cfg.max_connections,
         .timeout_s = cfg.timeout_s,
+        .header_timeout_s = cfg.header_timeout_s,
+        .max_per_address = cfg.max_per_address,
         .header_limit = HEADER_LIMIT,
+        .body_memory = (size_t)cfg.body_memory_mib * 1024 * 1024,
     };
-    struct http_server *srv;
+    if (cfg.tls_cert != NULL &&
+        ((tls_cert = config_read_file(cfg.tls_cert, "--tls-cert", &tls_len)) == NULL ||
+         (tls_key = config_read_file(cfg.tls_key, "--tls-key", &tls_len)) == NULL))
+        goto out;
+    hopt.tls_cert = tls_cert;
+    hopt.tls_key = tls_key;
     char bound[128];
+    app.cache = cache_new(ANSWER_CACHE_BYTES); /* NULL: every answer is read afresh */
     if (http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err)) != 0) {
+        srv = NULL;
         log_error("%s", err);
-        store_close(app.store);
-        return 1;
+        goto out;
     }
     char base_url[160];
-    snprintf(base_url, sizeof(base_url), "http://%s", bound);
+    snprintf(base_url, sizeof(base_url), "%s://%s", cfg.tls_cert != NULL ? "https" : "http", bound);
     /* Scripts and tests wait for this line. */
     log_info("listening on %s", base_url);
+    if (cfg.ephemeral)
+        log_info("the database is temporary (%s): it is removed when the server stops", eph.dir);
     if (cfg.demo)
         demo_print(&demo, base_url);
 
@@ -108,8 +160,24 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     log_info("%s received: finishing requests in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
-    http_stop(srv, SHUTDOWN_GRACE_S);
-    store_close(app.store);
-    log_info("stopped");
-    return 0;
+    exit_status = 0;
+
+out:
+    if (srv != NULL)
+        http_stop(srv, SHUTDOWN_GRACE_S);
+    /* libmicrohttpd keeps its own copy of the certificate and key. */
+    free(tls_cert);
+    if (tls_key != NULL)
+        explicit_bzero(tls_key, tls_len);
+    free(tls_key);
+    if (app.store != NULL)
+        store_close(app.store);
+    cache_free(app.cache);
+    reqlog_free(app.reqlog);
+    ephemeral_remove(&eph);
+    config_free(&cfg);
+    quota_free();
+    if (exit_status == 0)
+        log_info("stopped");
+    return exit_status;
 }

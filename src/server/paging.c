@@ -20,7 +20,8 @@ bool paging_parse(const struct request *req, struct paging *p, json_t *errors)
     const char *per_page = http_query(req, "per_page");
     if (per_page != NULL &&
         (!router_parse_id(per_page, &p->per_page) || p->per_page > PAGING_MAX_PER_PAGE)) {
-        errors_add(errors, "per_page", "Per page must be an integer from 1 to 200");
+        errors_addf(errors, "per_page", "Per page must be an integer from 1 to %d",
+                    PAGING_MAX_PER_PAGE);
         ok = false;
     }
     return ok;

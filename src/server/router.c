@@ -1,6 +1,7 @@
 /* router.c -- see router.h. The table below is the server's whole surface. */
 #include "server/router.h"
 
+#include "server/admin.h"
 #include "server/routes.h"
 
 #include <stdio.h>
@@ -24,19 +25,25 @@ static const struct route routes[] = {
     {"GET", "/metrics", route_metrics, 0, API_BODY},
     {"GET", "/openapi.json", route_openapi, 0, API_BODY},
 
-    {"GET", "/groups", route_groups_list, ROUTE_API, API_BODY},
-    {"POST", "/groups", route_group_create, ROUTE_API, API_BODY},
-    {"GET", "/groups/{gid}", route_group_get, ROUTE_API, API_BODY},
-    {"PUT", "/groups/{gid}", route_group_update, ROUTE_API, API_BODY},
-    {"POST", "/groups/{gid}/send", route_group_send, ROUTE_API, SEND_BODY},
-    {"POST", "/groups/{gid}/members/add", route_members_add, ROUTE_API, API_BODY},
-    {"POST", "/groups/{gid}/members/remove", route_members_remove, ROUTE_API, API_BODY},
-    {"POST", "/groups/{gid}/members/promote", route_members_promote, ROUTE_API, API_BODY},
-    {"POST", "/groups/{gid}/members/demote", route_members_demote, ROUTE_API, API_BODY},
-    {"GET", "/groups/{gid}/invitations", route_invitations_list, ROUTE_API, API_BODY},
-    {"DELETE", "/groups/{gid}/invitations/{phone}", route_invitation_revoke, ROUTE_API, API_BODY},
-    {"GET", "/groups/{gid}/invite-link", route_invite_link_get, ROUTE_API, API_BODY},
-    {"POST", "/groups/{gid}/invite-link/revoke", route_invite_link_revoke, ROUTE_API, API_BODY},
+    {"GET", "/groups", route_groups_list, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/groups", route_group_create, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/groups/{gid}", route_group_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"PUT", "/groups/{gid}", route_group_update, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/groups/{gid}/send", route_group_send, ROUTE_API | ROUTE_DEVICE, SEND_BODY},
+    {"POST", "/groups/{gid}/members/add", route_members_add, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/groups/{gid}/members/remove", route_members_remove, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"POST", "/groups/{gid}/members/promote", route_members_promote, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"POST", "/groups/{gid}/members/demote", route_members_demote, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"GET", "/groups/{gid}/invitations", route_invitations_list, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"DELETE", "/groups/{gid}/invitations/{phone}", route_invitation_revoke,
+     ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/groups/{gid}/invite-link", route_invite_link_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/groups/{gid}/invite-link/revoke", route_invite_link_revoke, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
 
     {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
     {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, API_BODY},
@@ -52,6 +59,17 @@ static const struct route routes[] = {
     {"POST", "/admin/groups/{gid}/participants", route_admin_participants, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/clock/advance", route_admin_clock_advance, ROUTE_ADMIN | ROUTE_SANDBOX,
      ADMIN_BODY},
+
+    /* The console and the operator views it reads (routes_console.c). */
+    {"GET", "/", route_root, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_SANDBOX | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console", route_console_page, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/console/{file}", route_console_asset, ROUTE_ADMIN | ROUTE_OPEN | ROUTE_UNLOGGED,
+     API_BODY},
+    {"GET", "/admin/requests", route_admin_requests, ROUTE_ADMIN | ROUTE_UNLOGGED, API_BODY},
+    {"GET", "/admin/clock", route_admin_clock, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups/{gid}", route_admin_group, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups/{gid}/invitations", route_admin_group_invitations, ROUTE_ADMIN,
+     API_BODY},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -190,4 +208,11 @@ enum match router_match(const struct app *app, const char *method, const char *p
     if (gid != NULL && !router_parse_id(gid, &req->group_id))
         req->group_id = 0;
     return MATCH_OK;
+}
+
+void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
+{
+    if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
+        return;
+    r->handler(app, req, res);
 }

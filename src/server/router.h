@@ -17,9 +17,12 @@
 typedef void (*handler_fn)(struct app *app, struct request *req, struct response *res);
 
 enum route_flags {
-    ROUTE_API = 1,     /* served under /api/... as well as bare */
-    ROUTE_ADMIN = 2,   /* exists only when the server has an operator key */
-    ROUTE_SANDBOX = 4, /* exists only in sandbox mode */
+    ROUTE_API = 1,       /* served under /api/... as well as bare */
+    ROUTE_ADMIN = 2,     /* exists only when the server has an operator key */
+    ROUTE_SANDBOX = 4,   /* exists only in sandbox mode */
+    ROUTE_DEVICE = 8,    /* needs a device's bearer token (the group API) */
+    ROUTE_UNLOGGED = 16, /* left out of the request log (its own feed, the console's files) */
+    ROUTE_OPEN = 32      /* with ROUTE_ADMIN: exists with an operator key, asks for none */
 };
 
 struct route {
@@ -41,6 +44,12 @@ enum match {
 enum match router_match(const struct app *app, const char *method, const char *path,
                         struct request *req, const struct route **route, char *allow,
                         size_t allowsz);
+
+/* Runs the handler of a route router_match() found. The table's flags
+ * carry what every route of a kind needs before its handler: a ROUTE_ADMIN
+ * route runs only for a request with the operator key (admin_admit()). */
+void router_serve(struct app *app, const struct route *r, struct request *req,
+                  struct response *res);
 
 /* The table never holds more routes than this (metrics size arrays by it). */
 #define ROUTER_MAX_ROUTES 64

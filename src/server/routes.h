@@ -47,4 +47,13 @@ void route_admin_join(struct app *app, struct request *req, struct response *res
 void route_admin_leave(struct app *app, struct request *req, struct response *res);
 void route_admin_clock_advance(struct app *app, struct request *req, struct response *res);
 
+/* routes_console.c */
+void route_root(struct app *app, struct request *req, struct response *res);
+void route_console_page(struct app *app, struct request *req, struct response *res);
+void route_console_asset(struct app *app, struct request *req, struct response *res);
+void route_admin_requests(struct app *app, struct request *req, struct response *res);
+void route_admin_clock(struct app *app, struct request *req, struct response *res);
+void route_admin_group(struct app *app, struct request *req, struct response *res);
+void route_admin_group_invitations(struct app *app, struct request *req, struct response *res);
+
 #endif

@@ -2,14 +2,16 @@
  *
  * It stands in for what a live deployment would learn from WhatsApp itself:
  * which numbers exist, who blocks whom, who accepts an invitation. Every
- * call needs the operator key; without a key configured the routes do not
- * exist at all (the router answers 404). */
+ * route runs in the operator frame (admin.h), which checks the operator
+ * key, keeps the answer true to what was committed and maps failures; a
+ * route here only parses its request and renders its answer. Without a key
+ * configured the routes do not exist at all (the router answers 404). */
 #include "server/routes.h"
 
 #include "common/phone.h"
-#include "core/groups.h"
+#include "core/devices.h"
 #include "core/people.h"
-#include "server/auth.h"
+#include "server/admin.h"
 #include "server/body.h"
 #include "server/render.h"
 #include "server/respond.h"
@@ -17,268 +19,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NAME_MAX_CHARS 256
-#define LIST_MAX       10000 /* contacts, blocks, bulk users */
-#define ERRORS_SHOWN   20    /* a bulk call lists at most this many problems */
-#define CLOCK_MAX_S    (10LL * 366 * 86400)
+#define NAME_MAX_CHARS  256
+#define LIST_MAX        10000 /* contacts, blocks, bulk users */
+#define ERRORS_SHOWN    20    /* a bulk call lists at most this many problems */
+#define CLOCK_MAX_YEARS 10
+#define CLOCK_MAX_S     (CLOCK_MAX_YEARS * 366LL * 86400)
 
-/* --- shared pieces ------------------------------------------------------------ */
-
-static bool operator_ok(struct app *app, struct request *req, struct response *res)
-{
-    if (auth_operator(app, req))
-        return true;
-    respond_error(res, 401, "Unauthorized", "Invalid or missing operator key");
-    return false;
-}
-
-static bool valid_phone(const char *s)
-{
-    return s != NULL && phone_is_valid(s, strlen(s));
-}
-
-/* The body as a JSON object; an empty body counts as {}. NULL (and a 400
- * already in res) when it is not an object. */
-static json_t *object_body(const struct request *req, struct response *res)
-{
-    json_t *root = req->body_len == 0 ? json_object() : body_json(req);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
-        respond_invalid_field(res, "body", "Request body must be a JSON object");
-        return NULL;
-    }
-    return root;
-}
-
-static void respond_user_not_found(struct response *res)
-{
-    respond_error(res, 404, "User not found", "This number is not registered in the directory");
-}
-
-static void respond_already_member(struct response *res)
-{
-    respond_error(res, 409, "Already a member",
-                  "This number is already a participant of the group");
-}
-
-/* Runs fn in a write transaction and turns a store failure into 500/503. */
-static void write_or_fail(struct app *app, struct request *req, struct response *res, store_fn fn,
-                          void *arg)
-{
-    int status = store_write(app->store, req->arena, fn, arg);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
-}
-
-/* 400 with errors when it holds any; otherwise fn in a write transaction.
- * Takes errors' reference either way. */
-static void write_if_valid(struct app *app, struct request *req, struct response *res,
-                           json_t *errors, store_fn fn, void *arg)
-{
-    if (errors_any(errors)) {
-        respond_invalid(res, errors);
-        return;
-    }
-    json_decref(errors);
-    write_or_fail(app, req, res, fn, arg);
-}
-
-static const char *privacy_name(enum privacy p)
-{
-    switch (p) {
-    case PRIVACY_CONTACTS:
-        return "contacts";
-    case PRIVACY_NOBODY:
-        return "nobody";
-    case PRIVACY_EVERYONE:
-    default:
-        return "everyone";
-    }
-}
-
-static bool privacy_parse(const char *s, enum privacy *out)
-{
-    static const char *const names[] = {"everyone", "contacts", "nobody"};
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (enum privacy)i;
-            return true;
-        }
-    return false;
-}
-
-/* --- devices and tokens --------------------------------------------------------- */
-
-struct device_call {
-    struct app *app;
-    const char *phone;
-    char token[TOKEN_BUFSZ];
-    struct response *res;
-};
-
-/* Adds a fresh token (c->token) to a device, as its hash. */
-static int add_token(struct store_tx *tx, struct device_call *c, const struct device *d,
-                     int64_t now)
-{
-    uint8_t hash[TOKEN_HASH_LEN];
-    token_hash(c->token, strlen(c->token), hash);
-    return store_token_add(tx, d->id, hash, now);
-}
-
-static int device_create_tx(struct store_tx *tx, void *arg)
-{
-    struct device_call *c = arg;
-    int64_t now;
-    struct device d;
-    int status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = store_device_create(tx, c->phone, now, &d);
-    if (status == STORE_CONFLICT) {
-        respond_error(c->res, 409, "Device already exists",
-                      "A device with this phone number already exists; create another token "
-                      "with POST /admin/devices/{phone}/tokens");
-        return STORE_OK;
-    }
-    if (status == STORE_OK)
-        status = add_token(tx, c, &d, now);
-    /* A device is a WhatsApp number: register it unless it already is. */
-    struct dir_entry e = {.privacy = PRIVACY_EVERYONE};
-    snprintf(e.phone, sizeof(e.phone), "%s", c->phone);
-    if (status == STORE_OK)
-        status = store_dir_upsert(tx, &e, false, false, NULL);
-    if (status != STORE_OK)
-        return status;
-    respond_data(
-        c->res, 201, "Device created",
-        json_pack("{s:o, s:s, s:s}", "id", json_id(d.id), "phone", d.phone, "token", c->token));
-    return STORE_OK;
-}
-
-void route_admin_device_create(struct app *app, struct request *req, struct response *res)
-{
-    if (!operator_ok(app, req, res))
-        return;
-    json_t *root = object_body(req, res);
-    if (root == NULL)
-        return;
-    struct device_call c = {.app = app, .res = res};
-    json_t *phone = json_object_get(root, "phone");
-    c.phone = json_string_value(phone);
-    if (phone == NULL || json_is_null(phone))
-        respond_invalid_field(res, "phone", "Phone is required");
-    else if (!valid_phone(c.phone))
-        respond_invalid_field(res, "phone", "Phone number format is invalid");
-    else if (token_new(c.token) != 0)
-        respond_store_failure(res, STORE_ERROR);
-    else
-        write_or_fail(app, req, res, device_create_tx, &c);
-    json_decref(root);
-}
-
-static int device_list_tx(struct store_tx *tx, void *arg)
-{
-    struct response *res = arg;
-    struct device *devices;
-    size_t n;
-    int status = store_device_list(tx, &devices, &n);
-    if (status != STORE_OK)
-        return status;
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:I}", "id", json_id(devices[i].id),
-                                              "phone", devices[i].phone, "created_at",
-                                              json_time(devices[i].created_at), "token_count",
-                                              (json_int_t)devices[i].token_count));
-    respond_data(res, 200, "Devices retrieved successfully", list);
-    return STORE_OK;
-}
-
-void route_admin_device_list(struct app *app, struct request *req, struct response *res)
-{
-    if (!operator_ok(app, req, res))
-        return;
-    int status = store_read(app->store, req->arena, device_list_tx, res);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
-}
-
-static int token_create_tx(struct store_tx *tx, void *arg)
-{
-    struct device_call *c = arg;
-    struct device d;
-    int64_t now;
-    int status = store_device_by_phone(tx, c->phone, &d);
-    if (status == STORE_NOT_FOUND) {
-        respond_error(c->res, 404, "Device not found",
-                      "The specified device is not registered or not connected");
-        return STORE_OK;
-    }
-    if (status == STORE_OK)
-        status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = add_token(tx, c, &d, now);
-    if (status != STORE_OK)
-        return status;
-    respond_data(c->res, 201, "Token created",
-                 json_pack("{s:o, s:s, s:s}", "device_id", json_id(d.id), "phone", d.phone, "token",
-                           c->token));
-    return STORE_OK;
-}
-
-void route_admin_token_create(struct app *app, struct request *req, struct response *res)
-{
-    if (!operator_ok(app, req, res))
-        return;
-    struct device_call c = {.app = app, .phone = req->params[0], .res = res};
-    if (token_new(c.token) != 0)
-        respond_store_failure(res, STORE_ERROR);
-    else
-        write_or_fail(app, req, res, token_create_tx, &c);
-}
-
-struct revoke_call {
-    struct app *app;
-    uint8_t hash[TOKEN_HASH_LEN];
-    struct response *res;
-};
-
-static int token_revoke_tx(struct store_tx *tx, void *arg)
-{
-    struct revoke_call *c = arg;
-    int64_t now;
-    int status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = store_token_revoke(tx, c->hash, now);
-    if (status == STORE_NOT_FOUND) {
-        respond_error(c->res, 404, "Token not found",
-                      "No active token matches; it may already have been revoked");
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
-        return status;
-    respond_message(c->res, 200, "Token revoked");
-    return STORE_OK;
-}
-
-void route_admin_token_revoke(struct app *app, struct request *req, struct response *res)
-{
-    if (!operator_ok(app, req, res))
-        return;
-    json_t *root = object_body(req, res);
-    if (root == NULL)
-        return;
-    struct revoke_call c = {.app = app, .res = res};
-    const char *token = json_string_value(json_object_get(root, "token"));
-    if (token == NULL || token[0] == '\0') {
-        respond_invalid_field(res, "token", "Token is required");
-    } else {
-        token_hash(token, strlen(token), c.hash);
-        write_or_fail(app, req, res, token_revoke_tx, &c);
-    }
-    json_decref(root);
-}
-
-/* --- the directory ----------------------------------------------------------------- */
+/* The clock's sentence says its bound in words too. */
+#define CLOCK_MAX_YEARS_WORDS "ten years"
+_Static_assert(CLOCK_MAX_YEARS == 10, "say the new bound in CLOCK_MAX_YEARS_WORDS");
 
 /* One person's fields as given in a body; absent fields are left alone. */
 struct person_input {
@@ -289,6 +38,235 @@ struct person_input {
     const char **blocked;
     size_t nblocked;
 };
+
+/* What an operator request says, as the routes below read it. Each route
+ * uses the fields its own request has. */
+struct input {
+    const char *phone;           /* the path's {phone}, or the body's */
+    char token[TOKEN_BUFSZ];     /* a token to issue */
+    const char *revoked;         /* a token to revoke, as given */
+    struct person_input *people; /* directory entries: one, or a bulk call's */
+    size_t n_people;
+    const char **phones; /* participants */
+    size_t n_phones;
+    enum role role;
+    int64_t group_id;
+    const char *invite_code;
+    int64_t seconds;
+};
+
+/* --- shared pieces ------------------------------------------------------------ */
+
+/* A write route: parse into a fresh input, then work in the frame. */
+static void write_route(struct app *app, struct request *req, struct response *res,
+                        admin_parse_fn parse, admin_fn work)
+{
+    struct input in = {0};
+    admin_write(app, req, res, parse, work, &in);
+}
+
+static bool valid_phone(const char *s)
+{
+    return s != NULL && phone_is_valid(s, strlen(s));
+}
+
+/* The path's {phone}, which must be a valid number: false after the 400. */
+static bool path_phone(struct admin *a, struct input *in)
+{
+    in->phone = a->req->params[0];
+    if (valid_phone(in->phone))
+        return true;
+    respond_invalid_field(a->res, "phone", "Phone number format is invalid");
+    return false;
+}
+
+/* The opening of an answer with an object as its data. */
+static void answer_open(struct jw *w, int status, const char *message)
+{
+    jw_init(w);
+    respond_open(w, status, message);
+    jw_object(w);
+}
+
+static void answer_close(struct admin *a, int status, struct jw *w)
+{
+    jw_object_end(w);
+    respond_close(a->res, status, w);
+}
+
+static const char *const privacy_names[] = {
+    [PRIVACY_EVERYONE] = "everyone",
+    [PRIVACY_CONTACTS] = "contacts",
+    [PRIVACY_NOBODY] = "nobody",
+};
+
+static const char *privacy_name(enum privacy p)
+{
+    return p <= PRIVACY_NOBODY ? privacy_names[p] : privacy_names[PRIVACY_EVERYONE];
+}
+
+static bool privacy_parse(const char *s, enum privacy *out)
+{
+    for (size_t i = 0; i < sizeof(privacy_names) / sizeof(privacy_names[0]); i++)
+        if (strcmp(s, privacy_names[i]) == 0) {
+            *out = (enum privacy)i;
+            return true;
+        }
+    return false;
+}
+
+/* --- devices and tokens --------------------------------------------------------- */
+
+/* A token made before the transaction, so that a re-run issues the same. */
+static bool new_token(struct admin *a, struct input *in)
+{
+    if (token_new(in->token) == 0)
+        return true;
+    respond_store_failure(a->res, STORE_ERROR);
+    return false;
+}
+
+static bool device_create_parse(struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    json_t *phone = json_object_get(root, "phone");
+    in->phone = json_string_value(phone);
+    if (phone == NULL || json_is_null(phone))
+        errors_add(a->errors, "phone", "Phone is required");
+    else if (!valid_phone(in->phone))
+        errors_add(a->errors, "phone", "Phone number format is invalid");
+    else
+        return new_token(a, in);
+    return true;
+}
+
+static int device_create_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    struct device d;
+    int status = devices_create(tx, in->phone, in->token, a->now, &d);
+    if (status == STORE_CONFLICT) {
+        respond_error(a->res, 409, "Device already exists",
+                      "A device with this phone number already exists; create another token "
+                      "with POST /admin/devices/{phone}/tokens");
+        return STORE_OK;
+    }
+    if (status != STORE_OK)
+        return status;
+    struct jw w;
+    answer_open(&w, 201, "Device created");
+    render_kid(&w, "id", d.id);
+    render_kstr(&w, "phone", d.phone);
+    render_kstr(&w, "token", in->token);
+    answer_close(a, 201, &w);
+    return STORE_OK;
+}
+
+void route_admin_device_create(struct app *app, struct request *req, struct response *res)
+{
+    write_route(app, req, res, device_create_parse, device_create_work);
+}
+
+static int device_list_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    (void)arg;
+    struct device *devices;
+    size_t n;
+    int status = store_device_list(tx, &devices, &n);
+    if (status != STORE_OK)
+        return status;
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Devices retrieved successfully");
+    jw_array(&w);
+    for (size_t i = 0; i < n; i++) {
+        jw_object(&w);
+        render_kid(&w, "id", devices[i].id);
+        render_kstr(&w, "phone", devices[i].phone);
+        render_ktime(&w, "created_at", devices[i].created_at);
+        render_kint(&w, "token_count", devices[i].token_count);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    respond_close(a->res, 200, &w);
+    return STORE_OK;
+}
+
+void route_admin_device_list(struct app *app, struct request *req, struct response *res)
+{
+    admin_read(app, req, res, NULL, device_list_work, NULL);
+}
+
+static bool token_create_parse(struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    in->phone = a->req->params[0];
+    return new_token(a, in);
+}
+
+static int token_create_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    struct device d;
+    int status = devices_add_token(tx, in->phone, in->token, a->now, &d);
+    if (status == STORE_NOT_FOUND) {
+        respond_error(a->res, 404, "Device not found",
+                      "The specified device is not registered or not connected");
+        return STORE_OK;
+    }
+    if (status != STORE_OK)
+        return status;
+    struct jw w;
+    answer_open(&w, 201, "Token created");
+    render_kid(&w, "device_id", d.id);
+    render_kstr(&w, "phone", d.phone);
+    render_kstr(&w, "token", in->token);
+    answer_close(a, 201, &w);
+    return STORE_OK;
+}
+
+void route_admin_token_create(struct app *app, struct request *req, struct response *res)
+{
+    write_route(app, req, res, token_create_parse, token_create_work);
+}
+
+static bool token_revoke_parse(struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    /* In the body, which the frame keeps until the end. */
+    in->revoked = json_string_value(json_object_get(root, "token"));
+    if (in->revoked == NULL || in->revoked[0] == '\0')
+        errors_add(a->errors, "token", "Token is required");
+    return true;
+}
+
+static int token_revoke_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    int status = devices_revoke_token(tx, in->revoked, a->now);
+    if (status == STORE_NOT_FOUND) {
+        respond_error(a->res, 404, "Token not found",
+                      "No active token matches; it may already have been revoked");
+        return STORE_OK;
+    }
+    if (status != STORE_OK)
+        return status;
+    respond_message(a->res, 200, "Token revoked");
+    return STORE_OK;
+}
+
+void route_admin_token_revoke(struct app *app, struct request *req, struct response *res)
+{
+    write_route(app, req, res, token_revoke_parse, token_revoke_work);
+}
+
+/* --- the directory ----------------------------------------------------------------- */
 
 /* Adds a sentence to errors[field]; prefix ("users[3].") names the entry. */
 static void field_error(json_t *errors, const char *field, const char *prefix, const char *sentence)
@@ -326,62 +304,70 @@ static void parse_number_list(json_t *v, const char *field, const char *prefix, 
     *n = count;
 }
 
-/* Reads name, privacy, contacts and blocked from obj into in. */
-static void parse_person(json_t *obj, const char *prefix, struct arena *a, struct person_input *in,
-                         json_t *errors)
+/* Reads phone, then name, privacy, contacts and blocked from obj into p. */
+static void parse_person(json_t *obj, const char *phone, const char *prefix, struct arena *a,
+                         struct person_input *p, json_t *errors)
 {
+    memcpy(p->entry.phone, phone, strlen(phone) + 1); /* valid, so < PHONE_BUFSZ */
     json_t *name = json_object_get(obj, "name");
     if (name != NULL) {
-        in->set_name = true;
-        if (json_is_null(name))
-            in->entry.name = NULL;
-        else if (!json_is_string(name) || json_string_length(name) == 0 ||
-                 utf8_chars(json_string_value(name)) > NAME_MAX_CHARS)
-            field_error(errors, "name", prefix,
-                        "Name must be a non-empty string of at most 256 characters, or null");
-        else
-            in->entry.name = json_string_value(name);
+        p->set_name = true;
+        if (json_is_null(name)) {
+            p->entry.name = NULL;
+        } else if (!json_is_string(name) || json_string_length(name) == 0 ||
+                   utf8_chars(json_string_value(name)) > NAME_MAX_CHARS) {
+            char sentence[96];
+            snprintf(sentence, sizeof(sentence),
+                     "Name must be a non-empty string of at most %d characters, or null",
+                     NAME_MAX_CHARS);
+            field_error(errors, "name", prefix, sentence);
+        } else {
+            p->entry.name = json_string_value(name);
+        }
     }
     json_t *privacy = json_object_get(obj, "privacy");
     if (privacy != NULL) {
-        in->set_privacy = true;
+        p->set_privacy = true;
         if (!json_is_string(privacy) ||
-            !privacy_parse(json_string_value(privacy), &in->entry.privacy))
+            !privacy_parse(json_string_value(privacy), &p->entry.privacy))
             field_error(errors, "privacy", prefix,
                         "Privacy must be one of \"everyone\", \"contacts\", \"nobody\"");
     }
     json_t *contacts = json_object_get(obj, "contacts");
     if (contacts != NULL) {
-        in->set_contacts = true;
-        parse_number_list(contacts, "contacts", prefix, a, &in->contacts, &in->ncontacts, errors);
+        p->set_contacts = true;
+        parse_number_list(contacts, "contacts", prefix, a, &p->contacts, &p->ncontacts, errors);
     }
     json_t *blocked = json_object_get(obj, "blocked");
     if (blocked != NULL) {
-        in->set_blocked = true;
-        parse_number_list(blocked, "blocked", prefix, a, &in->blocked, &in->nblocked, errors);
+        p->set_blocked = true;
+        parse_number_list(blocked, "blocked", prefix, a, &p->blocked, &p->nblocked, errors);
     }
 }
 
-static int save_person(struct store_tx *tx, const struct person_input *in)
+static int save_person(struct store_tx *tx, const struct person_input *p)
 {
-    int status = store_dir_upsert(tx, &in->entry, in->set_name, in->set_privacy, NULL);
-    if (status == STORE_OK && in->set_contacts)
-        status = store_dir_set_contacts(tx, in->entry.phone, in->contacts, in->ncontacts);
-    if (status == STORE_OK && in->set_blocked)
-        status = store_dir_set_blocked(tx, in->entry.phone, in->blocked, in->nblocked);
+    int status = store_dir_upsert(tx, &p->entry, p->set_name, p->set_privacy, NULL);
+    if (status == STORE_OK && p->set_contacts)
+        status = store_dir_set_contacts(tx, p->entry.phone, p->contacts, p->ncontacts);
+    if (status == STORE_OK && p->set_blocked)
+        status = store_dir_set_blocked(tx, p->entry.phone, p->blocked, p->nblocked);
     return status;
 }
 
-static json_t *string_array(const char *const *list, size_t n)
+static void render_numbers(struct jw *w, const char *key, const char *const *list, size_t n)
 {
-    json_t *a = json_array();
+    jw_key(w, key);
+    jw_array(w);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(list[i]));
-    return a;
+        jw_string(w, list[i]);
+    jw_array_end(w);
 }
 
-/* The directory entry of phone as JSON; STORE_NOT_FOUND if unregistered. */
-static int person_json(struct store_tx *tx, const char *phone, json_t **out)
+/* The directory entry of phone as the answer's data; STORE_NOT_FOUND (and
+ * nothing answered) if unregistered. */
+static int answer_person(struct store_tx *tx, struct admin *a, const char *phone,
+                         const char *message)
 {
     struct dir_entry e;
     const char **contacts = NULL, **blocked = NULL;
@@ -393,253 +379,156 @@ static int person_json(struct store_tx *tx, const char *phone, json_t **out)
         status = store_dir_blocked(tx, phone, &blocked, &nb);
     if (status != STORE_OK)
         return status;
-    *out = json_pack("{s:s, s:o, s:s, s:o, s:o}", "phone", e.phone, "name",
-                     json_str_or_null(e.name), "privacy", privacy_name(e.privacy), "contacts",
-                     string_array(contacts, nc), "blocked", string_array(blocked, nb));
+    struct jw w;
+    answer_open(&w, 200, message);
+    render_kstr(&w, "phone", e.phone);
+    render_kstr(&w, "name", e.name);
+    render_kstr(&w, "privacy", privacy_name(e.privacy));
+    render_numbers(&w, "contacts", contacts, nc);
+    render_numbers(&w, "blocked", blocked, nb);
+    answer_close(a, 200, &w);
     return STORE_OK;
 }
 
-struct person_call {
-    struct app *app;
-    const char *phone;
-    struct person_input in;
-    struct response *res;
-};
-
-static int dir_put_tx(struct store_tx *tx, void *arg)
+static bool dir_put_parse(struct admin *a, void *arg)
 {
-    struct person_call *c = arg;
-    json_t *entry = NULL;
-    int status = save_person(tx, &c->in);
+    struct input *in = arg;
+    if (!path_phone(a, in))
+        return false;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    in->people = arena_calloc(a->req->arena, 1, sizeof(*in->people));
+    if (in->people == NULL) {
+        respond_store_failure(a->res, STORE_ERROR);
+        return false;
+    }
+    in->n_people = 1;
+    parse_person(root, in->phone, "", a->req->arena, in->people, a->errors);
+    return true;
+}
+
+static int dir_put_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    int status = save_person(tx, in->people);
     if (status == STORE_OK)
-        status = person_json(tx, c->phone, &entry);
-    if (status != STORE_OK)
-        return status;
-    respond_data(c->res, 200, "Directory entry saved", entry);
-    return STORE_OK;
+        status = answer_person(tx, a, in->phone, "Directory entry saved");
+    return status;
 }
 
 void route_admin_dir_put(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct person_call c = {.app = app, .phone = req->params[0], .res = res};
-    if (!valid_phone(c.phone)) {
-        respond_invalid_field(res, "phone", "Phone number format is invalid");
-        return;
-    }
-    json_t *root = object_body(req, res);
-    if (root == NULL)
-        return;
-    json_t *errors = json_object();
-    snprintf(c.in.entry.phone, sizeof(c.in.entry.phone), "%s", c.phone);
-    parse_person(root, "", req->arena, &c.in, errors);
-    write_if_valid(app, req, res, errors, dir_put_tx, &c);
-    json_decref(root);
+    write_route(app, req, res, dir_put_parse, dir_put_work);
 }
 
-static int dir_get_tx(struct store_tx *tx, void *arg)
+static int dir_get_work(struct store_tx *tx, struct admin *a, void *arg)
 {
-    struct person_call *c = arg;
-    json_t *entry = NULL;
-    int status = person_json(tx, c->phone, &entry);
-    if (status == STORE_NOT_FOUND) {
-        respond_user_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    (void)arg;
+    int status = answer_person(tx, a, a->req->params[0], "Directory entry retrieved successfully");
+    if (status != STORE_NOT_FOUND)
         return status;
-    respond_data(c->res, 200, "Directory entry retrieved successfully", entry);
+    respond_verdict(a->res, &a->app->limits, VERDICT_NOT_REGISTERED, NULL);
     return STORE_OK;
 }
 
 void route_admin_dir_get(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct person_call c = {.app = app, .phone = req->params[0], .res = res};
-    int status = store_read(app->store, req->arena, dir_get_tx, &c);
-    if (status != STORE_OK)
-        respond_store_failure(res, status);
+    admin_read(app, req, res, NULL, dir_get_work, NULL);
 }
 
-static int dir_delete_tx(struct store_tx *tx, void *arg)
+static int dir_delete_work(struct store_tx *tx, struct admin *a, void *arg)
 {
-    struct person_call *c = arg;
-    int status = store_dir_delete(tx, c->phone);
-    if (status == STORE_NOT_FOUND) {
-        respond_user_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    (void)arg;
+    int status = store_dir_delete(tx, a->req->params[0]);
+    if (status == STORE_NOT_FOUND)
+        respond_verdict(a->res, &a->app->limits, VERDICT_NOT_REGISTERED, NULL);
+    else if (status == STORE_OK)
+        respond_message(a->res, 200, "Directory entry deleted");
+    else
         return status;
-    respond_message(c->res, 200, "Directory entry deleted");
     return STORE_OK;
 }
 
 void route_admin_dir_delete(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    struct person_call c = {.app = app, .phone = req->params[0], .res = res};
-    write_or_fail(app, req, res, dir_delete_tx, &c);
+    admin_write(app, req, res, NULL, dir_delete_work, NULL);
 }
 
-struct bulk_call {
-    struct person_input *people;
-    size_t n;
-    struct response *res;
-};
-
-static int dir_bulk_tx(struct store_tx *tx, void *arg)
+static bool dir_bulk_parse(struct admin *a, void *arg)
 {
-    struct bulk_call *c = arg;
-    for (size_t i = 0; i < c->n; i++) {
-        int status = save_person(tx, &c->people[i]);
+    struct input *in = arg;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    json_t *users = json_object_get(root, "users");
+    if (!json_is_array(users) || json_array_size(users) == 0 || json_array_size(users) > LIST_MAX) {
+        char sentence[96];
+        snprintf(sentence, sizeof(sentence), "Users must be an array of 1 to %d directory entries",
+                 LIST_MAX);
+        errors_add(a->errors, "users", sentence);
+        return true;
+    }
+    in->n_people = json_array_size(users);
+    in->people = arena_calloc(a->req->arena, in->n_people, sizeof(*in->people));
+    if (in->people == NULL) {
+        errors_add(a->errors, "users", "The server ran out of memory; send fewer users");
+        return true;
+    }
+    for (size_t i = 0; i < in->n_people && json_object_size(a->errors) < ERRORS_SHOWN; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "users[%zu].", i);
+        json_t *u = json_array_get(users, i);
+        const char *phone = json_string_value(json_object_get(u, "phone"));
+        if (!json_is_object(u) || !valid_phone(phone))
+            field_error(a->errors, "phone", prefix, "Phone number format is invalid");
+        else
+            parse_person(u, phone, prefix, a->req->arena, &in->people[i], a->errors);
+    }
+    return true;
+}
+
+static int dir_bulk_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    for (size_t i = 0; i < in->n_people; i++) {
+        int status = save_person(tx, &in->people[i]);
         if (status != STORE_OK)
             return status;
     }
-    respond_data(c->res, 200, "Directory updated",
-                 json_pack("{s:I}", "upserted", (json_int_t)c->n));
+    struct jw w;
+    answer_open(&w, 200, "Directory updated");
+    render_kint(&w, "upserted", (int64_t)in->n_people);
+    answer_close(a, 200, &w);
     return STORE_OK;
 }
 
 void route_admin_dir_bulk(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    json_t *root = object_body(req, res);
-    if (root == NULL)
-        return;
-    json_t *users = json_object_get(root, "users");
-    json_t *errors = json_object();
-    struct bulk_call c = {.res = res};
-    if (!json_is_array(users) || json_array_size(users) == 0 || json_array_size(users) > LIST_MAX) {
-        errors_add(errors, "users", "Users must be an array of 1 to 10000 directory entries");
-    } else {
-        c.n = json_array_size(users);
-        c.people = arena_calloc(req->arena, c.n, sizeof(*c.people));
-        if (c.people == NULL)
-            errors_add(errors, "users", "The server ran out of memory; send fewer users");
-        for (size_t i = 0; c.people != NULL && i < c.n; i++) {
-            if (json_object_size(errors) >= ERRORS_SHOWN)
-                break;
-            char prefix[32];
-            snprintf(prefix, sizeof(prefix), "users[%zu].", i);
-            json_t *u = json_array_get(users, i);
-            const char *phone = json_string_value(json_object_get(u, "phone"));
-            if (!json_is_object(u) || !valid_phone(phone)) {
-                field_error(errors, "phone", prefix, "Phone number format is invalid");
-                continue;
-            }
-            snprintf(c.people[i].entry.phone, sizeof(c.people[i].entry.phone), "%s", phone);
-            parse_person(u, prefix, req->arena, &c.people[i], errors);
-        }
-    }
-    write_if_valid(app, req, res, errors, dir_bulk_tx, &c);
-    json_decref(root);
+    write_route(app, req, res, dir_bulk_parse, dir_bulk_work);
 }
 
 /* --- group fixtures and the person's side of membership ----------------------------- */
 
-struct participants_call {
-    struct app *app;
-    int64_t group_id;
-    const char **phones;
-    size_t n;
-    enum role role;
-    struct response *res;
-};
-
-/* The answer to a refusal from core/people.c. */
-static void respond_person(struct response *res, const struct limits *lim, enum person_verdict v)
+static bool participants_parse(struct admin *a, void *arg)
 {
-    switch (v) {
-    case PERSON_OK:
-        break;
-    case PERSON_GROUP_NOT_FOUND:
-        respond_group_not_found(res);
-        break;
-    case PERSON_NOT_REGISTERED:
-        respond_user_not_found(res);
-        break;
-    case PERSON_ALREADY_MEMBER:
-        respond_already_member(res);
-        break;
-    case PERSON_GROUP_FULL:
-        render_group_full(lim, res);
-        break;
-    case PERSON_NO_INVITATION:
-        respond_error(res, 404, "Invitation not found",
-                      "This number has no pending invitation to that group; it may have "
-                      "expired, been revoked or been accepted already");
-        break;
-    case PERSON_BAD_CODE:
-        respond_error(res, 404, "Invite link not found",
-                      "The invite code is invalid or has been revoked");
-        break;
-    case PERSON_NOT_MEMBER:
-        respond_error(res, 404, "Not a member", "This number is not a participant of that group");
-        break;
-    }
-}
-
-static int participants_tx(struct store_tx *tx, void *arg)
-{
-    struct participants_call *c = arg;
-    int64_t now;
-    struct fixture_result out;
-    int status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status =
-            people_fixture(tx, &c->app->limits, c->group_id, c->phones, c->n, c->role, now, &out);
-    if (status != STORE_OK)
-        return status;
-    if (out.verdict == PERSON_NOT_REGISTERED) {
-        json_t *errors = json_object();
-        for (size_t i = 0; i < out.n_unregistered && i < ERRORS_SHOWN; i++) {
-            char sentence[160];
-            snprintf(sentence, sizeof(sentence),
-                     "%s is not registered in the directory; register it with PUT "
-                     "/admin/directory/{phone} first",
-                     out.unregistered[i]);
-            errors_add(errors, "participants", sentence);
-        }
-        respond_invalid(c->res, errors);
-        return STORE_OK;
-    }
-    if (out.verdict != PERSON_OK) {
-        respond_person(c->res, &c->app->limits, out.verdict);
-        return STORE_OK;
-    }
-    respond_data(c->res, 200, "Participants added",
-                 json_pack("{s:o, s:I, s:I, s:I}", "group_id", json_id(c->group_id), "added",
-                           (json_int_t)out.added, "already_participants",
-                           (json_int_t)(c->n - out.added), "participant_count",
-                           (json_int_t)out.participant_count));
-    return STORE_OK;
-}
-
-void route_admin_participants(struct app *app, struct request *req, struct response *res)
-{
-    if (!operator_ok(app, req, res))
-        return;
-    json_t *root = object_body(req, res);
+    struct input *in = arg;
+    json_t *root = admin_body(a);
     if (root == NULL)
-        return;
-    struct participants_call c = {
-        .app = app, .group_id = req->group_id, .role = ROLE_MEMBER, .res = res};
-    json_t *errors = json_object();
-    const char *why = body_participants(json_object_get(root, "participants"), 1,
-                                        (size_t)app->limits.capacity, req->arena, &c.phones, &c.n);
+        return false;
+    in->group_id = a->req->group_id;
+    in->role = ROLE_MEMBER;
+    const char *why =
+        body_participants(json_object_get(root, "participants"), 1, (size_t)a->app->limits.capacity,
+                          a->req->arena, &in->phones, &in->n_phones);
     if (why != NULL) {
-        errors_add(errors, "participants", why);
+        errors_add(a->errors, "participants", why);
     } else {
-        for (size_t i = 0; i < c.n; i++)
-            if (!valid_phone(c.phones[i])) {
+        for (size_t i = 0; i < in->n_phones; i++)
+            if (!valid_phone(in->phones[i])) {
                 char sentence[96];
                 snprintf(sentence, sizeof(sentence), "Entry %zu is not a valid phone number", i);
-                errors_add(errors, "participants", sentence);
+                errors_add(a->errors, "participants", sentence);
                 break;
             }
     }
@@ -647,176 +536,198 @@ void route_admin_participants(struct app *app, struct request *req, struct respo
     if (role != NULL && !json_is_null(role)) {
         const char *r = json_string_value(role);
         if (r != NULL && strcmp(r, "admin") == 0)
-            c.role = ROLE_ADMIN;
+            in->role = ROLE_ADMIN;
         else if (r == NULL || strcmp(r, "member") != 0)
-            errors_add(errors, "role", "Role must be \"member\" or \"admin\"");
+            errors_add(a->errors, "role", "Role must be \"member\" or \"admin\"");
     }
-    write_if_valid(app, req, res, errors, participants_tx, &c);
-    json_decref(root);
+    return true;
 }
 
-/* Accept, join and leave share their shape: a person, a group, one change. */
-struct person_group_call {
-    struct app *app;
-    const char *phone;
-    int64_t group_id;
-    const char *invite_code;
-    struct response *res;
-};
-
-static void respond_joined(struct person_group_call *c, const char *message, const char *state,
-                           int64_t now)
+/* 400 naming the numbers a fixture found unregistered. */
+static void answer_unregistered(struct admin *a, const struct fixture_result *out)
 {
-    respond_data(c->res, 200, message,
-                 json_pack("{s:o, s:s, s:s, s:o}", "group_id", json_id(c->group_id), "phone",
-                           c->phone, "status", state, "joined_at", json_time(now)));
+    json_t *errors = json_object();
+    for (size_t i = 0; errors != NULL && i < out->n_unregistered && i < ERRORS_SHOWN; i++) {
+        char sentence[160];
+        snprintf(sentence, sizeof(sentence),
+                 "%s is not registered in the directory; register it with PUT "
+                 "/admin/directory/{phone} first",
+                 out->unregistered[i]);
+        errors_add(errors, "participants", sentence);
+    }
+    respond_invalid(a->res, errors);
 }
 
-static int accept_tx(struct store_tx *tx, void *arg)
+static int participants_work(struct store_tx *tx, struct admin *a, void *arg)
 {
-    struct person_group_call *c = arg;
-    int64_t now;
-    enum person_verdict v;
-    int status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = people_accept(tx, &c->app->limits, c->phone, c->group_id, now, &v);
+    const struct input *in = arg;
+    struct fixture_result out;
+    int status = people_fixture(tx, a->app->dir, &a->app->limits, in->group_id, in->phones,
+                                in->n_phones, in->role, a->now, &out);
     if (status != STORE_OK)
         return status;
-    if (v == PERSON_OK)
-        respond_joined(c, "Invitation accepted", "accepted", now);
-    else
-        respond_person(c->res, &c->app->limits, v);
-    return STORE_OK;
-}
-
-static int join_tx(struct store_tx *tx, void *arg)
-{
-    struct person_group_call *c = arg;
-    int64_t now;
-    enum person_verdict v;
-    int status = app_now(c->app, tx, &now);
-    if (status == STORE_OK)
-        status = people_join(tx, &c->app->limits, c->phone, c->invite_code, now, &c->group_id, &v);
-    if (status != STORE_OK)
-        return status;
-    if (v == PERSON_OK)
-        respond_joined(c, "Joined group", "joined", now);
-    else
-        respond_person(c->res, &c->app->limits, v);
-    return STORE_OK;
-}
-
-static int leave_tx(struct store_tx *tx, void *arg)
-{
-    struct person_group_call *c = arg;
-    enum person_verdict v;
-    int status = people_leave(tx, c->phone, c->group_id, &v);
-    if (status != STORE_OK)
-        return status;
-    if (v != PERSON_OK) {
-        respond_person(c->res, &c->app->limits, v);
+    if (out.verdict == VERDICT_NOT_REGISTERED) {
+        answer_unregistered(a, &out);
         return STORE_OK;
     }
-    respond_data(c->res, 200, "Left group",
-                 json_pack("{s:o, s:s, s:s}", "group_id", json_id(c->group_id), "phone", c->phone,
-                           "status", "left"));
+    if (respond_verdict(a->res, &a->app->limits, out.verdict, NULL))
+        return STORE_OK;
+    struct jw w;
+    answer_open(&w, 200, "Participants added");
+    render_kid(&w, "group_id", in->group_id);
+    render_kint(&w, "added", (int64_t)out.added);
+    render_kint(&w, "already_participants", (int64_t)(in->n_phones - out.added));
+    render_kint(&w, "participant_count", out.participant_count);
+    answer_close(a, 200, &w);
     return STORE_OK;
 }
 
-/* Reads {"group_id"} (accept, leave) or {"invite_code"} (join) into c. */
-static bool parse_person_group(struct app *app, struct request *req, struct response *res,
-                               bool by_code, struct person_group_call *c)
+void route_admin_participants(struct app *app, struct request *req, struct response *res)
 {
-    *c = (struct person_group_call){.app = app, .phone = req->params[0], .res = res};
-    if (!valid_phone(c->phone)) {
-        respond_invalid_field(res, "phone", "Phone number format is invalid");
+    write_route(app, req, res, participants_parse, participants_work);
+}
+
+/* Accept and leave name the group by {"group_id"}. */
+static bool by_group_parse(struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    if (!path_phone(a, in))
         return false;
-    }
-    json_t *root = object_body(req, res);
+    json_t *root = admin_body(a);
     if (root == NULL)
         return false;
-    bool ok;
-    if (by_code) {
-        const char *code = json_string_value(json_object_get(root, "invite_code"));
-        /* The whole link is accepted as well as the bare code. */
-        const char *prefix = "https://chat.whatsapp.com/";
-        if (code != NULL && strncmp(code, prefix, strlen(prefix)) == 0)
-            code += strlen(prefix);
-        ok = code != NULL && code[0] != '\0';
-        if (ok)
-            c->invite_code = arena_strdup(req->arena, code);
-        else
-            respond_invalid_field(res, "invite_code", "Invite code is required");
-        ok = ok && c->invite_code != NULL;
-    } else {
-        ok = body_group_id(json_object_get(root, "group_id"), &c->group_id);
-        if (!ok)
-            respond_invalid_field(res, "group_id", "Group id must be a positive integer");
+    if (!body_group_id(json_object_get(root, "group_id"), &in->group_id)) {
+        respond_invalid_field(a->res, "group_id", "Group id must be a positive integer");
+        return false;
     }
-    json_decref(root);
-    return ok;
+    return true;
+}
+
+/* Join names it by {"invite_code"}: the code, or the whole link. */
+static bool by_code_parse(struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    if (!path_phone(a, in))
+        return false;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    const char *code = json_string_value(json_object_get(root, "invite_code"));
+    if (code != NULL)
+        code = render_invite_code_of(code);
+    if (code == NULL || code[0] == '\0') {
+        respond_invalid_field(a->res, "invite_code", "Invite code is required");
+        return false;
+    }
+    in->invite_code = code; /* in the body, which the frame keeps until the end */
+    return true;
+}
+
+static void answer_joined(struct admin *a, const struct input *in, const char *message,
+                          const char *state)
+{
+    struct jw w;
+    answer_open(&w, 200, message);
+    render_kid(&w, "group_id", in->group_id);
+    render_kstr(&w, "phone", in->phone);
+    render_kstr(&w, "status", state);
+    render_ktime(&w, "joined_at", a->now);
+    answer_close(a, 200, &w);
+}
+
+static int accept_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    enum verdict v;
+    int status =
+        people_accept(tx, a->app->dir, &a->app->limits, in->phone, in->group_id, a->now, &v);
+    if (status == STORE_OK && !respond_verdict(a->res, &a->app->limits, v, NULL))
+        answer_joined(a, in, "Invitation accepted", "accepted");
+    return status;
+}
+
+static int join_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    struct input *in = arg;
+    enum verdict v;
+    int status = people_join(tx, a->app->dir, &a->app->limits, in->phone, in->invite_code, a->now,
+                             &in->group_id, &v);
+    if (status == STORE_OK && !respond_verdict(a->res, &a->app->limits, v, NULL))
+        answer_joined(a, in, "Joined group", "joined");
+    return status;
+}
+
+static int leave_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
+    enum verdict v;
+    int status = people_leave(tx, in->phone, in->group_id, &v);
+    if (status != STORE_OK || respond_verdict(a->res, &a->app->limits, v, NULL))
+        return status;
+    struct jw w;
+    answer_open(&w, 200, "Left group");
+    render_kid(&w, "group_id", in->group_id);
+    render_kstr(&w, "phone", in->phone);
+    render_kstr(&w, "status", "left");
+    answer_close(a, 200, &w);
+    return STORE_OK;
 }
 
 void route_admin_accept(struct app *app, struct request *req, struct response *res)
 {
-    struct person_group_call c;
-    if (operator_ok(app, req, res) && parse_person_group(app, req, res, false, &c))
-        write_or_fail(app, req, res, accept_tx, &c);
+    write_route(app, req, res, by_group_parse, accept_work);
 }
 
 void route_admin_join(struct app *app, struct request *req, struct response *res)
 {
-    struct person_group_call c;
-    if (operator_ok(app, req, res) && parse_person_group(app, req, res, true, &c))
-        write_or_fail(app, req, res, join_tx, &c);
+    write_route(app, req, res, by_code_parse, join_work);
 }
 
 void route_admin_leave(struct app *app, struct request *req, struct response *res)
 {
-    struct person_group_call c;
-    if (operator_ok(app, req, res) && parse_person_group(app, req, res, false, &c))
-        write_or_fail(app, req, res, leave_tx, &c);
+    write_route(app, req, res, by_group_parse, leave_work);
 }
 
 /* --- the sandbox clock --------------------------------------------------------------- */
 
-struct clock_call {
-    struct app *app;
-    int64_t seconds;
-    struct response *res;
-};
-
-static int clock_tx(struct store_tx *tx, void *arg)
+static bool clock_parse(struct admin *a, void *arg)
 {
-    struct clock_call *c = arg;
+    struct input *in = arg;
+    json_t *root = admin_body(a);
+    if (root == NULL)
+        return false;
+    json_t *seconds = json_object_get(root, "seconds");
+    if (!json_is_integer(seconds) || json_integer_value(seconds) < 0 ||
+        json_integer_value(seconds) > CLOCK_MAX_S) {
+        char sentence[96];
+        snprintf(sentence, sizeof(sentence),
+                 "Seconds must be a whole number from 0 to %lld (" CLOCK_MAX_YEARS_WORDS ")",
+                 (long long)CLOCK_MAX_S);
+        errors_add(a->errors, "seconds", sentence);
+    } else {
+        in->seconds = json_integer_value(seconds);
+    }
+    return true;
+}
+
+static int clock_work(struct store_tx *tx, struct admin *a, void *arg)
+{
+    const struct input *in = arg;
     int64_t offset, now;
-    int status = store_clock_advance(tx, c->seconds * 1000, &offset);
+    int status = store_clock_advance(tx, in->seconds * 1000, &offset);
     if (status == STORE_OK)
-        status = app_now(c->app, tx, &now);
+        status = app_now(a->app, tx, &now);
     if (status != STORE_OK)
         return status;
-    respond_data(c->res, 200, "Clock advanced",
-                 json_pack("{s:o, s:I}", "now", json_time(now), "offset_seconds",
-                           (json_int_t)(offset / 1000)));
+    struct jw w;
+    answer_open(&w, 200, "Clock advanced");
+    render_ktime(&w, "now", now);
+    render_kint(&w, "offset_seconds", offset / 1000);
+    answer_close(a, 200, &w);
     return STORE_OK;
 }
 
 void route_admin_clock_advance(struct app *app, struct request *req, struct response *res)
 {
-    if (!operator_ok(app, req, res))
-        return;
-    json_t *root = object_body(req, res);
-    if (root == NULL)
-        return;
-    json_t *seconds = json_object_get(root, "seconds");
-    struct clock_call c = {.app = app, .res = res};
-    if (!json_is_integer(seconds) || json_integer_value(seconds) < 0 ||
-        json_integer_value(seconds) > CLOCK_MAX_S) {
-        respond_invalid_field(res, "seconds",
-                              "Seconds must be a whole number from 0 to 316224000 (ten years)");
-    } else {
-        c.seconds = json_integer_value(seconds);
-        write_or_fail(app, req, res, clock_tx, &c);
-    }
-    json_decref(root);
+    write_route(app, req, res, clock_parse, clock_work);
 }

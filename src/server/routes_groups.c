@@ -3,6 +3,7 @@
 #include "server/routes.h"
 
 #include "core/groups.h"
+#include "server/cache.h"
 #include "server/call.h"
 #include "server/body.h"
 #include "server/metrics.h"
@@ -11,6 +12,7 @@
 #include "server/respond.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- POST /groups ----------------------------------------------------------- */
@@ -25,9 +27,19 @@ struct create_body {
     size_t n;
 };
 
-static bool blank(const char *s)
+/* A subject given in a body (create or update): the subject, or NULL after
+ * adding why not to errors. */
+static const char *parse_subject(json_t *subject, json_t *errors)
 {
-    return s[strspn(s, " \t\r\n")] == '\0';
+    if (!json_is_string(subject))
+        errors_add(errors, "subject", "Subject must be a string");
+    else if (utf8_blank(json_string_value(subject)))
+        errors_add(errors, "subject", "Subject must not be empty");
+    else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
+        errors_addf(errors, "subject", "Subject must be at most %d characters", GROUP_SUBJECT_MAX);
+    else
+        return json_string_value(subject);
+    return NULL;
 }
 
 /* Validates the body into c; failures go into c->errors by field. */
@@ -48,21 +60,16 @@ static void parse_create(struct create_body *c, const struct app *app, const str
     json_t *subject = json_object_get(root, "subject");
     if (subject == NULL || json_is_null(subject))
         errors_add(errors, "subject", "Subject is required");
-    else if (!json_is_string(subject))
-        errors_add(errors, "subject", "Subject must be a string");
-    else if (blank(json_string_value(subject)))
-        errors_add(errors, "subject", "Subject must not be empty");
-    else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
-        errors_add(errors, "subject", "Subject must be at most 100 characters");
     else
-        c->subject = json_string_value(subject);
+        c->subject = parse_subject(subject, errors);
 
     json_t *description = json_object_get(root, "description");
     if (description != NULL && !json_is_null(description)) {
         if (!json_is_string(description))
             errors_add(errors, "description", "Description must be a string");
         else if (utf8_chars(json_string_value(description)) > GROUP_DESCRIPTION_MAX)
-            errors_add(errors, "description", "Description must be at most 2048 characters");
+            errors_addf(errors, "description", "Description must be at most %d characters",
+                        GROUP_DESCRIPTION_MAX);
         else if (json_string_length(description) > 0)
             c->description = json_string_value(description);
     }
@@ -118,9 +125,43 @@ void route_group_create(struct app *app, struct request *req, struct response *r
 
 /* --- GET /groups -------------------------------------------------------------------- */
 
+struct list_args {
+    struct paging paging;
+    uint64_t stamp; /* taken before the read transaction (store.h) */
+};
+
+/* The whole answer kept for this device and page, if the device's groups
+ * have not changed since it was made: then res holds it. */
+static bool list_cached(struct call *c, const struct cache_key *key)
+{
+    const void *body;
+    size_t len;
+    uint64_t made;
+    const struct cache_entry *e =
+        c->app->cache != NULL ? cache_get(c->app->cache, key, &body, &len, &made) : NULL;
+    char *copy = e != NULL && !store_device_changed_since(c->app->store, c->device.phone, made)
+                     ? malloc(len + 1)
+                     : NULL;
+    if (copy != NULL)
+        memcpy(copy, body, len);
+    cache_release(c->app->cache, e);
+    if (copy == NULL)
+        return false;
+    copy[len] = '\0';
+    free(c->res->body);
+    c->res->body = copy;
+    c->res->len = len;
+    c->res->status = 200;
+    return true;
+}
+
 static int list_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    const struct paging *p = arg;
+    const struct list_args *a = arg;
+    const struct paging *p = &a->paging;
+    const struct cache_key key = {CACHE_DEVICE_GROUPS, c->device.id, paging_offset(p), p->per_page};
+    if (list_cached(c, &key))
+        return STORE_OK;
     struct group_page page;
     int status = groups_list(tx, &c->device, p->per_page, paging_offset(p), &page);
     if (status != STORE_OK)
@@ -135,6 +176,8 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     jw_key(&w, "meta");
     paging_meta(&w, p, page.total);
     respond_close(c->res, 200, &w);
+    if (c->app->cache != NULL && c->res->status == 200)
+        cache_put(c->app->cache, &key, a->stamp, c->res->body, c->res->len);
     return STORE_OK;
 }
 
@@ -149,10 +192,10 @@ static int invalid_query_work(struct store_tx *tx, struct call *c, void *arg)
 
 void route_groups_list(struct app *app, struct request *req, struct response *res)
 {
-    struct paging p;
+    struct list_args a = {.stamp = store_stamp(app->store)};
     json_t *errors = json_object();
-    if (errors != NULL && paging_parse(req, &p, errors))
-        call_read(app, req, res, list_work, &p);
+    if (errors != NULL && paging_parse(req, &a.paging, errors))
+        call_read(app, req, res, list_work, &a);
     else
         call_read(app, req, res, invalid_query_work, errors);
     json_decref(errors);
@@ -160,34 +203,125 @@ void route_groups_list(struct app *app, struct request *req, struct response *re
 
 /* --- GET /groups/{id} ------------------------------------------------------------------ */
 
-/* Renders the group as GET shows it; answers 404 when it is not visible. */
-static int answer_group(struct store_tx *tx, struct call *c, int status_code, const char *message)
+/* A group's participants part as the cache keeps it: this header, then one
+ * pair per participant (for the asking device's join time), then the
+ * admins' and the participants' text. */
+struct kept_head {
+    uint64_t n_members, admins_len, participants_len;
+};
+
+struct kept_pair {
+    char phone[PHONE_BUFSZ];
+    int64_t joined_at;
+};
+
+/* The cached participants part of the group, if it has not changed since
+ * it was made: part points into the entry, held until cache_release(), and
+ * *joined_at is the device's join time. NULL when there is none. */
+static const struct cache_entry *kept_members(struct call *c, const struct cache_key *key,
+                                              struct members_part *part, int64_t *joined_at)
 {
+    const void *data;
+    size_t len;
+    uint64_t made;
+    const struct cache_entry *e =
+        c->app->cache != NULL ? cache_get(c->app->cache, key, &data, &len, &made) : NULL;
+    if (e == NULL)
+        return NULL;
+    struct kept_head h;
+    memcpy(&h, data, sizeof(h));
+    const struct kept_pair *pairs = (const struct kept_pair *)((const char *)data + sizeof(h));
+    const char *text = (const char *)(pairs + h.n_members);
+    if (store_group_changed_since(c->app->store, key->a, made) ||
+        sizeof(h) + h.n_members * sizeof(*pairs) + h.admins_len + h.participants_len != len) {
+        cache_release(c->app->cache, e);
+        return NULL;
+    }
+    *joined_at = 0;
+    for (size_t i = 0; i < h.n_members; i++)
+        if (strcmp(pairs[i].phone, c->device.phone) == 0)
+            *joined_at = pairs[i].joined_at;
+    *part = (struct members_part){.admins = text,
+                                  .admins_len = h.admins_len,
+                                  .participants = text + h.admins_len,
+                                  .participants_len = h.participants_len,
+                                  .n_members = h.n_members};
+    return e;
+}
+
+/* Keeps the participants part just rendered, made at stamp. */
+static void keep_members(struct call *c, const struct cache_key *key, uint64_t stamp,
+                         const struct members_part *part, const struct member *members)
+{
+    if (c->app->cache == NULL || stamp == 0)
+        return;
+    struct kept_head h = {part->n_members, part->admins_len, part->participants_len};
+    size_t len =
+        sizeof(h) + h.n_members * sizeof(struct kept_pair) + h.admins_len + h.participants_len;
+    char *data = malloc(len);
+    if (data == NULL)
+        return;
+    memcpy(data, &h, sizeof(h));
+    struct kept_pair *pairs = (struct kept_pair *)(data + sizeof(h));
+    for (size_t i = 0; i < h.n_members; i++) {
+        memset(&pairs[i], 0, sizeof(pairs[i]));
+        snprintf(pairs[i].phone, sizeof(pairs[i].phone), "%s", members[i].phone);
+        pairs[i].joined_at = members[i].joined_at;
+    }
+    char *text = (char *)(pairs + h.n_members);
+    memcpy(text, part->admins, h.admins_len);
+    memcpy(text + h.admins_len, part->participants, h.participants_len);
+    cache_put(c->app->cache, key, stamp, data, len);
+    free(data);
+}
+
+/* Renders the group as GET shows it; answers 404 when it is not visible.
+ * The participants part comes from the cache while the group has not
+ * changed since it was made, and goes to it otherwise (stamp: taken before
+ * this transaction; 0 keeps nothing). */
+static int answer_group(struct store_tx *tx, struct call *c, int status_code, const char *message,
+                        uint64_t stamp)
+{
+    const int64_t gid = c->req->group_id;
+    const struct cache_key key = {CACHE_GROUP_MEMBERS, gid, 0, 0};
+    struct members_part part;
+    int64_t joined_at = 0;
+    const struct cache_entry *kept = kept_members(c, &key, &part, &joined_at);
     struct group_detail d;
-    int status = groups_detail(tx, &c->device, c->req->group_id, c->now, &d);
-    if (status == STORE_NOT_FOUND) {
+    int status = kept != NULL ? groups_detail_head(tx, &c->device, gid, c->now, &d)
+                              : groups_detail(tx, &c->device, gid, c->now, &d);
+    if (status == STORE_NOT_FOUND || status != STORE_OK) {
+        cache_release(c->app->cache, kept);
+        if (status != STORE_NOT_FOUND)
+            return status;
         respond_group_not_found(c->res);
         return STORE_OK;
     }
-    if (status != STORE_OK)
-        return status;
+    char *block = NULL;
+    if (kept != NULL)
+        d.joined_at = joined_at;
+    else if (render_members_part(d.members, d.n_members, &part, &block))
+        keep_members(c, &key, stamp, &part, d.members);
     struct jw w;
     jw_init(&w);
     respond_open(&w, status_code, message);
-    render_group_detail(&w, &d, c->device.id);
+    render_group_detail(&w, &d, c->device.id, kept != NULL || block != NULL ? &part : NULL);
     respond_close(c->res, status_code, &w);
+    cache_release(c->app->cache, kept);
+    free(block);
     return STORE_OK;
 }
 
 static int get_work(struct store_tx *tx, struct call *c, void *arg)
 {
-    (void)arg;
-    return answer_group(tx, c, 200, "Group information retrieved successfully");
+    const uint64_t *stamp = arg;
+    return answer_group(tx, c, 200, "Group information retrieved successfully", *stamp);
 }
 
 void route_group_get(struct app *app, struct request *req, struct response *res)
 {
-    call_read(app, req, res, get_work, NULL);
+    uint64_t stamp = store_stamp(app->store); /* before the read transaction */
+    call_read(app, req, res, get_work, &stamp);
 }
 
 /* --- PUT /groups/{id} ---------------------------------------------------------------------- */
@@ -205,11 +339,10 @@ static void parse_flag(json_t *obj, const char *name, bool *set, bool *value, js
     json_t *v = json_object_get(obj, name);
     if (v == NULL)
         return;
-    char field[64], sentence[96];
-    snprintf(field, sizeof(field), "permissions.%s", name);
-    snprintf(sentence, sizeof(sentence), "%s must be true or false", name);
     if (!json_is_boolean(v)) {
-        errors_add(errors, field, sentence);
+        char field[64];
+        snprintf(field, sizeof(field), "permissions.%s", name);
+        errors_addf(errors, field, "%s must be true or false", name);
         return;
     }
     *set = true;
@@ -227,11 +360,8 @@ static void reject_unknown(json_t *obj, const char *field, const char *const *kn
         bool ok = false;
         for (const char *const *k = known; *k != NULL && !ok; k++)
             ok = strcmp(*k, key) == 0;
-        if (!ok) {
-            char sentence[160];
-            snprintf(sentence, sizeof(sentence), "Unknown field %.64s", key);
-            errors_add(errors, field, sentence);
-        }
+        if (!ok)
+            errors_addf(errors, field, "Unknown field %.64s", key);
     }
 }
 
@@ -289,19 +419,15 @@ static void parse_clearable(json_t *root, const char *name, const char *label, s
     json_t *v = json_object_get(root, name);
     if (v == NULL)
         return;
-    char sentence[128];
     if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
         *set = true;
         *out = NULL;
     } else if (!json_is_string(v)) {
-        snprintf(sentence, sizeof(sentence), "%s must be a string", label);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be a string", label);
     } else if (utf8_chars(json_string_value(v)) > max) {
-        snprintf(sentence, sizeof(sentence), "%s must be at most %zu characters", label, max);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be at most %zu characters", label, max);
     } else if (url && !body_web_url(json_string_value(v))) {
-        snprintf(sentence, sizeof(sentence), "%s must be an http or https URL", label);
-        errors_add(errors, name, sentence);
+        errors_addf(errors, name, "%s must be an http or https URL", label);
     } else {
         *set = true;
         *out = json_string_value(v);
@@ -320,16 +446,8 @@ static void parse_update(struct update_body *b, const struct request *req, json_
     }
     json_t *subject = json_object_get(root, "subject");
     if (subject != NULL) {
-        if (!json_is_string(subject))
-            errors_add(errors, "subject", "Subject must be a string");
-        else if (json_string_value(subject)[strspn(json_string_value(subject), " \t\r\n")] == '\0')
-            errors_add(errors, "subject", "Subject must not be empty");
-        else if (utf8_chars(json_string_value(subject)) > GROUP_SUBJECT_MAX)
-            errors_add(errors, "subject", "Subject must be at most 100 characters");
-        else {
-            c->set_subject = true;
-            c->subject = json_string_value(subject);
-        }
+        c->subject = parse_subject(subject, errors);
+        c->set_subject = c->subject != NULL;
     }
     parse_clearable(root, "description", "Description", GROUP_DESCRIPTION_MAX, false,
                     &c->set_description, &c->description, errors);
@@ -353,36 +471,24 @@ static int update_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct update_body *b = arg;
     bool invalid = errors_any(b->errors);
-    struct group_update u = {
+    struct update_request u = {
         .device = &c->device,
         .group_id = c->req->group_id,
         .bad_request = invalid,
         .change = &b->change,
         .now = c->now,
     };
-    enum update_check check;
+    enum verdict check;
     int status = groups_update(tx, &u, &check);
     if (status != STORE_OK)
         return status;
-    switch (check) {
-    case UPDATE_NOT_FOUND:
-        respond_group_not_found(c->res);
+    const struct refusal why = {
+        .denied = "Only group administrators can edit this group's information",
+        .errors = b->errors,
+    };
+    if (respond_verdict(c->res, &c->app->limits, check, &why))
         return STORE_OK;
-    case UPDATE_MAY_NOT_EDIT:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can edit this group's information");
-        return STORE_OK;
-    case UPDATE_BAD_REQUEST:
-        respond_invalid(c->res, json_incref(b->errors));
-        return STORE_OK;
-    case UPDATE_MAY_NOT_SET_PERM:
-        respond_error(c->res, 403, "Access denied",
-                      "You must be a group administrator to change group permissions");
-        return STORE_OK;
-    case UPDATE_OK:
-        break;
-    }
-    return answer_group(tx, c, 200, "Group updated successfully");
+    return answer_group(tx, c, 200, "Group updated successfully", 0);
 }
 
 void route_group_update(struct app *app, struct request *req, struct response *res)

@@ -13,16 +13,6 @@
 
 #include <string.h>
 
-/* The answer for a refused access; false when access is GROUP_OK. */
-static bool refused(struct call *c, enum group_access access, const char *denied)
-{
-    if (access == GROUP_NOT_FOUND)
-        respond_group_not_found(c->res);
-    else if (access == GROUP_DENIED)
-        respond_error(c->res, 403, "Access denied", denied);
-    return access != GROUP_OK;
-}
-
 /* --- GET /groups/{id}/invitations ----------------------------------------------- */
 
 struct list_query {
@@ -33,18 +23,17 @@ struct list_query {
 static int list_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct list_query *q = arg;
-    enum group_access access;
+    const struct invites_request r = {.device = &c->device,
+                                      .group_id = c->req->group_id,
+                                      .bad_request = json_object_size(q->errors) > 0,
+                                      .now = c->now};
+    enum verdict check;
     struct invite_page page;
-    int status = invites_list(tx, &c->device, c->req->group_id, q->paging.per_page,
-                              paging_offset(&q->paging), &access, &page);
-    if (status != STORE_OK ||
-        refused(c, access, "You must be a group administrator to see invitations"))
+    int status = invites_list(tx, &r, q->paging.per_page, paging_offset(&q->paging), &check, &page);
+    const struct refusal why = {.denied = "You must be a group administrator to see invitations",
+                                .errors = q->errors};
+    if (status != STORE_OK || respond_verdict(c->res, &c->app->limits, check, &why))
         return status;
-    /* Validation after the access checks, as for every group route. */
-    if (json_object_size(q->errors) > 0) {
-        respond_invalid(c->res, json_incref(q->errors));
-        return STORE_OK;
-    }
     struct jw w;
     jw_init(&w);
     respond_open(&w, 200, "Invitations retrieved successfully");
@@ -85,29 +74,27 @@ static int revoke_work(struct store_tx *tx, struct call *c, void *arg)
 {
     (void)arg;
     const char *phone = c->req->params[1];
-    enum group_access access;
+    const struct invites_request r = {.device = &c->device,
+                                      .group_id = c->req->group_id,
+                                      .bad_request = !phone_is_valid(phone, strlen(phone)),
+                                      .now = c->now};
+    enum verdict check;
     bool found = false;
     struct invitation inv;
-    int status = STORE_OK;
-    if (phone_is_valid(phone, strlen(phone))) {
-        status =
-            invites_revoke(tx, &c->device, c->req->group_id, phone, c->now, &access, &found, &inv);
-    } else {
-        /* The access checks come first even for a malformed number. */
-        struct group g;
-        enum role role;
-        status = groups_open(tx, &c->device, c->req->group_id, true, &g, &role, &access);
-    }
-    if (status != STORE_OK ||
-        refused(c, access, "You must be a group administrator to revoke invitations"))
+    int status = invites_revoke(tx, &r, phone, &check, &found, &inv);
+    const struct refusal why = {
+        .denied = "You must be a group administrator to revoke invitations",
+        .field = "phone",
+        .sentence = "Phone number format is invalid",
+    };
+    if (status != STORE_OK || respond_verdict(c->res, &c->app->limits, check, &why))
         return status;
-    if (!phone_is_valid(phone, strlen(phone)))
-        respond_invalid_field(c->res, "phone", "Phone number format is invalid");
-    else if (!found)
+    if (!found) {
         respond_error(c->res, 404, "Invitation not found",
                       "This number has no pending invitation to this group; it may have "
                       "expired, been revoked or been accepted already");
-    else
+        respond_reason(c->res, "INVITATION_NOT_FOUND");
+    } else
         answer_invitation(c->res, &inv, c->now);
     return STORE_OK;
 }
@@ -123,24 +110,22 @@ static int link_work(struct store_tx *tx, struct call *c, void *arg)
 {
     bool revoke = arg != NULL;
     struct group g;
-    enum group_access access;
+    enum verdict access;
     int status = groups_invite_link(tx, &c->device, c->req->group_id, revoke, c->now, &g, &access);
-    if (status != STORE_OK ||
-        refused(c, access,
-                revoke ? "You must be a group administrator to revoke the invite link"
-                       : "You must be a group administrator to see the invite link"))
+    const struct refusal why = {
+        .denied = revoke ? "You must be a group administrator to revoke the invite link"
+                         : "You must be a group administrator to see the invite link"};
+    if (status != STORE_OK || respond_verdict(c->res, &c->app->limits, access, &why))
         return status;
     const int code = 200;
     struct jw w;
     jw_init(&w);
     respond_open(&w, code, revoke ? "Invite link revoked" : "Invite link retrieved successfully");
     jw_object(&w);
-    jw_key(&w, "group_id");
-    jw_id(&w, g.id);
+    render_kid(&w, "group_id", g.id);
     jw_key(&w, "invite_link");
     render_invite_link(&w, g.invite_code);
-    jw_key(&w, "invite_code");
-    jw_string(&w, g.invite_code);
+    render_kstr(&w, "invite_code", g.invite_code);
     jw_object_end(&w);
     respond_close(c->res, code, &w);
     return STORE_OK;

@@ -1,14 +1,18 @@
 /* routes_members.c -- POST /api/groups/{id}/members/add, /remove, /promote
  * and /demote.
  *
- * The route parses, the core decides, and the answer is rendered inside the
- * same transaction that made the changes: it is only sent once they are
- * durable, and nothing is sent for changes that were not kept.
+ * The route parses, the core decides, and the answer is only sent once the
+ * changes are durable; nothing is sent for changes that were not kept.
  *
- * An add is first checked in a read-only transaction (members_precheck):
- * a request refused there (most often a 429) is answered without waiting
- * for the one writer. Requests with an Idempotency-Key skip that step: an
- * earlier answer must be replayed even when the window is full now. */
+ * An add does the least it can under SQLite's one writer. It is first
+ * checked in a read-only transaction (members_precheck): a request refused
+ * there (most often a 429) is answered without waiting for the writer, and
+ * for the others the directory is asked there too, so the writer does not
+ * have to. Requests with an Idempotency-Key skip that step: an earlier
+ * answer must be replayed even when the window is full now. The write is
+ * queued without holding an HTTP thread (call_write_async), and its 200
+ * answer is rendered after the commit (call_render_later), or inside it
+ * when an Idempotency-Key must store it. */
 #include "server/routes.h"
 
 #include "core/roster.h"
@@ -21,27 +25,14 @@
 #include <stdio.h>
 
 struct add_body {
+    json_t *root;            /* the parsed body; phones point into it */
     const char *bad_request; /* check 4's sentence, or NULL */
     const char **phones;
     size_t n;
+    struct dir_person *people; /* the directory's answers, from the precheck */
+    bool asked;                /* people holds them */
     struct add_result out;
 };
-
-static void answer_rate_limited(const struct limits *lim, int64_t retry_after, struct response *res)
-{
-    char sentence[96];
-    if (lim->rate_window_ms == 60 * 1000)
-        snprintf(sentence, sizeof(sentence), "Maximum %d requests per minute per group",
-                 lim->rate_limit);
-    else
-        snprintf(sentence, sizeof(sentence), "Maximum %d requests per %lld seconds per group",
-                 lim->rate_limit, (long long)(lim->rate_window_ms / 1000));
-    respond_json(res, 429,
-                 json_pack("{s:i, s:s, s:s, s:I}", "code", 429, "message",
-                           "Too many requests: rate limit exceeded", "error", sentence,
-                           "retry_after", (json_int_t)retry_after));
-    res->retry_after = retry_after;
-}
 
 static struct add_request add_request_of(const struct call *c, const struct add_body *b)
 {
@@ -52,35 +43,31 @@ static struct add_request add_request_of(const struct call *c, const struct add_
         .phones = b->phones,
         .n = b->n,
         .now = c->now,
+        .people = b->asked ? b->people : NULL,
     };
 }
 
 /* The answer to an add request as the core decided it. */
 static void answer_add(const struct call *c, const struct add_body *b)
 {
-    const struct limits *lim = &c->app->limits;
     const struct add_result *out = &b->out;
-    switch (out->check) {
-    case ADD_GROUP_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case ADD_NOT_ADMIN:
-        respond_error(c->res, 403, "Access denied",
-                      "You must be a group administrator to add members");
-        break;
-    case ADD_BAD_REQUEST:
-        respond_invalid_field(c->res, "participants", b->bad_request);
-        break;
-    case ADD_RATE_LIMITED:
-        answer_rate_limited(lim, out->retry_after_s, c->res);
-        break;
-    case ADD_GROUP_FULL:
-        render_group_full(lim, c->res);
-        break;
-    case ADD_OK:
+    const struct refusal why = {
+        .denied = "You must be a group administrator to add members",
+        .field = "participants",
+        .sentence = b->bad_request,
+        .retry_after_s = out->retry_after_s,
+    };
+    if (!respond_verdict(c->res, &c->app->limits, out->check, &why))
         render_add_answer(c->res, 200, render_add_message(out), out);
-        break;
-    }
+}
+
+/* The 200 answer, rendered after the commit (call_render_later). */
+static void render_added(struct call *c, void *arg)
+{
+    const struct add_body *b = arg;
+    respond_open(&c->answer, 200, render_add_message(&b->out));
+    render_add_data(&c->answer, &b->out);
+    respond_close(c->res, 200, &c->answer);
 }
 
 static int add_work(struct store_tx *tx, struct call *c, void *arg)
@@ -88,9 +75,12 @@ static int add_work(struct store_tx *tx, struct call *c, void *arg)
     struct add_body *b = arg;
     struct add_request r = add_request_of(c, b);
     int status = members_add(tx, c->app->dir, &c->app->limits, &r, &b->out);
-    if (status == STORE_OK)
-        answer_add(c, b);
-    return status;
+    if (status != STORE_OK)
+        return status;
+    if (b->out.check == VERDICT_OK)
+        return call_render_later(c, render_add_bound(&b->out), render_added, b);
+    answer_add(c, b); /* a refusal: short, and rare past the precheck */
+    return STORE_OK;
 }
 
 /* Answers only refusals; leaves res empty when the write must decide. */
@@ -98,9 +88,11 @@ static int precheck_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct add_body *b = arg;
     struct add_request r = add_request_of(c, b);
-    int status = members_precheck(tx, &c->app->limits, &r, &b->out);
-    if (status == STORE_OK && b->out.check != ADD_OK)
+    b->asked = false;
+    int status = members_precheck(tx, c->app->dir, &c->app->limits, &r, &b->out, b->people);
+    if (status == STORE_OK && b->out.check != VERDICT_OK)
         answer_add(c, b);
+    b->asked = status == STORE_OK && b->out.check == VERDICT_OK && b->people != NULL;
     return status;
 }
 
@@ -114,18 +106,41 @@ static const char *participants_verdict(struct app *app, struct request *req, js
                              (size_t)app->limits.max_batch, req->arena, phones, n);
 }
 
+static void add_done(struct app *app, struct request *req, struct response *res, void *arg,
+                     bool ran)
+{
+    (void)app;
+    (void)req;
+    (void)res;
+    struct add_body *b = arg;
+    if (ran && b->out.check == VERDICT_OK)
+        metrics_add_outcomes(&b->out);
+    json_decref(b->root);
+}
+
 void route_members_add(struct app *app, struct request *req, struct response *res)
 {
-    struct add_body b = {0};
-    json_t *root = body_json(req);
-    b.bad_request = participants_verdict(app, req, root, &b.phones, &b.n);
-    if (http_header(req, "Idempotency-Key") == NULL)
-        call_read(app, req, res, precheck_work, &b);
+    /* In the arena: the write may finish after this returns. */
+    struct add_body *b = arena_calloc(req->arena, 1, sizeof(*b));
+    if (b == NULL) {
+        respond_store_failure(res, STORE_ERROR);
+        return;
+    }
+    b->root = body_json(req);
+    b->bad_request = participants_verdict(app, req, b->root, &b->phones, &b->n);
+    if (http_header(req, "Idempotency-Key") == NULL) {
+        /* NULL when memory is short: members_add() then asks itself. */
+        if (b->bad_request == NULL)
+            b->people = arena_alloc(req->arena, (b->n > 0 ? b->n : 1) * sizeof(*b->people));
+        call_read(app, req, res, precheck_work, b);
+    }
     /* res->status is set once anything answered: a refusal, a 401 or a
      * failed read. */
-    if (res->status == 0 && call_write(app, req, res, add_work, &b) && b.out.check == ADD_OK)
-        metrics_add_outcomes(&b.out);
-    json_decref(root);
+    if (res->status != 0) {
+        json_decref(b->root);
+        return;
+    }
+    call_write_async(app, req, res, add_work, b, add_done);
 }
 
 /* --- remove, promote, demote -------------------------------------------------- */
@@ -155,27 +170,18 @@ static int roster_work(struct store_tx *tx, struct call *c, void *arg)
         .now = c->now,
     };
     struct roster_answer out;
-    struct jw w;
     int status = roster_change(tx, c->app->dir, &r, &out);
     if (status != STORE_OK)
         return status;
-    switch (out.check) {
-    case ROSTER_GROUP_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case ROSTER_NOT_ADMIN:
-        respond_error(c->res, 403, "Access denied", denied[b->op]);
-        break;
-    case ROSTER_BAD_REQUEST:
-        respond_invalid_field(c->res, "participants", b->bad_request);
-        break;
-    case ROSTER_OK:
-        jw_init(&w);
-        respond_open(&w, 200, render_roster_message(&r, &out));
-        render_roster_data(&w, &r, &out);
-        respond_close(c->res, 200, &w);
-        break;
-    }
+    const struct refusal why = {
+        .denied = denied[b->op], .field = "participants", .sentence = b->bad_request};
+    if (respond_verdict(c->res, &c->app->limits, out.check, &why))
+        return STORE_OK;
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, render_roster_message(&r, &out));
+    render_roster_data(&w, &r, &out);
+    respond_close(c->res, 200, &w);
     return STORE_OK;
 }
 

@@ -9,6 +9,8 @@
 #include "core/messages.h"
 #include "server/body.h"
 #include "server/call.h"
+#include "server/quota.h"
+#include "server/render.h"
 #include "server/respond.h"
 
 #include <stdio.h>
@@ -19,7 +21,10 @@
 #define TEMPLATE_NAME_MAX 512
 #define LIST_ITEMS_MAX    10 /* sections per list, rows per section */
 #define TEMPLATE_PARAMS   100
-#define MENTIONS_MAX      1024 /* a group's capacity */
+/* Mentions are participants, so a message never needs more than the
+ * group's capacity; this bounds the de-duplication below (quadratic) when
+ * the capacity is raised. */
+#define MENTIONS_MAX 1024
 
 struct send_body {
     json_t *errors;
@@ -32,6 +37,8 @@ struct send_body {
     size_t n_mentions;
     int simulate_typing;
     struct group group; /* filled by the work, for the answer */
+    int64_t charged;    /* bytes the work took from the device's quota */
+    int64_t charged_device;
 };
 
 static const char *const types[] = {"chat",     "text",     "image", "file",
@@ -99,7 +106,8 @@ static void parse_list(json_t *params, struct send_body *b, json_t *errors)
     json_t *sections = json_object_get(params, "sections");
     size_t ns = json_array_size(sections);
     if (!json_is_array(sections) || ns < 1 || ns > LIST_ITEMS_MAX) {
-        errors_add(errors, "params.sections", "sections must be an array of 1 to 10 sections");
+        errors_addf(errors, "params.sections", "sections must be an array of 1 to %d sections",
+                    LIST_ITEMS_MAX);
         return;
     }
     for (size_t i = 0; i < ns; i++) {
@@ -116,7 +124,7 @@ static void parse_list(json_t *params, struct send_body *b, json_t *errors)
         if (title != NULL && !json_is_string(title))
             errors_add(errors, field, "title must be a string");
         if (!json_is_array(rows) || nr < 1 || nr > LIST_ITEMS_MAX) {
-            errors_add(errors, field, "rows must be an array of 1 to 10 rows");
+            errors_addf(errors, field, "rows must be an array of 1 to %d rows", LIST_ITEMS_MAX);
             continue;
         }
         for (size_t r = 0; r < nr; r++) {
@@ -139,8 +147,8 @@ static void parse_template(json_t *params, struct send_body *b, json_t *errors)
     for (size_t i = 0; ok && i < json_array_size(tp); i++)
         ok = json_is_string(json_array_get(tp, i));
     if (!ok)
-        errors_add(errors, "params.templateParams",
-                   "templateParams must be an array of at most 100 strings");
+        errors_addf(errors, "params.templateParams",
+                    "templateParams must be an array of at most %d strings", TEMPLATE_PARAMS);
 }
 
 /* The type's required params, and what listings show of the message. */
@@ -170,15 +178,17 @@ static void parse_params(json_t *params, struct send_body *b, json_t *errors)
 }
 
 /* params.mentions: valid numbers, each kept once. */
-static void parse_mentions(json_t *params, struct send_body *b, struct arena *a, json_t *errors)
+static void parse_mentions(json_t *params, struct send_body *b, const struct limits *lim,
+                           struct arena *a, json_t *errors)
 {
     json_t *v = json_object_get(params, "mentions");
     if (v == NULL || json_is_null(v))
         return;
     size_t n = json_array_size(v);
-    if (!json_is_array(v) || n > MENTIONS_MAX) {
-        errors_add(errors, "params.mentions",
-                   "mentions must be an array of at most 1024 phone number strings");
+    size_t max = lim->capacity < MENTIONS_MAX ? (size_t)lim->capacity : MENTIONS_MAX;
+    if (!json_is_array(v) || n > max) {
+        errors_addf(errors, "params.mentions",
+                    "mentions must be an array of at most %zu phone number strings", max);
         return;
     }
     b->mentions = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*b->mentions));
@@ -202,7 +212,8 @@ static void parse_mentions(json_t *params, struct send_body *b, struct arena *a,
     }
 }
 
-static void parse_send(struct send_body *b, const struct request *req, json_t *root)
+static void parse_send(struct send_body *b, const struct app *app, const struct request *req,
+                       json_t *root)
 {
     json_t *errors = b->errors;
     if (!json_is_object(root)) {
@@ -244,7 +255,7 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
     if (b->type != NULL)
         parse_params(params, b, errors);
-    parse_mentions(params, b, req->arena, errors);
+    parse_mentions(params, b, &app->limits, req->arena, errors);
     if (json_object_size(errors) == 0) {
         b->params = json_dumps(params, JSON_COMPACT);
         if (b->params == NULL)
@@ -252,9 +263,59 @@ static void parse_send(struct send_body *b, const struct request *req, json_t *r
     }
 }
 
+static void answer_sent(const struct call *c, const struct send_result *out)
+{
+    struct jw w;
+    jw_init(&w);
+    respond_open(&w, 200, "Message sent successfully");
+    jw_object(&w);
+    render_kstr(&w, "id", out->message.id);
+    render_kstr(&w, "status", out->message.status);
+    render_kstr(&w, "type", out->message.type);
+    render_kstr(&w, "device", c->device.phone);
+    render_kstr(&w, "receiver", out->group.jid);
+    render_kstr(&w, "message", out->message.content);
+    render_kint(&w, "simulate_typing", out->message.simulate_typing);
+    render_ktime(&w, "timestamp", out->message.created_at);
+    jw_object_end(&w);
+    respond_close(c->res, 200, &w);
+}
+
+/* 429 for a device over its bytes per minute (quota.h). */
+static void answer_over_quota(struct response *res, int64_t retry_after)
+{
+    char sentence[96];
+    snprintf(sentence, sizeof(sentence), "Maximum %lld bytes of messages per minute per device",
+             (long long)quota_per_minute());
+    respond_json(res, 429,
+                 json_pack("{s:i, s:s, s:s, s:I}", "code", 429, "message",
+                           "Too many requests: rate limit exceeded", "error", sentence,
+                           "retry_after", (json_int_t)retry_after));
+    res->retry_after = retry_after;
+}
+
+/* Takes the message's stored size from the device's quota; false (with
+ * the 429 in res) when it does not fit this minute. */
+static bool charge_quota(struct call *c, struct send_body *b)
+{
+    int64_t size = (int64_t)strlen(b->params), retry_after;
+    if (!quota_take(c->device.id, size, c->now, &retry_after)) {
+        answer_over_quota(c->res, retry_after);
+        return false;
+    }
+    b->charged = size;
+    b->charged_device = c->device.id;
+    return true;
+}
+
 static int send_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct send_body *b = arg;
+    /* A run that is repeated (store.h) starts with its quota untouched. */
+    if (b->charged > 0) {
+        quota_refund(b->charged_device, b->charged);
+        b->charged = 0;
+    }
     json_t *errors = json_copy(b->errors);
     if (errors == NULL)
         return STORE_ERROR;
@@ -281,34 +342,25 @@ static int send_work(struct store_tx *tx, struct call *c, void *arg)
         json_decref(errors);
         return status;
     }
-    switch (out.check) {
-    case SEND_NOT_FOUND:
-        respond_group_not_found(c->res);
-        break;
-    case SEND_FORBIDDEN:
-        respond_error(c->res, 403, "Access denied",
-                      "Only group administrators can send messages to this group");
-        break;
-    case SEND_BAD_REQUEST:
-        if (out.bad_mention != NULL) {
-            char sentence[96];
-            snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
-                     out.bad_mention);
-            errors_add(errors, "params.mentions", sentence);
-        }
-        respond_invalid(c->res, json_incref(errors));
-        break;
-    case SEND_OK:
-        respond_data(c->res, 200, "Message sent successfully",
-                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o}", "id", out.message.id,
-                               "status", out.message.status, "type", out.message.type, "device",
-                               c->device.phone, "receiver", out.group.jid, "message",
-                               json_str_or_null(out.message.content), "simulate_typing",
-                               out.message.simulate_typing, "timestamp",
-                               json_time(out.message.created_at)));
-        break;
+    if (out.bad_mention != NULL) {
+        char sentence[96];
+        snprintf(sentence, sizeof(sentence), "%s is not a participant of this group",
+                 out.bad_mention);
+        errors_add(errors, "params.mentions", sentence);
     }
+    const struct refusal why = {
+        .denied = "Only group administrators can send messages to this group",
+        .errors = errors,
+    };
+    bool refused = respond_verdict(c->res, &c->app->limits, out.check, &why);
     json_decref(errors);
+    if (refused)
+        return STORE_OK;
+    /* Checked last, like the add route's rate limit: the stored size is
+     * known, and every other refusal comes first. */
+    if (!charge_quota(c, b))
+        return STORE_ABORT; /* the message is not kept; the 429 stands */
+    answer_sent(c, &out);
     return STORE_OK;
 }
 
@@ -319,8 +371,9 @@ void route_group_send(struct app *app, struct request *req, struct response *res
     if (b.errors == NULL) {
         respond_store_failure(res, STORE_ERROR);
     } else {
-        parse_send(&b, req, root);
-        call_write(app, req, res, send_work, &b);
+        parse_send(&b, app, req, root);
+        if (!call_write(app, req, res, send_work, &b) && b.charged > 0)
+            quota_refund(b.charged_device, b.charged);
     }
     free(b.params);
     json_decref(b.errors);

@@ -3,8 +3,9 @@
  * Everything groupie remembers (devices and their token hashes, the WhatsApp
  * directory, groups and participants, the counters the limits are decided
  * on, invitations, the sandbox clock) is read and written through this
- * header. Two implementations stand behind it: SQLite (store_sqlite.c, the
- * embedded default) and PostgreSQL (store_pg.c). Both pass the same tests.
+ * header. Each operation is written once (ops.c), over a driver for SQLite
+ * (store_sqlite.c, the embedded default) or PostgreSQL (store_pg.c);
+ * store_impl.h tells how the layers fit. Both pass the same tests.
  *
  * Transactions are callbacks. A caller hands store_write() a function; the
  * store runs it inside one transaction and returns once the outcome is
@@ -51,6 +52,13 @@ struct store_options {
     int pool_size;    /* connections (PostgreSQL) or readers (SQLite); 0 = default */
     int max_batch;    /* most transactions sharing one commit; 0 = default */
     bool synchronous; /* fsync every commit; only benchmarks of the ceiling turn it off */
+    /* This process is the database's only user. A SQLite store then keeps
+     * what its writer decides by in memory (membership, counts, the rate
+     * window, the daily counter of recently used groups), and refuses to
+     * open a file another store holds, exclusive or not (a lock file next
+     * to it); a store that is not exclusive refuses a file an exclusive
+     * one holds. PostgreSQL, made to be shared, ignores it. */
+    bool exclusive;
 };
 
 /* Opens the database named by url ("sqlite:PATH" or "postgres://..."),
@@ -70,10 +78,41 @@ typedef int (*store_fn)(struct store_tx *tx, void *arg);
  * could not be committed (then nothing of them is kept). */
 int store_write(struct store *s, struct arena *arena, store_fn fn, void *arg);
 
+typedef void (*store_done_fn)(void *done_arg, int status);
+
+/* store_write() without the wait, for a caller that has better things for
+ * its thread to do than to block until a commit: queues fn and returns.
+ * done(done_arg, status) is called once, with what store_write() would
+ * have returned, after fn's outcome is durable or has failed. A store with
+ * a writer of its own (SQLite) calls it on that thread, right after the
+ * commit: it must only hand the status over (and must not call the store).
+ * Otherwise (PostgreSQL) fn runs on the calling thread and done is called
+ * before this returns; store_has_writer() tells which, beforehand. The
+ * arena and arg must live until done has been called. */
+void store_write_async(struct store *s, struct arena *arena, store_fn fn, void *arg,
+                       store_done_fn done, void *done_arg);
+bool store_has_writer(const struct store *s);
+
 /* Runs fn in a read-only transaction that sees one consistent snapshot. */
 int store_read(struct store *s, struct arena *arena, store_fn fn, void *arg);
 
 struct arena *store_tx_arena(struct store_tx *tx);
+
+/* --- stamps, for caches of what was read -----------------------------------
+ * Take store_stamp() before a read transaction begins. What that
+ * transaction read about a group (store_group_get, store_members_list,
+ * their directory names) stays true as long as store_group_changed_since()
+ * says false for the stamp, and what it read of a device's groups
+ * (store_groups_of and its count) as long as store_device_changed_since()
+ * does. A change is counted once its commit has returned, before its
+ * writer is told: whoever saw a write's answer sees its stamp.
+ *
+ * Only a store whose process owns the database keeps stamps (SQLite opened
+ * exclusive): any other returns 0 from store_stamp(), and 0 means "cache
+ * nothing" (another process may change anything at any time). */
+uint64_t store_stamp(struct store *s);
+bool store_group_changed_since(struct store *s, int64_t group_id, uint64_t stamp);
+bool store_device_changed_since(struct store *s, const char *phone, uint64_t stamp);
 
 /* --- the sandbox clock ---------------------------------------------------
  * The operator's offset, in milliseconds, added to the wall clock. It is in
@@ -193,9 +232,17 @@ int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out);
 /* STORE_CONFLICT when already a participant. */
 int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
                      int64_t now);
+/* Adds phones[0..n) (distinct) with one role and join time, in one
+ * statement. None may be a participant yet: STORE_CONFLICT when one is, and
+ * then some of the others may have been added, so the caller rolls back.
+ * STORE_NOT_FOUND when the group does not exist. */
+int store_members_add(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                      enum role role, int64_t now);
 int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role);
 int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone);
-/* Every participant, by join time, in an arena array. */
+/* Every participant, in an arena array, by join time; those who joined in
+ * the same millisecond (one request adds several) by number, digits
+ * compared as text. */
 int store_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n);
 
 /* --- the limits' counters -------------------------------------------------
@@ -252,7 +299,8 @@ struct group_membership {
 
 /* The groups a device's number is a participant of, the most recently
  * joined first (ties: the higher group id first): up to limit from offset.
- * phone must be a device's: a backend may index only devices' memberships. */
+ * Only devices' memberships are indexed by number (device_groups, kept by
+ * triggers; schema.c), so a number that is no device's has none here. */
 int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
                     struct group_membership **out, size_t *n);
 int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total);

@@ -1,4 +1,4 @@
-/* store_sqlite.c -- the embedded backend: one SQLite file in WAL mode.
+/* store_sqlite.c -- the SQLite driver: one file in WAL mode.
  *
  * Writers. SQLite allows one writer at a time, so one writer thread owns the
  * only read-write connection. store_write() queues its function and waits;
@@ -19,224 +19,129 @@
  * writer's WAL hook reports CHECKPOINT_PAGES new pages. A page changed many
  * times between two checkpoints is copied once.
  *
- * Statements are prepared once per connection, on first use, and reused;
- * every value is bound, no SQL is ever built from strings. */
-#include "store/sqlite_schema.h"
+ * Statements. The operations are ops.c's; this file prepares their
+ * statements (once per connection, on first use) and runs them. Lists are
+ * bound as one JSON array that the SQL reads with json_each(). */
+#include "store/hot.h"
+#include "store/schema.h"
+#include "store/stamps.h"
 #include "store/store_impl.h"
 
 #include "common/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS   10000
 #define CHECKPOINT_PAGES  4000 /* about 16 MB of WAL */
 #define DEFAULT_MAX_BATCH 256
+#define HOT_MAX_GROUPS    65536 /* about 1 KB each in the benchmark's world */
 
-/* Every statement the backend runs, by name. */
-enum stmt_id {
-    /* Transaction control runs for every request: prepared like the rest,
-     * not parsed again each time. */
-    ST_BEGIN,
-    ST_BEGIN_IMMEDIATE,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_CLOCK_GET,
-    ST_CLOCK_ADD,
-    ST_DEVICE_INSERT,
-    ST_DEVICE_BY_PHONE,
-    ST_DEVICE_LIST,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_DEVICE,
-    ST_TOKEN_REVOKE,
-    ST_DIR_GET,
-    ST_DIR_INSERT,
-    ST_DIR_UPDATE,
-    ST_DIR_DELETE,
-    ST_DIR_CONTACTS_CLEAR,
-    ST_DIR_CONTACT_ADD,
-    ST_DIR_CONTACTS,
-    ST_DIR_BLOCKS_CLEAR,
-    ST_DIR_BLOCK_ADD,
-    ST_DIR_BLOCKS,
-    ST_DIR_FACTS,
-    ST_GROUP_INSERT,
-    ST_GROUP_GET,
-    ST_GROUP_UPDATE,
-    ST_GROUP_BY_INVITE,
-    ST_MEMBER_ROLE,
-    ST_MEMBER_COUNT,
-    ST_MEMBER_INSERT,
-    ST_MEMBER_SET_ROLE,
-    ST_MEMBER_DELETE,
-    ST_MEMBERS_LIST,
-    ST_RATE_TRIM,
-    ST_RATE_COUNT,
-    ST_RATE_COUNT_AFTER,
-    ST_RATE_KTH,
-    ST_RATE_INSERT,
-    ST_DAILY_GET,
-    ST_DAILY_ADD,
-    ST_INVITE_PENDING,
-    ST_INVITE_INSERT,
-    ST_INVITE_DECIDE,
-    ST_INVITES_LIST,
-    ST_INVITES_COUNT,
-    ST_GROUPS_OF,
-    ST_GROUPS_OF_COUNT,
-    ST_MESSAGE_INSERT,
-    ST_MESSAGES_RECENT,
-    ST_MESSAGE_COUNTS,
-    ST_MESSAGE_TOP_SENDER,
-    ST_IDEM_GET,
-    ST_IDEM_PUT,
-    ST_IDEM_PURGE,
-    ST_IS_EMPTY,
-    ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN] = "BEGIN",
-    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SAVEPOINT] = "SAVEPOINT job",
-    [ST_RELEASE] = "RELEASE job",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
-    [ST_CLOCK_GET] = "SELECT offset_ms FROM clock WHERE id = 1",
-    [ST_CLOCK_ADD] = "UPDATE clock SET offset_ms = offset_ms + ?1 WHERE id = 1 RETURNING offset_ms",
-    [ST_DEVICE_INSERT] = "INSERT INTO devices (phone, created_at) VALUES (?1, ?2)",
-    [ST_DEVICE_BY_PHONE] = "SELECT id, phone, created_at FROM devices WHERE phone = ?1",
-    [ST_DEVICE_LIST] = "SELECT d.id, d.phone, d.created_at,"
-                       " (SELECT count(*) FROM tokens t"
-                       "   WHERE t.device_id = d.id AND t.revoked_at IS NULL)"
-                       " FROM devices d ORDER BY d.id",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (hash, device_id, created_at) VALUES (?1, ?2, ?3)",
-    [ST_TOKEN_DEVICE] = "SELECT d.id, d.phone, d.created_at, t.hash FROM tokens t"
-                        " JOIN devices d ON d.id = t.device_id"
-                        " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
-    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
-    [ST_DIR_GET] = "SELECT phone, name, privacy FROM directory WHERE phone = ?1",
-    [ST_DIR_INSERT] = "INSERT INTO directory (phone, name, privacy) VALUES (?1, ?2, ?3)",
-    [ST_DIR_UPDATE] = "UPDATE directory SET"
-                      " name = CASE WHEN ?2 THEN ?3 ELSE name END,"
-                      " privacy = CASE WHEN ?4 THEN ?5 ELSE privacy END"
-                      " WHERE phone = ?1",
-    [ST_DIR_DELETE] = "DELETE FROM directory WHERE phone = ?1",
-    [ST_DIR_CONTACTS_CLEAR] = "DELETE FROM directory_contacts WHERE phone = ?1",
-    [ST_DIR_CONTACT_ADD] = "INSERT OR IGNORE INTO directory_contacts (phone, contact)"
-                           " VALUES (?1, ?2)",
-    [ST_DIR_CONTACTS] = "SELECT contact FROM directory_contacts WHERE phone = ?1 ORDER BY contact",
-    [ST_DIR_BLOCKS_CLEAR] = "DELETE FROM directory_blocks WHERE phone = ?1",
-    [ST_DIR_BLOCK_ADD] = "INSERT OR IGNORE INTO directory_blocks (phone, blocked) VALUES (?1, ?2)",
-    [ST_DIR_BLOCKS] = "SELECT blocked FROM directory_blocks WHERE phone = ?1 ORDER BY blocked",
-    [ST_DIR_FACTS] = "SELECT d.name, d.privacy,"
-                     " EXISTS (SELECT 1 FROM directory_contacts c"
-                     "   WHERE c.phone = d.phone AND c.contact = ?2),"
-                     " EXISTS (SELECT 1 FROM directory_blocks b"
-                     "   WHERE b.phone = d.phone AND b.blocked = ?2)"
-                     " FROM directory d WHERE d.phone = ?1",
+/* The statements SQLite spells its own way (the rest: store_sql[]). An
+ * insert returns no row (RETURNING would cost an ephemeral table each
+ * time): ops.c reads the new rowid, and a duplicate or a missing parent is
+ * a constraint failure. A list parameter is a
+ * JSON array: json_each() turns it into rows, CROSS JOIN keeps it the outer
+ * loop so every number is one primary-key lookup. */
+static const char *const sqlite_sql[ST_COUNT] = {
+    [ST_DEVICE_INSERT] = "INSERT INTO devices (phone, created_at) VALUES ($1, $2)",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens (hash, device_id, created_at) VALUES ($1, $2, $3)",
+    [ST_DIR_CONTACTS_ADD] = "INSERT INTO directory_contacts (phone, contact)"
+                            " SELECT $1, value FROM json_each($2) WHERE true"
+                            " ON CONFLICT DO NOTHING",
+    [ST_DIR_BLOCKS_ADD] = "INSERT INTO directory_blocks (phone, blocked)"
+                          " SELECT $1, value FROM json_each($2) WHERE true"
+                          " ON CONFLICT DO NOTHING",
+    [ST_DIR_FACTS] = "SELECT p.key + 1, d.name, d.privacy,"
+                     " CASE WHEN d.has_contacts THEN EXISTS (SELECT 1 FROM directory_contacts c"
+                     "   WHERE c.phone = d.phone AND c.contact = $1) ELSE false END,"
+                     " CASE WHEN d.has_blocks THEN EXISTS (SELECT 1 FROM directory_blocks b"
+                     "   WHERE b.phone = d.phone AND b.blocked = $1) ELSE false END"
+                     " FROM json_each($2) AS p CROSS JOIN directory d ON d.phone = p.value",
     [ST_GROUP_INSERT] = "INSERT INTO groups (id, jid, subject, description, profile_url,"
                         " allow_send, only_admins_can_send, only_admins_can_edit, disappearing,"
                         " invite_code, created_by, created_at, updated_at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [ST_GROUP_GET] = "SELECT id, jid, subject, description, profile_url, allow_send,"
-                     " only_admins_can_send, only_admins_can_edit, disappearing, invite_code,"
-                     " created_by, created_at, updated_at FROM groups WHERE id = ?1",
-    [ST_GROUP_UPDATE] = "UPDATE groups SET jid = ?2, subject = ?3, description = ?4,"
-                        " profile_url = ?5, allow_send = ?6, only_admins_can_send = ?7,"
-                        " only_admins_can_edit = ?8, disappearing = ?9, invite_code = ?10,"
-                        " updated_at = ?13 WHERE id = ?1",
-    [ST_GROUP_BY_INVITE] = "SELECT id FROM groups WHERE invite_code = ?1",
-    [ST_MEMBER_ROLE] = "SELECT role FROM participants WHERE group_id = ?1 AND phone = ?2",
-    [ST_MEMBER_COUNT] = "SELECT count(*) FROM participants WHERE group_id = ?1",
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    [ST_GROUP_SEQ_BUMP] = store_sql_none,
+    [ST_GROUP_LOCK] = store_sql_none,
+    [ST_MEMBERS_WHICH] = "SELECT p.key + 1 FROM json_each($1) AS p"
+                         " CROSS JOIN participants m ON m.group_id = $2 AND m.phone = p.value",
     [ST_MEMBER_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
-                         " VALUES (?1, ?2, ?3, ?4)",
-    [ST_MEMBER_SET_ROLE] = "UPDATE participants SET role = ?3 WHERE group_id = ?1 AND phone = ?2",
-    [ST_MEMBER_DELETE] = "DELETE FROM participants WHERE group_id = ?1 AND phone = ?2",
-    [ST_MEMBERS_LIST] = "SELECT p.phone, d.name, p.role, p.joined_at FROM participants p"
-                        " LEFT JOIN directory d ON d.phone = p.phone"
-                        /* Sorted in C (sq_members_list): SQLite's sorter
-                         * cost more than the rest of the query. */
-                        " WHERE p.group_id = ?1",
-    [ST_RATE_TRIM] = "DELETE FROM rate_events WHERE group_id = ?1 AND at_ms <= ?2",
-    [ST_RATE_COUNT] = "SELECT count(*) FROM rate_events WHERE group_id = ?1",
-    [ST_RATE_COUNT_AFTER] = "SELECT count(*) FROM rate_events WHERE group_id = ?1 AND at_ms > ?2",
-    [ST_RATE_KTH] = "SELECT at_ms FROM rate_events WHERE group_id = ?1"
-                    " ORDER BY at_ms LIMIT 1 OFFSET ?2",
-    [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES (?1, ?2, random())",
-    [ST_DAILY_GET] = "SELECT count FROM daily_additions WHERE group_id = ?1 AND day = ?2",
-    [ST_DAILY_ADD] = "INSERT INTO daily_additions (group_id, day, count) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (group_id, day) DO UPDATE SET count = count + excluded.count",
-    [ST_INVITE_PENDING] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
-                          " decided_at FROM invitations"
-                          " WHERE group_id = ?1 AND phone = ?2 AND state = 0 AND expires_at > ?3"
-                          " ORDER BY id DESC LIMIT 1",
+                         " VALUES ($1, $2, $3, $4)",
+    [ST_MEMBERS_INSERT] = "INSERT INTO participants (group_id, phone, role, joined_at)"
+                          " SELECT $1, p.value, $2, $3 FROM json_each($4) AS p",
+    [ST_RATE_INSERT] = "INSERT INTO rate_events (group_id, at_ms, seq) VALUES ($1, $2, random())",
     [ST_INVITE_INSERT] = "INSERT INTO invitations (group_id, phone, code, created_at, expires_at,"
-                         " state) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-    [ST_INVITE_DECIDE] = "UPDATE invitations SET state = ?2, decided_at = ?3 WHERE id = ?1",
-    [ST_INVITES_LIST] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
-                        " decided_at FROM invitations WHERE group_id = ?1"
-                        " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-    [ST_INVITES_COUNT] = "SELECT count(*) FROM invitations WHERE group_id = ?1",
-    [ST_GROUPS_OF] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
-                     " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
-                     " g.invite_code, g.created_by, g.created_at, g.updated_at, p.role,"
-                     " p.joined_at FROM device_groups dg"
-                     " JOIN participants p ON p.group_id = dg.group_id AND p.phone = dg.phone"
-                     " JOIN groups g ON g.id = dg.group_id"
-                     " WHERE dg.phone = ?1 ORDER BY dg.joined_at DESC, dg.group_id DESC"
-                     " LIMIT ?2 OFFSET ?3",
-    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM device_groups WHERE phone = ?1",
+                         " state) VALUES ($1, $2, $3, $4, $5, 0)",
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (public_id, group_id, sender, type, content,"
                           " media_url, params, mentions, simulate_typing, status, created_at)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     [ST_MESSAGES_RECENT] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
                            " m.media_url, m.params, m.mentions, m.simulate_typing, m.status,"
                            " m.created_at FROM messages m"
                            " LEFT JOIN directory d ON d.phone = m.sender"
-                           " WHERE m.group_id = ?1 ORDER BY m.created_at DESC, m.id DESC"
-                           " LIMIT ?2",
-    [ST_MESSAGE_COUNTS] = "SELECT type, count(*), coalesce(sum(created_at >= ?2), 0),"
-                          " coalesce(sum(created_at >= ?3), 0)"
-                          " FROM messages WHERE group_id = ?1 GROUP BY type ORDER BY type",
-    [ST_MESSAGE_TOP_SENDER] = "SELECT m.sender, d.name, count(*) AS n FROM messages m"
-                              " LEFT JOIN directory d ON d.phone = m.sender"
-                              " WHERE m.group_id = ?1 GROUP BY m.sender"
-                              " ORDER BY n DESC, m.sender LIMIT 1",
-    [ST_IDEM_GET] = "SELECT method, path, body_sha, status, response, created_at FROM idempotency"
-                    " WHERE device_id = ?1 AND key = ?2 AND created_at > ?3",
-    [ST_IDEM_PUT] = "INSERT INTO idempotency (device_id, key, method, path, body_sha, status,"
-                    " response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                    " ON CONFLICT (device_id, key) DO UPDATE SET method = excluded.method,"
-                    " path = excluded.path, body_sha = excluded.body_sha,"
-                    " status = excluded.status, response = excluded.response,"
-                    " created_at = excluded.created_at",
-    [ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE id IN (SELECT id FROM idempotency"
-                      " WHERE created_at <= ?1 ORDER BY created_at LIMIT ?2)",
-    [ST_IS_EMPTY] =
-        "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
+                           " WHERE m.group_id = $1 ORDER BY m.created_at DESC, m.id DESC"
+                           " LIMIT $2",
+    [ST_IDEM_LOCK] = store_sql_none,
+};
+
+/* Transaction control runs for every request: prepared like the rest, not
+ * parsed again each time. */
+enum control {
+    CTL_BEGIN,
+    CTL_BEGIN_IMMEDIATE,
+    CTL_COMMIT,
+    CTL_ROLLBACK,
+    CTL_SAVEPOINT,
+    CTL_RELEASE,
+    CTL_ROLLBACK_TO,
+    CTL_COUNT
+};
+
+static const char *const control_sql[CTL_COUNT] = {
+    [CTL_BEGIN] = "BEGIN",
+    [CTL_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [CTL_COMMIT] = "COMMIT",
+    [CTL_ROLLBACK] = "ROLLBACK",
+    [CTL_SAVEPOINT] = "SAVEPOINT job",
+    [CTL_RELEASE] = "RELEASE job",
+    [CTL_ROLLBACK_TO] = "ROLLBACK TO job",
+};
+
+struct conn;
+
+struct sq_stmt {
+    struct stmt base;
+    sqlite3_stmt *st;
+    struct conn *c;
+    bool bad_bind; /* a value could not be bound: the next step fails */
 };
 
 struct conn {
     sqlite3 *db;
-    sqlite3_stmt *stmts[ST_COUNT];
+    struct sq_stmt stmts[ST_COUNT];
+    sqlite3_stmt *control[CTL_COUNT];
     struct conn *next_free;
 };
 
-/* A queued write: a transaction function waiting for the writer thread. */
+/* A queued write: a transaction function waiting for the writer thread.
+ * Its caller either waits for done (store_write) or is called back
+ * (store_write_async: the job lives in its arena). */
 struct job {
     store_fn fn;
     void *arg;
     struct arena *arena;
     int status;
     bool done;
+    store_done_fn on_done; /* NULL: the caller waits on done_cv */
+    void *done_arg;
     struct job *next;
 };
 
@@ -256,6 +161,12 @@ struct sq_store {
     pthread_mutex_t readers_mu;
     struct conn *readers; /* idle read-only connections */
 
+    int lock_fd;     /* PATH-lock, flock()ed: shared, or exclusive */
+    struct hot *hot; /* the writer's hot state, when exclusive */
+    /* store.h's stamps, when exclusive, and what the batch being written
+     * changed (the writer's). */
+    struct stamps *stamps;
+    struct changes changes;
     struct conn *checkpointer;
     pthread_t checkpoint_thread;
     bool checkpoint_due; /* guarded by mu; signalled on checkpoint_cv */
@@ -267,16 +178,18 @@ struct sq_tx {
     struct conn *c;
 };
 
-static const struct store_backend sqlite_backend;
+static const struct store_driver sqlite_driver;
 
-/* --- connections and statements ------------------------------------------- */
+/* --- connections ------------------------------------------------------------ */
 
 static void conn_close(struct conn *c)
 {
     if (c == NULL)
         return;
     for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(c->stmts[i]);
+        sqlite3_finalize(c->stmts[i].st);
+    for (int i = 0; i < CTL_COUNT; i++)
+        sqlite3_finalize(c->control[i]);
     sqlite3_close(c->db);
     free(c);
 }
@@ -338,198 +251,230 @@ static struct conn *conn_open(const char *path, bool readonly, char *err, size_t
     return c;
 }
 
-/* The connection's prepared statement id, reset and ready for binding. */
-static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
-{
-    if (c->stmts[id] == NULL) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmts[id], NULL);
-        if (rc != SQLITE_OK) {
-            log_error("sqlite: cannot prepare statement %d: %s", (int)id, sqlite3_errmsg(c->db));
-            return NULL;
-        }
-    }
-    return c->stmts[id];
-}
-
 /* Runs one transaction-control statement; an SQLite result code. */
-static int control(struct conn *c, enum stmt_id id)
+static int control(struct conn *c, enum control id)
 {
-    sqlite3_stmt *st = stmt(c, id);
-    if (st == NULL)
-        return SQLITE_ERROR;
+    if (c->control[id] == NULL &&
+        sqlite3_prepare_v3(c->db, control_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->control[id],
+                           NULL) != SQLITE_OK) {
+        log_error("sqlite: %s: %s", control_sql[id], sqlite3_errmsg(c->db));
+        return sqlite3_errcode(c->db);
+    }
+    sqlite3_stmt *st = c->control[id];
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_error("sqlite: %s: %s", stmt_sql[id], sqlite3_errmsg(c->db));
+        log_error("sqlite: %s: %s", control_sql[id], sqlite3_errmsg(c->db));
         return rc;
     }
     return SQLITE_OK;
 }
 
-static struct conn *tx_conn(struct store_tx *tx)
+/* --- statements ---------------------------------------------------------------- */
+
+/* True when every parameter of st is "$k" at index k, so that binding by
+ * number means the same as in PostgreSQL (store_impl.h). */
+static bool numbered_in_order(sqlite3_stmt *st)
 {
-    return ((struct sq_tx *)tx)->c;
+    int n = sqlite3_bind_parameter_count(st);
+    for (int k = 1; k <= n; k++) {
+        const char *name = sqlite3_bind_parameter_name(st, k);
+        char want[16];
+        snprintf(want, sizeof(want), "$%d", k);
+        if (name == NULL || strcmp(name, want) != 0)
+            return false;
+    }
+    return true;
 }
 
-/* Ends a statement's use: resets it (which releases its read locks and
- * bindings' references) and turns rc into a store status, logging errors. */
-static int finish(struct conn *c, sqlite3_stmt *st, int rc)
+static struct stmt *sq_prepare(struct store_tx *tx, enum stmt_id id)
 {
+    struct conn *c = ((struct sq_tx *)tx)->c;
+    struct sq_stmt *s = &c->stmts[id];
+    if (s->st == NULL) {
+        const char *sql = store_sql_of(&sqlite_driver, id);
+        if (sql == NULL || sql == store_sql_none) {
+            log_error("sqlite: statement %d has no SQL", (int)id);
+            return NULL;
+        }
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+        if (rc != SQLITE_OK) {
+            log_error("sqlite: cannot prepare statement %d: %s", (int)id, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        if (!numbered_in_order(s->st)) {
+            log_error("sqlite: statement %d numbers its parameters out of order: %s", (int)id, sql);
+            sqlite3_finalize(s->st);
+            s->st = NULL;
+            return NULL;
+        }
+        s->base.drv = &sqlite_driver;
+        s->c = c;
+    }
+    s->base.tx = tx;
+    s->bad_bind = false;
+    return &s->base;
+}
+
+static sqlite3_stmt *raw(struct stmt *st)
+{
+    return ((struct sq_stmt *)st)->st;
+}
+
+static void sq_bind_int(struct stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(raw(st), i, v);
+}
+
+static void sq_bind_text(struct stmt *st, int i, const char *s)
+{
+    if (s == NULL)
+        sqlite3_bind_null(raw(st), i);
+    else
+        sqlite3_bind_text(raw(st), i, s, -1, SQLITE_STATIC);
+}
+
+static void sq_bind_blob(struct stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob64(raw(st), i, p, n, SQLITE_STATIC);
+}
+
+/* list[0..n) as a JSON array of strings, in the transaction's arena. */
+static void sq_bind_list(struct stmt *st, int i, const char *const *list, size_t n)
+{
+    size_t len = 3;
+    for (size_t k = 0; k < n; k++)
+        len += 3 + 6 * strlen(list[k]); /* "\u00XX" is the longest escape */
+    char *buf = arena_alloc(st->tx->arena, len);
+    if (buf == NULL) {
+        ((struct sq_stmt *)st)->bad_bind = true;
+        return;
+    }
+    char *o = buf;
+    *o++ = '[';
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (const unsigned char *p = (const unsigned char *)list[k]; *p != '\0'; p++) {
+            if (*p == '"' || *p == '\\') {
+                *o++ = '\\';
+                *o++ = (char)*p;
+            } else if (*p < 0x20) {
+                o += sprintf(o, "\\u%04x", *p);
+            } else {
+                *o++ = (char)*p;
+            }
+        }
+        *o++ = '"';
+    }
+    *o++ = ']';
+    *o = '\0';
+    sqlite3_bind_text(raw(st), i, buf, (int)(o - buf), SQLITE_STATIC);
+}
+
+static int sq_step(struct stmt *st)
+{
+    struct sq_stmt *s = (struct sq_stmt *)st;
+    if (s->bad_bind)
+        return STORE_ERROR;
+    int rc = sqlite3_step(s->st);
+    if (rc == SQLITE_ROW)
+        return STORE_ROW;
     int status = status_of(rc);
     if (status != STORE_OK && status != STORE_CONFLICT && status != STORE_NOT_FOUND)
-        log_error("sqlite: %s", sqlite3_errmsg(c->db));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+        log_error("sqlite: %s", sqlite3_errmsg(s->c->db));
     return status;
 }
 
-/* Runs a statement that returns no rows. */
-static int run(struct conn *c, sqlite3_stmt *st)
+static bool sq_col_null(struct stmt *st, int col)
 {
-    return finish(c, st, sqlite3_step(st));
+    return sqlite3_column_type(raw(st), col) == SQLITE_NULL;
 }
 
-/* Steps a statement expected to return at most one row. STORE_OK: the row
- * is ready to read, and the caller ends with finish(). Anything else (no
- * row: STORE_NOT_FOUND; a failure) comes back with the statement reset. */
-static int first_row(struct conn *c, sqlite3_stmt *st)
+static int64_t sq_col_int(struct stmt *st, int col)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return STORE_OK;
-    int status = finish(c, st, rc);
-    return rc == SQLITE_DONE ? STORE_NOT_FOUND : status;
+    return sqlite3_column_int64(raw(st), col);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static const char *sq_col_text(struct stmt *st, int col, size_t *len)
 {
-    return s == NULL ? sqlite3_bind_null(st, i) : sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    const unsigned char *s = sqlite3_column_text(raw(st), col);
+    *len = s != NULL ? (size_t)sqlite3_column_bytes(raw(st), col) : 0;
+    return (const char *)s;
 }
 
-/* Copies a text column into the transaction's arena; NULL for SQL NULL. */
-static const char *col_text(struct store_tx *tx, sqlite3_stmt *st, int col, bool *oom)
+static const void *sq_col_blob(struct stmt *st, int col, size_t *len)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
-    if (s == NULL)
-        return NULL;
-    const char *copy =
-        arena_strndup(tx->arena, (const char *)s, (size_t)sqlite3_column_bytes(st, col));
+    const void *p = sqlite3_column_blob(raw(st), col);
+    size_t n = (size_t)sqlite3_column_bytes(raw(st), col);
+    char *copy = arena_alloc(st->tx->arena, n + 1);
     if (copy == NULL)
-        *oom = true;
+        return NULL;
+    if (n > 0)
+        memcpy(copy, p, n);
+    copy[n] = '\0';
+    *len = n;
     return copy;
 }
 
-/* Makes room for one more row in an arena array of rows of size bytes:
- * returns the (possibly moved) array, or NULL when memory is exhausted. */
-static void *grow(struct arena *a, void *rows, size_t len, size_t *cap, size_t size)
+static int64_t sq_changes(struct stmt *st)
 {
-    if (rows != NULL && len < *cap)
-        return rows;
-    size_t want = rows == NULL ? 16 : *cap * 2;
-    void *bigger = arena_alloc(a, want * size);
-    if (bigger != NULL && len > 0)
-        memcpy(bigger, rows, len * size);
-    *cap = want;
-    return bigger;
+    return sqlite3_changes64(((struct sq_stmt *)st)->c->db);
 }
 
-/* Reads a prepared, bound statement's rows into an arena array of rows of
- * size bytes, each filled by fill (which sets *oom when a copy fails). */
-typedef void (*row_fill)(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom);
-
-static int read_rows(struct store_tx *tx, sqlite3_stmt *st, size_t size, row_fill fill, void **out,
-                     size_t *n)
+static int64_t sq_last_id(struct stmt *st)
 {
-    size_t cap = 0, len = 0;
-    char *rows = NULL;
-    bool oom = false;
-    int rc = SQLITE_OK;
-    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rows = grow(tx->arena, rows, len, &cap, size);
-        if (rows == NULL) {
-            oom = true;
-            break;
-        }
-        memset(rows + len * size, 0, size);
-        fill(tx, st, rows + len * size, &oom);
-        len++;
+    return sqlite3_last_insert_rowid(((struct sq_stmt *)st)->c->db);
+}
+
+/* Releases the statement's read locks and the bindings' references. */
+static void sq_reset(struct stmt *st)
+{
+    sqlite3_reset(raw(st));
+    sqlite3_clear_bindings(raw(st));
+}
+
+/* --- migrations -------------------------------------------------------------- */
+
+static int mig_exec(void *conn, const char *sql)
+{
+    return status_of(exec_sql(conn, sql));
+}
+
+static int mig_query_int(void *conn, const char *sql, int64_t *out)
+{
+    struct conn *c = conn;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
     }
-    int status = finish(tx_conn(tx), st, oom ? SQLITE_OK : rc);
-    if (oom)
-        return STORE_ERROR;
-    *out = rows;
-    *n = len;
-    return status;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : status_of(rc);
 }
 
-static void col_phone(sqlite3_stmt *st, int col, char out[PHONE_BUFSZ])
+static const char *mig_error(void *conn)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(out, PHONE_BUFSZ, "%s", s != NULL ? (const char *)s : "");
+    return sqlite3_errmsg(((struct conn *)conn)->db);
 }
-
-/* Runs a statement expected to return one integer row. */
-static int one_int(struct conn *c, sqlite3_stmt *st, int64_t *out)
-{
-    int status = first_row(c, st);
-    if (status != STORE_OK)
-        return status;
-    *out = sqlite3_column_int64(st, 0);
-    return finish(c, st, SQLITE_OK);
-}
-
-/* --- migrations ------------------------------------------------------------- */
 
 static int migrate(struct conn *c, char *err, size_t errsz)
 {
-    if (exec_sql(c, "BEGIN IMMEDIATE") != SQLITE_OK) {
-        snprintf(err, errsz, "cannot lock the database to check its schema: %s",
-                 sqlite3_errmsg(c->db));
-        return STORE_UNAVAILABLE;
-    }
-    int status = STORE_ERROR;
-    sqlite3_stmt *st = NULL;
-    if (exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
-        SQLITE_OK)
-        goto fail;
-    if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
-                           NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW)
-        goto fail;
-    size_t have = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-
-    size_t want = sqlite_schema_count();
-    if (have > want) {
-        snprintf(err, errsz,
-                 "the database's schema is version %zu but this groupied knows only up to %zu; "
-                 "run a newer groupied",
-                 have, want);
-        exec_sql(c, "ROLLBACK");
-        return STORE_ERROR;
-    }
-    for (size_t v = have + 1; v <= want; v++) {
-        if (exec_sql(c, sqlite_schema_migration(v)) != SQLITE_OK)
-            goto fail;
-        if (sqlite3_prepare_v2(c->db, "INSERT INTO schema_version (version) VALUES (?1)", -1, &st,
-                               NULL) != SQLITE_OK)
-            goto fail;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)v);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail;
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (exec_sql(c, "COMMIT") != SQLITE_OK)
-        goto fail;
-    return STORE_OK;
-fail:
-    snprintf(err, errsz, "cannot bring the database schema up to date: %s", sqlite3_errmsg(c->db));
-    sqlite3_finalize(st);
-    exec_sql(c, "ROLLBACK");
-    return status;
+    /* BEGIN IMMEDIATE takes the write lock before the version is read:
+     * processes opening the file together take turns. */
+    const struct migrator m = {
+        .conn = c,
+        .postgres = false,
+        .begin = "BEGIN IMMEDIATE",
+        .create_version_table =
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+        .exec = mig_exec,
+        .query_int = mig_query_int,
+        .error = mig_error,
+    };
+    return store_migrate(&m, err, errsz);
 }
 
 /* --- the writer thread ------------------------------------------------------ */
@@ -538,9 +483,11 @@ fail:
 static void run_batch(struct sq_store *s, struct job *batch)
 {
     struct conn *c = s->writer;
-    struct sq_tx tx = {.base = {.be = &sqlite_backend}, .c = c};
+    struct sq_tx tx = {
+        .base = {.drv = &sqlite_driver, .hot = s->hot, .changes = s->stamps ? &s->changes : NULL},
+        .c = c};
 
-    if (control(c, ST_BEGIN_IMMEDIATE) != SQLITE_OK) {
+    if (control(c, CTL_BEGIN_IMMEDIATE) != SQLITE_OK) {
         int status = status_of(sqlite3_errcode(c->db));
         for (struct job *j = batch; j != NULL; j = j->next)
             j->status = status == STORE_OK ? STORE_ERROR : status;
@@ -552,28 +499,41 @@ static void run_batch(struct sq_store *s, struct job *batch)
             j->status = STORE_ERROR;
             continue;
         }
-        if (control(c, ST_SAVEPOINT) != SQLITE_OK) {
+        if (control(c, CTL_SAVEPOINT) != SQLITE_OK) {
             j->status = STORE_ERROR;
             broken = sqlite3_get_autocommit(c->db);
             continue;
         }
         tx.base.arena = j->arena;
+        if (s->hot != NULL)
+            hot_job_begin(s->hot);
         j->status = j->fn(&tx.base, j->arg);
         if (sqlite3_get_autocommit(c->db)) {
             /* SQLite rolled the whole transaction back (I/O error, disk
              * full): the jobs before this one lost their changes too. */
             broken = true;
         } else if (j->status == STORE_OK) {
-            if (control(c, ST_RELEASE) != SQLITE_OK)
+            if (control(c, CTL_RELEASE) != SQLITE_OK)
                 j->status = STORE_ERROR;
-        } else if (control(c, ST_ROLLBACK_TO) != SQLITE_OK || control(c, ST_RELEASE) != SQLITE_OK) {
+        } else if (control(c, CTL_ROLLBACK_TO) != SQLITE_OK ||
+                   control(c, CTL_RELEASE) != SQLITE_OK) {
             broken = true;
         }
+        /* What the job left is kept in memory only if the database kept
+         * it too; a job that failed any other way is forgotten with the
+         * batch below. */
+        if (s->hot != NULL && j->status == STORE_OK && !broken)
+            hot_job_keep(s->hot);
+        else if (s->hot != NULL)
+            hot_job_undo(s->hot);
     }
-    if (!broken && control(c, ST_COMMIT) == SQLITE_OK)
+    bool committed = !broken && control(c, CTL_COMMIT) == SQLITE_OK;
+    if (s->hot != NULL)
+        hot_batch_end(s->hot, committed);
+    if (committed)
         return;
     if (!sqlite3_get_autocommit(c->db))
-        control(c, ST_ROLLBACK);
+        control(c, CTL_ROLLBACK);
     for (struct job *j = batch; j != NULL; j = j->next)
         if (j->status == STORE_OK || broken)
             j->status = STORE_ERROR;
@@ -598,9 +558,27 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         run_batch(s, batch);
+        /* Counted before anyone is told (store.h): whoever saw an answer
+         * sees its stamp. A batch that did not commit changed nothing, but
+         * counting it anyway costs only a cache refill. */
+        if (s->stamps != NULL)
+            stamps_count(s->stamps, &s->changes);
 
+        /* Callbacks first, outside the lock: each hands its status to a
+         * request that resumes on another thread, and its job (in that
+         * request's arena) is not touched again. */
+        struct job *waiting = NULL;
+        for (struct job *j = batch, *next; j != NULL; j = next) {
+            next = j->next;
+            if (j->on_done != NULL) {
+                j->on_done(j->done_arg, j->status);
+            } else {
+                j->next = waiting;
+                waiting = j;
+            }
+        }
         pthread_mutex_lock(&s->mu);
-        for (struct job *j = batch; j != NULL;) {
+        for (struct job *j = waiting; j != NULL;) {
             struct job *next = j->next; /* j belongs to its waiter once done */
             j->done = true;
             j = next;
@@ -611,25 +589,56 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Queues j for the writer; false when the store is closing. Called with
+ * s->mu held. */
+static bool enqueue(struct sq_store *s, struct job *j)
+{
+    if (s->stopping)
+        return false;
+    if (s->tail != NULL)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->work_cv);
+    return true;
+}
+
 static int sq_write(struct store *base, struct arena *arena, store_fn fn, void *arg)
 {
     struct sq_store *s = (struct sq_store *)base;
     struct job j = {.fn = fn, .arg = arg, .arena = arena, .status = STORE_ERROR};
     pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
+    if (!enqueue(s, &j)) {
         pthread_mutex_unlock(&s->mu);
         return STORE_UNAVAILABLE;
     }
-    if (s->tail != NULL)
-        s->tail->next = &j;
-    else
-        s->head = &j;
-    s->tail = &j;
-    pthread_cond_signal(&s->work_cv);
     while (!j.done)
         pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.status;
+}
+
+static void sq_submit(struct store *base, struct arena *arena, store_fn fn, void *arg,
+                      store_done_fn done, void *done_arg)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    struct job *j = arena_calloc(arena, 1, sizeof(*j));
+    if (j == NULL) {
+        done(done_arg, STORE_ERROR);
+        return;
+    }
+    *j = (struct job){.fn = fn,
+                      .arg = arg,
+                      .arena = arena,
+                      .status = STORE_ERROR,
+                      .on_done = done,
+                      .done_arg = done_arg};
+    pthread_mutex_lock(&s->mu);
+    bool queued = enqueue(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (!queued)
+        done(done_arg, STORE_UNAVAILABLE);
 }
 
 /* --- readers ----------------------------------------------------------------- */
@@ -664,13 +673,13 @@ static int sq_read(struct store *base, struct arena *arena, store_fn fn, void *a
     struct conn *c = reader_get(s);
     if (c == NULL)
         return STORE_UNAVAILABLE;
-    struct sq_tx tx = {.base = {.be = &sqlite_backend, .arena = arena}, .c = c};
+    struct sq_tx tx = {.base = {.drv = &sqlite_driver, .arena = arena}, .c = c};
     int status;
-    if (control(c, ST_BEGIN) != SQLITE_OK) {
+    if (control(c, CTL_BEGIN) != SQLITE_OK) {
         status = status_of(sqlite3_errcode(c->db));
     } else {
         status = fn(&tx.base, arg);
-        control(c, ST_COMMIT);
+        control(c, CTL_COMMIT);
     }
     reader_put(s, c);
     return status;
@@ -748,13 +757,84 @@ static void sq_close(struct store *base)
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->done_cv);
     pthread_cond_destroy(&s->checkpoint_cv);
+    hot_free(s->hot);
+    stamps_free(s->stamps);
+    free(s->changes.groups);
+    free(s->changes.phones);
+    close(s->lock_fd);
     free(s->path);
     free(s);
+}
+
+static uint64_t sq_stamp(struct store *base)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps != NULL ? stamps_now(s->stamps) : 0;
+}
+
+static bool sq_group_changed(struct store *base, int64_t group_id, uint64_t since)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps == NULL || stamps_group_changed(s->stamps, group_id, since);
+}
+
+static bool sq_device_changed(struct store *base, const char *phone, uint64_t since)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    return s->stamps == NULL || stamps_phone_changed(s->stamps, phone, since);
+}
+
+/* Who else may open the file. An exclusive store (one that keeps state in
+ * memory) takes PATH-lock exclusively; any other store takes it shared. So
+ * two exclusive stores, or an exclusive and a shared one, never hold the
+ * same database; shared ones may (store_suite.c has two in one process).
+ * flock() on a file of its own: SQLite's own fcntl() locks on the
+ * database are left alone. */
+static int take_lock(struct sq_store *s, bool exclusive, char *err, size_t errsz)
+{
+    char lock_path[4096];
+    if (snprintf(lock_path, sizeof(lock_path), "%s-lock", s->path) >= (int)sizeof(lock_path)) {
+        snprintf(err, errsz, "the database path '%s' is too long", s->path);
+        return STORE_ERROR;
+    }
+    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) {
+        snprintf(err, errsz, "cannot open '%s' (the database's lock file): %s", lock_path,
+                 strerror(errno));
+        return STORE_ERROR;
+    }
+    if (flock(s->lock_fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+        return STORE_OK;
+    if (errno == EWOULDBLOCK)
+        snprintf(err, errsz,
+                 "the SQLite database '%s' is in use by another groupied (it holds '%s'); a "
+                 "SQLite database is served by one process: stop the other one, start every "
+                 "one of them with --db-shared, or use PostgreSQL to run several",
+                 s->path, lock_path);
+    else
+        snprintf(err, errsz, "cannot lock '%s': %s", lock_path, strerror(errno));
+    return STORE_UNAVAILABLE;
+}
+
+/* Process-wide settings, made before SQLite is first used (afterwards
+ * sqlite3_config() refuses). Without memory statistics SQLite's allocator
+ * takes no global mutex: with it, every allocation of every connection
+ * (readers, the writer, the checkpointer) took the same one, and it was
+ * the most contended lock of the process (docs/PERFORMANCE.md). Nothing
+ * reads the statistics. */
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+static void configure(void)
+{
+    int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (rc != SQLITE_OK)
+        log_error("sqlite: cannot turn memory statistics off: %s", sqlite3_errstr(rc));
 }
 
 int store_sqlite_open(const char *url, const struct store_options *opt, struct store **out,
                       char *err, size_t errsz)
 {
+    pthread_once(&configured, configure);
     const char *path = url + strlen("sqlite:");
     if (*path == '\0') {
         snprintf(err, errsz, "the database URL '%s' names no file: use sqlite:PATH", url);
@@ -766,7 +846,8 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
         snprintf(err, errsz, "out of memory");
         return STORE_ERROR;
     }
-    s->base.be = &sqlite_backend;
+    s->base.drv = &sqlite_driver;
+    s->lock_fd = -1;
     s->max_batch = opt->max_batch > 0 ? opt->max_batch : DEFAULT_MAX_BATCH;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->readers_mu, NULL);
@@ -774,7 +855,15 @@ int store_sqlite_open(const char *url, const struct store_options *opt, struct s
     pthread_cond_init(&s->done_cv, NULL);
     pthread_cond_init(&s->checkpoint_cv, NULL);
 
-    int status = STORE_ERROR;
+    int status = take_lock(s, opt->exclusive, err, errsz);
+    if (status != STORE_OK)
+        goto fail;
+    status = STORE_ERROR;
+    if (opt->exclusive &&
+        ((s->hot = hot_new(HOT_MAX_GROUPS)) == NULL || (s->stamps = stamps_new()) == NULL)) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
     s->writer = conn_open(path, false, err, errsz);
     if (s->writer == NULL)
         goto fail;
@@ -819,897 +908,37 @@ fail:
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->done_cv);
+    hot_free(s->hot);
+    stamps_free(s->stamps);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s->path);
     free(s);
     return status == STORE_OK ? STORE_ERROR : status;
 }
 
-/* --- the operations ------------------------------------------------------------ */
-
-/* Declares c_ (the transaction's connection) and var (statement id, ready
- * for binding), or returns STORE_ERROR when the statement cannot be prepared. */
-#define PREPARE(var, tx, id)          \
-    struct conn *c_ = tx_conn(tx);    \
-    sqlite3_stmt *var = stmt(c_, id); \
-    if (var == NULL)                  \
-    return STORE_ERROR
-
-static int sq_clock_offset(struct store_tx *tx, int64_t *offset_ms)
-{
-    PREPARE(st, tx, ST_CLOCK_GET);
-    int status = one_int(c_, st, offset_ms);
-    return status == STORE_NOT_FOUND ? STORE_ERROR : status;
-}
-
-static int sq_clock_advance(struct store_tx *tx, int64_t delta_ms, int64_t *offset_ms)
-{
-    PREPARE(st, tx, ST_CLOCK_ADD);
-    sqlite3_bind_int64(st, 1, delta_ms);
-    int status = one_int(c_, st, offset_ms);
-    return status == STORE_NOT_FOUND ? STORE_ERROR : status;
-}
-
-static int device_row(sqlite3_stmt *st, struct device *out)
-{
-    out->id = sqlite3_column_int64(st, 0);
-    col_phone(st, 1, out->phone);
-    out->created_at = sqlite3_column_int64(st, 2);
-    out->token_count = 0;
-    return STORE_OK;
-}
-
-static int sq_device_create(struct store_tx *tx, const char *phone, int64_t now, struct device *out)
-{
-    PREPARE(st, tx, ST_DEVICE_INSERT);
-    bind_text(st, 1, phone);
-    sqlite3_bind_int64(st, 2, now);
-    int status = run(c_, st);
-    if (status != STORE_OK)
-        return status;
-    out->id = sqlite3_last_insert_rowid(c_->db);
-    snprintf(out->phone, sizeof(out->phone), "%s", phone);
-    out->created_at = now;
-    out->token_count = 0;
-    return STORE_OK;
-}
-
-static int sq_device_by_phone(struct store_tx *tx, const char *phone, struct device *out)
-{
-    PREPARE(st, tx, ST_DEVICE_BY_PHONE);
-    bind_text(st, 1, phone);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    device_row(st, out);
-    return finish(c_, st, SQLITE_OK);
-}
-
-static void device_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    (void)tx;
-    (void)oom;
-    struct device *d = row;
-    device_row(st, d);
-    d->token_count = sqlite3_column_int64(st, 3);
-}
-
-static int sq_device_list(struct store_tx *tx, struct device **out, size_t *n)
-{
-    PREPARE(st, tx, ST_DEVICE_LIST);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), device_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static int sq_token_add(struct store_tx *tx, int64_t device_id, const uint8_t hash[32], int64_t now)
-{
-    PREPARE(st, tx, ST_TOKEN_INSERT);
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, device_id);
-    sqlite3_bind_int64(st, 3, now);
-    return run(c_, st);
-}
-
-static int sq_token_device(struct store_tx *tx, const uint8_t hash[32], struct device *out)
-{
-    PREPARE(st, tx, ST_TOKEN_DEVICE);
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    device_row(st, out);
-    return finish(c_, st, SQLITE_OK);
-}
-
-static int sq_token_revoke(struct store_tx *tx, const uint8_t hash[32], int64_t now)
-{
-    PREPARE(st, tx, ST_TOKEN_REVOKE);
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    int status = run(c_, st);
-    if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
-        return STORE_NOT_FOUND;
-    return status;
-}
-
-static int sq_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *out)
-{
-    PREPARE(st, tx, ST_DIR_GET);
-    bind_text(st, 1, phone);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    bool oom = false;
-    col_phone(st, 0, out->phone);
-    out->name = col_text(tx, st, 1, &oom);
-    out->privacy = (enum privacy)sqlite3_column_int(st, 2);
-    status = finish(c_, st, SQLITE_OK);
-    return oom ? STORE_ERROR : status;
-}
-
-static int sq_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
-                         bool set_privacy, bool *created)
-{
-    struct conn *c = tx_conn(tx);
-    sqlite3_stmt *ins = stmt(c, ST_DIR_INSERT);
-    sqlite3_stmt *upd = stmt(c, ST_DIR_UPDATE);
-    if (ins == NULL || upd == NULL)
-        return STORE_ERROR;
-    bind_text(ins, 1, e->phone);
-    bind_text(ins, 2, set_name ? e->name : NULL);
-    sqlite3_bind_int(ins, 3, set_privacy ? (int)e->privacy : PRIVACY_EVERYONE);
-    int status = run(c, ins);
-    if (status == STORE_OK) {
-        if (created != NULL)
-            *created = true;
-        return STORE_OK;
-    }
-    if (status != STORE_CONFLICT)
-        return status;
-    if (created != NULL)
-        *created = false;
-    bind_text(upd, 1, e->phone);
-    sqlite3_bind_int(upd, 2, set_name);
-    bind_text(upd, 3, e->name);
-    sqlite3_bind_int(upd, 4, set_privacy);
-    sqlite3_bind_int(upd, 5, (int)e->privacy);
-    return run(c, upd);
-}
-
-/* Replaces one person's list (contacts or blocks) in the given tables. */
-static int replace_list(struct store_tx *tx, enum stmt_id clear_id, enum stmt_id add_id,
-                        const char *phone, const char *const *list, size_t n)
-{
-    struct conn *c = tx_conn(tx);
-    sqlite3_stmt *clear = stmt(c, clear_id);
-    sqlite3_stmt *add = stmt(c, add_id);
-    if (clear == NULL || add == NULL)
-        return STORE_ERROR;
-    bind_text(clear, 1, phone);
-    int status = run(c, clear);
-    for (size_t i = 0; i < n && status == STORE_OK; i++) {
-        bind_text(add, 1, phone);
-        bind_text(add, 2, list[i]);
-        status = run(c, add);
-    }
-    return status;
-}
-
-static int sq_dir_set_contacts(struct store_tx *tx, const char *phone, const char *const *list,
-                               size_t n)
-{
-    return replace_list(tx, ST_DIR_CONTACTS_CLEAR, ST_DIR_CONTACT_ADD, phone, list, n);
-}
-
-static int sq_dir_set_blocked(struct store_tx *tx, const char *phone, const char *const *list,
-                              size_t n)
-{
-    return replace_list(tx, ST_DIR_BLOCKS_CLEAR, ST_DIR_BLOCK_ADD, phone, list, n);
-}
-
-static void string_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    *(const char **)row = col_text(tx, st, 0, oom);
-}
-
-/* Reads a one-column list of strings into an arena array. */
-static int read_list(struct store_tx *tx, enum stmt_id id, const char *phone, const char ***out,
-                     size_t *n)
-{
-    PREPARE(st, tx, id);
-    bind_text(st, 1, phone);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), string_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static int sq_dir_contacts(struct store_tx *tx, const char *phone, const char ***out, size_t *n)
-{
-    return read_list(tx, ST_DIR_CONTACTS, phone, out, n);
-}
-
-static int sq_dir_blocked(struct store_tx *tx, const char *phone, const char ***out, size_t *n)
-{
-    return read_list(tx, ST_DIR_BLOCKS, phone, out, n);
-}
-
-static int sq_dir_delete(struct store_tx *tx, const char *phone)
-{
-    struct conn *c = tx_conn(tx);
-    sqlite3_stmt *del = stmt(c, ST_DIR_DELETE);
-    if (del == NULL)
-        return STORE_ERROR;
-    bind_text(del, 1, phone);
-    int status = run(c, del);
-    if (status != STORE_OK)
-        return status;
-    if (sqlite3_changes(c->db) == 0)
-        return STORE_NOT_FOUND;
-    /* An unregistered number has no contacts and blocks nobody. */
-    status = replace_list(tx, ST_DIR_CONTACTS_CLEAR, ST_DIR_CONTACT_ADD, phone, NULL, 0);
-    if (status == STORE_OK)
-        status = replace_list(tx, ST_DIR_BLOCKS_CLEAR, ST_DIR_BLOCK_ADD, phone, NULL, 0);
-    return status;
-}
-
-static int sq_dir_facts(struct store_tx *tx, const char *device_phone, const char *const *phones,
-                        size_t n, struct dir_facts *out)
-{
-    PREPARE(st, tx, ST_DIR_FACTS);
-    for (size_t i = 0; i < n; i++) {
-        struct dir_facts *f = &out[i];
-        memset(f, 0, sizeof(*f));
-        bind_text(st, 1, phones[i]);
-        bind_text(st, 2, device_phone);
-        int rc = sqlite3_step(st);
-        bool oom = false;
-        if (rc == SQLITE_ROW) {
-            f->registered = true;
-            f->name = col_text(tx, st, 0, &oom);
-            f->privacy = (enum privacy)sqlite3_column_int(st, 1);
-            f->device_is_contact = sqlite3_column_int(st, 2) != 0;
-            f->blocks_device = sqlite3_column_int(st, 3) != 0;
-            rc = SQLITE_OK;
-        }
-        int status = finish(c_, st, rc);
-        if (oom)
-            return STORE_ERROR;
-        if (status != STORE_OK)
-            return status;
-    }
-    return STORE_OK;
-}
-
-static void bind_group(sqlite3_stmt *st, const struct group *g)
-{
-    if (g->id > 0)
-        sqlite3_bind_int64(st, 1, g->id);
-    else
-        sqlite3_bind_null(st, 1);
-    bind_text(st, 2, g->jid);
-    bind_text(st, 3, g->subject);
-    bind_text(st, 4, g->description);
-    bind_text(st, 5, g->profile_url);
-    sqlite3_bind_int(st, 6, g->allow_send);
-    sqlite3_bind_int(st, 7, g->only_admins_can_send);
-    sqlite3_bind_int(st, 8, g->only_admins_can_edit);
-    bind_text(st, 9, g->disappearing);
-    bind_text(st, 10, g->invite_code);
-    sqlite3_bind_int64(st, 11, g->created_by);
-    sqlite3_bind_int64(st, 12, g->created_at);
-    sqlite3_bind_int64(st, 13, g->updated_at);
-}
-
-static int sq_group_create(struct store_tx *tx, struct group *g)
-{
-    PREPARE(st, tx, ST_GROUP_INSERT);
-    bind_group(st, g);
-    int status = run(c_, st);
-    if (status == STORE_OK)
-        g->id = sqlite3_last_insert_rowid(c_->db);
-    return status;
-}
-
-/* Reads columns 0-12 (ST_GROUP_GET's order) into g. */
-static void group_row(struct store_tx *tx, sqlite3_stmt *st, struct group *g, bool *oom)
-{
-    g->id = sqlite3_column_int64(st, 0);
-    g->jid = col_text(tx, st, 1, oom);
-    g->subject = col_text(tx, st, 2, oom);
-    g->description = col_text(tx, st, 3, oom);
-    g->profile_url = col_text(tx, st, 4, oom);
-    g->allow_send = sqlite3_column_int(st, 5) != 0;
-    g->only_admins_can_send = sqlite3_column_int(st, 6) != 0;
-    g->only_admins_can_edit = sqlite3_column_int(st, 7) != 0;
-    g->disappearing = col_text(tx, st, 8, oom);
-    g->invite_code = col_text(tx, st, 9, oom);
-    g->created_by = sqlite3_column_int64(st, 10);
-    g->created_at = sqlite3_column_int64(st, 11);
-    g->updated_at = sqlite3_column_int64(st, 12);
-}
-
-static int sq_group_get(struct store_tx *tx, int64_t id, struct group *g)
-{
-    PREPARE(st, tx, ST_GROUP_GET);
-    sqlite3_bind_int64(st, 1, id);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    bool oom = false;
-    group_row(tx, st, g, &oom);
-    status = finish(c_, st, SQLITE_OK);
-    return oom ? STORE_ERROR : status;
-}
-
-static int sq_group_by_invite(struct store_tx *tx, const char *code, int64_t *id)
-{
-    PREPARE(st, tx, ST_GROUP_BY_INVITE);
-    bind_text(st, 1, code);
-    return one_int(c_, st, id);
-}
-
-static int sq_group_lock(struct store_tx *tx, int64_t id)
-{
-    /* BEGIN IMMEDIATE already made this the only writer in the database. */
-    (void)tx;
-    (void)id;
-    return STORE_OK;
-}
-
-static int sq_group_update(struct store_tx *tx, const struct group *g)
-{
-    PREPARE(st, tx, ST_GROUP_UPDATE);
-    bind_group(st, g);
-    int status = run(c_, st);
-    if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
-        return STORE_NOT_FOUND;
-    return status;
-}
-
-static int sq_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out)
-{
-    PREPARE(st, tx, ST_MEMBER_ROLE);
-    sqlite3_bind_int64(st, 1, group_id);
-    bind_text(st, 2, phone);
-    int64_t role;
-    int status = one_int(c_, st, &role);
-    if (status == STORE_OK)
-        *out = (enum role)role;
-    return status;
-}
-
-static int sq_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones,
-                            size_t n, bool *out)
-{
-    PREPARE(st, tx, ST_MEMBER_ROLE);
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, group_id);
-        bind_text(st, 2, phones[i]);
-        int rc = sqlite3_step(st);
-        out[i] = rc == SQLITE_ROW;
-        int status = finish(c_, st, rc);
-        if (status != STORE_OK)
-            return status;
-    }
-    return STORE_OK;
-}
-
-static int sq_member_count(struct store_tx *tx, int64_t group_id, int64_t *out)
-{
-    PREPARE(st, tx, ST_MEMBER_COUNT);
-    sqlite3_bind_int64(st, 1, group_id);
-    return one_int(c_, st, out);
-}
-
-static int sq_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
-                         int64_t now)
-{
-    PREPARE(st, tx, ST_MEMBER_INSERT);
-    sqlite3_bind_int64(st, 1, group_id);
-    bind_text(st, 2, phone);
-    sqlite3_bind_int(st, 3, (int)role);
-    sqlite3_bind_int64(st, 4, now);
-    return run(c_, st);
-}
-
-static int sq_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone,
-                              enum role role)
-{
-    PREPARE(st, tx, ST_MEMBER_SET_ROLE);
-    sqlite3_bind_int64(st, 1, group_id);
-    bind_text(st, 2, phone);
-    sqlite3_bind_int(st, 3, (int)role);
-    int status = run(c_, st);
-    if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
-        return STORE_NOT_FOUND;
-    return status;
-}
-
-static int sq_member_remove(struct store_tx *tx, int64_t group_id, const char *phone)
-{
-    PREPARE(st, tx, ST_MEMBER_DELETE);
-    sqlite3_bind_int64(st, 1, group_id);
-    bind_text(st, 2, phone);
-    int status = run(c_, st);
-    if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
-        return STORE_NOT_FOUND;
-    return status;
-}
-
-static int member_order(const void *a, const void *b)
-{
-    const struct member *x = a, *y = b;
-    if (x->joined_at != y->joined_at)
-        return x->joined_at < y->joined_at ? -1 : 1;
-    return strcmp(x->phone, y->phone);
-}
-
-static void member_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    struct member *m = row;
-    m->phone = col_text(tx, st, 0, oom);
-    m->name = col_text(tx, st, 1, oom);
-    m->role = (enum role)sqlite3_column_int(st, 2);
-    m->joined_at = sqlite3_column_int64(st, 3);
-}
-
-static int sq_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n)
-{
-    PREPARE(st, tx, ST_MEMBERS_LIST);
-    sqlite3_bind_int64(st, 1, group_id);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), member_fill, &rows, n);
-    if (status == STORE_OK && *n > 1)
-        qsort(rows, *n, sizeof(**out), member_order);
-    *out = rows;
-    return status;
-}
-
-static int sq_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms,
-                              int64_t *count)
-{
-    struct conn *c = tx_conn(tx);
-    sqlite3_stmt *trim = stmt(c, ST_RATE_TRIM);
-    sqlite3_stmt *cnt = stmt(c, ST_RATE_COUNT);
-    if (trim == NULL || cnt == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_int64(trim, 1, group_id);
-    sqlite3_bind_int64(trim, 2, cutoff_ms);
-    int status = run(c, trim);
-    if (status != STORE_OK)
-        return status;
-    sqlite3_bind_int64(cnt, 1, group_id);
-    return one_int(c, cnt, count);
-}
-
-static int sq_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
-{
-    PREPARE(st, tx, ST_RATE_COUNT_AFTER);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, after_ms);
-    return one_int(c_, st, count);
-}
-
-static int sq_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
-{
-    PREPARE(st, tx, ST_RATE_KTH);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, k - 1);
-    return one_int(c_, st, at_ms);
-}
-
-static int sq_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms)
-{
-    PREPARE(st, tx, ST_RATE_INSERT);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, at_ms);
-    return run(c_, st);
-}
-
-static int sq_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count)
-{
-    PREPARE(st, tx, ST_DAILY_GET);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, day);
-    int status = one_int(c_, st, count);
-    if (status == STORE_NOT_FOUND) {
-        *count = 0;
-        return STORE_OK;
-    }
-    return status;
-}
-
-static int sq_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t n)
-{
-    PREPARE(st, tx, ST_DAILY_ADD);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, day);
-    sqlite3_bind_int64(st, 3, n);
-    return run(c_, st);
-}
-
-static void invite_row(sqlite3_stmt *st, struct invitation *out)
-{
-    out->id = sqlite3_column_int64(st, 0);
-    out->group_id = sqlite3_column_int64(st, 1);
-    col_phone(st, 2, out->phone);
-    const unsigned char *code = sqlite3_column_text(st, 3);
-    snprintf(out->code, sizeof(out->code), "%s", code != NULL ? (const char *)code : "");
-    out->created_at = sqlite3_column_int64(st, 4);
-    out->expires_at = sqlite3_column_int64(st, 5);
-    out->state = (enum invite_state)sqlite3_column_int(st, 6);
-    out->decided_at = sqlite3_column_int64(st, 7);
-}
-
-static int sq_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
-                             struct invitation *out)
-{
-    PREPARE(st, tx, ST_INVITE_PENDING);
-    sqlite3_bind_int64(st, 1, group_id);
-    bind_text(st, 2, phone);
-    sqlite3_bind_int64(st, 3, now);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    invite_row(st, out);
-    return finish(c_, st, SQLITE_OK);
-}
-
-static int sq_invite_create(struct store_tx *tx, struct invitation *inv)
-{
-    PREPARE(st, tx, ST_INVITE_INSERT);
-    sqlite3_bind_int64(st, 1, inv->group_id);
-    bind_text(st, 2, inv->phone);
-    bind_text(st, 3, inv->code);
-    sqlite3_bind_int64(st, 4, inv->created_at);
-    sqlite3_bind_int64(st, 5, inv->expires_at);
-    int status = run(c_, st);
-    if (status == STORE_OK) {
-        inv->id = sqlite3_last_insert_rowid(c_->db);
-        inv->state = INVITE_PENDING;
-        inv->decided_at = 0;
-    }
-    return status;
-}
-
-static int sq_invite_decide(struct store_tx *tx, int64_t id, enum invite_state state, int64_t now)
-{
-    PREPARE(st, tx, ST_INVITE_DECIDE);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, (int)state);
-    sqlite3_bind_int64(st, 3, now);
-    int status = run(c_, st);
-    if (status == STORE_OK && sqlite3_changes(c_->db) == 0)
-        return STORE_NOT_FOUND;
-    return status;
-}
-
-static void invite_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    (void)tx;
-    (void)oom;
-    invite_row(st, row);
-}
-
-static int sq_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
-                           struct invitation **out, size_t *n)
-{
-    PREPARE(st, tx, ST_INVITES_LIST);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, limit);
-    sqlite3_bind_int64(st, 3, offset);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), invite_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static int sq_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total)
-{
-    PREPARE(st, tx, ST_INVITES_COUNT);
-    sqlite3_bind_int64(st, 1, group_id);
-    return one_int(c_, st, total);
-}
-
-static void membership_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    struct group_membership *m = row;
-    group_row(tx, st, &m->group, oom);
-    m->role = (enum role)sqlite3_column_int(st, 13);
-    m->joined_at = sqlite3_column_int64(st, 14);
-}
-
-static int sq_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
-                        struct group_membership **out, size_t *n)
-{
-    PREPARE(st, tx, ST_GROUPS_OF);
-    bind_text(st, 1, phone);
-    sqlite3_bind_int64(st, 2, limit);
-    sqlite3_bind_int64(st, 3, offset);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), membership_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static int sq_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total)
-{
-    PREPARE(st, tx, ST_GROUPS_OF_COUNT);
-    bind_text(st, 1, phone);
-    return one_int(c_, st, total);
-}
-
-/* Mentions are kept as one column: the numbers separated by spaces. */
-static const char *mentions_join(struct arena *a, const char *const *list, size_t n)
-{
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += strlen(list[i]) + 1;
-    char *out = arena_alloc(a, len + 1);
-    if (out == NULL)
-        return NULL;
-    char *p = out;
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(list[i]);
-        if (i > 0)
-            *p++ = ' ';
-        memcpy(p, list[i], l);
-        p += l;
-    }
-    *p = '\0';
-    return out;
-}
-
-/* Splits a mentions column in place into an arena array. */
-static bool mentions_split(struct arena *a, char *s, const char *const **list, size_t *n)
-{
-    size_t count = 0;
-    for (const char *p = s; *p != '\0'; p++)
-        if (p == s || p[-1] == ' ')
-            count++;
-    const char **out = arena_alloc(a, (count > 0 ? count : 1) * sizeof(*out));
-    if (out == NULL)
-        return false;
-    size_t i = 0;
-    for (char *tok = s; i < count; i++) {
-        out[i] = tok;
-        char *space = strchr(tok, ' ');
-        if (space == NULL)
-            break;
-        *space = '\0';
-        tok = space + 1;
-    }
-    *list = out;
-    *n = count;
-    return true;
-}
-
-static int sq_message_add(struct store_tx *tx, const struct message *m)
-{
-    PREPARE(st, tx, ST_MESSAGE_INSERT);
-    const char *mentions = mentions_join(tx->arena, m->mentions, m->n_mentions);
-    if (mentions == NULL) {
-        sqlite3_reset(st);
-        return STORE_ERROR;
-    }
-    bind_text(st, 1, m->id);
-    sqlite3_bind_int64(st, 2, m->group_id);
-    bind_text(st, 3, m->sender);
-    bind_text(st, 4, m->type);
-    bind_text(st, 5, m->content);
-    bind_text(st, 6, m->media_url);
-    bind_text(st, 7, m->params);
-    bind_text(st, 8, mentions);
-    sqlite3_bind_int(st, 9, m->simulate_typing);
-    bind_text(st, 10, m->status);
-    sqlite3_bind_int64(st, 11, m->created_at);
-    return run(c_, st);
-}
-
-static void message_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    struct message *m = row;
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(m->id, sizeof(m->id), "%s", id != NULL ? (const char *)id : "");
-    m->group_id = sqlite3_column_int64(st, 1);
-    m->sender = col_text(tx, st, 2, oom);
-    m->sender_name = col_text(tx, st, 3, oom);
-    m->type = col_text(tx, st, 4, oom);
-    m->content = col_text(tx, st, 5, oom);
-    m->media_url = col_text(tx, st, 6, oom);
-    m->params = col_text(tx, st, 7, oom);
-    char *mentions = (char *)col_text(tx, st, 8, oom);
-    if (mentions != NULL && !mentions_split(tx->arena, mentions, &m->mentions, &m->n_mentions))
-        *oom = true;
-    m->simulate_typing = sqlite3_column_int(st, 9);
-    m->status = col_text(tx, st, 10, oom);
-    m->created_at = sqlite3_column_int64(st, 11);
-}
-
-static int sq_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
-                              struct message **out, size_t *n)
-{
-    PREPARE(st, tx, ST_MESSAGES_RECENT);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, limit);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), message_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static void type_count_fill(struct store_tx *tx, sqlite3_stmt *st, void *row, bool *oom)
-{
-    struct message_type_count *r = row;
-    r->type = col_text(tx, st, 0, oom);
-    r->total = sqlite3_column_int64(st, 1);
-    r->since_a = sqlite3_column_int64(st, 2);
-    r->since_b = sqlite3_column_int64(st, 3);
-}
-
-static int sq_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a,
-                             int64_t since_b, struct message_type_count **out, size_t *n)
-{
-    PREPARE(st, tx, ST_MESSAGE_COUNTS);
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, since_a);
-    sqlite3_bind_int64(st, 3, since_b);
-    void *rows = NULL;
-    int status = read_rows(tx, st, sizeof(**out), type_count_fill, &rows, n);
-    *out = rows;
-    return status;
-}
-
-static int sq_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
-                                 const char **name, int64_t *count)
-{
-    PREPARE(st, tx, ST_MESSAGE_TOP_SENDER);
-    sqlite3_bind_int64(st, 1, group_id);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    bool oom = false;
-    *phone = col_text(tx, st, 0, &oom);
-    *name = col_text(tx, st, 1, &oom);
-    *count = sqlite3_column_int64(st, 2);
-    status = finish(c_, st, SQLITE_OK);
-    return oom ? STORE_ERROR : status;
-}
-
-static int sq_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
-{
-    /* BEGIN IMMEDIATE already made this the only writer in the database. */
-    (void)tx;
-    (void)device_id;
-    (void)key;
-    return STORE_OK;
-}
-
-static int sq_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
-                       struct idem_record *out)
-{
-    PREPARE(st, tx, ST_IDEM_GET);
-    sqlite3_bind_int64(st, 1, device_id);
-    bind_text(st, 2, key);
-    sqlite3_bind_int64(st, 3, since_ms);
-    int status = first_row(c_, st);
-    if (status != STORE_OK)
-        return status;
-    bool oom = false;
-    out->device_id = device_id;
-    out->key = key;
-    out->method = col_text(tx, st, 0, &oom);
-    out->path = col_text(tx, st, 1, &oom);
-    memset(out->body_sha, 0, sizeof(out->body_sha));
-    if (sqlite3_column_bytes(st, 2) == (int)sizeof(out->body_sha))
-        memcpy(out->body_sha, sqlite3_column_blob(st, 2), sizeof(out->body_sha));
-    out->status = sqlite3_column_int(st, 3);
-    const void *body = sqlite3_column_blob(st, 4);
-    out->body_len = (size_t)sqlite3_column_bytes(st, 4);
-    char *copy = arena_alloc(tx->arena, out->body_len + 1);
-    if (copy == NULL) {
-        oom = true;
-    } else {
-        if (out->body_len > 0)
-            memcpy(copy, body, out->body_len);
-        copy[out->body_len] = '\0';
-    }
-    out->body = copy;
-    out->created_at = sqlite3_column_int64(st, 5);
-    status = finish(c_, st, SQLITE_OK);
-    return oom ? STORE_ERROR : status;
-}
-
-static int sq_idem_put(struct store_tx *tx, const struct idem_record *r)
-{
-    PREPARE(st, tx, ST_IDEM_PUT);
-    sqlite3_bind_int64(st, 1, r->device_id);
-    bind_text(st, 2, r->key);
-    bind_text(st, 3, r->method);
-    bind_text(st, 4, r->path);
-    sqlite3_bind_blob(st, 5, r->body_sha, (int)sizeof(r->body_sha), SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, r->status);
-    sqlite3_bind_blob64(st, 7, r->body, r->body_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, r->created_at);
-    return run(c_, st);
-}
-
-static int sq_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted)
-{
-    PREPARE(st, tx, ST_IDEM_PURGE);
-    sqlite3_bind_int64(st, 1, before_ms);
-    sqlite3_bind_int64(st, 2, limit);
-    int status = run(c_, st);
-    if (status == STORE_OK && deleted != NULL)
-        *deleted = sqlite3_changes(c_->db);
-    return status;
-}
-
-static int sq_is_empty(struct store_tx *tx, bool *empty)
-{
-    PREPARE(st, tx, ST_IS_EMPTY);
-    int64_t v = 0;
-    int status = one_int(c_, st, &v);
-    *empty = v != 0;
-    return status;
-}
-
-static const struct store_backend sqlite_backend = {
+static const struct store_driver sqlite_driver = {
     .name = "sqlite",
+    .sql = sqlite_sql,
     .close = sq_close,
     .ping = sq_ping,
     .write = sq_write,
+    .submit = sq_submit,
     .read = sq_read,
-    .clock_offset = sq_clock_offset,
-    .clock_advance = sq_clock_advance,
-    .device_create = sq_device_create,
-    .device_by_phone = sq_device_by_phone,
-    .device_list = sq_device_list,
-    .token_add = sq_token_add,
-    .token_device = sq_token_device,
-    .token_revoke = sq_token_revoke,
-    .dir_get = sq_dir_get,
-    .dir_upsert = sq_dir_upsert,
-    .dir_set_contacts = sq_dir_set_contacts,
-    .dir_set_blocked = sq_dir_set_blocked,
-    .dir_contacts = sq_dir_contacts,
-    .dir_blocked = sq_dir_blocked,
-    .dir_delete = sq_dir_delete,
-    .dir_facts = sq_dir_facts,
-    .group_create = sq_group_create,
-    .group_get = sq_group_get,
-    .group_by_invite = sq_group_by_invite,
-    .group_lock = sq_group_lock,
-    .group_update = sq_group_update,
-    .member_role = sq_member_role,
-    .members_which = sq_members_which,
-    .member_count = sq_member_count,
-    .member_add = sq_member_add,
-    .member_set_role = sq_member_set_role,
-    .member_remove = sq_member_remove,
-    .members_list = sq_members_list,
-    .rate_trim_count = sq_rate_trim_count,
-    .rate_count = sq_rate_count,
-    .rate_kth = sq_rate_kth,
-    .rate_add = sq_rate_add,
-    .daily_get = sq_daily_get,
-    .daily_add = sq_daily_add,
-    .invite_pending = sq_invite_pending,
-    .invite_create = sq_invite_create,
-    .invite_decide = sq_invite_decide,
-    .invites_list = sq_invites_list,
-    .invites_count = sq_invites_count,
-    .groups_of = sq_groups_of,
-    .groups_of_count = sq_groups_of_count,
-    .message_add = sq_message_add,
-    .messages_recent = sq_messages_recent,
-    .message_counts = sq_message_counts,
-    .message_top_sender = sq_message_top_sender,
-    .idem_lock = sq_idem_lock,
-    .idem_get = sq_idem_get,
-    .idem_put = sq_idem_put,
-    .idem_purge = sq_idem_purge,
-    .is_empty = sq_is_empty,
+    .stamp = sq_stamp,
+    .group_changed = sq_group_changed,
+    .device_changed = sq_device_changed,
+    .prepare = sq_prepare,
+    .bind_int = sq_bind_int,
+    .bind_text = sq_bind_text,
+    .bind_blob = sq_bind_blob,
+    .bind_list = sq_bind_list,
+    .step = sq_step,
+    .col_null = sq_col_null,
+    .col_int = sq_col_int,
+    .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
+    .changes = sq_changes,
+    .last_id = sq_last_id,
+    .reset = sq_reset,
 };

@@ -1,9 +1,27 @@
 /* event.c -- see event.h. */
 #include "webhook/event.h"
 
+#include "common/clock.h"
 #include "common/token.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+/* The API's value forms (docs/API.md), as the server's answers write them. */
+static void put_time(struct jw *w, int64_t ms)
+{
+    char buf[CLOCK_ISO_BUFSZ];
+    clock_iso8601(ms, buf);
+    jw_string(w, buf);
+}
+
+static void put_id(struct jw *w, int64_t id)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRId64, id);
+    jw_string(w, buf);
+}
 
 /* What each type is called and what it carries besides the common fields. */
 enum shape {
@@ -123,7 +141,7 @@ static void person(struct jw *w, const struct event_person *p, const char *at_ke
         jw_string(w, p->role);
     }
     jw_key(w, at_key);
-    jw_time(w, p->at);
+    put_time(w, p->at);
     jw_object_end(w);
 }
 
@@ -172,9 +190,9 @@ static void invitation(struct jw *w, const struct event_invitation *inv)
     jw_key(w, "status");
     jw_string(w, inv->status);
     jw_key(w, "created_at");
-    jw_time(w, inv->created_at);
+    put_time(w, inv->created_at);
     jw_key(w, "expires_at");
-    jw_time(w, inv->expires_at);
+    put_time(w, inv->expires_at);
     jw_object_end(w);
 }
 
@@ -204,7 +222,7 @@ static void message(struct jw *w, const struct event_message *m)
         jw_string(w, m->file_url);
     }
     jw_key(w, "timestamp");
-    jw_time(w, m->timestamp);
+    put_time(w, m->timestamp);
     jw_key(w, "mentions");
     jw_array(w);
     for (size_t i = 0; i < m->n_mentions; i++)
@@ -263,11 +281,11 @@ int event_render(const struct event *e, struct jw *w)
     jw_key(w, "type");
     jw_string(w, types[e->type].name);
     jw_key(w, "created_at");
-    jw_time(w, e->created_at);
+    put_time(w, e->created_at);
     jw_key(w, "data");
     jw_object(w);
     jw_key(w, "group_id");
-    jw_id(w, e->group_id);
+    put_id(w, e->group_id);
     jw_key(w, "group_name");
     jw_string(w, e->group_name);
     jw_key(w, "device");
@@ -276,7 +294,7 @@ int event_render(const struct event *e, struct jw *w)
     } else {
         jw_object(w);
         jw_key(w, "id");
-        jw_id(w, e->device_id);
+        put_id(w, e->device_id);
         jw_key(w, "phone");
         jw_string(w, e->device_phone);
         jw_object_end(w);

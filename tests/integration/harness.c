@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -394,15 +395,18 @@ static void log_tail(const struct server *srv)
     free(log);
 }
 
-/* Finds the current run's "listening on" line and its port. */
-static int find_port(const struct server *srv)
+/* Finds the current run's "listening on" line and its port; *tls tells
+ * whether it serves https (--tls-cert). */
+static int find_port(const struct server *srv, bool *tls)
 {
     char *log = slurp(srv->log_path, srv->log_start);
     static const char mark[] = "listening on http://127.0.0.1:";
+    static const char tls_mark[] = "listening on https://127.0.0.1:";
     const char *at = strstr(log, mark);
+    *tls = at == NULL && (at = strstr(log, tls_mark)) != NULL;
     int port = 0;
     if (at != NULL) {
-        const char *p = at + strlen(mark);
+        const char *p = at + strlen(*tls ? tls_mark : mark);
         char *end;
         long v = strtol(p, &end, 10);
         /* Only a whole line counts: the write may be in progress. */
@@ -421,10 +425,11 @@ static void launch(struct server *srv)
 
     long long deadline = mono_ms() + START_TIMEOUT_MS;
     for (;;) {
-        int port = find_port(srv);
+        bool tls;
+        int port = find_port(srv, &tls);
         if (port > 0) {
             srv->port = port;
-            snprintf(srv->url, sizeof(srv->url), "http://127.0.0.1:%d", port);
+            snprintf(srv->url, sizeof(srv->url), "%s://127.0.0.1:%d", tls ? "https" : "http", port);
             return;
         }
         int status;
@@ -641,6 +646,23 @@ int fixture_server_teardown(void **state)
 {
     (void)state;
     return server_teardown(&fixture_srv);
+}
+
+int group_world_setup(struct group_world *w, void **state, const struct server_opts *opts,
+                      const char *subject)
+{
+    memset(w, 0, sizeof(*w));
+    server_start(&w->srv, opts);
+    op_device_new(&w->srv, &w->dev);
+    if (subject != NULL)
+        w->gid = group_create(&w->srv, w->dev.token, subject, NULL, 0);
+    *state = w;
+    return 0;
+}
+
+int group_world_teardown(struct group_world *w)
+{
+    return server_teardown(&w->srv);
 }
 
 /* --- HTTP ----------------------------------------------------------------------- */
@@ -1046,6 +1068,29 @@ json_t *jpath(json_t *root, const char *path)
     return cur;
 }
 
+json_t *jfind(json_t *array, const char *key, const char *value)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(array, i, e)
+    {
+        const char *v = json_string_value(json_object_get(e, key));
+        if (v != NULL && strcmp(v, value) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+bool matches(const char *s, const char *pattern)
+{
+    regex_t re;
+    if (s == NULL || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
 long long iso_to_epoch(const char *s)
 {
     int y, mo, d, h, mi, sec, used = 0;
@@ -1325,14 +1370,5 @@ struct reply *group_get(const struct server *srv, const char *token, long long g
 
 bool group_has(const struct reply *r, const char *phone)
 {
-    json_t *list = jpath(r->json, "data.participants");
-    size_t i;
-    json_t *p;
-    json_array_foreach(list, i, p)
-    {
-        if (json_is_string(json_object_get(p, "phone")) &&
-            strcmp(json_string_value(json_object_get(p, "phone")), phone) == 0)
-            return true;
-    }
-    return false;
+    return jfind(jpath(r->json, "data.participants"), "phone", phone) != NULL;
 }

@@ -237,6 +237,13 @@ json_t *participants_body(const char *const *phones, size_t n);
 /* The value at a path like "data.failed_members[0].error_code" (or NULL). */
 json_t *jpath(json_t *root, const char *path);
 
+/* The first object in array whose key is the string value (or NULL), e.g.
+ * a participant by phone. */
+json_t *jfind(json_t *array, const char *key, const char *value);
+
+/* True when s (not NULL) matches the POSIX extended regular expression. */
+bool matches(const char *s, const char *pattern);
+
 /* "2024-12-20T15:30:00Z" -> seconds since the epoch; -1 if not that form. */
 long long iso_to_epoch(const char *s);
 
@@ -279,6 +286,23 @@ struct reply *members_add(const struct server *srv, const char *token, long long
 struct reply *group_get(const struct server *srv, const char *token, long long gid);
 /* Is phone among data.participants of a group_get() reply? */
 bool group_has(const struct reply *r, const char *phone);
+
+/* The world most suites start from: a server, one device, and a group that
+ * device created (it is the superadmin). */
+struct group_world {
+    struct server srv;
+    struct device dev; /* the group's creator */
+    long long gid;     /* 0 when made without a group */
+};
+
+/* For a suite's cmocka setup: zeroes w, starts its server with opts (NULL
+ * for the defaults), makes the device and, unless subject is NULL, the
+ * group; *state becomes w. */
+int group_world_setup(struct group_world *w, void **state, const struct server_opts *opts,
+                      const char *subject);
+
+/* For the matching teardown (server_teardown() of its server). */
+int group_world_teardown(struct group_world *w);
 
 /* --- assertions (report the caller's line) ------------------------------------ */
 

@@ -216,19 +216,6 @@ static void test_device_keeps_an_existing_directory_entry(void **state)
     server_stop(&srv);
 }
 
-static json_t *device_entry(json_t *list, const char *phone)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e)
-    {
-        const char *p = json_string_value(json_object_get(e, "phone"));
-        if (p != NULL && strcmp(p, phone) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 static void test_device_list_and_tokens(void **state)
 {
     (void)state;
@@ -248,13 +235,13 @@ static void test_device_list_and_tokens(void **state)
     assert_status(r, 200);
     json_t *list = jpath(r->json, "data");
     assert_int_equal(json_array_size(list), 2);
-    json_t *ea = device_entry(list, a.phone);
+    json_t *ea = jfind(list, "phone", a.phone);
     assert_non_null(ea);
     assert_jkeys(ea, "", "id,phone,created_at,token_count");
     assert_jstr(ea, "id", a.id);
     assert_iso8601(ea, "created_at");
     assert_jint(ea, "token_count", 2);
-    assert_jint(device_entry(list, b.phone), "token_count", 1);
+    assert_jint(jfind(list, "phone", b.phone), "token_count", 1);
     /* Never the tokens themselves. */
     if (strstr(r->body, a.token) != NULL || strstr(r->body, second) != NULL)
         failf("GET /admin/devices shows a token: %s", r->body);
@@ -268,7 +255,7 @@ static void test_device_list_and_tokens(void **state)
     assert_jkeys(r->json, "", "code,message");
     assert_jstr(r->json, "message", "Token revoked");
     r = op("GET", "/admin/devices", NULL);
-    assert_jint(device_entry(jpath(r->json, "data"), a.phone), "token_count", 1);
+    assert_jint(jfind(jpath(r->json, "data"), "phone", a.phone), "token_count", 1);
     assert_unauthorized(req(&srv, "GET", tmpf("/groups/%lld", gid), second, NULL));
     group_get(&srv, a.token, gid);
 

@@ -533,8 +533,8 @@ static void test_exit_statuses(void **state)
     char(*nums)[PHONE_BUF] = calloc(4, PHONE_BUF);
     char *file = world_numbers_file(w, "four.txt", 4, nums);
     const char *gid = tmpf("%lld", w->gid);
-    const char *no_token[] = {"GROUPIE_TOKEN=", w->env_url, NULL};
-    const char *bad_token[] = {"GROUPIE_TOKEN=not-a-token", w->env_url, NULL};
+    const char *no_token[] = {"GROUPIE_TOKEN=", w->env_url, w->env_state, NULL};
+    const char *bad_token[] = {"GROUPIE_TOKEN=not-a-token", w->env_url, w->env_state, NULL};
 
     /* Usage. */
     assert_int_equal(status_of(CLI_ARGS("add"), w->env, "usage"), 64);
@@ -585,7 +585,8 @@ static void test_exit_statuses(void **state)
     op_device_new(&w->srv, &member);
     const char *member_phone[] = {member.phone};
     op_participants(&w->srv, w->gid, member_phone, 1, NULL);
-    const char *member_env[] = {tmpf("GROUPIE_TOKEN=%s", member.token), w->env_url, NULL};
+    const char *member_env[] = {tmpf("GROUPIE_TOKEN=%s", member.token), w->env_url, w->env_state,
+                                NULL};
     assert_int_equal(
         status_of(CLI_ARGS("add", gid, nums[0], "--journal", world_path(w, "m.journal")),
                   member_env, "admin"),
@@ -593,19 +594,27 @@ static void test_exit_statuses(void **state)
     struct reply *g = group_get(&w->srv, w->dev.token, w->gid);
     assert_false(group_has(g, nums[0]));
 
-    /* The server cannot be reached: bounded retries, then 69. */
-    const char *nowhere[] = {w->env_token, "GROUPIE_BASE_URL=http://127.0.0.1:1", NULL};
-    assert_int_equal(status_of(CLI_ARGS("add", gid, nums[0], "--retries", "1", "--journal",
-                                        world_path(w, "n.journal")),
-                               nowhere, "rerun the same command"),
-                     69);
+    /* The server cannot be reached at first contact: no retries, at once
+     * (the retries and their backoff are for a run that has begun). */
+    const char *nowhere[] = {w->env_token, "GROUPIE_BASE_URL=http://127.0.0.1:1", w->env_state,
+                             NULL};
+    struct cli_run far = {.args = CLI_ARGS("add", gid, nums[0]), .env = nowhere};
+    struct cli_result fr;
+    cli_exec(&far, &fr);
+    cli_expect_status(&fr, 69);
+    assert_non_null(strstr(fr.err, "nothing was sent"));
+    assert_non_null(strstr(fr.err, "--base-url"));
+    if (fr.seconds > 10)
+        failf("a refused connection took %.1f s to report", fr.seconds);
+    cli_result_free(&fr);
 
     /* A journal belongs to one group. */
     char *j = world_path(w, "shared.journal");
+    long long other = group_create(&w->srv, w->dev.token, "another group", NULL, 0);
     assert_int_equal(status_of(CLI_ARGS("add", gid, "--file", file, "--journal", j), w->env, NULL),
                      0);
-    assert_int_equal(status_of(CLI_ARGS("add", "999999", "--file", file, "--journal", j), w->env,
-                               "belongs to group"),
+    assert_int_equal(status_of(CLI_ARGS("add", tmpf("%lld", other), "--file", file, "--journal", j),
+                               w->env, "belongs to group"),
                      65);
     free(nums);
 }
@@ -656,7 +665,7 @@ static void test_token_file_default_journal_and_output(void **state)
     char *tokfile = world_path(w, "token");
     char *tok = tmpf("%s\n", w->dev.token);
     file_put(tokfile, tok, strlen(tok));
-    const char *env[] = {"GROUPIE_TOKEN=", w->env_url, NULL};
+    const char *env[] = {"GROUPIE_TOKEN=", w->env_url, w->env_state, NULL};
     const char *gid = tmpf("%lld", w->gid);
 
     /* Numbers as arguments, the token from a file, the journal named
@@ -676,15 +685,19 @@ static void test_token_file_default_journal_and_output(void **state)
     assert_null(strstr(res.err, "\r"));
     assert_null(strstr(res.out, w->dev.token));
     assert_null(strstr(res.err, w->dev.token));
+    /* The journal is in the state directory (XDG_STATE_HOME), private. */
     char *journal = strstr(res.out, "journal: ");
     assert_non_null(journal);
-    char name[256];
-    assert_int_equal(sscanf(journal, "journal: %255s", name), 1);
-    assert_true(
-        strncmp(name, tmpf("groupie-%s-args-", gid), strlen(tmpf("groupie-%s-args-", gid))) == 0);
+    char name[512];
+    assert_int_equal(sscanf(journal, "journal: %511s", name), 1);
+    const char *want = tmpf("%s/groupie-%s-args-", world_state_dir(w), gid);
+    if (strncmp(name, want, strlen(want)) != 0)
+        failf("journal %s, expected %s...", name, want);
     struct stat st;
-    assert_int_equal(stat(world_path(w, name), &st), 0);
+    assert_int_equal(stat(name, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(world_state_dir(w), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
     cli_result_free(&res);
 
     /* The same command again finds that journal: nothing to send. Quiet

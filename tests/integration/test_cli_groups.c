@@ -1,6 +1,6 @@
 /* test_cli_groups.c -- `groupie group ID` and `groupie groups`: a table for
- * people, JSON for programs (the default when the output is not a
- * terminal), and the exit statuses of the read commands. */
+ * people, one tab-separated line per item in a pipe, JSON with --json, and
+ * the exit statuses of the read commands. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,8 +27,8 @@ static void test_group_members(void **state)
     op_participants(&w->srv, w->gid, &p[1], 1, "admin");
     const char *gid = tmpf("%lld", w->gid);
 
-    /* Not a terminal: JSON. */
-    struct cli_run run = {.args = CLI_ARGS("group", gid), .env = w->env};
+    /* --json: one object. */
+    struct cli_run run = {.args = CLI_ARGS("group", gid, "--json"), .env = w->env};
     struct cli_result res;
     cli_exec(&run, &res);
     cli_expect_status(&res, 0);
@@ -58,6 +58,19 @@ static void test_group_members(void **state)
     json_decref(j);
     cli_result_free(&res);
 
+    /* A pipe: one line per participant, phone, role, name, joined_at. */
+    run.args = CLI_ARGS("group", gid);
+    cli_exec(&run, &res);
+    cli_expect_status(&res, 0);
+    size_t lines = 0;
+    for (const char *q = res.out; (q = strchr(q, '\n')) != NULL; q++)
+        lines++;
+    assert_int_equal(lines, 3);
+    assert_non_null(strstr(res.out, tmpf("%s\tmember\tRina\t", p[0])));
+    assert_non_null(strstr(res.out, tmpf("%s\tadmin\t\t", p[1])));
+    assert_non_null(strstr(res.out, tmpf("%s\tcreator\t", w->dev.phone)));
+    cli_result_free(&res);
+
     /* --table: one line per participant under a header. */
     run.args = CLI_ARGS("group", gid, "--table");
     cli_exec(&run, &res);
@@ -77,7 +90,7 @@ static void test_group_members(void **state)
     cli_expect_status(&res, 68);
     assert_non_null(strstr(res.err, "Group not found"));
     cli_result_free(&res);
-    const char *bad_env[] = {"GROUPIE_TOKEN=nope", w->env_url, NULL};
+    const char *bad_env[] = {"GROUPIE_TOKEN=nope", w->env_url, w->env_state, NULL};
     run.args = CLI_ARGS("group", gid);
     run.env = bad_env;
     cli_exec(&run, &res);
@@ -104,6 +117,19 @@ static void test_groups_list(void **state)
         cli_result_free(&res);
         skip();
     }
+    cli_expect_status(&res, 0);
+    /* A pipe: one line per group, tab-separated; a comma is no separator. */
+    const char *second_line = strstr(res.out, tmpf("%lld\tSecond, with a comma\t", second));
+    assert_true(second_line == res.out);
+    const char *nl = strchr(res.out, '\n');
+    assert_non_null(nl);
+    assert_true(strncmp(nl + 1, tmpf("%lld\tgroupie CLI test\t", w->gid),
+                        strlen(tmpf("%lld\tgroupie CLI test\t", w->gid))) == 0);
+    assert_int_equal(strlen(strchr(nl + 1, '\n')), 1); /* two lines, nothing after */
+    cli_result_free(&res);
+
+    run.args = CLI_ARGS("groups", "--json");
+    cli_exec(&run, &res);
     cli_expect_status(&res, 0);
     json_t *j = json_of(res.out);
     assert_true(json_is_array(j));

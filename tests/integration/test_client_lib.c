@@ -155,10 +155,15 @@ static void test_http_errors_carry_the_envelope(void **state)
     assert_int_equal(err.http_status, 401);
     assert_string_equal(err.message, "Unauthorized");
     assert_string_equal(err.detail, "Invalid or missing authentication token");
+    /* The reason, as the server names it in Groupie-Error-Code. */
+    assert_int_equal(err.reason, GROUPIE_R_UNAUTHORIZED);
+    assert_string_equal(err.reason_code, "UNAUTHORIZED");
 
     assert_int_equal(groupie_add_members(f->c, 999999, p, 1, NULL, &r, &err), GROUPIE_E_HTTP);
     assert_int_equal(err.http_status, 404);
     assert_string_equal(err.message, "Group not found");
+    assert_int_equal(err.reason, GROUPIE_R_GROUP_NOT_FOUND);
+    assert_string_equal(err.reason_code, "GROUP_NOT_FOUND");
 
     struct device member;
     op_device_new(&f->srv, &member);
@@ -169,11 +174,15 @@ static void test_http_errors_carry_the_envelope(void **state)
     groupie_client_free(mc);
     assert_int_equal(err.http_status, 403);
     assert_string_equal(err.detail, "You must be a group administrator to add members");
+    assert_int_equal(err.reason, GROUPIE_R_ACCESS_DENIED);
+    assert_string_equal(err.reason_code, "ACCESS_DENIED");
 
     assert_int_equal(groupie_add_members(f->c, f->gid, p, 21, NULL, &r, &err), GROUPIE_E_HTTP);
     assert_int_equal(err.http_status, 400);
     assert_string_equal(err.message, "Validation failed");
     assert_string_equal(err.detail, "participants: Maximum 20 participants per request");
+    assert_int_equal(err.reason, GROUPIE_R_VALIDATION);
+    assert_string_equal(err.reason_code, "VALIDATION_FAILED");
 
     /* The window: 10 requests (the refusals above took no slot), then a
      * 429 with its Retry-After. */
@@ -185,6 +194,8 @@ static void test_http_errors_carry_the_envelope(void **state)
     assert_int_equal(err.http_status, 429);
     assert_string_equal(err.message, "Too many requests: rate limit exceeded");
     assert_true(err.retry_after >= 1 && err.retry_after <= 60);
+    assert_int_equal(err.reason, GROUPIE_R_RATE_LIMITED);
+    assert_string_equal(err.reason_code, "TOO_MANY_REQUESTS");
 
     /* Caller mistakes never reach the server. */
     assert_int_equal(groupie_add_members(f->c, f->gid, p, 0, NULL, &r, &err), GROUPIE_E_USAGE);
@@ -193,6 +204,75 @@ static void test_http_errors_carry_the_envelope(void **state)
     char buf[300];
     groupie_error_format(&err, buf, sizeof(buf));
     assert_non_null(strstr(buf, "idempotency key"));
+}
+
+/* The refusals a client must tell apart by value: a full group (400, like
+ * a validation error) and a path that is no endpoint (404, like a group
+ * that is not there). */
+static void test_refusal_reasons(void **state)
+{
+    struct fx *f = *state;
+    start(f, SERVER_ARGS("--capacity", "2"));
+    char nums[2][PHONE_BUF];
+    const char *p[2];
+    phones_next(nums, p, 2);
+    op_dir_register(&f->srv, p, 2);
+    struct groupie_add_result *r = NULL;
+    struct groupie_error err;
+    assert_int_equal(groupie_add_members(f->c, f->gid, p, 1, NULL, &r, &err), GROUPIE_OK);
+    groupie_add_result_free(r);
+    assert_int_equal(groupie_add_members(f->c, f->gid, p + 1, 1, NULL, &r, &err), GROUPIE_E_HTTP);
+    assert_int_equal(err.http_status, 400);
+    assert_int_equal(err.reason, GROUPIE_R_GROUP_FULL);
+    assert_string_equal(err.reason_code, "GROUP_FULL");
+    assert_string_equal(groupie_reason_name(err.reason), "GROUP_FULL");
+
+    groupie_client *wrong = client_for(tmpf("%s/v1", f->srv.url), f->dev.token);
+    assert_int_equal(groupie_add_members(wrong, f->gid, p, 1, NULL, &r, &err), GROUPIE_E_HTTP);
+    assert_int_equal(err.http_status, 404);
+    assert_int_equal(err.reason, GROUPIE_R_NO_ENDPOINT);
+    assert_string_equal(err.reason_code, "NO_SUCH_ENDPOINT");
+    groupie_client_free(wrong);
+}
+
+struct trace {
+    char text[65536];
+    size_t len;
+};
+
+static void collect(void *arg, const char *line)
+{
+    struct trace *t = arg;
+    int n = snprintf(t->text + t->len, sizeof(t->text) - t->len, "%s\n", line);
+    if (n > 0 && t->len + (size_t)n < sizeof(t->text))
+        t->len += (size_t)n;
+}
+
+/* The trace shows the exchange, and never the token. */
+static void test_trace_hides_the_token(void **state)
+{
+    struct fx *f = *state;
+    start(f, NULL);
+    struct trace t = {.len = 0};
+    struct groupie_options o = {
+        .base_url = f->srv.url, .token = f->dev.token, .trace = collect, .trace_arg = &t};
+    groupie_client *c;
+    struct groupie_error err;
+    assert_int_equal(groupie_client_new(&o, &c, &err), GROUPIE_OK);
+    char nums[1][PHONE_BUF];
+    const char *p[1];
+    phones_next(nums, p, 1);
+    struct groupie_add_result *r;
+    assert_int_equal(groupie_add_members(c, f->gid, p, 1, "trace-key", &r, &err), GROUPIE_OK);
+    groupie_add_result_free(r);
+    groupie_client_free(c);
+    assert_non_null(strstr(t.text, tmpf("> POST /api/groups/%lld/members/add", f->gid)));
+    assert_non_null(strstr(t.text, "> Authorization: [hidden]"));
+    assert_non_null(strstr(t.text, "> Idempotency-Key: trace-key"));
+    assert_non_null(strstr(t.text, tmpf("> {\"participants\":[\"%s\"]}", nums[0])));
+    assert_non_null(strstr(t.text, "< HTTP/1.1 200"));
+    assert_non_null(strstr(t.text, "\"total_added\""));
+    assert_null(strstr(t.text, f->dev.token));
 }
 
 static void test_transport_errors_and_reuse(void **state)
@@ -249,6 +329,35 @@ static bool can_connect(int port)
     return ok;
 }
 
+/* openssl s_server on a free port, listening when this returns. A port
+ * that was free when chosen may be taken before openssl binds it (other
+ * test runs share the machine): then openssl exits, and another is tried. */
+static pid_t tls_server(const char *cert, const char *key, int *port)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        *port = free_port();
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            execlp("openssl", "openssl", "s_server", "-quiet", "-accept", tmpf("%d", *port),
+                   "-cert", cert, "-key", key, "-www", (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 500; i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* it could not bind: another port */
+            if (can_connect(*port))
+                return pid;
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    failf("openssl s_server did not start on any of 10 ports");
+    return -1;
+}
+
 /* TLS: a server with a certificate no CA vouches for is refused; the same
  * server is accepted once its certificate is given as a trust anchor. */
 static void test_tls_is_verified(void **state)
@@ -265,18 +374,8 @@ static void test_tls_is_verified(void **state)
         print_message("openssl cannot make a certificate here; TLS test skipped\n");
         skip();
     }
-    int port = free_port();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execlp("openssl", "openssl", "s_server", "-quiet", "-accept", tmpf("%d", port), "-cert",
-               cert, "-key", key, "-www", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !can_connect(port); i++) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    int port;
+    pid_t pid = tls_server(cert, key, &port);
     const char *url = tmpf("https://127.0.0.1:%d", port);
     struct groupie_group *g = NULL;
     struct groupie_error err;
@@ -409,6 +508,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_results_mirror_the_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_errors_carry_the_envelope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_hides_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transport_errors_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_is_verified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_key, setup, teardown),

@@ -267,8 +267,15 @@ static void test_race_for_the_daily_limit(void **state)
 static void test_two_processes_share_one_window(void **state)
 {
     (void)state;
-    struct server_opts second = {.db_url = srv.db_url};
-    server_start(&srv2, &second);
+    /* A SQLite file is served by one process unless every one sharing it
+     * says so (--db-shared); PostgreSQL is shared anyway. */
+    char db_url[sizeof(srv.db_url)];
+    snprintf(db_url, sizeof(db_url), "%s", srv.db_url);
+    struct server_opts shared = {.db_url = db_url, .args = SERVER_ARGS("--db-shared")};
+    assert_int_equal(server_teardown(&srv), 0);
+    memset(&srv, 0, sizeof(srv));
+    server_start(&srv, &shared);
+    server_start(&srv2, &shared);
     struct device dev;
     op_device_new(&srv, &dev);
     long long gid = group_create(&srv, dev.token, "Shared db", NULL, 0);

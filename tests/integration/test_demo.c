@@ -55,7 +55,7 @@ static int teardown(void **state)
 /* The line after `label` in the current run's output (harness-owned). */
 static const char *printed_after(const char *label)
 {
-    if (!server_wait_log(&srv, "Try the reference page", 20000))
+    if (!server_wait_log(&srv, "/groups/2\n", 20000))
         failf("the demo did not print its instructions:\n%s", server_log(&srv));
     const char *log = server_log(&srv);
     const char *run = log + srv.log_start;
@@ -96,7 +96,7 @@ static bool file_contains(const char *path, const char *needle)
 static void test_reference_add_multiple_members(void **state)
 {
     (void)state;
-    const char *token = printed_after("API token:");
+    const char *token = printed_after("GROUPIE_TOKEN=");
     assert_true(strlen(token) >= 22);
     struct reply *r = req(&srv, "POST", "/api/groups/2/members/add", token, reference_body);
     assert_status(r, 200);
@@ -127,7 +127,7 @@ static void test_reference_add_multiple_members(void **state)
 static void test_reference_different_countries(void **state)
 {
     (void)state;
-    const char *token = printed_after("API token:");
+    const char *token = printed_after("GROUPIE_TOKEN=");
     const char *body = "{\n\"participants\": [\n\"6287830605729\",\n\"60123456789\",\n"
                        "\"65123456789\",\n\"91123456789\",\n\"1234567890\"\n]\n}";
     struct reply *r = req(&srv, "POST", "/api/groups/2/members/add", token, body);
@@ -150,16 +150,21 @@ static void test_reference_different_countries(void **state)
 static void test_restart_shows_the_same_credentials(void **state)
 {
     (void)state;
-    const char *token = printed_after("API token:");
-    const char *key = printed_after("Operator key for /admin:");
-    const char *secrets = printed_after("(kept in");
+    const char *token = printed_after("GROUPIE_TOKEN=");
+    const char *key = printed_after("GROUPIE_ADMIN_KEY=");
+    const char *secrets = printed_after("are kept in");
     struct reply *r = req(&srv, "POST", "/api/groups/2/members/add", token, reference_body);
     assert_status(r, 200);
     server_stop(&srv);
 
     server_restart(&srv);
-    assert_string_equal(printed_after("API token:"), token);
-    assert_string_equal(printed_after("Operator key for /admin:"), key);
+    assert_string_equal(printed_after("GROUPIE_TOKEN="), token);
+    assert_string_equal(printed_after("GROUPIE_ADMIN_KEY="), key);
+    /* The world is not fresh any more: its curl is not offered as if it were. */
+    const char *run = server_log(&srv) + srv.log_start;
+    if (strstr(run, "Try the reference page") != NULL ||
+        strstr(run, "already holds a world") == NULL)
+        failf("a restart offered the fresh world's curl:\n%s", run);
     /* The database was not refilled: the earlier addition is still there. */
     struct reply *g = group_get(&srv, token, 2);
     assert_jint(g->json, "data.participant_count", 11);
@@ -185,8 +190,8 @@ static void test_restart_shows_the_same_credentials(void **state)
 static void test_restart_replaces_a_revoked_token(void **state)
 {
     (void)state;
-    const char *token = printed_after("API token:");
-    const char *key = printed_after("Operator key for /admin:");
+    const char *token = printed_after("GROUPIE_TOKEN=");
+    const char *key = printed_after("GROUPIE_ADMIN_KEY=");
     struct reply *r =
         req(&srv, "POST", "/admin/tokens/revoke", key, tmpf("{\"token\":\"%s\"}", token));
     assert_status(r, 200);
@@ -194,7 +199,7 @@ static void test_restart_replaces_a_revoked_token(void **state)
     server_stop(&srv);
 
     server_restart(&srv);
-    const char *fresh = printed_after("API token:");
+    const char *fresh = printed_after("GROUPIE_TOKEN=");
     if (strcmp(fresh, token) == 0)
         failf("the restart printed the revoked token again");
     assert_status(group_get(&srv, fresh, 2), 200);
@@ -203,7 +208,7 @@ static void test_restart_replaces_a_revoked_token(void **state)
 
     /* And the new one is kept: the next restart shows it again. */
     server_restart(&srv);
-    assert_string_equal(printed_after("API token:"), fresh);
+    assert_string_equal(printed_after("GROUPIE_TOKEN="), fresh);
     server_stop(&srv);
 }
 

@@ -130,6 +130,27 @@ static void test_busy_port_is_refused(void **state)
     server_stop(&other);
 }
 
+/* A SQLite file is served by one groupied (it keeps what it decides in
+ * memory): a second one is refused and told what to do instead, unless
+ * both say --db-shared. A PostgreSQL database is shared by design. */
+static void test_second_server_on_one_database(void **state)
+{
+    (void)state;
+    server_start(&other, NULL);
+    if (strncmp(other.db_url, "sqlite:", 7) == 0) {
+        expect_refusal(SERVER_ARGS("--listen", "127.0.0.1:0", "--db", other.db_url), NULL,
+                       "--db-shared");
+    } else {
+        struct server_opts same = {.db_url = other.db_url};
+        server_start(&srv, &same); /* teardown frees it */
+        assert_status(req(&srv, "GET", "/healthz", NULL, NULL), 200);
+        server_stop(&srv);
+    }
+    /* The server holding the database is unharmed. */
+    assert_status(req(&other, "GET", "/healthz", NULL, NULL), 200);
+    server_stop(&other);
+}
+
 static void test_unusable_database_is_refused(void **state)
 {
     (void)state;
@@ -178,6 +199,7 @@ int main(void)
         T_BARE(test_flags_win_over_the_environment),
         T_BARE(test_bad_flags_are_refused),
         T_BARE(test_busy_port_is_refused),
+        T_BARE(test_second_server_on_one_database),
         T_BARE(test_unusable_database_is_refused),
         T_BARE(test_help_and_version),
     };

@@ -1,7 +1,8 @@
 /* test_limits.c -- the limits that depend on time and size: the sliding
  * rate window (in real time and through the test clock), the daily limit
  * across UTC midnight, private invitations expiring after 72 hours and
- * being accepted, and the default capacity of 1024. */
+ * being accepted, the default capacity of 1024, and the capacity in force
+ * bounding a message's mentions. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -13,22 +14,11 @@
 #define INVITE_TTL_S (72LL * 3600)
 #define ERR_PRIVACY  "User's privacy settings prevent adding"
 
-struct world {
-    struct server srv;
-    struct device dev;
-    long long gid;
-};
-
-static struct world w;
+static struct group_world w;
 
 static int setup_opts(void **state, const struct server_opts *opts)
 {
-    memset(&w, 0, sizeof(w));
-    server_start(&w.srv, opts);
-    op_device_new(&w.srv, &w.dev);
-    w.gid = group_create(&w.srv, w.dev.token, "Limits", NULL, 0);
-    *state = &w;
-    return 0;
+    return group_world_setup(&w, state, opts, "Limits");
 }
 
 static int setup(void **state)
@@ -69,7 +59,7 @@ static int setup_daily1(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return server_teardown(&w.srv);
+    return group_world_teardown(&w);
 }
 
 /* n fresh registered numbers, harness-owned. */
@@ -412,6 +402,30 @@ static void test_accept_respects_capacity(void **state)
     server_stop(&w.srv);
 }
 
+/* Mentions are participants, so a message mentions at most the capacity
+ * in force, and the answer says so in numbers. */
+static void test_mentions_bounded_by_capacity(void **state)
+{
+    (void)state;
+    /* --capacity 3. */
+    const char **p = fresh(2);
+    op_participants(&w.srv, w.gid, p, 2, NULL);
+    const char *who[] = {w.dev.phone, p[0], p[1], p[0]};
+    json_t *mentions = json_array();
+    for (size_t i = 0; i < 4; i++)
+        json_array_append_new(mentions, json_string(who[i]));
+    const char *path = tmpf("/groups/%lld/send", w.gid);
+    json_t *body = json_pack("{s:s, s:{s:s, s:O}}", "type", "chat", "params", "text", "hi",
+                             "mentions", mentions);
+    assert_validation(req_json(&w.srv, "POST", path, w.dev.token, body), "params.mentions",
+                      "mentions must be an array of at most 3 phone number strings");
+    json_array_remove(mentions, 3);
+    body = json_pack("{s:s, s:{s:s, s:o}}", "type", "chat", "params", "text", "hi", "mentions",
+                     mentions);
+    assert_status(req_json(&w.srv, "POST", path, w.dev.token, body), 200);
+    server_stop(&w.srv);
+}
+
 static void test_accept_ignores_the_daily_limit(void **state)
 {
     (void)state;
@@ -476,6 +490,7 @@ int main(void)
         T_WITH(test_accept_pending_invitation_adds, setup),
         T_WITH(test_accept_refusals, setup),
         T_WITH(test_accept_respects_capacity, setup_capacity3),
+        T_WITH(test_mentions_bounded_by_capacity, setup_capacity3),
         T_WITH(test_accept_ignores_the_daily_limit, setup_daily1),
         T_WITH(test_capacity_1024, setup),
     };

@@ -15,7 +15,7 @@
 
 #include "pg_cluster.h"
 
-#include "store/pg_schema.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -72,9 +72,9 @@ static void test_simultaneous_first_start_migrates_once(void **state)
         if (o[i].status != STORE_OK)
             fail_msg("opener %d: %s: %s", i, store_strerror(o[i].status), o[i].err);
     assert_int_equal(pg_cluster_query_int(url, "SELECT count(*) FROM schema_version"),
-                     (long long)pg_schema_count());
+                     (long long)schema_count());
     assert_int_equal(pg_cluster_query_int(url, "SELECT max(version) FROM schema_version"),
-                     (long long)pg_schema_count());
+                     (long long)schema_count());
     /* Every opener's write landed on the one shared clock row. */
     assert_int_equal(pg_cluster_query_int(url, "SELECT offset_ms FROM clock"), OPENERS);
 }

@@ -69,8 +69,10 @@ static void test_unknown_routes_are_404_token_or_not(void **state)
     struct device dev;
     op_device_new(srv, &dev);
     long long gid = group_create(srv, dev.token, "Routes", NULL, 0);
+    /* "/" is not here: with --sandbox it leads to the console (302,
+     * test_console.c). */
     const char *paths[] = {
-        "/",
+        "/console/app.js/extra",
         "/api",
         "/nope",
         "/api/nope",

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -27,7 +28,7 @@
 
 #include "common/arena.h"
 #include "common/token.h"
-#include "store/sqlite_schema.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 /* --- checks inside transaction functions ------------------------------------ */
@@ -139,12 +140,27 @@ static const char *show(const char *s)
 
 /* --- the fixture ---------------------------------------------------------------- */
 
+/* test_store_exclusive.c defines it to 1: every store is opened exclusive,
+ * so a SQLite writer keeps its hot state (store/hot.h) through the suite. */
+#ifndef STORE_SUITE_EXCLUSIVE
+#define STORE_SUITE_EXCLUSIVE 0
+#endif
+
+static const struct store_options *suite_options(void)
+{
+    static const struct store_options opt = {.synchronous = true,
+                                             .exclusive = STORE_SUITE_EXCLUSIVE};
+    return &opt;
+}
+
 struct fx {
     struct store *s;
     struct arena arena;
     bool shared; /* GROUPIE_TEST_STORE_URL: not fresh, not necessarily SQLite */
     char dir[512];
     char url[1024];
+    char pg_fresh[64];   /* a database of the test's own in the shared cluster, or "" */
+    char pg_admin[1024]; /* the shared URL, from which pg_fresh is created and dropped */
 };
 
 static int tx_run(struct fx *f, bool write, store_fn fn, void *arg, struct chk *c)
@@ -201,7 +217,7 @@ static void remove_dir(const char *dir)
 static int fx_open(struct fx *f)
 {
     char err[512] = "";
-    int status = store_open(f->url, NULL, &f->s, err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &f->s, err, sizeof(err));
     if (status != STORE_OK) {
         print_error("store_open(%s): %s: %s\n", f->url, status_name(status), err);
         f->s = NULL;
@@ -230,6 +246,32 @@ static int fx_setup(void **state)
     return 0;
 }
 
+/* Runs one SQL command on the PostgreSQL database url names; true on success. */
+static bool pg_command(const char *url, const char *sql)
+{
+    PGconn *pg = PQconnectdb(url);
+    PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
+    bool ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        print_error("%s: %s\n", sql, PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    return ok;
+}
+
+/* url with its database name replaced by name. */
+static int pg_url_for(const char *url, const char *name, char *out, size_t outsz)
+{
+    const char *host = strstr(url, "://");
+    const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+    if (slash == NULL)
+        return -1;
+    const char *query = strchr(slash, '?');
+    int len = snprintf(out, outsz, "%.*s/%s%s", (int)(slash - url), url, name,
+                       query != NULL ? query : "");
+    return len < 0 || (size_t)len >= outsz ? -1 : 0;
+}
+
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
@@ -239,7 +281,70 @@ static int fx_teardown(void **state)
     arena_free(&f->arena);
     if (!f->shared)
         remove_dir(f->dir);
+    if (f->pg_fresh[0] != '\0') {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DROP DATABASE %s", f->pg_fresh);
+        pg_command(f->pg_admin, sql);
+    }
     free(f);
+    return 0;
+}
+
+static void random_digits(char *out, size_t n);
+
+static int fx_setup_fresh_db(void **state, bool open);
+
+/* For a test that needs a database nobody else has used: a new SQLite file
+ * (as for every test), or a new database in the shared PostgreSQL cluster.
+ * The test then sees f->shared false either way. */
+static int fx_setup_fresh(void **state)
+{
+    return fx_setup_fresh_db(state, true);
+}
+
+/* The same, with the store not opened yet (f->s NULL): the database is
+ * empty, not even migrated. */
+static int fx_setup_empty(void **state)
+{
+    return fx_setup_fresh_db(state, false);
+}
+
+static int fx_setup_fresh_db(void **state, bool open)
+{
+    const char *env = getenv(STORE_SUITE_URL_ENV);
+    if (env == NULL || env[0] == '\0' || strncmp(env, "postgres", 8) != 0) {
+        if (open)
+            return fx_setup(state);
+        struct fx *f = calloc(1, sizeof(*f));
+        if (f == NULL || store_suite_url(f->url, sizeof(f->url), f->dir, sizeof(f->dir)) != 0) {
+            free(f);
+            return -1;
+        }
+        *state = f;
+        return 0;
+    }
+    struct fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    char digits[12];
+    random_digits(digits, sizeof(digits) - 1);
+    digits[sizeof(digits) - 1] = '\0';
+    snprintf(f->pg_fresh, sizeof(f->pg_fresh), "store_fresh_%s", digits);
+    snprintf(f->pg_admin, sizeof(f->pg_admin), "%s", env);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->pg_fresh);
+    if (pg_url_for(env, f->pg_fresh, f->url, sizeof(f->url)) != 0 ||
+        !pg_command(f->pg_admin, sql)) {
+        free(f);
+        return -1;
+    }
+    if (open && fx_open(f) != STORE_OK) {
+        snprintf(sql, sizeof(sql), "DROP DATABASE %s", f->pg_fresh);
+        pg_command(f->pg_admin, sql);
+        free(f);
+        return -1;
+    }
+    *state = f;
     return 0;
 }
 
@@ -895,6 +1000,78 @@ static int dirdel_read_fn(struct store_tx *tx, void *arg)
     return STORE_OK;
 }
 
+struct follow_arg {
+    struct chk c;
+    char dev[PHONE_BUFSZ], p[PHONE_BUFSZ], other[PHONE_BUFSZ];
+};
+
+/* The one fact about p as seen by dev, checked against want. */
+static int fact_is(struct store_tx *tx, struct follow_arg *a, bool registered, bool contact,
+                   bool blocks, int line)
+{
+    struct dir_facts f;
+    const char *one[] = {a->p};
+    int status = store_dir_facts(tx, a->dev, one, 1, &f);
+    if (status != STORE_OK || f.registered != registered || f.device_is_contact != contact ||
+        f.blocks_device != blocks) {
+        chk_fail(&a->c, line,
+                 "facts (status %s): registered %d contact %d blocks %d, want %d %d %d",
+                 status_name(status), f.registered, f.device_is_contact, f.blocks_device,
+                 registered, contact, blocks);
+        return STORE_ABORT;
+    }
+    return STORE_OK;
+}
+
+#define FACT(a, r, c, b)                                    \
+    do {                                                    \
+        if (fact_is(tx, (a), (r), (c), (b), __LINE__) != 0) \
+            return STORE_ABORT;                             \
+    } while (0)
+
+static int follow_fn(struct store_tx *tx, void *arg)
+{
+    struct follow_arg *a = arg;
+    struct chk *c = &a->c;
+    const char *dev_only[] = {a->dev};
+    const char *other_only[] = {a->other};
+    CHECK_OK(c, put(tx, a->dev, NULL, PRIVACY_EVERYONE));
+    /* Lists set before the number is registered count once it is. */
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, dev_only, 1));
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p, dev_only, 1));
+    FACT(a, false, false, false);
+    CHECK_OK(c, put(tx, a->p, NULL, PRIVACY_CONTACTS));
+    FACT(a, true, true, true);
+    /* Emptied lists, and lists that no longer name the device. */
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, NULL, 0));
+    FACT(a, true, true, false);
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p, other_only, 1));
+    FACT(a, true, false, false);
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, other_only, 1));
+    FACT(a, true, false, false);
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, dev_only, 1));
+    FACT(a, true, false, true);
+    /* An update keeps the lists; a deletion forgets them. */
+    CHECK_OK(c, put(tx, a->p, "Pee", PRIVACY_EVERYONE));
+    FACT(a, true, false, true);
+    CHECK_OK(c, store_dir_delete(tx, a->p));
+    CHECK_OK(c, put(tx, a->p, NULL, PRIVACY_CONTACTS));
+    FACT(a, true, false, false);
+    return STORE_OK;
+}
+
+/* The facts follow a person's contact and block lists whatever the order
+ * of the changes (the store keeps a flag per list; schema.c, 4). */
+static void test_dir_facts_follow_lists(void **state)
+{
+    struct fx *f = *state;
+    struct follow_arg a = {0};
+    fresh_phone(a.dev);
+    fresh_phone(a.p);
+    fresh_phone(a.other);
+    ASSERT_STATUS(WRITE(f, follow_fn, &a), STORE_OK);
+}
+
 static void test_dir_delete(void **state)
 {
     struct fx *f = *state;
@@ -1242,6 +1419,71 @@ static void test_members_basic(void **state)
     assert_true(m.which[2]);
     assert_true(m.which[3]);
     assert_true(m.which[4]);
+}
+
+/* --- several participants in one call ---------------------------------- */
+
+struct many_arg {
+    struct chk c;
+    struct owner o;
+    char p[3][PHONE_BUFSZ];
+    int64_t missing_gid;
+    int phase;
+    struct member *list;
+    size_t n;
+};
+
+static int many_fn(struct store_tx *tx, void *arg)
+{
+    struct many_arg *a = arg;
+    struct chk *c = &a->c;
+    const int64_t gid = a->o.gb.g.id;
+    const char *three[3] = {a->p[0], a->p[1], a->p[2]};
+    enum role role;
+    int64_t count = -1;
+    switch (a->phase) {
+    case 0:
+        CHECK_OK(c, owner_create(tx, &a->o));
+        CHECK_OK(c, store_members_add(tx, gid, three, 0, ROLE_MEMBER, 400));
+        CHECK_OK(c, store_members_add(tx, gid, three, 2, ROLE_ADMIN, 500));
+        CHECK_OK(c, store_member_role(tx, gid, a->p[1], &role));
+        CHECK_INT(c, role, ROLE_ADMIN);
+        CHECK_STATUS(c, store_members_add(tx, a->missing_gid, three + 2, 1, ROLE_MEMBER, 500),
+                     STORE_NOT_FOUND);
+        CHECK_OK(c, store_member_count(tx, gid, &count));
+        CHECK_INT(c, count, 2);
+        return STORE_OK;
+    case 1: /* one is a participant already: refused, and rolled back */
+        CHECK_STATUS(c, store_members_add(tx, gid, three + 1, 2, ROLE_MEMBER, 600), STORE_CONFLICT);
+        return STORE_ABORT;
+    default:
+        CHECK_OK(c, store_members_list(tx, gid, &a->list, &a->n));
+        return STORE_OK;
+    }
+}
+
+/* store_members_add() adds several at once, each with the role and time
+ * given; a duplicate among them is a conflict and the caller's rollback
+ * leaves nothing of the call behind. */
+static void test_members_add_many(void **state)
+{
+    struct fx *f = *state;
+    struct many_arg a = {0};
+    owner_init(&a.o);
+    for (int i = 0; i < 3; i++)
+        fresh_phone(a.p[i]);
+    a.missing_gid = fresh_gid();
+    ASSERT_STATUS(WRITE(f, many_fn, &a), STORE_OK);
+    a.phase = 1;
+    ASSERT_STATUS(WRITE(f, many_fn, &a), STORE_ABORT);
+    a.phase = 2;
+    ASSERT_STATUS(READ(f, many_fn, &a), STORE_OK);
+    assert_int_equal(a.n, 2);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(a.list[i].joined_at, 500);
+        assert_int_equal(a.list[i].role, ROLE_ADMIN);
+        assert_true(strcmp(a.list[i].phone, a.p[0]) == 0 || strcmp(a.list[i].phone, a.p[1]) == 0);
+    }
 }
 
 #define LIST_MEMBERS 70
@@ -1722,28 +1964,54 @@ static void test_commit_survives_reopen(void **state)
     assert_int_equal(a.rate, 1);
 }
 
-/* Reads schema_version straight from the SQLite file. */
-static void schema_versions(const char *dir, int64_t *rows, int64_t *max)
+static bool is_pg(const struct fx *f)
 {
+    return strncmp(f->url, "postgres", 8) == 0;
+}
+
+/* The first column of the first row of sql, read straight from the
+ * database (not through the store). */
+static int64_t db_query_int(const struct fx *f, const char *sql)
+{
+    int64_t v = -1;
+    if (is_pg(f)) {
+        PGconn *pg = PQconnectdb(f->url);
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+            fail_msg("%s: %s", sql, PQerrorMessage(pg));
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(pg);
+        return v;
+    }
     char path[1024];
-    snprintf(path, sizeof(path), "%s/x.db", dir);
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version", -1, &st, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    *rows = sqlite3_column_int64(st, 0);
-    *max = sqlite3_column_int64(st, 1);
+    v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    return v;
 }
 
-static void exec_on_file(const char *dir, const char *sql)
+static void schema_versions(const struct fx *f, int64_t *rows, int64_t *max)
 {
+    *rows = db_query_int(f, "SELECT count(*) FROM schema_version");
+    *max = db_query_int(f, "SELECT max(version) FROM schema_version");
+}
+
+/* Runs sql straight on the database. */
+static void db_exec(const struct fx *f, const char *sql)
+{
+    if (is_pg(f)) {
+        assert_true(pg_command(f->url, sql));
+        return;
+    }
     char path[1024];
-    snprintf(path, sizeof(path), "%s/x.db", dir);
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     char *msg = NULL;
@@ -1777,15 +2045,16 @@ static int dev_lookup_fn(struct store_tx *tx, void *arg)
     return STORE_OK;
 }
 
-/* Reopening brings nothing to run twice and keeps the data (SQLite only). */
-static void test_sqlite_reopen_migrations(void **state)
+/* A fresh database is migrated from empty to the newest version, one
+ * schema_version row per migration; reopening brings nothing to run twice
+ * and keeps the data. */
+static void test_reopen_migrations(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
-    const int64_t want = (int64_t)sqlite_schema_count();
+    assert_false(f->shared);
+    const int64_t want = (int64_t)schema_count();
     int64_t rows = 0, max = 0;
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, want);
     assert_int_equal(rows, want);
 
@@ -1794,7 +2063,7 @@ static void test_sqlite_reopen_migrations(void **state)
     ASSERT_STATUS(WRITE(f, dev_only_fn, &a), STORE_OK);
     fx_reopen(f);
     fx_reopen(f);
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, want);
     assert_int_equal(rows, want);
     a.want = STORE_OK;
@@ -1803,30 +2072,29 @@ static void test_sqlite_reopen_migrations(void **state)
 }
 
 /* A database from a newer groupied is refused with a clear error, and left
- * as it was (SQLite only). */
-static void test_sqlite_newer_schema_refused(void **state)
+ * as it was. */
+static void test_newer_schema_refused(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
+    assert_false(f->shared);
     struct dev_only_arg a = {0};
     fresh_phone(a.phone);
     ASSERT_STATUS(WRITE(f, dev_only_fn, &a), STORE_OK);
     store_close(f->s);
     f->s = NULL;
 
-    const size_t newer = sqlite_schema_count() + 1;
+    const size_t newer = schema_count() + 1;
     char sql[128];
     snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", newer);
-    exec_on_file(f->dir, sql);
+    db_exec(f, sql);
 
     char err[512] = "";
     struct store *s = NULL;
-    int status = store_open(f->url, NULL, &s, err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &s, err, sizeof(err));
     if (status == STORE_OK) {
         store_close(s);
         fail_msg("a database of schema version %zu was opened by a build that knows %zu", newer,
-                 sqlite_schema_count());
+                 schema_count());
     }
     char num[32];
     snprintf(num, sizeof(num), "%zu", newer);
@@ -1835,32 +2103,130 @@ static void test_sqlite_newer_schema_refused(void **state)
 
     /* Untouched: back to the known version, the data is there. */
     int64_t rows = 0, max = 0;
-    schema_versions(f->dir, &rows, &max);
+    schema_versions(f, &rows, &max);
     assert_int_equal(max, (int64_t)newer);
     snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version = %zu", newer);
-    exec_on_file(f->dir, sql);
+    db_exec(f, sql);
     ASSERT_STATUS(fx_open(f), STORE_OK);
     a.want = STORE_OK;
     ASSERT_STATUS(READ(f, dev_lookup_fn, &a), STORE_OK);
 }
 
-/* A file that is not a database is refused with a message (SQLite only). */
-static void test_sqlite_not_a_database(void **state)
+/* Runs sql straight on a database the store has not opened (SQLite: the
+ * file in f->dir, created if need be). */
+static void db_exec_raw(const struct fx *f, const char *sql)
+{
+    if (is_pg(f)) {
+        PGconn *pg = PQconnectdb(f->url);
+        PGresult *r = PQexec(pg, sql);
+        ExecStatusType es = PQresultStatus(r);
+        if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK)
+            fail_msg("%.60s...: %s", sql, PQerrorMessage(pg));
+        PQclear(r);
+        PQfinish(pg);
+        return;
+    }
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/x.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%.60s...: %s", sql, msg != NULL ? msg : "?");
+    sqlite3_close(db);
+}
+
+struct old_arg {
+    struct chk c;
+    enum role role;
+    int64_t joined;
+    struct dir_facts facts[2];
+    char devphone[PHONE_BUFSZ];
+};
+
+static int old_read_fn(struct store_tx *tx, void *arg)
+{
+    struct old_arg *a = arg;
+    struct chk *c = &a->c;
+    const char *both[] = {"6281111111111", "6282222222222"};
+    CHECK_OK(c, store_member_role(tx, 77, "6281111111111", &a->role));
+    CHECK_OK(c, store_dir_facts(tx, "6280000000001", both, 2, a->facts));
+    struct member *m;
+    size_t n;
+    CHECK_OK(c, store_members_list(tx, 77, &m, &n));
+    CHECK_INT(c, n, 1);
+    a->joined = m[0].joined_at;
+    return STORE_OK;
+}
+
+/* A database made by an older groupied (schema version 3, with rows in it)
+ * is brought up to date, its rows kept and meaning what they meant. */
+static void test_migration_keeps_rows(void **state)
 {
     struct fx *f = *state;
-    if (f->shared)
-        skip();
+    assert_null(f->s);
+    const bool pg = is_pg(f);
+    db_exec_raw(f, pg ? "CREATE TABLE schema_version (version integer PRIMARY KEY,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())"
+                      : "CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    for (size_t v = 1; v <= 3; v++) {
+        const struct migration *m = schema_migration(v);
+        db_exec_raw(f, pg ? m->postgres : m->sqlite);
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", v);
+        db_exec_raw(f, sql);
+    }
+    db_exec_raw(f, "INSERT INTO devices (id, phone, created_at) VALUES (5, '6280000000001', 1);"
+                   "INSERT INTO groups (id, jid, subject, allow_send, only_admins_can_send,"
+                   " only_admins_can_edit, invite_code, created_by, created_at, updated_at)"
+                   " VALUES (77, '77@g.us', 'Old', true, false, false, 'oldcode', 5, 1, 1);"
+                   "INSERT INTO participants (group_id, phone, role, joined_at)"
+                   " VALUES (77, '6281111111111', 1, 4242);"
+                   "INSERT INTO directory (phone, name, privacy) VALUES"
+                   " ('6281111111111', 'Kept', 1), ('6282222222222', NULL, 0);"
+                   "INSERT INTO directory_contacts (phone, contact)"
+                   " VALUES ('6281111111111', '6280000000001');"
+                   "INSERT INTO directory_blocks (phone, blocked)"
+                   " VALUES ('6282222222222', '6280000000001');");
+    ASSERT_STATUS(fx_open(f), STORE_OK);
+    int64_t rows = 0, max = 0;
+    schema_versions(f, &rows, &max);
+    assert_int_equal(max, (int64_t)schema_count());
+    struct old_arg a = {0};
+    ASSERT_STATUS(READ(f, old_read_fn, &a), STORE_OK);
+    assert_int_equal(a.role, ROLE_ADMIN);
+    assert_int_equal(a.joined, 4242);
+    assert_true(a.facts[0].registered);
+    ASSERT_STR(a.facts[0].name, "Kept");
+    assert_int_equal(a.facts[0].privacy, PRIVACY_CONTACTS);
+    assert_true(a.facts[0].device_is_contact);
+    assert_false(a.facts[0].blocks_device);
+    assert_true(a.facts[1].registered);
+    assert_false(a.facts[1].device_is_contact);
+    assert_true(a.facts[1].blocks_device);
+}
+
+/* A URL that names no usable database is refused with a sentence: a file
+ * that is not a SQLite database, a PostgreSQL database that does not exist. */
+static void test_not_a_database(void **state)
+{
+    struct fx *f = *state;
     char path[1024], url[1100];
-    snprintf(path, sizeof(path), "%s/junk.db", f->dir);
-    snprintf(url, sizeof(url), "sqlite:%s", path);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 300; i++)
-        fputs("this is not a database, only text. ", fp);
-    fclose(fp);
+    if (is_pg(f)) {
+        assert_int_equal(pg_url_for(f->url, "store_no_such_database", url, sizeof(url)), 0);
+    } else {
+        assert_false(f->shared);
+        snprintf(path, sizeof(path), "%s/junk.db", f->dir);
+        snprintf(url, sizeof(url), "sqlite:%s", path);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        for (int i = 0; i < 300; i++)
+            fputs("this is not a database, only text. ", fp);
+        fclose(fp);
+    }
     char err[512] = "";
     struct store *s = NULL;
-    int status = store_open(url, NULL, &s, err, sizeof(err));
+    int status = store_open(url, suite_options(), &s, err, sizeof(err));
     if (status == STORE_OK)
         store_close(s);
     assert_int_not_equal(status, STORE_OK);
@@ -1913,6 +2279,82 @@ static int rollback_fn(struct store_tx *tx, void *arg)
         return STORE_OK;
     }
     }
+}
+
+struct undo_arg {
+    struct chk c;
+    struct owner o;
+    char p[PHONE_BUFSZ], q[PHONE_BUFSZ];
+    int phase;
+};
+
+/* What every decision of an add reads, checked at once. */
+static int undo_expect(struct store_tx *tx, struct undo_arg *a, int64_t members, bool has_q,
+                       int64_t events, int64_t daily)
+{
+    struct chk *c = &a->c;
+    const int64_t g = a->o.gb.g.id;
+    int64_t n = -1;
+    enum role role;
+    bool which[2];
+    const char *both[2] = {a->p, a->q};
+    CHECK_OK(c, store_member_count(tx, g, &n));
+    CHECK_INT(c, n, members);
+    CHECK_STATUS(c, store_member_role(tx, g, a->q, &role), has_q ? STORE_OK : STORE_NOT_FOUND);
+    CHECK_OK(c, store_members_which(tx, g, both, 2, which));
+    CHECK(c, which[0]);
+    CHECK(c, which[1] == has_q);
+    CHECK_OK(c, store_rate_count(tx, g, 0, &n));
+    CHECK_INT(c, n, events);
+    CHECK_OK(c, store_daily_get(tx, g, 7, &n));
+    CHECK_INT(c, n, daily);
+    return STORE_OK;
+}
+
+static int undo_fn(struct store_tx *tx, void *arg)
+{
+    struct undo_arg *a = arg;
+    struct chk *c = &a->c;
+    const int64_t g = a->o.gb.g.id;
+    switch (a->phase) {
+    case 0:
+        CHECK_OK(c, owner_create(tx, &a->o));
+        CHECK_OK(c, store_member_add(tx, g, a->p, ROLE_MEMBER, 10));
+        CHECK_OK(c, store_rate_add(tx, g, 100));
+        CHECK_OK(c, store_daily_add(tx, g, 7, 1));
+        return undo_expect(tx, a, 1, false, 1, 1);
+    case 1: /* everything read first, then changed, then rolled back */
+        if (undo_expect(tx, a, 1, false, 1, 1) != STORE_OK)
+            return STORE_ABORT;
+        CHECK_OK(c, store_member_add(tx, g, a->q, ROLE_ADMIN, 20));
+        CHECK_OK(c, store_member_remove(tx, g, a->p));
+        CHECK_OK(c, store_member_add(tx, g, a->p, ROLE_MEMBER, 30));
+        CHECK_OK(c, store_rate_add(tx, g, 200));
+        CHECK_OK(c, store_daily_add(tx, g, 7, 5));
+        if (undo_expect(tx, a, 2, true, 2, 6) != STORE_OK)
+            return STORE_ABORT;
+        return STORE_NOT_FOUND; /* any failure rolls back */
+    default:
+        return undo_expect(tx, a, 1, false, 1, 1);
+    }
+}
+
+/* A transaction that read a group (so that an exclusive SQLite store holds
+ * it in memory), changed it and rolled back leaves nothing behind in what
+ * the next transaction reads. */
+static void test_rollback_forgets_what_was_read(void **state)
+{
+    struct fx *f = *state;
+    struct undo_arg a = {0};
+    owner_init(&a.o);
+    fresh_phone(a.p);
+    fresh_phone(a.q);
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_OK);
+    a.phase = 1;
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_NOT_FOUND);
+    a.phase = 2;
+    ASSERT_STATUS(WRITE(f, undo_fn, &a), STORE_OK);
+    ASSERT_STATUS(READ(f, undo_fn, &a), STORE_OK);
 }
 
 static void test_non_ok_rolls_back_own_changes(void **state)
@@ -2203,17 +2645,42 @@ static void test_concurrent_writes_lose_nothing(void **state)
     assert_int_equal(ca.count, INC_THREADS * INC_EACH);
 }
 
+/* An exclusive SQLite store keeps state in memory: no second store, of
+ * either kind, may open its file; the refusal says why and what to do. */
+static void second_store_refused(struct fx *f)
+{
+    static const struct store_options kinds[2] = {{.synchronous = true, .exclusive = true},
+                                                  {.synchronous = true}};
+    for (size_t k = 0; k < 2; k++) {
+        char err[512] = "";
+        struct store *s = NULL;
+        int status = store_open(f->url, &kinds[k], &s, err, sizeof(err));
+        if (status == STORE_OK) {
+            store_close(s);
+            fail_msg("a second store (%s) opened a file an exclusive store holds",
+                     kinds[k].exclusive ? "exclusive" : "shared");
+        }
+        if (strstr(err, "in use") == NULL || strstr(err, "PostgreSQL") == NULL)
+            fail_msg("unclear refusal of a second store: \"%s\"", err);
+    }
+}
+
 /* Two stores on one database (two server processes sharing it) lose no
- * update either, and each sees what the other committed. */
+ * update either, and each sees what the other committed. (Two exclusive
+ * SQLite stores cannot share one: see second_store_refused.) */
 static void test_two_stores_share_database(void **state)
 {
     struct fx *f = *state;
+    if (STORE_SUITE_EXCLUSIVE && !is_pg(f)) {
+        second_store_refused(f);
+        return;
+    }
     struct count_arg ca = {.day = 5};
     owner_init(&ca.o);
     ASSERT_STATUS(WRITE(f, count_setup_fn, &ca), STORE_OK);
     struct store *stores[2] = {f->s, NULL};
     char err[512] = "";
-    int status = store_open(f->url, NULL, &stores[1], err, sizeof(err));
+    int status = store_open(f->url, suite_options(), &stores[1], err, sizeof(err));
     if (status != STORE_OK)
         fail_msg("a second store_open(%s): %s: %s", f->url, status_name(status), err);
     run_increments(stores, 2, INC_EACH / 4, ca.o.gb.g.id);
@@ -2242,7 +2709,7 @@ static void test_write_survives_process_death(void **state)
         struct store *s = NULL;
         char err[512];
         struct arena arena = ARENA_INIT;
-        if (store_open(f->url, NULL, &s, err, sizeof(err)) != STORE_OK)
+        if (store_open(f->url, suite_options(), &s, err, sizeof(err)) != STORE_OK)
             _exit(2);
         int st = store_write(s, &arena, dev_only_fn, &a);
         _exit(st == STORE_OK && a.c.msg[0] == '\0' ? 0 : 3);
@@ -2750,33 +3217,39 @@ static void test_idempotency_records(void **state)
 
 int store_suite_run(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T(fn)       cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T_FRESH(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_fresh, fx_teardown)
+#define T_EMPTY(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_empty, fx_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_urls),
         cmocka_unit_test(test_strerror_distinct),
         T(test_ping),
         T(test_device_create_and_lookup),
-        T(test_device_list),
+        T_FRESH(test_device_list),
         T(test_tokens),
         T(test_dir_upsert_get),
         T(test_dir_lists),
         T(test_dir_facts),
+        T(test_dir_facts_follow_lists),
         T(test_dir_delete),
         T(test_group_create_get),
         T(test_group_update_and_by_invite),
         T(test_group_update_keeps_creation),
         T(test_members_basic),
+        T(test_members_add_many),
         T(test_members_list),
         T(test_rate_window),
         T(test_daily_counters),
         T(test_invitations),
-        T(test_clock),
-        T(test_is_empty),
+        T_FRESH(test_clock),
+        T_FRESH(test_is_empty),
         T(test_commit_survives_reopen),
-        T(test_sqlite_reopen_migrations),
-        T(test_sqlite_newer_schema_refused),
-        T(test_sqlite_not_a_database),
+        T_FRESH(test_reopen_migrations),
+        T_FRESH(test_newer_schema_refused),
+        T_EMPTY(test_migration_keeps_rows),
+        T(test_not_a_database),
         T(test_non_ok_rolls_back_own_changes),
+        T(test_rollback_forgets_what_was_read),
         T(test_tx_arena_is_callers),
         T(test_read_is_read_only),
         T(test_read_snapshot),
@@ -2790,5 +3263,7 @@ int store_suite_run(void)
         T(test_idempotency_records),
     };
 #undef T
+#undef T_FRESH
+#undef T_EMPTY
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

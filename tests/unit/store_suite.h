@@ -6,8 +6,10 @@
  * (e.g. to a postgres:// URL), that database, shared by every test and every
  * run. Tests never assume a shared database is empty: each creates its own
  * uniquely named rows (random phones, group ids, jids and codes). The few
- * tests that only make sense on a fresh SQLite file (schema migrations, an
- * empty database) skip themselves on a shared one.
+ * tests that only make sense on a fresh database (schema migrations from
+ * empty, an empty database, exact counts) get one of their own: a new
+ * database in the shared PostgreSQL cluster, created and dropped around the
+ * test. No test is skipped on either backend.
  *
  * The Makefile builds a binary from each tests/unit/test_*.c alone, so a
  * test program uses the suite by including store_suite.c (see

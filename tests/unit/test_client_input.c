@@ -285,7 +285,7 @@ static enum input_status read_lines_n(const char *text, size_t len, struct input
     int fd = file_with(text, len);
     input_init(in);
     char why[512];
-    enum input_status st = input_read_lines(fd, in, why, sizeof(why));
+    enum input_status st = input_read_lines(fd, TEXTENC_AUTO, in, why, sizeof(why));
     close(fd);
     return st;
 }
@@ -337,6 +337,208 @@ static void test_lines_across_chunks(void **state)
     free(text);
 }
 
+/* --- how files come out of spreadsheets -------------------------------------------------- */
+
+/* A European Excel export: ';' between cells, ',' inside a quoted one. */
+static void test_delimiter_detected(void **state)
+{
+    (void)state;
+    struct input_csv_opts o = {0};
+    struct input in;
+    char why[512];
+    assert_int_equal(
+        read_csv("Nama;No. HP\r\n\"Doe, J; Jr\";0812-3456-7890\r\nBudi;0813\r\n", &o, &in, why),
+        INPUT_OK);
+    assert_int_equal(in.delimiter, ';');
+    assert_true(in.delimiter_detected);
+    assert_int_equal(in.n, 2);
+    assert_int_equal(in.phone_col, 1);
+    assert_string_equal(raw(&in, 0), "0812-3456-7890");
+    assert_string_equal(name(&in, 0), "Doe, J; Jr");
+    input_free(&in);
+
+    assert_int_equal(read_csv("phone\tname\n6281\tA, B\n", &o, &in, why), INPUT_OK);
+    assert_int_equal(in.delimiter, '\t');
+    assert_string_equal(name(&in, 0), "A, B");
+    input_free(&in);
+
+    /* One column: nothing to detect, ',' it is. */
+    assert_int_equal(read_csv("phone\n6281\n", &o, &in, why), INPUT_OK);
+    assert_int_equal(in.delimiter, ',');
+    input_free(&in);
+
+    /* Named wrongly, the error says which separator the line holds. */
+    struct input_csv_opts comma = {.delimiter = ','};
+    assert_int_equal(read_csv("Nama;Phone\n\"Doe, J\";0812\n", &comma, &in, why), INPUT_E_FORMAT);
+    assert_non_null(strstr(why, "line 2"));
+    assert_non_null(strstr(why, "';'"));
+    assert_non_null(strstr(why, "--delimiter"));
+    assert_false(in.delimiter_detected);
+    input_free(&in);
+}
+
+/* text as UTF-16 code units (ASCII and one astral character, U+1F600,
+ * written as "@"), little- or big-endian, with or without a BOM. */
+static size_t utf16(const char *text, bool le, bool bom, char *out)
+{
+    size_t n = 0;
+    unsigned units[2];
+    if (bom) {
+        out[n++] = le ? '\xFF' : '\xFE';
+        out[n++] = le ? '\xFE' : '\xFF';
+    }
+    for (const char *p = text; *p; p++) {
+        size_t k = 1;
+        units[0] = (unsigned char)*p;
+        if (*p == '@') {
+            units[0] = 0xD83D;
+            units[1] = 0xDE00;
+            k = 2;
+        }
+        for (size_t i = 0; i < k; i++) {
+            out[n++] = (char)(le ? units[i] & 0xFF : units[i] >> 8);
+            out[n++] = (char)(le ? units[i] >> 8 : units[i] & 0xFF);
+        }
+    }
+    return n;
+}
+
+static void test_utf16(void **state)
+{
+    (void)state;
+    char buf[256];
+    struct input_csv_opts o = {0};
+    struct input in;
+    char why[512];
+    /* "Unicode text" from Excel: UTF-16LE with a BOM, tab-separated. */
+    size_t n = utf16("Nama\tTelepon\r\nSiti @\t0812 3456 7890\r\n", true, true, buf);
+    assert_int_equal(read_csv_n(buf, n, &o, &in, why), INPUT_OK);
+    assert_int_equal(in.encoding, TEXTENC_UTF16LE);
+    assert_true(in.encoding_detected);
+    assert_true(in.bom);
+    assert_int_equal(in.delimiter, '\t');
+    assert_string_equal(in.phone_header, "Telepon");
+    assert_string_equal(raw(&in, 0), "0812 3456 7890");
+    assert_string_equal(name(&in, 0), "Siti \xF0\x9F\x98\x80");
+    input_free(&in);
+
+    /* Big-endian without a mark: the NULs give it away. */
+    n = utf16("phone\n6281234567\n", false, false, buf);
+    assert_int_equal(read_csv_n(buf, n, &o, &in, why), INPUT_OK);
+    assert_int_equal(in.encoding, TEXTENC_UTF16BE);
+    assert_false(in.bom);
+    assert_string_equal(raw(&in, 0), "6281234567");
+    input_free(&in);
+
+    /* A list of numbers too. */
+    n = utf16("6281234567\r\n6281234568\r\n", true, true, buf);
+    int fd = file_with(buf, n);
+    input_init(&in);
+    assert_int_equal(input_read_lines(fd, TEXTENC_AUTO, &in, why, sizeof(why)), INPUT_OK);
+    close(fd);
+    assert_int_equal(in.n, 2);
+    assert_string_equal(raw(&in, 1), "6281234568");
+    input_free(&in);
+}
+
+/* A character whose UTF-16 units straddle the reader's 1 MiB chunks. */
+static void test_utf16_across_chunks(void **state)
+{
+    (void)state;
+    const size_t chunk = 1024 * 1024, cap = chunk + 4096;
+    char *text = malloc(cap), *bytes = malloc(2 * cap);
+    assert_non_null(text);
+    assert_non_null(bytes);
+    size_t len = (size_t)snprintf(text, cap, "phone,name\n"), rows = 0;
+    /* Each unit is two bytes, after the two-byte BOM: the character must
+     * start at byte chunk - 2, that is at text offset chunk / 2 - 2. */
+    while (len + 16 < chunk / 2 - 40) {
+        len += (size_t)snprintf(text + len, cap - len, "628%09zu,n\n", rows);
+        rows++;
+    }
+    len += (size_t)snprintf(text + len, cap - len, "6281234567,");
+    while (len < chunk / 2 - 2)
+        text[len++] = 'a';
+    len += (size_t)snprintf(text + len, cap - len, "@z\n");
+    size_t n = utf16(text, true, true, bytes);
+    struct input_csv_opts o = {0};
+    struct input in;
+    char why[512];
+    assert_int_equal(read_csv_n(bytes, n, &o, &in, why), INPUT_OK);
+    assert_int_equal(in.n, rows + 1);
+    assert_int_equal(in.undecodable, 0);
+    const char *last = name(&in, rows);
+    size_t ln = strlen(last);
+    assert_true(ln > 5);
+    assert_string_equal(last + ln - 5, "\xF0\x9F\x98\x80z");
+    input_free(&in);
+    free(bytes);
+    free(text);
+}
+
+/* Bytes that are not UTF-8: a Windows code page, which --encoding can name. */
+static void test_windows_1252(void **state)
+{
+    (void)state;
+    struct input_csv_opts o = {0};
+    struct input in;
+    char why[512];
+    assert_int_equal(read_csv("name,phone\nJos\xe9 \x80,6281234567\n", &o, &in, why), INPUT_OK);
+    assert_int_equal(in.encoding, TEXTENC_CP1252);
+    assert_true(in.encoding_detected);
+    assert_string_equal(name(&in, 0), "Jos\xc3\xa9 \xe2\x82\xac");
+    input_free(&in);
+
+    struct input_csv_opts latin = {.encoding = TEXTENC_LATIN1};
+    assert_int_equal(read_csv("name,phone\nJos\xe9,6281234567\n", &latin, &in, why), INPUT_OK);
+    assert_false(in.encoding_detected);
+    assert_string_equal(name(&in, 0), "Jos\xc3\xa9");
+    input_free(&in);
+
+    /* UTF-8 named: bytes pass through as they are. */
+    struct input_csv_opts utf8 = {.encoding = TEXTENC_UTF8};
+    assert_int_equal(read_csv("name,phone\nJos\xc3\xa9,6281234567\n", &utf8, &in, why), INPUT_OK);
+    assert_string_equal(name(&in, 0), "Jos\xc3\xa9");
+    input_free(&in);
+}
+
+/* Header names in the languages of Whatspie's users. */
+static void test_localised_headers(void **state)
+{
+    (void)state;
+    assert_int_equal(input_phone_rank("No. HP"), 1);
+    assert_int_equal(input_phone_rank("Telepon"), 0);
+    assert_int_equal(input_phone_rank("Nomor WA"), 2);
+    assert_int_equal(input_phone_rank("Teléfono"), 0);
+    assert_int_equal(input_phone_rank("Handphone"), 0);
+    assert_int_equal(input_phone_rank("Nomor"), 3);
+    assert_int_equal(input_phone_rank("No"), -1);   /* a row number */
+    assert_int_equal(input_phone_rank("Jawa"), -1); /* "wa" only as a word */
+    assert_int_equal(input_phone_rank("Alamat"), -1);
+
+    struct input_csv_opts o = {0};
+    struct input in;
+    char why[512];
+    assert_int_equal(read_csv("No,Nama,No. HP\n1,Siti,0812\n", &o, &in, why), INPUT_OK);
+    assert_int_equal(in.phone_col, 2);
+    assert_int_equal(in.name_col, 1);
+    input_free(&in);
+    assert_int_equal(read_csv("Nama Lengkap,Nomor WA,Kota\nSiti,0812,Jawa\n", &o, &in, why),
+                     INPUT_OK);
+    assert_int_equal(in.phone_col, 1);
+    assert_string_equal(in.name_header, "Nama Lengkap");
+    input_free(&in);
+    /* The documented order holds across languages: a phone word beats a
+     * mobile one, which beats a WhatsApp one. */
+    assert_int_equal(read_csv("Nomor WA,No. HP,Telepon\n1,2,3\n", &o, &in, why), INPUT_OK);
+    assert_int_equal(in.phone_col, 2);
+    input_free(&in);
+    /* Nothing like a phone: the error lists what the header has. */
+    assert_int_equal(read_csv("No,Alamat\n1,x\n", &o, &in, why), INPUT_E_FORMAT);
+    assert_non_null(strstr(why, "\"Alamat\""));
+    input_free(&in);
+}
+
 static void test_args(void **state)
 {
     (void)state;
@@ -362,6 +564,11 @@ int main(void)
         cmocka_unit_test(test_large_csv_lines),
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_lines_across_chunks),
+        cmocka_unit_test(test_delimiter_detected),
+        cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_utf16_across_chunks),
+        cmocka_unit_test(test_windows_1252),
+        cmocka_unit_test(test_localised_headers),
         cmocka_unit_test(test_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

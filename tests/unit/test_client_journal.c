@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "client/journal.h"
 
 struct fx {
@@ -326,6 +328,112 @@ static void test_input_changes(void **state)
     journal_close(j);
 }
 
+/* The baseline: who was a member when the run began, for the numbers not
+ * sent yet; a batch in flight keeps what it had. */
+static void test_baseline(void **state)
+{
+    struct fx *f = *state;
+    load(f, five, 6);
+    struct journal *j = open_ok(f);
+    assert_int_equal(journal_sync_input(j, &f->in, &f->prep), 0);
+    const char members[][GROUPIE_PHONE_BUFSZ] = {"6281100000002", "6289999999999"};
+    assert_int_equal(journal_set_baseline(j, true, members, 2), 0);
+    struct jbatch b;
+    assert_int_equal(journal_new_batch(j, 2, 1000, "k", &b), 1);
+    assert_string_equal(b.phones[1], "6281100000002");
+    assert_int_equal(b.before[0], 0);
+    assert_int_equal(b.before[1], 1);
+    assert_int_equal(b.now[0], -1);
+    int64_t s;
+    assert_int_equal(journal_sending(j, &b, 1000, &s), 0);
+
+    /* A later run reads the group again: nobody now (unknown, even), but
+     * the batch in flight keeps the membership from before its send. */
+    assert_int_equal(journal_set_baseline(j, false, NULL, 0), 0);
+    struct jbatch again;
+    assert_int_equal(journal_inflight(j, &again), 1);
+    assert_int_equal(again.before[1], 1);
+    assert_int_equal(again.doubtful, 1);
+    struct jupdate u[2] = {{.phone = b.phones[0], .state = J_ADDED},
+                           {.phone = b.phones[1], .state = J_ALREADY, .uncertain = true}};
+    assert_int_equal(journal_answered(j, &again, s, 200, 1001, u, 2), 0);
+    struct jnumber n;
+    assert_int_equal(journal_lookup(j, b.phones[1], &n), 1);
+    assert_true(n.uncertain);
+    assert_int_equal(journal_new_batch(j, 20, 2000, "k2", &b), 1);
+    assert_int_equal(b.before[0], -1);
+    journal_close(j);
+}
+
+/* Whether anything a journal sent can have been applied (it may then not
+ * move to another server), and the summary `groupie journals` shows. */
+static void test_applied_and_summary(void **state)
+{
+    struct fx *f = *state;
+    load(f, five, 6);
+    struct journal *j = open_ok(f);
+    assert_int_equal(journal_sync_input(j, &f->in, &f->prep), 0);
+    assert_int_equal(journal_may_have_applied(j), 0);
+    struct jbatch b;
+    int64_t s;
+    assert_int_equal(journal_new_batch(j, 2, 1000, "k", &b), 1);
+    /* Refused connections and refusals apply nothing. */
+    assert_int_equal(journal_sending(j, &b, 1000, &s), 0);
+    assert_int_equal(journal_not_applied(j, &b, s, -1, 1001), 0);
+    assert_int_equal(journal_sending(j, &b, 1100, &s), 0);
+    assert_int_equal(journal_not_applied(j, &b, s, 401, 1101), 0);
+    assert_int_equal(journal_may_have_applied(j), 0);
+    struct jsummary sum;
+    assert_int_equal(journal_summary(j, &sum), 0);
+    assert_int_equal(sum.sends, 2);
+    assert_int_equal(sum.last_send_ms, 1100);
+    assert_int_equal(sum.inflight_batches, 1);
+    assert_int_equal(sum.counts.by_state[J_INFLIGHT], 2);
+    assert_int_equal(sum.counts.by_state[J_PENDING], 3);
+    /* A send whose answer never came may have been. */
+    assert_int_equal(journal_sending(j, &b, 1200, &s), 0);
+    assert_int_equal(journal_may_have_applied(j), 1);
+    journal_close(j);
+}
+
+/* A journal written by groupie 0.1 (schema 1) is upgraded when opened; its
+ * numbers' membership at the start is unknown. */
+static void test_upgrade_from_schema_1(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                     "INSERT INTO meta VALUES('schema', '1'), ('group_id', '7');"
+                     "CREATE TABLE numbers(phone TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+                     " state TEXT NOT NULL DEFAULT 'pending', batch_id INTEGER, batch_pos INTEGER,"
+                     " attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL DEFAULT 0,"
+                     " error_code TEXT, error TEXT, name TEXT, added_at TEXT, inv_code TEXT,"
+                     " inv_expires TEXT, via_replay INTEGER NOT NULL DEFAULT 0,"
+                     " in_input INTEGER NOT NULL DEFAULT 1, updated_ms INTEGER NOT NULL DEFAULT 0)"
+                     " WITHOUT ROWID;"
+                     "INSERT INTO numbers(phone, seq) VALUES('6281100000001', 0);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct journal *j = open_ok(f);
+    char v[16];
+    assert_int_equal(journal_meta_get(j, "schema", v, sizeof(v)), 1);
+    assert_string_equal(v, "2");
+    assert_int_equal(journal_meta_get(j, "group_id", v, sizeof(v)), 1);
+    assert_string_equal(v, "7");
+    struct jbatch b;
+    assert_int_equal(journal_new_batch(j, 20, 1000, "k", &b), 1);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.before[0], -1);
+    journal_close(j);
+    /* And it opens again as a version 2 journal. */
+    j = open_ok(f);
+    journal_close(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +443,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_doubtful_accounting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_and_retry_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_applied_and_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_schema_1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@ static struct jbatch batch(const char *const *phones, size_t n, const int *attem
     for (size_t i = 0; i < n; i++) {
         strcpy(b.phones[i], phones[i]);
         b.attempts[i] = attempts ? attempts[i] : 0;
+        b.before[i] = b.now[i] = -1; /* membership unknown */
     }
     return b;
 }
@@ -71,20 +72,57 @@ static void test_final_outcomes(void **state)
     }
 }
 
-/* After a send whose fate was unknown, ALREADY_MEMBER means we added it. */
+/* ALREADY_MEMBER after a send whose fate was unknown: the replay flag, the
+ * baseline (a member when the run began?) and the re-read before the
+ * resend (a member right before it?) decide, as policy.h's table says. */
 static void test_already_member_after_doubtful_send(void **state)
 {
     (void)state;
-    const char *p[] = {"6281"};
-    struct jbatch b = batch(p, 1, NULL, 1);
-    struct groupie_member f[] = {failed("6281", "ALREADY_MEMBER")};
-    struct groupie_add_result r = {.failed_members = f, .failed_count = 1};
-    struct jupdate u[1];
-    uint64_t rng = 1;
-    policy_decide(&b, &r, 5, 0, &rng, u);
-    assert_int_equal(u[0].state, J_ADDED);
-    assert_true(u[0].via_replay);
-    assert_null(u[0].error_code);
+    static const struct {
+        int64_t doubtful;
+        bool replayed;
+        signed char before, now;
+        enum jstate state;
+        bool via_replay, uncertain;
+    } cases[] = {
+        /* no doubt: the server's word */
+        {0, false, 0, 1, J_ALREADY, false, false},
+        /* groupied replayed the first answer: the truth, whatever it says */
+        {1, true, 0, 1, J_ALREADY, false, false},
+        {1, true, -1, -1, J_ALREADY, false, false},
+        /* a member before the run began: never us */
+        {1, false, 1, 1, J_ALREADY, false, false},
+        {1, false, 1, -1, J_ALREADY, false, false},
+        /* not a member right before the resend: someone else, just now */
+        {1, false, 0, 0, J_ALREADY, false, false},
+        {1, false, -1, 0, J_ALREADY, false, false},
+        /* not there at the start, there before the resend: the lost send */
+        {1, false, 0, 1, J_ADDED, true, false},
+        {2, false, 0, -1, J_ADDED, true, false},
+        /* the start unknown: say so */
+        {1, false, -1, 1, J_ALREADY, false, true},
+        {1, false, -1, -1, J_ALREADY, false, true},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        const char *p[] = {"6281"};
+        struct jbatch b = batch(p, 1, NULL, cases[k].doubtful);
+        b.before[0] = cases[k].before;
+        b.now[0] = cases[k].now;
+        struct groupie_member f[] = {failed("6281", "ALREADY_MEMBER")};
+        struct groupie_add_result r = {
+            .failed_members = f, .failed_count = 1, .replayed = cases[k].replayed};
+        struct jupdate u[1];
+        uint64_t rng = 1;
+        policy_decide(&b, &r, 5, 0, &rng, u);
+        if (u[0].state != cases[k].state || u[0].via_replay != cases[k].via_replay ||
+            u[0].uncertain != cases[k].uncertain)
+            fail_msg("case %zu: state %d via_replay %d uncertain %d", k, u[0].state,
+                     u[0].via_replay, u[0].uncertain);
+        if (u[0].state == J_ADDED)
+            assert_null(u[0].error_code);
+        else
+            assert_string_equal(u[0].error_code, "ALREADY_MEMBER");
+    }
 }
 
 static void test_retryable_and_daily(void **state)

@@ -139,6 +139,74 @@ static void test_dedup_agrees_with_sort(void **state)
     input_free(&in);
 }
 
+/* A spreadsheet dropped the leading 0 of 08123456789: with a default
+ * country, a bare number outside it is held back unless told how to read it. */
+static void test_bare_numbers(void **state)
+{
+    (void)state;
+    static const char *const raw[] = {
+        "628123456789", /* the default country's, in full */
+        "8123456789",   /* +81 23456789, or 0812 3456 789 without its 0? */
+        "+8123456789",  /* Japan, said so */
+        "0812 3456 790", "60123456789", "abc",
+    };
+    struct input in;
+    add_all(&in, raw, 6);
+    struct prepared p;
+    struct prep_opts o = {.default_cc = "62"};
+    assert_int_equal(prepare_with(&in, &o, &p), 0);
+    assert_int_equal(p.rows[0].kind, PREP_VALID);
+    assert_int_equal(p.rows[1].kind, PREP_INVALID);
+    assert_int_equal(p.rows[1].status, PREP_AMBIGUOUS);
+    assert_non_null(strstr(prepare_strerror(p.rows[1].status), "0 was lost"));
+    assert_int_equal(p.rows[2].kind, PREP_VALID);
+    assert_string_equal(p.rows[2].number, "8123456789");
+    assert_int_equal(p.rows[3].kind, PREP_VALID);
+    assert_int_equal(p.rows[4].status, PREP_AMBIGUOUS); /* Malaysia, or a lost 0 */
+    assert_int_equal(p.stats.ambiguous, 2);
+    assert_int_equal(p.stats.outside_default, 1);
+    assert_int_equal(p.stats.by_cc[62], 2);
+    assert_int_equal(p.stats.by_cc[81], 1);
+    assert_int_equal(p.stats.by_status[PHONE_CLEAN_BAD_CHAR], 1);
+    assert_int_equal(p.invalid, 3);
+    assert_int_equal(prepare_common_cc(&p), 62);
+    prepared_free(&p);
+
+    /* National: the 0 was lost; the number is row 0's again. */
+    o.bare = PREP_BARE_NATIONAL;
+    assert_int_equal(prepare_with(&in, &o, &p), 0);
+    assert_int_equal(p.rows[1].kind, PREP_DUPLICATE);
+    assert_int_equal(p.rows[1].dup_of, 0);
+    assert_string_equal(p.rows[4].number, "6260123456789");
+    assert_int_equal(p.stats.read_as_national, 2);
+    assert_int_equal(p.stats.ambiguous, 0);
+    prepared_free(&p);
+
+    /* International: as written. */
+    o.bare = PREP_BARE_INTERNATIONAL;
+    assert_int_equal(prepare_with(&in, &o, &p), 0);
+    assert_int_equal(p.rows[1].kind, PREP_VALID);
+    assert_string_equal(p.rows[1].number, "8123456789");
+    assert_int_equal(p.rows[2].kind, PREP_DUPLICATE); /* +8123456789: the same number */
+    assert_int_equal(p.rows[2].dup_of, 1);
+    assert_int_equal(p.stats.outside_default, 2); /* Japan, Malaysia */
+    prepared_free(&p);
+
+    /* Without a default country nothing is guessed: bare is international,
+     * and a national number is counted for the advice. */
+    static const char *const raw2[] = {"8123456789", "08123456789", "628111222333"};
+    struct input in2;
+    add_all(&in2, raw2, 3);
+    assert_int_equal(prepare(&in2, NULL, &p), 0);
+    assert_int_equal(p.rows[0].kind, PREP_VALID);
+    assert_int_equal(p.stats.national, 1);
+    assert_int_equal(p.stats.ambiguous, 0);
+    assert_int_equal(p.stats.outside_default, 0);
+    prepared_free(&p);
+    input_free(&in2);
+    input_free(&in);
+}
+
 static void test_empty_input(void **state)
 {
     (void)state;
@@ -158,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_reference_list),
         cmocka_unit_test(test_national_and_prefixes),
         cmocka_unit_test(test_dedup_agrees_with_sort),
+        cmocka_unit_test(test_bare_numbers),
         cmocka_unit_test(test_empty_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,7 +214,78 @@ static void test_group(void **state)
     assert_true(g.participants[1].is_admin);
     assert_null(g.participants[1].name);
     assert_false(g.participants[2].is_admin);
+    assert_true(g.participants_listed);
+    assert_int_equal(g.can_add_members, -1); /* no permissions object: not said */
     arena_free(&a);
+
+    /* A server that lists participants only on request: not listed, which
+     * is not "nobody"; permissions as the reference page shows them. */
+    root = parse("{\"code\":200,\"data\":{\"id\":\"2\",\"participant_count\":40,"
+                 "\"permissions\":{\"can_add_members\":false}}}");
+    memset(&g, 0, sizeof(g));
+    assert_true(wire_group(root, &a, &g, why, sizeof(why)));
+    json_decref(root);
+    assert_false(g.participants_listed);
+    assert_int_equal(g.participant_total, 0);
+    assert_int_equal(g.participant_count, 40);
+    assert_int_equal(g.can_add_members, 0);
+    arena_free(&a);
+
+    root = parse("{\"code\":200,\"data\":{\"id\":\"2\",\"participants\":{}}}");
+    memset(&g, 0, sizeof(g));
+    assert_false(wire_group(root, &a, &g, why, sizeof(why)));
+    json_decref(root);
+    arena_free(&a);
+}
+
+/* A refusal's reason: the server's word (Groupie-Error-Code) when there is
+ * one, else the status and, where a status has two meanings, the
+ * contract's message, so that a server without the header (the real
+ * Whatspie) is understood too. */
+static void test_error_reasons(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *header, *message;
+        enum groupie_reason reason;
+        const char *code;
+    } cases[] = {
+        {400, "GROUP_FULL", "Group capacity exceeded", GROUPIE_R_GROUP_FULL, "GROUP_FULL"},
+        /* the header decides, whatever the sentence says */
+        {400, "GROUP_FULL", "Kapasitas grup penuh", GROUPIE_R_GROUP_FULL, "GROUP_FULL"},
+        {400, "VALIDATION_FAILED", "Validation failed", GROUPIE_R_VALIDATION, "VALIDATION_FAILED"},
+        /* no header: the contract's sentence */
+        {400, NULL, "Group capacity exceeded", GROUPIE_R_GROUP_FULL, ""},
+        {400, NULL, "Validation failed", GROUPIE_R_VALIDATION, ""},
+        {400, NULL, "Something else", GROUPIE_R_OTHER, ""},
+        {401, NULL, "Unauthorized", GROUPIE_R_UNAUTHORIZED, ""},
+        {403, "ACCESS_DENIED", "Access denied", GROUPIE_R_ACCESS_DENIED, "ACCESS_DENIED"},
+        {404, "GROUP_NOT_FOUND", "Group not found", GROUPIE_R_GROUP_NOT_FOUND, "GROUP_NOT_FOUND"},
+        {404, "NO_SUCH_ENDPOINT", "Not found", GROUPIE_R_NO_ENDPOINT, "NO_SUCH_ENDPOINT"},
+        {404, NULL, "Group not found", GROUPIE_R_GROUP_NOT_FOUND, ""},
+        {404, NULL, "HTTP status 404", GROUPIE_R_NO_ENDPOINT, ""}, /* a proxy's HTML page */
+        {405, NULL, "Method not allowed", GROUPIE_R_NO_ENDPOINT, ""},
+        {413, NULL, "Payload too large", GROUPIE_R_TOO_LARGE, ""},
+        {422, "IDEMPOTENCY_KEY_REUSED", "x", GROUPIE_R_KEY_REUSED, "IDEMPOTENCY_KEY_REUSED"},
+        {429, "TOO_MANY_REQUESTS", "x", GROUPIE_R_RATE_LIMITED, "TOO_MANY_REQUESTS"},
+        {502, NULL, "HTTP status 502", GROUPIE_R_SERVER, ""},
+        {503, "UNAVAILABLE", "Service unavailable", GROUPIE_R_SERVER, "UNAVAILABLE"},
+        /* a word from a newer server: kept, and the status still classifies */
+        {403, "DEVICE_SUSPENDED", "Access denied", GROUPIE_R_ACCESS_DENIED, "DEVICE_SUSPENDED"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct groupie_error e;
+        memset(&e, 0, sizeof(e));
+        snprintf(e.message, sizeof(e.message), "%s", cases[k].message);
+        wire_error_reason(cases[k].status, cases[k].header, &e);
+        if (e.reason != cases[k].reason || strcmp(e.reason_code, cases[k].code) != 0)
+            fail_msg("case %zu (%ld %s): reason %d \"%s\"", k, cases[k].status, cases[k].message,
+                     e.reason, e.reason_code);
+    }
+    assert_string_equal(wire_reason_name(GROUPIE_R_GROUP_FULL), "GROUP_FULL");
+    assert_string_equal(wire_reason_name(GROUPIE_R_NONE), "");
+    assert_string_equal(wire_reason_name(GROUPIE_R_SERVER), "SERVER_ERROR");
 }
 
 static void test_error_envelopes(void **state)
@@ -257,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_group_list),
         cmocka_unit_test(test_group),
         cmocka_unit_test(test_error_envelopes),
+        cmocka_unit_test(test_error_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,21 +13,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/arena.h"
 #include "common/clock.h"
+#include "common/contract.h"
 #include "core/groups.h"
 #include "core/members.h"
 #include "directory/directory.h"
+#include "groupie.h"
 #include "store/store.h"
+#include "support/fixture.h"
 
 /* 2023-11-14T22:13:20Z; the next UTC day starts 6,400,000 ms later. */
 #define T0       1700000000000LL
@@ -126,32 +127,12 @@ static int world_fn(struct store_tx *tx, void *arg)
     return status;
 }
 
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int setup(void **state)
 {
     struct world *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return -1;
-    const char *root = getenv("GROUPIE_TEST_TMP");
-    snprintf(w->dir, sizeof(w->dir), "%s/members-XXXXXX",
-             root != NULL && root[0] != '\0' ? root : "/tmp");
-    if (mkdtemp(w->dir) == NULL) {
+    if (fixture_tmpdir("members", w->dir, sizeof(w->dir)) != 0) {
         free(w);
         return -1;
     }
@@ -163,7 +144,7 @@ static int setup(void **state)
     if (status != STORE_OK) {
         print_error("setup: %s: %s\n", store_strerror(status), err);
         store_close(w->s);
-        remove_dir(w->dir);
+        fixture_remove_dir(w->dir);
         free(w);
         return -1;
     }
@@ -176,7 +157,7 @@ static int teardown(void **state)
     struct world *w = *state;
     store_close(w->s);
     arena_free(&w->arena);
-    remove_dir(w->dir);
+    fixture_remove_dir(w->dir);
     free(w);
     return 0;
 }
@@ -367,7 +348,7 @@ static void expect(const struct add_result *r, size_t i, const char *phone, enum
 
 static void expect_totals(const struct add_result *r, size_t added, size_t failed)
 {
-    assert_int_equal(r->check, ADD_OK);
+    assert_int_equal(r->check, VERDICT_OK);
     assert_int_equal(r->n, added + failed);
     assert_int_equal(r->total_added, added);
     assert_int_equal(r->total_failed, failed);
@@ -409,12 +390,12 @@ static void test_check2_group_not_found(void **state)
     const char *phones[] = {PHONE_E};
 
     struct add_result r = add_req(w, &small, &w->d, 999999, phones, 1, T0, false);
-    assert_int_equal(r.check, ADD_GROUP_NOT_FOUND);
+    assert_int_equal(r.check, VERDICT_NOT_FOUND);
     /* Not a participant: the same answer, before the admin and body checks. */
     r = add_req(w, &small, &w->o, w->gid, phones, 1, T0, false);
-    assert_int_equal(r.check, ADD_GROUP_NOT_FOUND);
+    assert_int_equal(r.check, VERDICT_NOT_FOUND);
     r = add_req(w, &small, &w->o, w->gid, phones, 1, T0, true);
-    assert_int_equal(r.check, ADD_GROUP_NOT_FOUND);
+    assert_int_equal(r.check, VERDICT_NOT_FOUND);
 
     assert_int_equal(rate_events(w), 0);
     assert_false(is_member(w, PHONE_E));
@@ -428,11 +409,11 @@ static void test_check3_not_admin(void **state)
     const char *e[] = {PHONE_E}, *e2[] = {PHONE_E2};
 
     struct add_result r = add_req(w, &small, &w->m, w->gid, e, 1, T0, false);
-    assert_int_equal(r.check, ADD_NOT_ADMIN);
+    assert_int_equal(r.check, VERDICT_FORBIDDEN);
     assert_int_equal(r.group.id, w->gid); /* filled from check 2 on */
     assert_string_equal(r.group.subject, "Team");
     r = add_req(w, &small, &w->m, w->gid, e, 1, T0, true); /* before the body */
-    assert_int_equal(r.check, ADD_NOT_ADMIN);
+    assert_int_equal(r.check, VERDICT_FORBIDDEN);
     assert_int_equal(rate_events(w), 0);
     assert_false(is_member(w, PHONE_E));
 
@@ -452,7 +433,7 @@ static void test_check4_bad_request(void **state)
     people(w, everyone, N(everyone));
     const char *e[] = {PHONE_E};
     struct add_result r = add_req(w, &small, &w->d, w->gid, e, 1, T0, true);
-    assert_int_equal(r.check, ADD_BAD_REQUEST);
+    assert_int_equal(r.check, VERDICT_INVALID);
     assert_int_equal(r.group.id, w->gid);
     assert_int_equal(r.total_added, 0);
     assert_int_equal(rate_events(w), 0); /* no slot: only checks 1-4 passed count */
@@ -476,24 +457,24 @@ static void test_check5_rate_window(void **state)
 
     /* The oldest (T0) leaves at T0 + 60 s: 57.5 s rounds up to 58. */
     struct add_result r = add(w, &lim, u, 1, T0 + 2500);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 58);
     assert_int_equal(r.n, 0);            /* no participant was looked at */
     assert_int_equal(rate_events(w), 3); /* a 429 takes no slot */
     r = add(w, &lim, u, 1, T0 + 3000);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 57); /* exactly 57 s */
     r = add(w, &lim, u, 1, T0 + MINUTE - 1);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 1); /* 1 ms rounds up to 1 s */
 
     /* Checks 2-4 still come first while the window is full. */
     r = add_req(w, &lim, &w->o, w->gid, u, 1, T0 + 3000, false);
-    assert_int_equal(r.check, ADD_GROUP_NOT_FOUND);
+    assert_int_equal(r.check, VERDICT_NOT_FOUND);
     r = add_req(w, &lim, &w->m, w->gid, u, 1, T0 + 3000, false);
-    assert_int_equal(r.check, ADD_NOT_ADMIN);
+    assert_int_equal(r.check, VERDICT_FORBIDDEN);
     r = add_req(w, &lim, &w->d, w->gid, u, 1, T0 + 3000, true);
-    assert_int_equal(r.check, ADD_BAD_REQUEST);
+    assert_int_equal(r.check, VERDICT_INVALID);
     assert_int_equal(rate_events(w), 3);
 
     /* At T0 + 60 s the event of T0 is out (at or before the cutoff). */
@@ -501,7 +482,7 @@ static void test_check5_rate_window(void **state)
     expect_totals(&r, 0, 1);
     assert_int_equal(rate_events(w), 3);
     r = add(w, &lim, u, 1, T0 + MINUTE + 1);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 1); /* T0 + 1000 leaves in 999 ms */
 
     /* A window shorter than a second still says at least 1. */
@@ -511,7 +492,7 @@ static void test_check5_rate_window(void **state)
     r = add(w, &lim, u, 1, t1);
     expect_totals(&r, 0, 1);
     r = add(w, &lim, u, 1, t1 + 100);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 1);
     r = add(w, &lim, u, 1, t1 + 300);
     expect_totals(&r, 0, 1);
@@ -527,23 +508,23 @@ static void test_check5_rate_limit_lowered(void **state)
     two.rate_limit = 2;
     const char *u[] = {PHONE_U};
     for (int64_t t = 0; t < 5; t++)
-        assert_int_equal(add(w, &five, u, 1, T0 + t * 1000).check, ADD_OK);
+        assert_int_equal(add(w, &five, u, 1, T0 + t * 1000).check, VERDICT_OK);
 
     /* 5 events, limit 2: the 4th oldest (T0 + 3000) frees the slot. */
     struct add_result r = add(w, &two, u, 1, T0 + 4500);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 59); /* 58.5 s */
     r = add(w, &two, u, 1, T0 + 3000 + MINUTE - 1);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, 1);
     r = add(w, &two, u, 1, T0 + 3000 + MINUTE);
-    assert_int_equal(r.check, ADD_OK);
+    assert_int_equal(r.check, VERDICT_OK);
 }
 
 static int precheck_fn(struct store_tx *tx, void *arg)
 {
     struct add_arg *a = arg;
-    return members_precheck(tx, a->lim, &a->req, &a->out);
+    return members_precheck(tx, NULL, a->lim, &a->req, &a->out, NULL);
 }
 
 static struct add_result precheck(struct world *w, const struct limits *lim,
@@ -573,33 +554,33 @@ static void test_precheck_agrees_with_add(void **state)
     lim.rate_limit = 2;
     const char *u[] = {PHONE_U};
 
-    assert_int_equal(precheck(w, &lim, &w->o, u, T0, false).check, ADD_GROUP_NOT_FOUND);
-    assert_int_equal(precheck(w, &lim, &w->m, u, T0, false).check, ADD_NOT_ADMIN);
-    assert_int_equal(precheck(w, &lim, &w->d, u, T0, true).check, ADD_BAD_REQUEST);
-    assert_int_equal(precheck(w, &lim, &w->d, u, T0, false).check, ADD_OK);
+    assert_int_equal(precheck(w, &lim, &w->o, u, T0, false).check, VERDICT_NOT_FOUND);
+    assert_int_equal(precheck(w, &lim, &w->m, u, T0, false).check, VERDICT_FORBIDDEN);
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0, true).check, VERDICT_INVALID);
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0, false).check, VERDICT_OK);
     assert_int_equal(rate_events(w), 0);
 
-    assert_int_equal(add(w, &lim, u, 1, T0).check, ADD_OK);
-    assert_int_equal(add(w, &lim, u, 1, T0 + 1000).check, ADD_OK);
+    assert_int_equal(add(w, &lim, u, 1, T0).check, VERDICT_OK);
+    assert_int_equal(add(w, &lim, u, 1, T0 + 1000).check, VERDICT_OK);
     struct add_result pre = precheck(w, &lim, &w->d, u, T0 + 2000, false);
-    assert_int_equal(pre.check, ADD_RATE_LIMITED);
+    assert_int_equal(pre.check, VERDICT_RATE_LIMITED);
     assert_int_equal(pre.retry_after_s, 58);
     struct add_result r = add(w, &lim, u, 1, T0 + 2000);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(r.retry_after_s, pre.retry_after_s);
 
     /* At T0 + 60.5 s the event of T0 has expired but is still stored
      * (nothing trimmed it): one live event, so the precheck passes. */
-    assert_int_equal(precheck(w, &lim, &w->d, u, T0 + MINUTE + 500, false).check, ADD_OK);
+    assert_int_equal(precheck(w, &lim, &w->d, u, T0 + MINUTE + 500, false).check, VERDICT_OK);
     assert_int_equal(rate_events(w), 2);
-    assert_int_equal(add(w, &lim, u, 1, T0 + 30000).check, ADD_RATE_LIMITED);
+    assert_int_equal(add(w, &lim, u, 1, T0 + 30000).check, VERDICT_RATE_LIMITED);
     /* Take the slot at T0 + 60.5 s: T0 is trimmed; T0 + 1 s and the new one
      * fill the window again. */
-    assert_int_equal(add(w, &lim, u, 1, T0 + MINUTE + 500).check, ADD_OK);
+    assert_int_equal(add(w, &lim, u, 1, T0 + MINUTE + 500).check, VERDICT_OK);
     pre = precheck(w, &lim, &w->d, u, T0 + MINUTE + 600, false);
     r = add(w, &lim, u, 1, T0 + MINUTE + 600);
-    assert_int_equal(pre.check, ADD_RATE_LIMITED);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(pre.check, VERDICT_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(pre.retry_after_s, r.retry_after_s);
     assert_int_equal(pre.retry_after_s, 1); /* T0 + 1 s leaves at T0 + 61 s */
 }
@@ -615,7 +596,7 @@ static void test_check6_group_full(void **state)
     const char *e[] = {PHONE_E};
 
     struct add_result r = add(w, &lim, e, 1, T0);
-    assert_int_equal(r.check, ADD_GROUP_FULL);
+    assert_int_equal(r.check, VERDICT_GROUP_FULL);
     assert_int_equal(r.participant_count, 5);
     assert_int_equal(r.total_added, 0);
     assert_false(is_member(w, PHONE_E));
@@ -624,10 +605,10 @@ static void test_check6_group_full(void **state)
 
     /* The body check comes before, the rate check too. */
     r = add_req(w, &lim, &w->d, w->gid, e, 1, T0 + 1, true);
-    assert_int_equal(r.check, ADD_BAD_REQUEST);
+    assert_int_equal(r.check, VERDICT_INVALID);
     lim.rate_limit = 1;
     r = add(w, &lim, e, 1, T0 + 2);
-    assert_int_equal(r.check, ADD_RATE_LIMITED);
+    assert_int_equal(r.check, VERDICT_RATE_LIMITED);
     assert_int_equal(rate_events(w), 1);
 }
 
@@ -757,6 +738,8 @@ static void test_error_codes(void **state)
     assert_int_equal(limits_default.daily_limit, 500);
     assert_int_equal(limits_default.capacity, 1024);
     assert_int_equal(limits_default.invite_ttl_ms, 72LL * 3600 * 1000);
+    /* The client's public header keeps its own copy of the batch size. */
+    assert_int_equal(GROUPIE_MAX_BATCH, CONTRACT_MAX_BATCH);
 }
 
 static void test_duplicates_in_one_request(void **state)
@@ -860,7 +843,7 @@ static void test_group_full_mid_request(void **state)
 
     /* Full now: the next request is refused as a whole. */
     r = add(w, &lim, phones + 1, 1, T0 + 1);
-    assert_int_equal(r.check, ADD_GROUP_FULL);
+    assert_int_equal(r.check, VERDICT_GROUP_FULL);
     assert_int_equal(r.participant_count, 6);
 }
 
@@ -1136,8 +1119,7 @@ static void *racer_main(void *arg)
 
 /* RACERS requests at the same moment, each adding two new people. Counts
  * the requests by their check (by[check]) and the people added. */
-static void race(struct world *w, const struct limits *lim, size_t by[ADD_GROUP_FULL + 1],
-                 size_t *added)
+static void race(struct world *w, const struct limits *lim, size_t by[VERDICT_COUNT], size_t *added)
 {
     struct racer *r = calloc(RACERS, sizeof(*r));
     struct person *p = calloc(2 * RACERS, sizeof(*p));
@@ -1158,13 +1140,13 @@ static void race(struct world *w, const struct limits *lim, size_t by[ADD_GROUP_
         assert_int_equal(pthread_create(&t[i], NULL, racer_main, &r[i]), 0);
     for (int i = 0; i < RACERS; i++)
         pthread_join(t[i], NULL);
-    memset(by, 0, (ADD_GROUP_FULL + 1) * sizeof(by[0]));
+    memset(by, 0, (VERDICT_COUNT) * sizeof(by[0]));
     *added = 0;
     int bad_status = STORE_OK;
     for (int i = 0; i < RACERS; i++) {
         if (r[i].status != STORE_OK)
             bad_status = r[i].status;
-        else if (r[i].out.check <= ADD_GROUP_FULL)
+        else if (r[i].out.check < VERDICT_COUNT)
             by[r[i].out.check]++;
         *added += r[i].out.total_added;
     }
@@ -1181,11 +1163,11 @@ static void test_concurrent_requests_hold_the_limits(void **state)
     struct limits lim = small;
     lim.rate_limit = 10;
     lim.capacity = 3 + 12; /* D, M, A and twelve */
-    size_t by[ADD_GROUP_FULL + 1], added = 0;
+    size_t by[VERDICT_COUNT], added = 0;
     race(w, &lim, by, &added);
-    assert_int_equal(by[ADD_OK], 6);
-    assert_int_equal(by[ADD_GROUP_FULL], 4);
-    assert_int_equal(by[ADD_RATE_LIMITED], RACERS - 10);
+    assert_int_equal(by[VERDICT_OK], 6);
+    assert_int_equal(by[VERDICT_GROUP_FULL], 4);
+    assert_int_equal(by[VERDICT_RATE_LIMITED], RACERS - 10);
     assert_int_equal(added, 12);
     struct query_arg q = query(w, w->gid, NULL, DAY0);
     assert_int_equal(q.rate, 10);
@@ -1199,9 +1181,9 @@ static void test_concurrent_requests_hold_the_daily_limit(void **state)
     struct limits lim = small;
     lim.rate_limit = RACERS;
     lim.daily_limit = 7;
-    size_t by[ADD_GROUP_FULL + 1], added = 0;
+    size_t by[VERDICT_COUNT], added = 0;
     race(w, &lim, by, &added);
-    assert_int_equal(by[ADD_OK], RACERS);
+    assert_int_equal(by[VERDICT_OK], RACERS);
     assert_int_equal(added, 7);
     struct query_arg q = query(w, w->gid, NULL, DAY0);
     assert_int_equal(q.count, 3 + 7);

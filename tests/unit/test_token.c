@@ -90,25 +90,25 @@ static void test_token_code_uniform(void **state)
                      seen[(unsigned char)*c], CODES * LEN);
 }
 
-static void hex(const uint8_t h[TOKEN_HASH_LEN], char out[2 * TOKEN_HASH_LEN + 1])
+static void hex(const uint8_t h[SHA256_LEN], char out[2 * SHA256_LEN + 1])
 {
-    for (int i = 0; i < TOKEN_HASH_LEN; i++) {
+    for (int i = 0; i < SHA256_LEN; i++) {
         out[2 * i] = "0123456789abcdef"[h[i] >> 4];
         out[2 * i + 1] = "0123456789abcdef"[h[i] & 15];
     }
-    out[2 * TOKEN_HASH_LEN] = '\0';
+    out[2 * SHA256_LEN] = '\0';
 }
 
 static void hash_is(const char *s, size_t len, const char *want)
 {
-    uint8_t h[TOKEN_HASH_LEN];
-    char got[2 * TOKEN_HASH_LEN + 1];
-    token_hash(s, len, h);
+    uint8_t h[SHA256_LEN];
+    char got[2 * SHA256_LEN + 1];
+    sha256(s, len, h);
     hex(h, got);
     assert_string_equal(got, want);
 }
 
-static void test_token_hash(void **state)
+static void test_sha256(void **state)
 {
     (void)state;
     /* FIPS 180-2 test vectors. */
@@ -166,7 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_new),          cmocka_unit_test(test_token_code),
-        cmocka_unit_test(test_token_code_uniform), cmocka_unit_test(test_token_hash),
+        cmocka_unit_test(test_token_code_uniform), cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_token_equal),        cmocka_unit_test(test_token_random),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);

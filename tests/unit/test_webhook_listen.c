@@ -24,67 +24,61 @@
 
 #define WAIT_MS 20000
 
-static int parse(const char *const *args, struct listen_opts *o, char *err, size_t errsz)
+/* The command's options as groupie.c hands them over: one by one, to
+ * cli_cmd_listen.option(), after its defaults. */
+static int opt(struct listen_opts *o, int val, const char *arg)
 {
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = (char *)"listen";
-    for (; *args != NULL; args++)
-        argv[argc++] = (char *)*args;
-    err[0] = '\0';
-    return listen_parse_args(argc, argv, o, err, errsz);
+    return cli_cmd_listen.option(o, val, arg);
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static int find_val(const char *name)
+{
+    for (const struct option *p = cli_cmd_listen.options; p->name != NULL; p++)
+        if (strcmp(p->name, name) == 0)
+            return p->val;
+    fail_msg("no option --%s", name);
+    return -1;
+}
 
 static void test_options(void **state)
 {
     (void)state;
     struct listen_opts o;
-    char err[600];
-    assert_int_equal(parse(ARGS("--json"), &o, err, sizeof(err)), 0);
-    assert_true(o.json);
+    assert_int_equal(cli_cmd_listen.state_size, sizeof(o));
+    memset(&o, 0, sizeof(o));
+    cli_cmd_listen.defaults(&o);
     assert_null(o.forward_to);
     assert_null(o.events);
     assert_int_equal(o.event_set, EVENT_SET_ALL);
     assert_string_equal(o.listen_host, "127.0.0.1");
     assert_int_equal(o.listen_port, 0);
 
-    assert_int_equal(parse(ARGS("--forward-to", "http://localhost:3000/hooks", "--events",
-                                "group.members.added,group.member.left", "--listen", "[::1]:9000",
-                                "--public-url=https://tunnel.example/x", "--token-file=/tmp/t",
-                                "--base-url", "http://h:1"),
-                           &o, err, sizeof(err)),
-                     0);
+    assert_int_equal(opt(&o, find_val("forward-to"), "http://localhost:3000/hooks"), 0);
+    assert_int_equal(opt(&o, find_val("events"), "group.members.added, group.member.left"), 0);
+    assert_int_equal(opt(&o, find_val("listen"), "[::1]:9000"), 0);
+    assert_int_equal(opt(&o, find_val("public-url"), "https://tunnel.example/x"), 0);
+    assert_int_equal(opt(&o, find_val("table"), NULL), 0);
     assert_string_equal(o.forward_to, "http://localhost:3000/hooks");
     assert_int_equal(o.event_set, (1u << EVENT_MEMBERS_ADDED) | (1u << EVENT_MEMBER_LEFT));
     assert_string_equal(o.listen_host, "::1");
     assert_int_equal(o.listen_port, 9000);
     assert_string_equal(o.public_url, "https://tunnel.example/x");
-    assert_string_equal(o.token_file, "/tmp/t");
-    assert_string_equal(o.base_url, "http://h:1");
+    assert_true(o.table);
 
     const struct {
-        const char *const *args;
-        const char *says;
+        const char *name, *arg, *says;
     } bad[] = {
-        {ARGS("--forward"), "--forward: not an option of groupie listen"},
-        {ARGS("--forward-to"), "--forward-to needs a value"},
-        {ARGS("--token", "abc"), "groupie never takes the token on the command line"},
-        {ARGS("--token=abc"), "groupie never takes the token on the command line"},
-        {ARGS("--events", "group.members.added,group.nope"),
-         "--events: group.nope is not an event type"},
-        {ARGS("--events", "group.created,"), "an empty name"},
-        {ARGS("--listen", "9000"), "--listen 9000: expected HOST:PORT"},
-        {ARGS("--listen", "127.0.0.1:70000"), "expected HOST:PORT"},
-        {ARGS("--listen", "127.0.0.1:"), "expected HOST:PORT"},
-        {ARGS("2"), "2: groupie listen takes no arguments"},
+        {"events", "group.members.added,group.nope", "--events: group.nope is not an event type"},
+        {"events", "group.created,", "an empty name"},
+        {"listen", "9000", "--listen 9000: expected HOST:PORT"},
+        {"listen", "127.0.0.1:70000", "expected HOST:PORT"},
+        {"listen", "127.0.0.1:", "expected HOST:PORT"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-        if (parse(bad[i].args, &o, err, sizeof(err)) != -1 || strstr(err, bad[i].says) == NULL)
-            fail_msg("case %zu: \"%s\", expected \"%s\"", i, err, bad[i].says);
-    assert_int_equal(parse(ARGS("--help"), &o, err, sizeof(err)), 0);
-    assert_true(o.help);
+        if (opt(&o, find_val(bad[i].name), bad[i].arg) != -1 ||
+            strstr(cli_last_failure(), bad[i].says) == NULL)
+            fail_msg("case %zu: \"%s\", expected \"%s\"", i, cli_last_failure(), bad[i].says);
+    assert_non_null(strstr(cli_cmd_listen.help, "examples:"));
 }
 
 /* --- the receiving side, fed by the engine ------------------------------------------- */
@@ -125,10 +119,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start(struct fixture *f, bool json, const char *forward_to)
+static void start(struct fixture *f, enum cli_output mode, const char *forward_to)
 {
     struct listener_config cfg = {
-        .host = "127.0.0.1", .forward_to = forward_to, .json = json, .out = f->out, .err = f->err};
+        .host = "127.0.0.1", .forward_to = forward_to, .mode = mode, .out = f->out, .err = f->err};
     char err[256];
     if (listen_start(&cfg, &f->l, err, sizeof(err)) != 0)
         fail_msg("listen_start: %s", err);
@@ -193,7 +187,7 @@ static void settle(struct fixture *f)
 static void test_prints_verified_events(void **state)
 {
     struct fixture *f = *state;
-    start(f, false, NULL);
+    start(f, CLI_OUT_TABLE, NULL);
     int64_t ep = memsource_add_endpoint(f->src, listen_url(f->l), f->secret);
     char id1[EVENT_ID_BUFSZ], id2[EVENT_ID_BUFSZ];
     int64_t d1 = deliver_event(f, ep, EVENT_MEMBERS_ADDED, id1, NULL);
@@ -220,7 +214,7 @@ static void test_prints_verified_events(void **state)
 static void test_rejects_bad_signature(void **state)
 {
     struct fixture *f = *state;
-    start(f, false, NULL);
+    start(f, CLI_OUT_TABLE, NULL);
     char other[SIGN_SECRET_BUFSZ];
     assert_int_equal(sign_secret_new(other), SIGN_OK);
     int64_t ep = memsource_add_endpoint(f->src, listen_url(f->l), other);
@@ -243,7 +237,7 @@ static void test_rejects_bad_signature(void **state)
 static void test_json_lines(void **state)
 {
     struct fixture *f = *state;
-    start(f, true, NULL);
+    start(f, CLI_OUT_JSON, NULL);
     int64_t ep = memsource_add_endpoint(f->src, listen_url(f->l), f->secret);
     char id[EVENT_ID_BUFSZ];
     char *b1, *b2;
@@ -271,7 +265,7 @@ static void test_forwards(void **state)
     receiver_set_script(f->app, &(struct receiver_script){.fail_times = 1, .fail_status = 500});
     char app_url[256];
     snprintf(app_url, sizeof(app_url), "%s/app/hooks", receiver_url(f->app));
-    start(f, false, app_url);
+    start(f, CLI_OUT_TABLE, app_url);
     int64_t ep = memsource_add_endpoint(f->src, listen_url(f->l), f->secret);
     char id[EVENT_ID_BUFSZ];
     char *body;
@@ -303,7 +297,7 @@ static void test_forwards(void **state)
 static void test_forward_unreachable(void **state)
 {
     struct fixture *f = *state;
-    start(f, false, "http://127.0.0.1:1/hooks");
+    start(f, CLI_OUT_TABLE, "http://127.0.0.1:1/hooks");
     int64_t ep = memsource_add_endpoint(f->src, listen_url(f->l), f->secret);
     char id[EVENT_ID_BUFSZ];
     deliver_event(f, ep, EVENT_MEMBERS_ADDED, id, NULL);

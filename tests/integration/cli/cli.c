@@ -318,9 +318,16 @@ void world_start(struct world *w, const char *const *server_args)
     harness_mkdtemp("cli", w->dir, sizeof(w->dir));
     snprintf(w->env_token, sizeof(w->env_token), "GROUPIE_TOKEN=%s", w->dev.token);
     snprintf(w->env_url, sizeof(w->env_url), "GROUPIE_BASE_URL=%s", w->srv.url);
+    snprintf(w->env_state, sizeof(w->env_state), "XDG_STATE_HOME=%s/state", w->dir);
     w->env[0] = w->env_token;
     w->env[1] = w->env_url;
-    w->env[2] = NULL;
+    w->env[2] = w->env_state;
+    w->env[3] = NULL;
+}
+
+char *world_state_dir(const struct world *w)
+{
+    return tmpf("%s/state/groupie", w->dir);
 }
 
 char *world_path(const struct world *w, const char *name)

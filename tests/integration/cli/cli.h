@@ -77,7 +77,9 @@ json_t *json_of(const char *text);
 /* --- a world to run in ------------------------------------------------------------ */
 
 /* A server, a device that created a group, a directory for files, and the
- * environment that points groupie at them. */
+ * environment that points groupie at them. Journals go to dir/state (the
+ * test's own XDG_STATE_HOME), never to the home directory of whoever runs
+ * the tests. */
 struct world {
     struct server srv;
     struct device dev;
@@ -85,7 +87,9 @@ struct world {
     char dir[HARNESS_PATH_MAX];
     char env_token[TOKEN_BUF + 32];
     char env_url[128];
-    const char *env[3]; /* GROUPIE_TOKEN=..., GROUPIE_BASE_URL=..., NULL */
+    char env_state[HARNESS_PATH_MAX + 32];
+    /* GROUPIE_TOKEN=..., GROUPIE_BASE_URL=..., XDG_STATE_HOME=..., NULL */
+    const char *env[4];
 };
 
 /* cmocka setup: *state becomes a zeroed world (started by world_start). */
@@ -95,6 +99,8 @@ int world_free(void **state);
 /* Starts the server with these extra flags (NULL-terminated, may be NULL),
  * makes a device and a group it created, and a directory for files. */
 void world_start(struct world *w, const char *const *server_args);
+/* The journals groupie keeps for this world (dir/state/groupie). */
+char *world_state_dir(const struct world *w);
 /* dir/name, harness-owned. */
 char *world_path(const struct world *w, const char *name);
 /* POST /admin/directory with {"users": users} (takes the reference). */

@@ -1,0 +1,1534 @@
+/* ops.c -- every operation of store.h, written once for both dialects:
+ * bind the arguments, run the statement, decode the rows, through the
+ * driver's primitives (store_impl.h).
+ *
+ * The statements here are the ones SQLite and PostgreSQL spell alike; a
+ * driver's own table holds the rest (store_sqlite.c, store_pg.c). Three
+ * conventions let one operation serve both:
+ *
+ *   - An insert either returns no row, having inserted one (its id is the
+ *     driver's last_id()), a duplicate or a missing parent being a
+ *     constraint failure: SQLite, where RETURNING would cost an ephemeral
+ *     table per statement. Or it answers one row (parent row exists, new
+ *     row's id): PostgreSQL, where any failed statement aborts the whole
+ *     transaction while store.h's callers may go on after STORE_CONFLICT or
+ *     STORE_NOT_FOUND, so it says ON CONFLICT DO NOTHING and checks the
+ *     parent in the same statement: (false, NULL) for a missing parent,
+ *     (true, NULL) for a duplicate. insert_row() reads both.
+ *   - A list of numbers is one parameter (bind_list), which each dialect's
+ *     SQL turns into rows, so asking about 20 numbers is one statement.
+ *   - A statement a dialect does not need (SQLite's locks) is
+ *     store_sql_none in its table, and the operation does nothing. */
+#include "store/hot.h"
+#include "store/store_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char store_sql_none[] = "";
+
+/* Booleans are bound and read as 0/1 in both dialects. */
+const char *const store_sql[ST_COUNT] = {
+    [ST_CLOCK_GET] = "SELECT offset_ms FROM clock WHERE id = 1",
+    [ST_CLOCK_ADD] = "UPDATE clock SET offset_ms = offset_ms + $1 WHERE id = 1 RETURNING offset_ms",
+    [ST_DEVICE_BY_PHONE] = "SELECT id, phone, created_at FROM devices WHERE phone = $1",
+    [ST_DEVICE_LIST] = "SELECT d.id, d.phone, d.created_at,"
+                       " (SELECT count(*) FROM tokens t"
+                       "   WHERE t.device_id = d.id AND t.revoked_at IS NULL)"
+                       " FROM devices d ORDER BY d.id",
+    [ST_TOKEN_DEVICE] = "SELECT d.id, d.phone, d.created_at FROM tokens t"
+                        " JOIN devices d ON d.id = t.device_id"
+                        " WHERE t.hash = $1 AND t.revoked_at IS NULL",
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL",
+    [ST_DIR_GET] = "SELECT phone, name, privacy FROM directory WHERE phone = $1",
+    [ST_DIR_INSERT] = "INSERT INTO directory (phone, name, privacy) VALUES ($1, $2, $3)"
+                      " ON CONFLICT DO NOTHING",
+    [ST_DIR_UPDATE] = "UPDATE directory SET"
+                      " name = CASE WHEN $1 THEN $2 ELSE name END,"
+                      " privacy = CASE WHEN $3 THEN $4 ELSE privacy END"
+                      " WHERE phone = $5",
+    [ST_DIR_DELETE] = "DELETE FROM directory WHERE phone = $1",
+    /* has_contacts and has_blocks (schema.c, migration 4) after a list of
+     * the number changed, or its entry was made. */
+    [ST_DIR_MARK_LISTS] = "UPDATE directory SET"
+                          " has_contacts = EXISTS (SELECT 1 FROM directory_contacts c"
+                          "   WHERE c.phone = $1),"
+                          " has_blocks = EXISTS (SELECT 1 FROM directory_blocks b"
+                          "   WHERE b.phone = $1)"
+                          " WHERE phone = $1",
+    [ST_DIR_CONTACTS_CLEAR] = "DELETE FROM directory_contacts WHERE phone = $1",
+    [ST_DIR_CONTACTS] = "SELECT contact FROM directory_contacts WHERE phone = $1 ORDER BY contact",
+    [ST_DIR_BLOCKS_CLEAR] = "DELETE FROM directory_blocks WHERE phone = $1",
+    [ST_DIR_BLOCKS] = "SELECT blocked FROM directory_blocks WHERE phone = $1 ORDER BY blocked",
+    [ST_GROUP_GET] = "SELECT id, jid, subject, description, profile_url, allow_send,"
+                     " only_admins_can_send, only_admins_can_edit, disappearing, invite_code,"
+                     " created_by, created_at, updated_at FROM groups WHERE id = $1",
+    [ST_GROUP_UPDATE] = "UPDATE groups SET jid = $1, subject = $2, description = $3,"
+                        " profile_url = $4, allow_send = $5, only_admins_can_send = $6,"
+                        " only_admins_can_edit = $7, disappearing = $8, invite_code = $9,"
+                        " updated_at = $10 WHERE id = $11",
+    [ST_GROUP_BY_INVITE] = "SELECT id FROM groups WHERE invite_code = $1",
+    [ST_GROUP_EXISTS] = "SELECT 1 FROM groups WHERE id = $1",
+    [ST_MEMBER_ROLE] = "SELECT role FROM participants WHERE group_id = $1 AND phone = $2",
+    [ST_MEMBER_COUNT] = "SELECT count(*) FROM participants WHERE group_id = $1",
+    [ST_MEMBER_SET_ROLE] = "UPDATE participants SET role = $1 WHERE group_id = $2 AND phone = $3",
+    [ST_MEMBER_DELETE] = "DELETE FROM participants WHERE group_id = $1 AND phone = $2",
+    /* Unordered: member_order() sorts, in C (a database's sorter cost more
+     * than the rest of the query; docs/PERFORMANCE.md). */
+    [ST_MEMBERS_LIST] = "SELECT p.phone, d.name, p.role, p.joined_at FROM participants p"
+                        " LEFT JOIN directory d ON d.phone = p.phone WHERE p.group_id = $1",
+    /* A group's hot state (hot.h): members in primary-key order, which is
+     * the order of their numbers as text. */
+    [ST_HOT_MEMBERS] = "SELECT phone, role FROM participants WHERE group_id = $1",
+    [ST_HOT_EVENTS] = "SELECT at_ms FROM rate_events WHERE group_id = $1 ORDER BY at_ms",
+    [ST_RATE_TRIM] = "DELETE FROM rate_events WHERE group_id = $1 AND at_ms <= $2",
+    [ST_RATE_COUNT] = "SELECT count(*) FROM rate_events WHERE group_id = $1 AND at_ms > $2",
+    [ST_RATE_KTH] = "SELECT at_ms FROM rate_events WHERE group_id = $1"
+                    " ORDER BY at_ms LIMIT 1 OFFSET $2",
+    [ST_DAILY_GET] = "SELECT count FROM daily_additions WHERE group_id = $1 AND day = $2",
+    [ST_DAILY_ADD] = "INSERT INTO daily_additions (group_id, day, count) VALUES ($1, $2, $3)"
+                     " ON CONFLICT (group_id, day)"
+                     " DO UPDATE SET count = daily_additions.count + excluded.count",
+    [ST_INVITE_PENDING] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                          " decided_at FROM invitations"
+                          " WHERE group_id = $1 AND phone = $2 AND state = 0 AND expires_at > $3"
+                          " ORDER BY id DESC LIMIT 1",
+    [ST_INVITE_DECIDE] = "UPDATE invitations SET state = $1, decided_at = $2 WHERE id = $3",
+    [ST_INVITES_LIST] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                        " decided_at FROM invitations WHERE group_id = $1"
+                        " ORDER BY id DESC LIMIT $2 OFFSET $3",
+    [ST_INVITES_COUNT] = "SELECT count(*) FROM invitations WHERE group_id = $1",
+    [ST_GROUPS_OF] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
+                     " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
+                     " g.invite_code, g.created_by, g.created_at, g.updated_at, p.role,"
+                     " p.joined_at FROM device_groups dg"
+                     " JOIN participants p ON p.group_id = dg.group_id AND p.phone = dg.phone"
+                     " JOIN groups g ON g.id = dg.group_id"
+                     " WHERE dg.phone = $1 ORDER BY dg.joined_at DESC, dg.group_id DESC"
+                     " LIMIT $2 OFFSET $3",
+    [ST_GROUPS_OF_COUNT] = "SELECT count(*) FROM device_groups WHERE phone = $1",
+    [ST_MESSAGE_COUNTS] = "SELECT type, count(*),"
+                          " coalesce(sum(CASE WHEN created_at >= $1 THEN 1 ELSE 0 END), 0),"
+                          " coalesce(sum(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END), 0)"
+                          " FROM messages WHERE group_id = $3 GROUP BY type ORDER BY type",
+    [ST_MESSAGE_TOP_SENDER] = "SELECT m.sender, d.name, count(*) AS n FROM messages m"
+                              " LEFT JOIN directory d ON d.phone = m.sender"
+                              " WHERE m.group_id = $1 GROUP BY m.sender, d.name"
+                              " ORDER BY n DESC, m.sender LIMIT 1",
+    [ST_IDEM_GET] = "SELECT method, path, body_sha, status, response, created_at FROM idempotency"
+                    " WHERE device_id = $1 AND key = $2 AND created_at > $3",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency (device_id, key, method, path, body_sha, status,"
+                    " response, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    " ON CONFLICT (device_id, key) DO UPDATE SET method = excluded.method,"
+                    " path = excluded.path, body_sha = excluded.body_sha,"
+                    " status = excluded.status, response = excluded.response,"
+                    " created_at = excluded.created_at",
+    [ST_IDEM_PURGE] = "DELETE FROM idempotency WHERE (device_id, key) IN"
+                      " (SELECT device_id, key FROM idempotency WHERE created_at <= $1"
+                      "  ORDER BY created_at LIMIT $2)",
+    [ST_IS_EMPTY] =
+        "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
+};
+
+/* --- the primitives, spelled short --------------------------------------------- */
+
+static struct stmt *prep(struct store_tx *tx, enum stmt_id id)
+{
+    return tx->drv->prepare(tx, id);
+}
+
+/* True when the transaction's dialect runs nothing for id. */
+static bool none(const struct store_tx *tx, enum stmt_id id)
+{
+    return tx->drv->sql[id] == store_sql_none;
+}
+
+static void bind_int(struct stmt *st, int i, int64_t v)
+{
+    st->drv->bind_int(st, i, v);
+}
+
+static void bind_text(struct stmt *st, int i, const char *s)
+{
+    st->drv->bind_text(st, i, s);
+}
+
+static void bind_blob(struct stmt *st, int i, const void *p, size_t n)
+{
+    st->drv->bind_blob(st, i, p, n);
+}
+
+static void bind_list(struct stmt *st, int i, const char *const *list, size_t n)
+{
+    st->drv->bind_list(st, i, list, n);
+}
+
+static int step(struct stmt *st)
+{
+    return st->drv->step(st);
+}
+
+static void reset(struct stmt *st)
+{
+    st->drv->reset(st);
+}
+
+static int64_t col_int(struct stmt *st, int col)
+{
+    return st->drv->col_int(st, col);
+}
+
+static bool col_bool(struct stmt *st, int col)
+{
+    return st->drv->col_int(st, col) != 0;
+}
+
+/* A text column copied into the transaction's arena; NULL for SQL NULL. */
+static const char *col_str(struct stmt *st, int col, bool *oom)
+{
+    size_t len = 0;
+    const char *s = st->drv->col_text(st, col, &len);
+    if (s == NULL)
+        return NULL;
+    const char *copy = arena_strndup(st->tx->arena, s, len);
+    if (copy == NULL)
+        *oom = true;
+    return copy;
+}
+
+/* A number column into a fixed buffer ("" for NULL). */
+static void col_phone(struct stmt *st, int col, char out[PHONE_BUFSZ])
+{
+    size_t len = 0;
+    const char *s = st->drv->col_text(st, col, &len);
+    snprintf(out, PHONE_BUFSZ, "%.*s", s != NULL ? (int)len : 0, s != NULL ? s : "");
+}
+
+/* --- running statements -------------------------------------------------------- */
+
+/* Runs st to its end (a row it returns is not read). */
+static int run_done(struct stmt *st)
+{
+    int status = step(st);
+    reset(st);
+    return status == STORE_ROW ? STORE_OK : status;
+}
+
+/* Runs st; STORE_NOT_FOUND when it changed no row. */
+static int run_changed(struct stmt *st)
+{
+    int status = step(st);
+    if (status == STORE_ROW)
+        status = STORE_OK;
+    if (status == STORE_OK && st->drv->changes(st) == 0)
+        status = STORE_NOT_FOUND;
+    reset(st);
+    return status;
+}
+
+/* Steps st to its first row: STORE_OK with the row ready (the caller ends
+ * with reset), else STORE_NOT_FOUND (no row) or a failure, st reset. */
+static int first_row(struct stmt *st)
+{
+    int status = step(st);
+    if (status == STORE_ROW)
+        return STORE_OK;
+    reset(st);
+    return status == STORE_OK ? STORE_NOT_FOUND : status;
+}
+
+/* Runs st for one integer; STORE_NOT_FOUND when it returns no row. */
+static int one_int(struct stmt *st, int64_t *out)
+{
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    *out = col_int(st, 0);
+    reset(st);
+    return STORE_OK;
+}
+
+/* Runs an insert and reads the new row's id, either way; see the top. */
+static int insert_row(struct stmt *st, int64_t *id)
+{
+    int status = step(st);
+    if (status == STORE_ROW) {
+        if (!col_bool(st, 0))
+            status = STORE_NOT_FOUND;
+        else if (st->drv->col_null(st, 1))
+            status = STORE_CONFLICT;
+        else
+            *id = col_int(st, 1);
+    } else if (status == STORE_OK) {
+        *id = st->drv->last_id(st);
+    }
+    reset(st);
+    return status == STORE_ROW ? STORE_OK : status;
+}
+
+/* Makes room for one more row in an arena array of rows of size bytes:
+ * returns the (possibly moved) array, or NULL when memory is exhausted. */
+static void *grow(struct arena *a, void *rows, size_t len, size_t *cap, size_t size)
+{
+    if (rows != NULL && len < *cap)
+        return rows;
+    size_t want = rows == NULL ? 16 : *cap * 2;
+    void *bigger = arena_alloc(a, want * size);
+    if (bigger != NULL && len > 0)
+        memcpy(bigger, rows, len * size);
+    *cap = want;
+    return bigger;
+}
+
+/* Fills one row of an arena array from the statement's current row; sets
+ * *oom when a copy fails. */
+typedef void (*row_fill)(struct stmt *st, void *row, bool *oom);
+
+/* Runs a bound statement and reads every row into an arena array of rows
+ * of size bytes (*out NULL when there are none). */
+static int read_rows(struct stmt *st, size_t size, row_fill fill, void *out, size_t *n)
+{
+    struct arena *a = st->tx->arena;
+    size_t cap = 0, len = 0;
+    char *rows = NULL;
+    bool oom = false;
+    int status;
+    *(void **)out = NULL;
+    *n = 0;
+    while (!oom && (status = step(st)) == STORE_ROW) {
+        rows = grow(a, rows, len, &cap, size);
+        if (rows == NULL) {
+            oom = true;
+            break;
+        }
+        memset(rows + len * size, 0, size);
+        fill(st, rows + len * size, &oom);
+        len++;
+    }
+    reset(st);
+    if (oom)
+        return STORE_ERROR;
+    if (status != STORE_OK)
+        return status;
+    *(void **)out = rows;
+    *n = len;
+    return STORE_OK;
+}
+
+struct arena *store_tx_arena(struct store_tx *tx)
+{
+    return tx->arena;
+}
+
+/* --- the writer's hot state (hot.h) ---------------------------------------------- */
+
+static int load_members(struct store_tx *tx, struct hot_group *g)
+{
+    struct stmt *st = prep(tx, ST_HOT_MEMBERS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, g->id);
+    int status;
+    while ((status = step(st)) == STORE_ROW) {
+        size_t len = 0;
+        const char *phone = st->drv->col_text(st, 0, &len);
+        if (phone == NULL || len >= PHONE_BUFSZ) {
+            status = STORE_ERROR; /* not a number: let the database answer */
+            break;
+        }
+        /* Read in order: each goes at the end. */
+        if (!hot_member_insert(g, phone, (enum role)col_int(st, 1))) {
+            status = STORE_ERROR;
+            break;
+        }
+    }
+    reset(st);
+    return status;
+}
+
+static int load_events(struct store_tx *tx, struct hot_group *g)
+{
+    struct stmt *st = prep(tx, ST_HOT_EVENTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, g->id);
+    int status;
+    while ((status = step(st)) == STORE_ROW)
+        if (!hot_event_insert(g, col_int(st, 0))) {
+            status = STORE_ERROR;
+            break;
+        }
+    reset(st);
+    return status;
+}
+
+/* The group's hot state, loaded on first use. NULL when the transaction
+ * keeps none (readers, PostgreSQL, a SQLite file shared between
+ * processes), when the group does not exist, or when loading failed: then
+ * the database answers, as always. */
+static struct hot_group *hot_of(struct store_tx *tx, int64_t group_id)
+{
+    if (tx->hot == NULL)
+        return NULL;
+    struct hot_group *g = hot_get(tx->hot, group_id);
+    if (g != NULL)
+        return g;
+    struct stmt *st = prep(tx, ST_GROUP_EXISTS);
+    if (st == NULL)
+        return NULL;
+    bind_int(st, 1, group_id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return NULL;
+    reset(st);
+    if ((g = hot_add(tx->hot, group_id)) == NULL)
+        return NULL;
+    if (load_members(tx, g) != STORE_OK || load_events(tx, g) != STORE_OK) {
+        hot_forget(tx->hot, group_id);
+        return NULL;
+    }
+    return g;
+}
+
+/* The group's hot state if it is held, without loading it: for a change,
+ * which the database makes anyway and the entry then follows. */
+static struct hot_group *hot_held(struct store_tx *tx, int64_t group_id)
+{
+    return tx->hot != NULL ? hot_get(tx->hot, group_id) : NULL;
+}
+
+/* An entry that could not follow a change (out of memory) is dropped. */
+static void hot_drop(struct store_tx *tx, int64_t group_id)
+{
+    hot_forget(tx->hot, group_id);
+}
+
+/* --- what a write changed, for store.h's stamps ----------------------------------- */
+
+static bool grow_list(void **items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t want = *cap == 0 ? 32 : *cap * 2;
+    void *bigger = realloc(*items, want * size);
+    if (bigger == NULL)
+        return false;
+    *items = bigger;
+    *cap = want;
+    return true;
+}
+
+static void note_group(struct store_tx *tx, int64_t group_id)
+{
+    struct changes *c = tx->changes;
+    if (c == NULL || c->overflow)
+        return;
+    if (!grow_list((void **)&c->groups, c->n_groups, &c->cap_groups, sizeof(*c->groups))) {
+        c->overflow = true;
+        return;
+    }
+    c->groups[c->n_groups++] = group_id;
+}
+
+/* A number whose memberships changed: a device's list, if it is one. */
+static void note_phone(struct store_tx *tx, const char *phone)
+{
+    struct changes *c = tx->changes;
+    if (c == NULL || c->overflow)
+        return;
+    if (strlen(phone) >= PHONE_BUFSZ ||
+        !grow_list((void **)&c->phones, c->n_phones, &c->cap_phones, sizeof(*c->phones))) {
+        c->overflow = true;
+        return;
+    }
+    memcpy(c->phones[c->n_phones++], phone, strlen(phone) + 1);
+}
+
+static void note_directory(struct store_tx *tx)
+{
+    if (tx->changes != NULL)
+        tx->changes->directory = true;
+}
+
+static void note_group_row(struct store_tx *tx, int64_t group_id)
+{
+    note_group(tx, group_id);
+    if (tx->changes != NULL)
+        tx->changes->group_rows = true;
+}
+
+/* --- the sandbox clock ------------------------------------------------------------ */
+
+int store_clock_offset(struct store_tx *tx, int64_t *offset_ms)
+{
+    struct stmt *st = prep(tx, ST_CLOCK_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    int status = one_int(st, offset_ms);
+    return status == STORE_NOT_FOUND ? STORE_ERROR : status; /* the row is always there */
+}
+
+int store_clock_advance(struct store_tx *tx, int64_t delta_ms, int64_t *offset_ms)
+{
+    struct stmt *st = prep(tx, ST_CLOCK_ADD);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, delta_ms);
+    int status = one_int(st, offset_ms);
+    return status == STORE_NOT_FOUND ? STORE_ERROR : status;
+}
+
+/* --- devices and tokens ------------------------------------------------------------ */
+
+/* Columns col..col+2: id, phone, created_at. */
+static void device_row(struct stmt *st, int col, struct device *d)
+{
+    d->id = col_int(st, col);
+    col_phone(st, col + 1, d->phone);
+    d->created_at = col_int(st, col + 2);
+    d->token_count = 0;
+}
+
+int store_device_create(struct store_tx *tx, const char *phone, int64_t now, struct device *out)
+{
+    struct stmt *st = prep(tx, ST_DEVICE_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    bind_int(st, 2, now);
+    int64_t id = 0;
+    int status = insert_row(st, &id);
+    if (status != STORE_OK)
+        return status;
+    out->id = id;
+    snprintf(out->phone, sizeof(out->phone), "%s", phone);
+    out->created_at = now;
+    out->token_count = 0;
+    note_phone(tx, phone); /* its groups now list (device_groups) */
+    return STORE_OK;
+}
+
+/* Runs a bound statement that returns at most one device row. */
+static int device_one(struct stmt *st, struct device *out)
+{
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    device_row(st, 0, out);
+    reset(st);
+    return STORE_OK;
+}
+
+int store_device_by_phone(struct store_tx *tx, const char *phone, struct device *out)
+{
+    struct stmt *st = prep(tx, ST_DEVICE_BY_PHONE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return device_one(st, out);
+}
+
+static void device_fill(struct stmt *st, void *row, bool *oom)
+{
+    (void)oom;
+    struct device *d = row;
+    device_row(st, 0, d);
+    d->token_count = col_int(st, 3);
+}
+
+int store_device_list(struct store_tx *tx, struct device **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_DEVICE_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    return read_rows(st, sizeof(**out), device_fill, out, n);
+}
+
+int store_token_add(struct store_tx *tx, int64_t device_id, const uint8_t hash[32], int64_t now)
+{
+    struct stmt *st = prep(tx, ST_TOKEN_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_blob(st, 1, hash, 32);
+    bind_int(st, 2, device_id);
+    bind_int(st, 3, now);
+    int64_t ignored;
+    return insert_row(st, &ignored);
+}
+
+int store_token_device(struct store_tx *tx, const uint8_t hash[32], struct device *out)
+{
+    struct stmt *st = prep(tx, ST_TOKEN_DEVICE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_blob(st, 1, hash, 32);
+    return device_one(st, out);
+}
+
+int store_token_revoke(struct store_tx *tx, const uint8_t hash[32], int64_t now)
+{
+    struct stmt *st = prep(tx, ST_TOKEN_REVOKE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, now);
+    bind_blob(st, 2, hash, 32);
+    return run_changed(st);
+}
+
+/* --- the directory -------------------------------------------------------------------- */
+
+int store_dir_get(struct store_tx *tx, const char *phone, struct dir_entry *out)
+{
+    struct stmt *st = prep(tx, ST_DIR_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    col_phone(st, 0, out->phone);
+    out->name = col_str(st, 1, &oom);
+    out->privacy = (enum privacy)col_int(st, 2);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+/* Keeps the entry's has_contacts and has_blocks true to its lists. */
+static int mark_lists(struct store_tx *tx, const char *phone)
+{
+    struct stmt *st = prep(tx, ST_DIR_MARK_LISTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return run_done(st);
+}
+
+int store_dir_upsert(struct store_tx *tx, const struct dir_entry *e, bool set_name,
+                     bool set_privacy, bool *created)
+{
+    /* Insert if new (one statement); only an existing entry is updated. */
+    note_directory(tx);
+    struct stmt *st = prep(tx, ST_DIR_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, e->phone);
+    bind_text(st, 2, set_name ? e->name : NULL);
+    bind_int(st, 3, set_privacy ? (int64_t)e->privacy : PRIVACY_EVERYONE);
+    int status = step(st);
+    bool inserted = status == STORE_OK && st->drv->changes(st) > 0;
+    reset(st);
+    if (created != NULL)
+        *created = inserted;
+    if (status != STORE_OK)
+        return status;
+    if (inserted) /* lists set while the number was not registered count now */
+        return mark_lists(tx, e->phone);
+    st = prep(tx, ST_DIR_UPDATE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, set_name);
+    bind_text(st, 2, e->name);
+    bind_int(st, 3, set_privacy);
+    bind_int(st, 4, (int64_t)e->privacy);
+    bind_text(st, 5, e->phone);
+    return run_done(st);
+}
+
+/* Replaces one person's list (contacts or blocks). */
+static int replace_list(struct store_tx *tx, enum stmt_id clear_id, enum stmt_id add_id,
+                        const char *phone, const char *const *list, size_t n)
+{
+    struct stmt *st = prep(tx, clear_id);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    int status = run_done(st);
+    if (status != STORE_OK || n == 0)
+        return status == STORE_OK ? mark_lists(tx, phone) : status;
+    if ((st = prep(tx, add_id)) == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    bind_list(st, 2, list, n);
+    status = run_done(st);
+    return status == STORE_OK ? mark_lists(tx, phone) : status;
+}
+
+int store_dir_set_contacts(struct store_tx *tx, const char *phone, const char *const *list,
+                           size_t n)
+{
+    return replace_list(tx, ST_DIR_CONTACTS_CLEAR, ST_DIR_CONTACTS_ADD, phone, list, n);
+}
+
+int store_dir_set_blocked(struct store_tx *tx, const char *phone, const char *const *list, size_t n)
+{
+    return replace_list(tx, ST_DIR_BLOCKS_CLEAR, ST_DIR_BLOCKS_ADD, phone, list, n);
+}
+
+static void string_fill(struct stmt *st, void *row, bool *oom)
+{
+    *(const char **)row = col_str(st, 0, oom);
+}
+
+/* A one-column list of strings about one number, as an arena array. */
+static int read_list(struct store_tx *tx, enum stmt_id id, const char *phone, const char ***out,
+                     size_t *n)
+{
+    struct stmt *st = prep(tx, id);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return read_rows(st, sizeof(**out), string_fill, out, n);
+}
+
+int store_dir_contacts(struct store_tx *tx, const char *phone, const char ***out, size_t *n)
+{
+    return read_list(tx, ST_DIR_CONTACTS, phone, out, n);
+}
+
+int store_dir_blocked(struct store_tx *tx, const char *phone, const char ***out, size_t *n)
+{
+    return read_list(tx, ST_DIR_BLOCKS, phone, out, n);
+}
+
+int store_dir_delete(struct store_tx *tx, const char *phone)
+{
+    note_directory(tx);
+    struct stmt *st = prep(tx, ST_DIR_DELETE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    int status = run_changed(st);
+    /* An unregistered number has no contacts and blocks nobody. */
+    if (status == STORE_OK)
+        status = replace_list(tx, ST_DIR_CONTACTS_CLEAR, ST_DIR_CONTACTS_ADD, phone, NULL, 0);
+    if (status == STORE_OK)
+        status = replace_list(tx, ST_DIR_BLOCKS_CLEAR, ST_DIR_BLOCKS_ADD, phone, NULL, 0);
+    return status;
+}
+
+/* ST_DIR_FACTS and ST_MEMBERS_WHICH answer a row per known number, its
+ * 1-based position in the list first. */
+static size_t list_pos(struct stmt *st, size_t n)
+{
+    int64_t pos = col_int(st, 0);
+    return pos >= 1 && (uint64_t)pos <= n ? (size_t)pos - 1 : SIZE_MAX;
+}
+
+int store_dir_facts(struct store_tx *tx, const char *device_phone, const char *const *phones,
+                    size_t n, struct dir_facts *out)
+{
+    memset(out, 0, n * sizeof(*out));
+    if (n == 0)
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_DIR_FACTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, device_phone);
+    bind_list(st, 2, phones, n);
+    bool oom = false;
+    int status;
+    while ((status = step(st)) == STORE_ROW) {
+        size_t i = list_pos(st, n);
+        if (i == SIZE_MAX)
+            continue;
+        struct dir_facts *f = &out[i];
+        f->registered = true;
+        f->name = col_str(st, 1, &oom);
+        f->privacy = (enum privacy)col_int(st, 2);
+        f->device_is_contact = col_bool(st, 3);
+        f->blocks_device = col_bool(st, 4);
+    }
+    reset(st);
+    return oom ? STORE_ERROR : status;
+}
+
+/* --- groups --------------------------------------------------------------------------- */
+
+/* The fields ST_GROUP_INSERT and ST_GROUP_UPDATE both write, from $first. */
+static void bind_group_fields(struct stmt *st, int first, const struct group *g)
+{
+    bind_text(st, first, g->jid);
+    bind_text(st, first + 1, g->subject);
+    bind_text(st, first + 2, g->description);
+    bind_text(st, first + 3, g->profile_url);
+    bind_int(st, first + 4, g->allow_send);
+    bind_int(st, first + 5, g->only_admins_can_send);
+    bind_int(st, first + 6, g->only_admins_can_edit);
+    bind_text(st, first + 7, g->disappearing);
+    bind_text(st, first + 8, g->invite_code);
+}
+
+int store_group_create(struct store_tx *tx, struct group *g)
+{
+    struct stmt *st = prep(tx, ST_GROUP_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (g->id > 0)
+        bind_int(st, 1, g->id);
+    else
+        bind_text(st, 1, NULL); /* the database chooses */
+    bind_group_fields(st, 2, g);
+    bind_int(st, 11, g->created_by);
+    bind_int(st, 12, g->created_at);
+    bind_int(st, 13, g->updated_at);
+    int64_t id = 0;
+    int status = insert_row(st, &id);
+    if (status != STORE_OK)
+        return status;
+    /* A fixture chose its own id: a sequence (PostgreSQL) must never hand
+     * it out again. SQLite's rowids need no help. */
+    note_group(tx, id);
+    if (g->id > 0 && !none(tx, ST_GROUP_SEQ_BUMP)) {
+        if ((st = prep(tx, ST_GROUP_SEQ_BUMP)) == NULL)
+            return STORE_ERROR;
+        bind_int(st, 1, g->id);
+        status = run_done(st);
+    }
+    g->id = id;
+    return status;
+}
+
+/* Columns col..col+12 in ST_GROUP_GET's order. */
+static void group_row(struct stmt *st, int col, struct group *g, bool *oom)
+{
+    g->id = col_int(st, col);
+    g->jid = col_str(st, col + 1, oom);
+    g->subject = col_str(st, col + 2, oom);
+    g->description = col_str(st, col + 3, oom);
+    g->profile_url = col_str(st, col + 4, oom);
+    g->allow_send = col_bool(st, col + 5);
+    g->only_admins_can_send = col_bool(st, col + 6);
+    g->only_admins_can_edit = col_bool(st, col + 7);
+    g->disappearing = col_str(st, col + 8, oom);
+    g->invite_code = col_str(st, col + 9, oom);
+    g->created_by = col_int(st, col + 10);
+    g->created_at = col_int(st, col + 11);
+    g->updated_at = col_int(st, col + 12);
+}
+
+int store_group_get(struct store_tx *tx, int64_t id, struct group *out)
+{
+    struct stmt *st = prep(tx, ST_GROUP_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    group_row(st, 0, out, &oom);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+int store_group_by_invite(struct store_tx *tx, const char *code, int64_t *id)
+{
+    struct stmt *st = prep(tx, ST_GROUP_BY_INVITE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, code);
+    return one_int(st, id);
+}
+
+int store_group_lock(struct store_tx *tx, int64_t id)
+{
+    /* SQLite: BEGIN IMMEDIATE made this the only writer already.
+     * PostgreSQL: a row lock held until COMMIT or ROLLBACK (store_pg.c).
+     * A group that does not exist locks nothing. */
+    if (none(tx, ST_GROUP_LOCK))
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_GROUP_LOCK);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    return run_done(st);
+}
+
+int store_group_update(struct store_tx *tx, const struct group *g)
+{
+    struct stmt *st = prep(tx, ST_GROUP_UPDATE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_group_fields(st, 1, g);
+    bind_int(st, 10, g->updated_at); /* created_by and created_at never change */
+    bind_int(st, 11, g->id);
+    note_group_row(tx, g->id);
+    return run_changed(st);
+}
+
+/* --- participants ------------------------------------------------------------------------ */
+
+int store_member_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role *out)
+{
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        long at = hot_member_find(g, phone);
+        if (at < 0)
+            return STORE_NOT_FOUND;
+        *out = (enum role)g->members[at].role;
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_MEMBER_ROLE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_text(st, 2, phone);
+    int64_t role;
+    int status = one_int(st, &role);
+    if (status == STORE_OK)
+        *out = (enum role)role;
+    return status;
+}
+
+int store_members_which(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                        bool *out)
+{
+    memset(out, 0, n * sizeof(*out));
+    if (n == 0)
+        return STORE_OK;
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = hot_member_find(g, phones[i]) >= 0;
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_MEMBERS_WHICH);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_list(st, 1, phones, n);
+    bind_int(st, 2, group_id);
+    int status;
+    while ((status = step(st)) == STORE_ROW) {
+        size_t i = list_pos(st, n);
+        if (i != SIZE_MAX)
+            out[i] = true;
+    }
+    reset(st);
+    return status;
+}
+
+int store_member_count(struct store_tx *tx, int64_t group_id, int64_t *out)
+{
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        *out = (int64_t)g->n_members;
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_MEMBER_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    return one_int(st, out);
+}
+
+int store_member_add(struct store_tx *tx, int64_t group_id, const char *phone, enum role role,
+                     int64_t now)
+{
+    struct stmt *st = prep(tx, ST_MEMBER_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_text(st, 2, phone);
+    bind_int(st, 3, (int64_t)role);
+    bind_int(st, 4, now);
+    int64_t ignored;
+    int status = insert_row(st, &ignored);
+    note_group(tx, group_id);
+    note_phone(tx, phone);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_member_insert(g, phone, role))
+        hot_drop(tx, group_id);
+    return status;
+}
+
+int store_members_add(struct store_tx *tx, int64_t group_id, const char *const *phones, size_t n,
+                      enum role role, int64_t now)
+{
+    if (n == 0)
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_MEMBERS_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, (int64_t)role);
+    bind_int(st, 3, now);
+    bind_list(st, 4, phones, n);
+    /* SQLite inserts plainly (a duplicate or a missing group is a
+     * constraint failure); PostgreSQL answers (group exists, rows added). */
+    int status = step(st);
+    if (status == STORE_ROW) {
+        if (!col_bool(st, 0))
+            status = STORE_NOT_FOUND;
+        else
+            status = col_int(st, 1) == (int64_t)n ? STORE_OK : STORE_CONFLICT;
+    }
+    reset(st);
+    note_group(tx, group_id);
+    for (size_t i = 0; i < n; i++)
+        note_phone(tx, phones[i]);
+    struct hot_group *g = hot_held(tx, group_id);
+    if (g != NULL && status != STORE_OK)
+        hot_drop(tx, group_id); /* some may have been added */
+    for (size_t i = 0; g != NULL && status == STORE_OK && i < n; i++)
+        if (!hot_member_insert(g, phones[i], role)) {
+            hot_drop(tx, group_id);
+            break;
+        }
+    return status;
+}
+
+int store_member_set_role(struct store_tx *tx, int64_t group_id, const char *phone, enum role role)
+{
+    struct stmt *st = prep(tx, ST_MEMBER_SET_ROLE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, (int64_t)role);
+    bind_int(st, 2, group_id);
+    bind_text(st, 3, phone);
+    note_group(tx, group_id);
+    int status = run_changed(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_member_insert(g, phone, role)) /* sets the role */
+        hot_drop(tx, group_id);
+    return status;
+}
+
+int store_member_remove(struct store_tx *tx, int64_t group_id, const char *phone)
+{
+    struct stmt *st = prep(tx, ST_MEMBER_DELETE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_text(st, 2, phone);
+    note_group(tx, group_id);
+    note_phone(tx, phone);
+    int status = run_changed(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    long at = g != NULL ? hot_member_find(g, phone) : -1;
+    if (at >= 0)
+        hot_member_remove(g, at);
+    return status;
+}
+
+/* The order store.h promises: by join time; those who joined in the same
+ * millisecond (one request adds several at once) by number, digits
+ * compared as text, so the order never depends on how rows were read. */
+static int member_order(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    if (x->joined_at != y->joined_at)
+        return x->joined_at < y->joined_at ? -1 : 1;
+    return strcmp(x->phone, y->phone);
+}
+
+static void member_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct member *m = row;
+    m->phone = col_str(st, 0, oom);
+    m->name = col_str(st, 1, oom);
+    m->role = (enum role)col_int(st, 2);
+    m->joined_at = col_int(st, 3);
+    if (m->phone == NULL)
+        *oom = true; /* NOT NULL in the schema: only a failed copy leaves it NULL */
+}
+
+int store_members_list(struct store_tx *tx, int64_t group_id, struct member **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_MEMBERS_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    int status = read_rows(st, sizeof(**out), member_fill, out, n);
+    if (status == STORE_OK && *n > 1)
+        qsort(*out, *n, sizeof(**out), member_order);
+    return status;
+}
+
+/* --- the limits' counters ------------------------------------------------------------------ */
+
+int store_rate_count(struct store_tx *tx, int64_t group_id, int64_t after_ms, int64_t *count)
+{
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        *count = (int64_t)hot_events_after(g, after_ms);
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_RATE_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, after_ms);
+    return one_int(st, count);
+}
+
+int store_rate_trim_count(struct store_tx *tx, int64_t group_id, int64_t cutoff_ms, int64_t *count)
+{
+    /* Held: the database is asked to delete only when there is something
+     * to delete, and nothing needs counting. */
+    struct hot_group *g = hot_of(tx, group_id);
+    bool trim = g == NULL || g->n_events > hot_events_after(g, cutoff_ms);
+    if (g != NULL && !trim) {
+        *count = (int64_t)g->n_events;
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_RATE_TRIM);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, cutoff_ms);
+    /* PostgreSQL's trim answers the count of what is left in the same
+     * round trip; SQLite's DELETE cannot, and is asked again (or its hot
+     * state answers). */
+    int status = step(st);
+    if (status == STORE_ROW && g == NULL) {
+        *count = col_int(st, 0);
+        reset(st);
+        return STORE_OK;
+    }
+    reset(st);
+    if (status != STORE_OK && status != STORE_ROW)
+        return status;
+    if (g != NULL) {
+        hot_events_drop_upto(g, cutoff_ms);
+        *count = (int64_t)g->n_events;
+        return STORE_OK;
+    }
+    return store_rate_count(tx, group_id, cutoff_ms, count);
+}
+
+int store_rate_kth(struct store_tx *tx, int64_t group_id, int64_t k, int64_t *at_ms)
+{
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL) {
+        if (k < 1 || (uint64_t)k > g->n_events)
+            return STORE_NOT_FOUND;
+        *at_ms = g->events[k - 1];
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_RATE_KTH);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, k - 1);
+    return one_int(st, at_ms);
+}
+
+int store_rate_add(struct store_tx *tx, int64_t group_id, int64_t at_ms)
+{
+    struct stmt *st = prep(tx, ST_RATE_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, at_ms);
+    int status = run_done(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && !hot_event_insert(g, at_ms))
+        hot_drop(tx, group_id);
+    return status;
+}
+
+int store_daily_get(struct store_tx *tx, int64_t group_id, int64_t day, int64_t *count)
+{
+    struct hot_group *g = hot_of(tx, group_id);
+    if (g != NULL && g->day_known && g->day == day) {
+        *count = g->day_count;
+        return STORE_OK;
+    }
+    struct stmt *st = prep(tx, ST_DAILY_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, day);
+    int status = one_int(st, count);
+    if (status == STORE_NOT_FOUND) {
+        *count = 0;
+        status = STORE_OK;
+    }
+    if (g != NULL && status == STORE_OK) {
+        g->day_known = true;
+        g->day = day;
+        g->day_count = *count;
+    }
+    return status;
+}
+
+int store_daily_add(struct store_tx *tx, int64_t group_id, int64_t day, int64_t n)
+{
+    struct stmt *st = prep(tx, ST_DAILY_ADD);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, day);
+    bind_int(st, 3, n);
+    int status = run_done(st);
+    struct hot_group *g = status == STORE_OK ? hot_held(tx, group_id) : NULL;
+    if (g != NULL && g->day_known && g->day == day)
+        g->day_count += n;
+    return status;
+}
+
+/* --- private invitations --------------------------------------------------------------------- */
+
+/* Columns 0..7 in ST_INVITE_PENDING's order. */
+static void invite_row(struct stmt *st, struct invitation *out)
+{
+    size_t len = 0;
+    out->id = col_int(st, 0);
+    out->group_id = col_int(st, 1);
+    col_phone(st, 2, out->phone);
+    const char *code = st->drv->col_text(st, 3, &len);
+    snprintf(out->code, sizeof(out->code), "%.*s", code != NULL ? (int)len : 0,
+             code != NULL ? code : "");
+    out->created_at = col_int(st, 4);
+    out->expires_at = col_int(st, 5);
+    out->state = (enum invite_state)col_int(st, 6);
+    out->decided_at = col_int(st, 7);
+}
+
+int store_invite_pending(struct store_tx *tx, int64_t group_id, const char *phone, int64_t now,
+                         struct invitation *out)
+{
+    struct stmt *st = prep(tx, ST_INVITE_PENDING);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_text(st, 2, phone);
+    bind_int(st, 3, now);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    invite_row(st, out);
+    reset(st);
+    return STORE_OK;
+}
+
+int store_invite_create(struct store_tx *tx, struct invitation *inv)
+{
+    struct stmt *st = prep(tx, ST_INVITE_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, inv->group_id);
+    bind_text(st, 2, inv->phone);
+    bind_text(st, 3, inv->code);
+    bind_int(st, 4, inv->created_at);
+    bind_int(st, 5, inv->expires_at);
+    int64_t id = 0;
+    int status = insert_row(st, &id);
+    if (status == STORE_OK) {
+        inv->id = id;
+        inv->state = INVITE_PENDING;
+        inv->decided_at = 0;
+    }
+    return status;
+}
+
+int store_invite_decide(struct store_tx *tx, int64_t id, enum invite_state state, int64_t now)
+{
+    struct stmt *st = prep(tx, ST_INVITE_DECIDE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, (int64_t)state);
+    bind_int(st, 2, now);
+    bind_int(st, 3, id);
+    return run_changed(st);
+}
+
+static void invite_fill(struct stmt *st, void *row, bool *oom)
+{
+    (void)oom;
+    invite_row(st, row);
+}
+
+int store_invites_list(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                       struct invitation **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_INVITES_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, limit);
+    bind_int(st, 3, offset);
+    return read_rows(st, sizeof(**out), invite_fill, out, n);
+}
+
+int store_invites_count(struct store_tx *tx, int64_t group_id, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_INVITES_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    return one_int(st, total);
+}
+
+/* --- one device's groups ------------------------------------------------------------------------
+ */
+
+static void membership_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct group_membership *m = row;
+    group_row(st, 0, &m->group, oom);
+    m->role = (enum role)col_int(st, 13);
+    m->joined_at = col_int(st, 14);
+}
+
+int store_groups_of(struct store_tx *tx, const char *phone, int64_t limit, int64_t offset,
+                    struct group_membership **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_GROUPS_OF);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    bind_int(st, 2, limit);
+    bind_int(st, 3, offset);
+    return read_rows(st, sizeof(**out), membership_fill, out, n);
+}
+
+int store_groups_of_count(struct store_tx *tx, const char *phone, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_GROUPS_OF_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, phone);
+    return one_int(st, total);
+}
+
+/* --- messages ------------------------------------------------------------------------------------
+ */
+
+/* Mentions travel as one text, the numbers separated by single spaces
+ * (numbers never contain one): SQLite keeps that text, PostgreSQL a
+ * text[] it converts to and from (schema.c). */
+static const char *mentions_join(struct arena *a, const char *const *list, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(list[i]) + 1;
+    char *out = arena_alloc(a, len);
+    if (out == NULL)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(list[i]);
+        if (i > 0)
+            *p++ = ' ';
+        memcpy(p, list[i], l);
+        p += l;
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Splits such a text (an arena copy) in place into an arena array. */
+static bool mentions_split(struct arena *a, char *s, const char *const **list, size_t *n)
+{
+    size_t words = 0;
+    for (size_t i = 0; s[i] != '\0'; i++)
+        if (s[i] != ' ' && (i == 0 || s[i - 1] == ' '))
+            words++;
+    const char **out = arena_alloc(a, (words > 0 ? words : 1) * sizeof(*out));
+    if (out == NULL)
+        return false;
+    size_t k = 0;
+    for (char *w = s; *w != '\0' && k < words;) {
+        size_t len = strcspn(w, " ");
+        if (len > 0)
+            out[k++] = w;
+        w += len;
+        if (*w == ' ')
+            *w++ = '\0';
+    }
+    *list = out;
+    *n = k;
+    return true;
+}
+
+int store_message_add(struct store_tx *tx, const struct message *m)
+{
+    const char *mentions = mentions_join(tx->arena, m->mentions, m->n_mentions);
+    if (mentions == NULL)
+        return STORE_ERROR;
+    struct stmt *st = prep(tx, ST_MESSAGE_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, m->id);
+    bind_int(st, 2, m->group_id);
+    bind_text(st, 3, m->sender);
+    bind_text(st, 4, m->type);
+    bind_text(st, 5, m->content);
+    bind_text(st, 6, m->media_url);
+    bind_text(st, 7, m->params);
+    bind_text(st, 8, mentions);
+    bind_int(st, 9, m->simulate_typing);
+    bind_text(st, 10, m->status);
+    bind_int(st, 11, m->created_at);
+    int64_t ignored;
+    return insert_row(st, &ignored);
+}
+
+static void message_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct message *m = row;
+    size_t len = 0;
+    const char *id = st->drv->col_text(st, 0, &len);
+    snprintf(m->id, sizeof(m->id), "%.*s", id != NULL ? (int)len : 0, id != NULL ? id : "");
+    m->group_id = col_int(st, 1);
+    m->sender = col_str(st, 2, oom);
+    m->sender_name = col_str(st, 3, oom);
+    m->type = col_str(st, 4, oom);
+    m->content = col_str(st, 5, oom);
+    m->media_url = col_str(st, 6, oom);
+    m->params = col_str(st, 7, oom);
+    char *mentions = (char *)col_str(st, 8, oom);
+    if (mentions != NULL && !mentions_split(st->tx->arena, mentions, &m->mentions, &m->n_mentions))
+        *oom = true;
+    m->simulate_typing = (int)col_int(st, 9);
+    m->status = col_str(st, 10, oom);
+    m->created_at = col_int(st, 11);
+}
+
+int store_messages_recent(struct store_tx *tx, int64_t group_id, int64_t limit,
+                          struct message **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_MESSAGES_RECENT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, limit);
+    return read_rows(st, sizeof(**out), message_fill, out, n);
+}
+
+static void type_count_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct message_type_count *r = row;
+    r->type = col_str(st, 0, oom);
+    r->total = col_int(st, 1);
+    r->since_a = col_int(st, 2);
+    r->since_b = col_int(st, 3);
+}
+
+int store_message_counts(struct store_tx *tx, int64_t group_id, int64_t since_a, int64_t since_b,
+                         struct message_type_count **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_MESSAGE_COUNTS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, since_a);
+    bind_int(st, 2, since_b);
+    bind_int(st, 3, group_id);
+    return read_rows(st, sizeof(**out), type_count_fill, out, n);
+}
+
+int store_message_top_sender(struct store_tx *tx, int64_t group_id, const char **phone,
+                             const char **name, int64_t *count)
+{
+    struct stmt *st = prep(tx, ST_MESSAGE_TOP_SENDER);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    *phone = col_str(st, 0, &oom);
+    *name = col_str(st, 1, &oom);
+    *count = col_int(st, 2);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+/* --- idempotency keys ----------------------------------------------------------------------------
+ */
+
+int store_idem_lock(struct store_tx *tx, int64_t device_id, const char *key)
+{
+    /* SQLite: BEGIN IMMEDIATE made this the only writer already.
+     * PostgreSQL: a transaction-scoped advisory lock (store_pg.c). */
+    if (none(tx, ST_IDEM_LOCK))
+        return STORE_OK;
+    struct stmt *st = prep(tx, ST_IDEM_LOCK);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    bind_text(st, 2, key);
+    return run_done(st);
+}
+
+int store_idem_get(struct store_tx *tx, int64_t device_id, const char *key, int64_t since_ms,
+                   struct idem_record *out)
+{
+    struct stmt *st = prep(tx, ST_IDEM_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    bind_text(st, 2, key);
+    bind_int(st, 3, since_ms);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    out->device_id = device_id;
+    out->key = key;
+    out->method = col_str(st, 0, &oom);
+    out->path = col_str(st, 1, &oom);
+    size_t sha_len = 0;
+    const void *sha = st->drv->col_blob(st, 2, &sha_len);
+    memset(out->body_sha, 0, sizeof(out->body_sha));
+    if (sha == NULL)
+        oom = true;
+    else if (sha_len == sizeof(out->body_sha))
+        memcpy(out->body_sha, sha, sizeof(out->body_sha));
+    out->status = (int)col_int(st, 3);
+    out->body_len = 0;
+    out->body = st->drv->col_blob(st, 4, &out->body_len);
+    if (out->body == NULL)
+        oom = true;
+    out->created_at = col_int(st, 5);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+int store_idem_put(struct store_tx *tx, const struct idem_record *r)
+{
+    struct stmt *st = prep(tx, ST_IDEM_PUT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, r->device_id);
+    bind_text(st, 2, r->key);
+    bind_text(st, 3, r->method);
+    bind_text(st, 4, r->path);
+    bind_blob(st, 5, r->body_sha, sizeof(r->body_sha));
+    bind_int(st, 6, r->status);
+    bind_blob(st, 7, r->body != NULL ? r->body : "", r->body_len);
+    bind_int(st, 8, r->created_at);
+    return run_done(st);
+}
+
+int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int64_t *deleted)
+{
+    struct stmt *st = prep(tx, ST_IDEM_PURGE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, before_ms);
+    bind_int(st, 2, limit);
+    int status = step(st);
+    if (status == STORE_OK && deleted != NULL)
+        *deleted = st->drv->changes(st);
+    reset(st);
+    return status;
+}
+
+/* --- the whole database
+ * ----------------------------------------------------------------------------- */
+
+int store_is_empty(struct store_tx *tx, bool *empty)
+{
+    struct stmt *st = prep(tx, ST_IS_EMPTY);
+    if (st == NULL)
+        return STORE_ERROR;
+    int64_t v = 0;
+    int status = one_int(st, &v);
+    *empty = v != 0;
+    return status;
+}

@@ -89,10 +89,14 @@ start_groupied() {
     wait_listening "$tmp/groupied.log"
 }
 
-# A fresh copy of the SQLite world for the next start.
+# A fresh copy of the SQLite world for the next start: the file and its
+# WAL, which may hold the last commits.
 fresh_world() {
     rm -f "$tmp"/bench.db*
-    cp "$world"/bench.db "$tmp/bench.db"
+    local f
+    for f in "$world"/bench.db*; do
+        cp "$f" "$tmp/${f##*/}"
+    done
 }
 
 stop_groupied() {
@@ -165,7 +169,9 @@ same_size_file() { # name bytes
 }
 
 rows=()
-label() { [ "${#BUILDS[@]}" -gt 1 ] && printf ' (%s)' "$(basename "$GROUPIED")"; }
+label() {
+    if [ "${#BUILDS[@]}" -gt 1 ]; then printf ' (%s)' "$(basename "$GROUPIED")"; fi
+}
 
 # Runs wrk against groupied for workload w; the nginx figures come after
 # all builds (nginx_row).

@@ -72,6 +72,70 @@ void clock_iso8601(int64_t ms, char out[CLOCK_ISO_BUFSZ])
     *o = '\0';
 }
 
+void clock_iso8601_ms(int64_t ms, char out[CLOCK_ISO_MS_BUFSZ])
+{
+    clock_iso8601(ms, out); /* "...:SSZ" */
+    char *o = out + CLOCK_ISO_BUFSZ - 2;
+    *o++ = '.';
+    o = digits(o, ms - floor_div(ms, 1000) * 1000, 3);
+    *o++ = 'Z';
+    *o = '\0';
+}
+
+/* Reads n decimal digits at s; -1 if one is not a digit. */
+static int64_t read_digits(const char *s, int n)
+{
+    int64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (the inverse of the
+ * civil-from-days arithmetic of clock_iso8601()). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool clock_parse_iso8601(const char *s, int64_t *ms)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; i < sizeof(shape) - 1; i++)
+        if (s[i] == '\0' || (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i]))
+            return false;
+    int64_t y = read_digits(s, 4), mo = read_digits(s + 5, 2), d = read_digits(s + 8, 2);
+    int64_t h = read_digits(s + 11, 2), mi = read_digits(s + 14, 2), sec = read_digits(s + 17, 2);
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] ||
+        (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+        return false;
+    const char *p = s + sizeof(shape) - 1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9' && n < 3; p++, n++)
+            frac = frac * 10 + (*p - '0');
+        if (n == 0)
+            return false;
+        for (; n < 3; n++)
+            frac *= 10;
+    }
+    if (p[0] != 'Z' || p[1] != '\0')
+        return false;
+    *ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000) + frac;
+    return true;
+}
+
 int64_t clock_utc_day(int64_t ms)
 {
     return floor_div(ms, CLOCK_MS_PER_DAY);

@@ -35,6 +35,10 @@ export const session = {
       return {};
     }
   },
+  // The reset that removed every device's tokens removed this tab's too.
+  forgetTokens() {
+    sessionStorage.removeItem(TOKENS);
+  },
   setToken(phone, token) {
     const t = this.tokens();
     if (token == null) delete t[phone];

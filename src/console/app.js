@@ -6,11 +6,17 @@ import { announce, clear, h, problem } from './dom.js';
 import * as add from './view-add.js';
 import * as devices from './view-devices.js';
 import * as directory from './view-directory.js';
+import * as faults from './view-faults.js';
 import * as groups from './view-groups.js';
+import * as invitations from './view-invitations.js';
 import * as log from './view-log.js';
+import * as messages from './view-messages.js';
 import * as sandbox from './view-sandbox.js';
 
-const views = { groups, add, directory, devices, sandbox, log };
+// One view per section of the nav (index.html); each exports
+// render(main, ctx, parts, query) and may return a cleanup function. The
+// webhooks' view (issue 11) joins them here when the server has webhooks.
+const views = { groups, add, invitations, messages, directory, devices, sandbox, faults, log };
 const $ = (id) => document.getElementById(id);
 
 // The server's clock, learnt from GET /admin/clock and ticked locally so

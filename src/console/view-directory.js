@@ -1,12 +1,15 @@
-// view-directory.js -- the sandbox's WhatsApp users: look one up by
-// number, register or change one (name, privacy, contacts, blocks), delete
-// one, or import many from a CSV file.
+// view-directory.js -- the sandbox's WhatsApp users: every one, searched
+// by name or number (GET /admin/directory); look one up, register or
+// change one (name, privacy, contacts, blocks), delete one, or import many
+// from a CSV file.
 import { call } from './api.js';
 import { CsvError, parseCsv } from './csv.js';
-import { announce, clear, field, h, problem } from './dom.js';
+import { announce, clear, field, h, problem, table } from './dom.js';
 import { CLEAN_SENTENCE, defaultCountry, phoneClean } from './phone.js';
+import { pager } from './view-groups.js';
 
 const BULK_MAX = 10000; // POST /admin/directory takes this many users at once
+const PER_PAGE = 25;
 
 const listOf = (text) =>
   text
@@ -14,7 +17,7 @@ const listOf = (text) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export async function render(main) {
+export async function render(main, ctx, parts, query) {
   main.append(h('h1', null, 'Directory'));
   const lookup = h('input', { id: 'dir-phone', inputmode: 'tel', spellcheck: 'false', autocomplete: 'off' });
   const editor = h('div', { id: 'dir-editor' });
@@ -34,6 +37,12 @@ export async function render(main) {
       clear(editor, h('p', { class: 'error', role: 'alert' }, problem(r)));
     }
   };
+  const edit = (entry) => {
+    lookup.value = entry.phone;
+    clear(editor, form(editor, entry, false));
+    editor.querySelector('input')?.focus();
+  };
+  main.append(await peoplePanel(query, edit));
   main.append(
     h(
       'section',
@@ -44,6 +53,43 @@ export async function render(main) {
     ),
     importPanel(),
   );
+}
+
+// Everyone registered, a page at a time, with a search by name or number.
+async function peoplePanel(query, edit) {
+  const page = Math.max(1, Number(query.get('page')) || 1);
+  const search = query.get('search') ?? '';
+  const input = h('input', { id: 'dir-search', type: 'search', value: search, autocomplete: 'off', spellcheck: 'false' });
+  const find = (ev) => {
+    ev.preventDefault();
+    location.hash = `#/directory?search=${encodeURIComponent(input.value.trim())}`;
+  };
+  const panel = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'dir-people-title' },
+    h('h2', { id: 'dir-people-title' }, 'People'),
+    h('form', { class: 'row', role: 'search', onsubmit: find }, field('Search by name or number', input), h('button', { type: 'submit' }, 'Search')),
+  );
+  const q = new URLSearchParams({ search, page: String(page), per_page: String(PER_PAGE) });
+  const r = await call('GET', `/admin/directory?${q}`);
+  if (!r.ok) {
+    panel.append(h('p', { class: 'error', role: 'alert' }, problem(r)));
+    return panel;
+  }
+  const rows = r.body.data.map((e) => [
+    h('button', { type: 'button', class: 'small secondary mono', onclick: () => edit(e), 'aria-label': `Edit ${e.phone}` }, e.phone),
+    e.name ?? '—',
+    h('span', { class: `badge ${e.privacy === 'everyone' ? 'added' : 'pending'}` }, e.privacy),
+    e.contacts.length ? e.contacts.join(', ') : '—',
+    e.blocked.length ? e.blocked.join(', ') : '—',
+  ]);
+  panel.append(
+    rows.length === 0
+      ? h('p', { role: 'status' }, search ? `Nobody matches ${search}.` : 'Nobody is registered yet.')
+      : table(search ? `People matching ${search}` : 'Registered people', ['Number', 'Name', 'Privacy', 'Contacts', 'Blocked'], rows),
+    pager(r.body.meta, (p) => `#/directory?${new URLSearchParams({ search, page: String(p) })}`) ?? '',
+  );
+  return panel;
 }
 
 // The edit form of one entry; fresh: a number not registered yet.

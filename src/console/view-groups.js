@@ -2,8 +2,8 @@
 // operator sees it: participants with roles and names, invitations (with
 // the person's "accept"), the invite link, recent messages, and meters for
 // the rate window, today's additions and capacity.
-import { asDevice, call } from './api.js';
-import { announce, clear, copyButton, duration, h, problem, table, when } from './dom.js';
+import { call } from './api.js';
+import { announce, copyButton, duration, field, h, problem, table, when } from './dom.js';
 
 const PER_PAGE = 25;
 
@@ -12,33 +12,38 @@ export async function render(main, ctx, parts, query) {
   return renderList(main, ctx, query);
 }
 
+// Every group (GET /admin/groups), whoever its participants are, searched
+// by subject or id.
 async function renderList(main, ctx, query) {
   const page = Math.max(1, Number(query.get('page')) || 1);
+  const search = query.get('search') ?? '';
   main.append(h('h1', null, 'Groups'));
-  if (!ctx.acting) {
-    main.append(h('p', null, 'No device exists yet. ', h('a', { href: '#/devices' }, 'Create one'), ' first.'));
-    return;
-  }
-  main.append(
-    h('p', { class: 'muted' }, `The groups device ${ctx.acting} is a participant of (GET /groups, as that device).`),
-  );
-  const r = await asDevice(ctx.acting, 'GET', `/groups?page=${page}&per_page=${PER_PAGE}`);
+  const input = h('input', { id: 'groups-search', type: 'search', value: search, autocomplete: 'off', spellcheck: 'false' });
+  const find = (ev) => {
+    ev.preventDefault();
+    location.hash = `#/groups?search=${encodeURIComponent(input.value.trim())}`;
+  };
+  main.append(h('form', { class: 'row', role: 'search', onsubmit: find }, field('Search by subject or group ID', input), h('button', { type: 'submit' }, 'Search')));
+  const q = new URLSearchParams({ search, page: String(page), per_page: String(PER_PAGE) });
+  const r = await call('GET', `/admin/groups?${q}`);
   if (!r.ok) {
     main.append(h('p', { class: 'error', role: 'alert' }, problem(r)));
     return;
   }
   const rows = r.body.data.map((g) => [
-    h('a', { href: `#/groups/${g.id}` }, g.title),
+    h('a', { href: `#/groups/${g.id}` }, g.subject),
     g.id,
+    h('span', { class: 'num' }, String(g.participant_count)),
     g.description ?? '',
     when(g.created_at),
   ]);
   main.append(
     rows.length === 0
-      ? h('p', null, 'This device is in no group yet.')
-      : table('Groups of the acting device', ['Subject', 'ID', 'Description', 'Joined'], rows),
-    pager(r.body.meta, (p) => `#/groups?page=${p}`) ?? '',
+      ? h('p', { role: 'status' }, search ? `No group matches ${search}.` : 'No group exists yet: a device creates one with POST /groups.')
+      : table(search ? `Groups matching ${search}` : 'All groups', ['Subject', 'ID', 'Participants', 'Description', 'Created'], rows),
+    pager(r.body.meta, (p) => `#/groups?${new URLSearchParams({ search, page: String(p) })}`) ?? '',
   );
+  if (ctx.acting) main.append(h('p', { class: 'hint' }, `"Add members" adds as device ${ctx.acting}, which must be an admin of the group.`));
 }
 
 export function pager(meta, href) {

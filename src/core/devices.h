@@ -15,6 +15,11 @@
 
 #include "store/store.h"
 
+/* Creates the device for phone (registered in the directory), with no
+ * token yet. STORE_CONFLICT (and nothing changed) when a device has this
+ * number. */
+int devices_register(struct store_tx *tx, const char *phone, int64_t now, struct device *out);
+
 /* Creates the device for phone, with token as its first token.
  * STORE_CONFLICT (and nothing changed) when a device has this number. */
 int devices_create(struct store_tx *tx, const char *phone, const char *token, int64_t now,

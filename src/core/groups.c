@@ -22,7 +22,7 @@ int groups_new_invite_code(char out[INVITE_CODE_LEN + 1])
 }
 
 /* WhatsApp group JIDs look like "120363022368688477@g.us". */
-static int new_jid(char *out, size_t outsz)
+int groups_new_jid(char out[GROUPS_JID_BUFSZ])
 {
     unsigned char raw[JID_DIGITS * 2];
     char digits[JID_DIGITS + 1];
@@ -35,7 +35,7 @@ static int new_jid(char *out, size_t outsz)
                 digits[o++] = (char)('0' + raw[i] % 10);
     }
     digits[o] = '\0';
-    snprintf(out, outsz, "120363%s@g.us", digits);
+    snprintf(out, GROUPS_JID_BUFSZ, "120363%s@g.us", digits);
     return STORE_OK;
 }
 
@@ -43,12 +43,12 @@ int groups_create(struct store_tx *tx, const struct directory *dir, const struct
                   const struct group_new *req, struct add_result *out)
 {
     memset(out, 0, sizeof(*out));
-    char jid[64];
+    char jid[GROUPS_JID_BUFSZ];
     char code[INVITE_CODE_LEN + 1];
     struct group *g = &out->group;
     int status = STORE_CONFLICT;
     for (int attempt = 0; attempt < CREATE_ATTEMPTS && status == STORE_CONFLICT; attempt++) {
-        if (new_jid(jid, sizeof(jid)) != STORE_OK || groups_new_invite_code(code) != STORE_OK)
+        if (groups_new_jid(jid) != STORE_OK || groups_new_invite_code(code) != STORE_OK)
             return STORE_ERROR;
         *g = (struct group){
             .id = req->id,

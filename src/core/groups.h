@@ -35,6 +35,11 @@ int groups_create(struct store_tx *tx, const struct directory *dir, const struct
 /* A fresh random invite-link code, INVITE_CODE_LEN characters. */
 int groups_new_invite_code(char out[INVITE_CODE_LEN + 1]);
 
+/* A new random group JID ("120363<12 digits>@g.us"), as groups_create()
+ * gives; out holds GROUPS_JID_BUFSZ bytes. */
+#define GROUPS_JID_BUFSZ 32
+int groups_new_jid(char out[GROUPS_JID_BUFSZ]);
+
 /* --- access ------------------------------------------------------------------ */
 
 /* What a participant may do, from their role and the group's flags. */

@@ -23,6 +23,9 @@ static const struct {
     [OUTCOME_GROUP_FULL] = {"GROUP_FULL", "Group has reached maximum member limit"},
     /* The daily limit is in the sentence; see daily_limit_message(). */
     [OUTCOME_RATE_LIMITED] = {"RATE_LIMITED", NULL},
+    /* Only faults armed in the sandbox give these (docs/API.md). */
+    [OUTCOME_TEMPORARY_ERROR] = {"TEMPORARY_ERROR", "Temporary error adding user, try again later"},
+    [OUTCOME_NETWORK_ERROR] = {"NETWORK_ERROR", "Network error reaching WhatsApp, try again later"},
 };
 
 const char *members_error_code(enum member_outcome o)
@@ -146,6 +149,10 @@ static int apply(struct store_tx *tx, const struct directory *dir, const struct 
             r->outcome = OUTCOME_INVALID_NUMBER;
         } else if (is_member[v] || added_earlier(out->results, i)) {
             r->outcome = OUTCOME_ALREADY_MEMBER;
+        } else if (people[v].verdict == DIR_TEMPORARY_ERROR) {
+            r->outcome = OUTCOME_TEMPORARY_ERROR;
+        } else if (people[v].verdict == DIR_NETWORK_ERROR) {
+            r->outcome = OUTCOME_NETWORK_ERROR;
         } else if (people[v].verdict == DIR_NOT_FOUND) {
             r->outcome = OUTCOME_USER_NOT_FOUND;
         } else if (people[v].verdict == DIR_BLOCKED) {

@@ -31,6 +31,8 @@ enum member_outcome {
     OUTCOME_PRIVACY_SETTINGS, /* an invitation was created or kept */
     OUTCOME_GROUP_FULL,
     OUTCOME_RATE_LIMITED,
+    OUTCOME_TEMPORARY_ERROR, /* the directory could not answer this time (a sandbox fault) */
+    OUTCOME_NETWORK_ERROR,
     OUTCOME_COUNT
 };
 

@@ -20,7 +20,11 @@ enum dir_verdict {
     DIR_MAY_ADD = 0,
     DIR_NOT_FOUND, /* not registered on WhatsApp */
     DIR_BLOCKED,   /* has blocked the device */
-    DIR_PRIVACY    /* "who can add me" forbids this device */
+    DIR_PRIVACY,   /* "who can add me" forbids this device */
+    /* The network gave no answer about them this time: only faults armed
+     * on purpose in the sandbox say so (server/faults.h). Worth retrying. */
+    DIR_TEMPORARY_ERROR,
+    DIR_NETWORK_ERROR
 };
 
 struct dir_person {

@@ -65,7 +65,8 @@ static void admin_run(struct app *app, struct request *req, struct response *res
             struct frame f = {.admin = &a, .work = work, .arg = arg};
             int status = write ? store_write(app->store, req->arena, admin_tx, &f)
                                : store_read(app->store, req->arena, admin_tx, &f);
-            if (status != STORE_OK)
+            bool refused = status == STORE_ABORT && res->status >= 400 && res->status < 500;
+            if (status != STORE_OK && !refused)
                 respond_store_failure(res, status);
         }
     }

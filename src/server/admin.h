@@ -38,7 +38,10 @@ typedef bool (*admin_parse_fn)(struct admin *a, void *arg);
 
 /* The route's work, inside the transaction: renders its answer (success or
  * refusal) into a->res and returns STORE_OK to keep its changes, or a
- * store failure. It may run more than once (see store.h). */
+ * store failure. A work that finds a reason to refuse only after it has
+ * written (loading a world stops at its first problem) answers the refusal
+ * (4xx) and returns STORE_ABORT: its writes are undone and the refusal is
+ * the answer. It may run more than once (see store.h). */
 typedef int (*admin_fn)(struct store_tx *tx, struct admin *a, void *arg);
 
 /* parse (may be NULL), then work in a write transaction. */

@@ -14,16 +14,30 @@
 
 struct cache;
 struct reqlog;
+struct faults;
+
+/* How the server's world began, for POST /admin/reset's "initial" world
+ * (main.c fills it before serving). */
+struct app_start {
+    bool demo;                /* --demo: the demo world */
+    const char *demo_token;   /* --demo-token, or NULL: a fresh demo world gets a random one */
+    const char *seed;         /* the --seed file's JSON text, or NULL */
+    const char *seed_path;    /* its name, for sentences */
+    const char *secrets_path; /* the demo's secrets file, or NULL */
+    bool key_generated;       /* the operator key is the demo's own: a reset may replace it */
+};
 
 struct app {
     struct store *store;
     struct cache *cache; /* rendered parts of answers (cache.h); may be NULL */
     const struct directory *dir;
     struct limits limits;
-    bool sandbox;        /* the operator may move the clock */
-    bool have_admin_key; /* without one, /admin does not exist */
-    uint8_t admin_key_hash[TOKEN_HASH_LEN];
-    struct reqlog *reqlog; /* the last requests, for the operator; may be NULL */
+    bool sandbox;                           /* the operator may move the clock */
+    bool have_admin_key;                    /* without one, /admin does not exist */
+    uint8_t admin_key_hash[TOKEN_HASH_LEN]; /* auth.c reads and replaces it, under its lock */
+    struct reqlog *reqlog;                  /* the last requests, for the operator; may be NULL */
+    const struct app_start *start;          /* may be NULL: an empty world, a given key */
+    struct faults *faults; /* armed in the sandbox (faults.h); NULL without --sandbox */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

@@ -5,8 +5,14 @@
 #include "server/respond.h"
 #include "server/router.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
+
+/* The operator key's hash may be replaced while requests run (a reset
+ * that does not keep credentials replaces a generated key): read and
+ * written under this lock. One app per process. */
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Tokens are 43 characters; anything much longer is not one of ours, and
  * refusing it early keeps hashing bounded. */
@@ -44,7 +50,19 @@ bool auth_operator(const struct app *app, const struct request *req)
     uint8_t hash[TOKEN_HASH_LEN];
     if (!app->have_admin_key || !auth_bearer(req, hash))
         return false;
-    return token_equal(hash, app->admin_key_hash, TOKEN_HASH_LEN);
+    pthread_mutex_lock(&key_lock);
+    bool ok = token_equal(hash, app->admin_key_hash, TOKEN_HASH_LEN);
+    pthread_mutex_unlock(&key_lock);
+    return ok;
+}
+
+void auth_replace_operator_key(struct app *app, const char *key)
+{
+    uint8_t hash[TOKEN_HASH_LEN];
+    sha256(key, strlen(key), hash);
+    pthread_mutex_lock(&key_lock);
+    memcpy(app->admin_key_hash, hash, TOKEN_HASH_LEN);
+    pthread_mutex_unlock(&key_lock);
 }
 
 struct early_lookup {

@@ -23,6 +23,9 @@ int auth_device(struct store_tx *tx, const uint8_t hash[TOKEN_HASH_LEN], struct 
 /* True when the request carries the operator key. */
 bool auth_operator(const struct app *app, const struct request *req);
 
+/* Makes key the operator key from now on (the old one stops working). */
+void auth_replace_operator_key(struct app *app, const char *key);
+
 /* The credentials a route needs, checked from the headers alone before any
  * body is read, so that nobody without them can make the server hold or
  * parse a body: the operator key for ROUTE_ADMIN, and for ROUTE_DEVICE the

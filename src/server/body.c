@@ -106,6 +106,22 @@ bool body_group_id(json_t *v, int64_t *out)
     return json_is_string(v) && router_parse_id(json_string_value(v), out);
 }
 
+size_t body_unknown_keys(json_t *obj, const char *const *known, const char **out, size_t max)
+{
+    size_t n = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = known; *k != NULL && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok && n++ < max)
+            out[n - 1] = key;
+    }
+    return n;
+}
+
 bool body_web_url(const char *s)
 {
     size_t skip;

@@ -35,6 +35,12 @@ const char *body_participants(json_t *v, size_t min, size_t max, struct arena *a
  * characters (what profile pictures and media may point at). */
 bool body_web_url(const char *s);
 
+/* The keys of obj that are not among known (NULL-terminated): at most max
+ * of them into out (strings owned by obj), in obj's order; returns how
+ * many there are in all. For bodies where a misspelt field must not pass
+ * silently. */
+size_t body_unknown_keys(json_t *obj, const char *const *known, const char **out, size_t max);
+
 /* A group id given in a body as a number or a decimal string. */
 bool body_group_id(json_t *v, int64_t *out);
 

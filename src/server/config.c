@@ -57,6 +57,10 @@ static const struct setting settings[] = {
     {"demo", "GROUPIE_DEMO", K_BOOL, NULL,
      "fill an empty database with the demo world of docs/API.md's examples and print how to use it",
      0, 0, AT(demo)},
+    {"seed", "GROUPIE_SEED", K_STRING, "FILE",
+     "load the world in FILE (docs/API.md, \"Seeds\") into a database empty at start; "
+     "POST /admin/reset puts it back",
+     0, 0, AT(seed)},
     {"demo-token", "GROUPIE_DEMO_TOKEN", K_STRING, "TOKEN",
      "with --demo: the demo device's API token (16-256 of A-Z a-z 0-9 . _ -) instead of a "
      "random one",

@@ -19,6 +19,7 @@ struct config {
     bool ephemeral; /* a temporary database, removed at exit (main.c makes it) */
     bool demo;
     const char *demo_token; /* NULL: random */
+    const char *seed;       /* --seed FILE, or NULL */
     bool quiet;
     struct limits limits;
     int threads;

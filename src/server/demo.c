@@ -19,7 +19,6 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "core/devices.h"
-#include "core/groups.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,41 +27,81 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEMO_DEVICE "6281100000001"
-
-struct person {
-    const char *phone;
-    const char *name;
-    enum privacy privacy;
-};
-
-/* Everyone the demo knows, beyond the device itself. 6281234567890 is
+/* Everyone the demo knows, the device itself first. 6281234567890 is
  * deliberately absent: it is the examples' USER_NOT_FOUND, as is the
  * different-countries example's 1234567890. */
-static const struct person people[] = {
-    {"6287830605729", "John Doe", PRIVACY_EVERYONE},
-    {"6289876543210", "Sarah Johnson", PRIVACY_EVERYONE}, /* blocks the device */
-    {"6285544332211", "Lisa Davis", PRIVACY_EVERYONE},
-    {"6281122334455", "Mike Wilson", PRIVACY_EVERYONE},
-    {"6281311110001", "Andi Pratama", PRIVACY_EVERYONE},
-    {"6281311110002", "Budi Santoso", PRIVACY_EVERYONE},
-    {"6281311110003", "Citra Lestari", PRIVACY_CONTACTS},
-    {"6281311110004", "Dewi Anggraini", PRIVACY_EVERYONE},
-    {"6281311110005", "Eko Prasetyo", PRIVACY_EVERYONE},
-    {"6281311110006", "Fitri Handayani", PRIVACY_EVERYONE},
-    {"6281311110007", "Gilang Ramadhan", PRIVACY_EVERYONE},
-    {"60123456789", "Aisyah Rahman", PRIVACY_CONTACTS}, /* the device is not a contact */
-    {"65123456789", "Tan Wei Ling", PRIVACY_EVERYONE},
-    {"91123456789", "Priya Sharma", PRIVACY_NOBODY},
+static const char *const the_device[] = {DEMO_DEVICE};
+
+static const struct world_user people[] = {
+    {.entry = {DEMO_DEVICE, "Groupie Demo", PRIVACY_EVERYONE}},
+    {.entry = {"6287830605729", "John Doe", PRIVACY_EVERYONE}},
+    {.entry = {"6289876543210", "Sarah Johnson", PRIVACY_EVERYONE},
+     .blocked = the_device, /* she has blocked the device */
+     .n_blocked = 1},
+    {.entry = {"6285544332211", "Lisa Davis", PRIVACY_EVERYONE}},
+    {.entry = {"6281122334455", "Mike Wilson", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110001", "Andi Pratama", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110002", "Budi Santoso", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110003", "Citra Lestari", PRIVACY_CONTACTS}},
+    {.entry = {"6281311110004", "Dewi Anggraini", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110005", "Eko Prasetyo", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110006", "Fitri Handayani", PRIVACY_EVERYONE}},
+    {.entry = {"6281311110007", "Gilang Ramadhan", PRIVACY_EVERYONE}},
+    {.entry = {"60123456789", "Aisyah Rahman", PRIVACY_CONTACTS}}, /* the device is not a contact */
+    {.entry = {"65123456789", "Tan Wei Ling", PRIVACY_EVERYONE}},
+    {.entry = {"91123456789", "Priya Sharma", PRIVACY_NOBODY}},
 };
+
+/* Mike Wilson is an admin of both groups. */
+#define MEMBER(p)                         \
+    {                                     \
+        .phone = (p), .role = ROLE_MEMBER \
+    }
+#define ADMIN(p)                         \
+    {                                    \
+        .phone = (p), .role = ROLE_ADMIN \
+    }
 
 /* Group 2, "Project Team": the device and nine others, ten in all. */
-static const char *const project_team[] = {
-    "6281122334455", "6285544332211", "6281311110001", "6281311110002", "6281311110003",
-    "6281311110004", "6281311110005", "6281311110006", "6281311110007",
+static const struct world_member project_team[] = {
+    ADMIN("6281122334455"),  MEMBER("6285544332211"), MEMBER("6281311110001"),
+    MEMBER("6281311110002"), MEMBER("6281311110003"), MEMBER("6281311110004"),
+    MEMBER("6281311110005"), MEMBER("6281311110006"), MEMBER("6281311110007"),
 };
 
-static const char *const announcements[] = {"6281122334455", "6285544332211"};
+static const struct world_member announcements[] = {ADMIN("6281122334455"),
+                                                    MEMBER("6285544332211")};
+
+/* As a new group is (groups_create()). */
+#define DEMO_GROUP(gid, subj, desc)                                                \
+    {                                                                              \
+        .id = (gid), .subject = (subj), .description = (desc), .allow_send = true, \
+        .only_admins_can_send = false, .only_admins_can_edit = true                \
+    }
+
+static const struct world_group groups[] = {
+    {.group = DEMO_GROUP(1, "Announcements", "Company-wide announcements"),
+     .creator = DEMO_DEVICE,
+     .members = announcements,
+     .n_members = sizeof(announcements) / sizeof(announcements[0])},
+    {.group = DEMO_GROUP(2, "Project Team", "Development team for Project Alpha"),
+     .creator = DEMO_DEVICE,
+     .members = project_team,
+     .n_members = sizeof(project_team) / sizeof(project_team[0])},
+};
+
+void demo_world(struct demo_world *d, const char *token)
+{
+    d->tokens[0] = token;
+    d->device = (struct world_device){
+        .phone = DEMO_DEVICE, .tokens = d->tokens, .n_tokens = token != NULL ? 1 : 0};
+    d->world = (struct world){.users = people,
+                              .n_users = sizeof(people) / sizeof(people[0]),
+                              .devices = &d->device,
+                              .n_devices = 1,
+                              .groups = groups,
+                              .n_groups = sizeof(groups) / sizeof(groups[0])};
+}
 
 struct world_call {
     struct app *app;
@@ -70,30 +109,8 @@ struct world_call {
     bool created;
 };
 
-static int put_person(struct store_tx *tx, const char *phone, const char *name,
-                      enum privacy privacy)
-{
-    struct dir_entry e = {.name = name, .privacy = privacy};
-    snprintf(e.phone, sizeof(e.phone), "%s", phone);
-    return store_dir_upsert(tx, &e, true, true, NULL);
-}
-
-/* A group with the given id, the device as its creator, and members added
- * directly (fixtures are not additions: no counter is touched). */
-static int put_group(struct store_tx *tx, const struct device *d, int64_t id, const char *subject,
-                     const char *description, const char *const *members, size_t n, int64_t now)
-{
-    struct group_new g = {
-        .device = d, .subject = subject, .description = description, .now = now, .id = id};
-    struct add_result r;
-    int status = groups_create(tx, &directory_builtin, &limits_default, &g, &r);
-    for (size_t i = 0; i < n && status == STORE_OK; i++)
-        status = store_member_add(
-            tx, id, members[i], strcmp(members[i], "6281122334455") == 0 ? ROLE_ADMIN : ROLE_MEMBER,
-            now);
-    return status;
-}
-
+/* Fixtures are not additions: the world is loaded as it is, no counter is
+ * touched. */
 static int world_tx(struct store_tx *tx, void *arg)
 {
     struct world_call *c = arg;
@@ -104,23 +121,14 @@ static int world_tx(struct store_tx *tx, void *arg)
         return status;
     }
     int64_t now;
-    struct device d;
+    struct demo_world d;
+    struct world_result r;
+    demo_world(&d, c->token);
     status = app_now(c->app, tx, &now);
     if (status == STORE_OK)
-        status = devices_create(tx, DEMO_DEVICE, c->token, now, &d);
-    if (status == STORE_OK)
-        status = put_person(tx, DEMO_DEVICE, "Groupie Demo", PRIVACY_EVERYONE);
-    for (size_t i = 0; i < sizeof(people) / sizeof(people[0]) && status == STORE_OK; i++)
-        status = put_person(tx, people[i].phone, people[i].name, people[i].privacy);
-    const char *blocked[] = {DEMO_DEVICE};
-    if (status == STORE_OK)
-        status = store_dir_set_blocked(tx, "6289876543210", blocked, 1);
-    if (status == STORE_OK)
-        status = put_group(tx, &d, 1, "Announcements", "Company-wide announcements", announcements,
-                           sizeof(announcements) / sizeof(announcements[0]), now);
-    if (status == STORE_OK)
-        status = put_group(tx, &d, 2, "Project Team", "Development team for Project Alpha",
-                           project_team, sizeof(project_team) / sizeof(project_team[0]), now);
+        status = world_load(tx, c->app->dir, &c->app->limits, &d.world, now, &r);
+    if (status == STORE_OK && r.problem != WORLD_OK)
+        status = STORE_ERROR; /* the built-in world is consistent: a bug */
     c->created = status == STORE_OK;
     return status;
 }
@@ -140,9 +148,8 @@ static const char *dot_prefix(const char *path)
     return strchr(path, '/') == NULL ? "./" : "";
 }
 
-/* Writes the secrets file atomically (temporary file, fsync, rename). */
-static int write_secrets(const char *path, const char *token, const char *admin_key, char *err,
-                         size_t errsz)
+int demo_save_secrets(const char *path, const char *token, const char *admin_key, char *err,
+                      size_t errsz)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -154,9 +161,11 @@ static int write_secrets(const char *path, const char *token, const char *admin_
     char text[1024];
     int len = snprintf(text, sizeof(text),
                        "# groupie demo credentials (keep private). Load them into a shell with:\n"
-                       "#   set -a; . %s%s; set +a\n" FILE_TOKEN "=%s\n%s%s%s",
-                       dot_prefix(path), path, token, admin_key != NULL ? FILE_KEY "=" : "",
-                       admin_key != NULL ? admin_key : "", admin_key != NULL ? "\n" : "");
+                       "#   set -a; . %s%s; set +a\n%s%s%s%s%s%s",
+                       dot_prefix(path), path, token != NULL ? FILE_TOKEN "=" : "",
+                       token != NULL ? token : "", token != NULL ? "\n" : "",
+                       admin_key != NULL ? FILE_KEY "=" : "", admin_key != NULL ? admin_key : "",
+                       admin_key != NULL ? "\n" : "");
     bool ok = len > 0 && (size_t)len < sizeof(text) && write(fd, text, (size_t)len) == len &&
               fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
@@ -283,7 +292,7 @@ static int ensure_token(struct app *app, struct arena *a, struct demo *out, bool
         snprintf(err, errsz, "no randomness available for the demo's secrets");
         return -1;
     }
-    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0)
+    if (demo_save_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0)
         return -1;
     struct token_add add = {.app = app, .token = out->token};
     status = store_write(app->store, a, token_add_tx, &add);
@@ -349,7 +358,7 @@ int demo_prepare(struct app *app, const char *db_url, const struct demo_options 
     /* The file is written before the world is committed: a crash in between
      * leaves a file for a world that does not exist, which the next start
      * overwrites; the other order could leave a world nobody can log in to. */
-    if (write_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0) {
+    if (demo_save_secrets(out->secrets_path, out->token, kept_key(out), err, errsz) != 0) {
         arena_free(&a);
         return -1;
     }

@@ -2,6 +2,7 @@
 #ifndef GROUPIE_DEMO_H
 #define GROUPIE_DEMO_H
 
+#include "core/world.h"
 #include "server/app.h"
 
 #include <stdbool.h>
@@ -25,8 +26,26 @@ struct demo_options {
     bool console;
 };
 
+/* The device the demo world acts as. */
+#define DEMO_DEVICE "6281100000001"
+
+/* The demo world: the people, the device (with token, when not NULL) and
+ * the two groups of the reference page's examples. */
+struct demo_world {
+    struct world world;
+    struct world_device device;
+    const char *tokens[1];
+};
+void demo_world(struct demo_world *d, const char *token);
+
 /* The file beside the database that keeps the demo's secrets. */
 void demo_secrets_path(const char *db_url, char *out, size_t outsz);
+
+/* Writes the secrets file at path atomically (a temporary file, fsync,
+ * rename), readable by its owner only: the token's line unless token is
+ * NULL, the key's unless admin_key is NULL. 0, or -1 with err set. */
+int demo_save_secrets(const char *path, const char *token, const char *admin_key, char *err,
+                      size_t errsz);
 
 /* Creates the demo world when the database is empty, or finds the kept
  * credentials of an existing one (a given token is added to its demo

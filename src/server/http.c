@@ -189,6 +189,7 @@ static void note_answer(struct MHD_Connection *conn, struct exchange *x, int64_t
         .res_body = x->res.body,
         .res_len = x->res.len,
         .res_type = x->res.content_type,
+        .fault = x->res.fault,
     };
     reqlog_add(log, &n);
 }
@@ -203,6 +204,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
     int64_t dur_us = clock_mono_us() - x->start_us;
     metrics_request(x->metric_route, res->status, dur_us);
     note_answer(conn, x, dur_us);
+    if (res->drop)
+        return MHD_NO; /* a fault armed in the sandbox: the answer is lost */
     struct MHD_Response *r =
         MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL)

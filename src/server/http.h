@@ -65,7 +65,9 @@ struct response {
     /* A refusal's machine-readable reason, sent as Groupie-Error-Code
      * (respond.h); NULL: the default for the status, if it has one. */
     const char *reason;
-    bool close; /* sent with Connection: close, and the connection closed */
+    bool close;        /* sent with Connection: close, and the connection closed */
+    bool drop;         /* not sent at all: the connection is closed instead (a sandbox fault) */
+    const char *fault; /* the sandbox fault that shaped the answer ("drop", ...), or NULL */
     /* More headers: {name, value, name, value, ..., NULL}, static strings
      * (the console's security headers, Location). NULL: none. */
     const char *const *headers;

@@ -11,9 +11,11 @@
 #include "server/config.h"
 #include "server/demo.h"
 #include "server/ephemeral.h"
+#include "server/faults.h"
 #include "server/http.h"
 #include "server/quota.h"
 #include "server/reqlog.h"
+#include "server/seed.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
     struct http_server *srv = NULL;
     char *tls_cert = NULL, *tls_key = NULL;
     size_t tls_len = 0;
+    char *seed_text = NULL; /* --seed's file, kept for POST /admin/reset */
 
     const char *db_url = cfg.db;
     if (cfg.ephemeral) {
@@ -94,6 +97,15 @@ int main(int argc, char **argv)
         }
         db_url = eph.url;
     }
+    if (cfg.sandbox) {
+        /* Faults armed with POST /admin/faults: the directory answers for
+         * an armed number through them. */
+        if ((app.faults = faults_new()) == NULL) {
+            log_error("out of memory for the sandbox's faults");
+            goto out;
+        }
+        app.dir = faults_directory(app.faults, &directory_builtin);
+    }
     app.reqlog = reqlog_new((size_t)cfg.request_log);
     if (app.reqlog == NULL) {
         log_error("out of memory for the request log (--request-log %d)", cfg.request_log);
@@ -102,6 +114,13 @@ int main(int argc, char **argv)
     struct store_options sopt = {
         .pool_size = cfg.db_pool, .synchronous = true, .exclusive = !cfg.db_shared};
     if (store_open(db_url, &sopt, &app.store, err, sizeof(err)) != STORE_OK) {
+        log_error("%s", err);
+        goto out;
+    }
+
+    /* Read (and parsed, below) before anything is written, so that a bad
+     * file changes nothing. */
+    if (cfg.seed != NULL && (seed_text = seed_read_file(cfg.seed, err, sizeof(err))) == NULL) {
         log_error("%s", err);
         goto out;
     }
@@ -119,6 +138,27 @@ int main(int argc, char **argv)
         }
         admin_key = demo.admin_key;
     }
+    /* The seed goes into a database that was empty at start: the one the
+     * demo has just filled, or one found empty now. */
+    bool seeded = false;
+    struct world_result seed_counts;
+    if (seed_text != NULL && (!cfg.demo || demo.created) &&
+        seed_load_start(&app, cfg.seed, seed_text, !cfg.demo, &seeded, &seed_counts, err,
+                        sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    /* What POST /admin/reset puts back. */
+    static struct app_start start;
+    start = (struct app_start){
+        .demo = cfg.demo,
+        .demo_token = cfg.demo_token,
+        .seed = seed_text,
+        .seed_path = cfg.seed,
+        .secrets_path = cfg.demo ? demo.secrets_path : NULL,
+        .key_generated = cfg.demo && demo.admin_key == demo.key_buf,
+    };
+    app.start = &start;
     if (admin_key != NULL) {
         app.have_admin_key = true;
         sha256(admin_key, strlen(admin_key), app.admin_key_hash);
@@ -153,6 +193,15 @@ int main(int argc, char **argv)
     log_info("listening on %s", base_url);
     if (cfg.ephemeral)
         log_info("the database is temporary (%s): it is removed when the server stops", eph.dir);
+    if (seeded)
+        log_info(
+            "loaded the world in %s (users: %zu, devices: %zu, groups: %zu, participants: %zu)",
+            cfg.seed, seed_counts.users, seed_counts.devices, seed_counts.groups,
+            seed_counts.participants);
+    else if (seed_text != NULL)
+        log_info("the database already holds a world: %s was not loaded (POST /admin/reset "
+                 "replaces the world with the initial one)",
+                 cfg.seed);
     if (cfg.demo)
         demo_print(&demo, base_url);
 
@@ -163,6 +212,7 @@ int main(int argc, char **argv)
     exit_status = 0;
 
 out:
+    faults_shutdown(app.faults); /* answers held back go at once */
     if (srv != NULL)
         http_stop(srv, SHUTDOWN_GRACE_S);
     /* libmicrohttpd keeps its own copy of the certificate and key. */
@@ -177,6 +227,8 @@ out:
     ephemeral_remove(&eph);
     config_free(&cfg);
     quota_free();
+    faults_free(app.faults);
+    free(seed_text);
     if (exit_status == 0)
         log_info("stopped");
     return exit_status;

@@ -228,6 +228,12 @@ static bool is_admin_role(enum role r)
 void render_message(struct jw *w, const struct message *m)
 {
     jw_object(w);
+    render_message_fields(w, m);
+    jw_object_end(w);
+}
+
+void render_message_fields(struct jw *w, const struct message *m)
+{
     render_kstr(w, "id", m->id);
     render_kstr(w, "type", m->type);
     jw_key(w, "sender");
@@ -244,7 +250,6 @@ void render_message(struct jw *w, const struct message *m)
     for (size_t i = 0; i < m->n_mentions; i++)
         jw_string(w, m->mentions[i]);
     jw_array_end(w);
-    jw_object_end(w);
 }
 
 static void statistics(struct jw *w, const struct message_stats *s)
@@ -365,12 +370,62 @@ void render_group_detail(struct jw *w, const struct group_detail *d, int64_t dev
 void render_invitation(struct jw *w, const struct invitation *inv, int64_t now)
 {
     jw_object(w);
+    render_invitation_fields(w, inv, now);
+    jw_object_end(w);
+}
+
+void render_invitation_fields(struct jw *w, const struct invitation *inv, int64_t now)
+{
     render_kstr(w, "phone", inv->phone);
     render_kstr(w, "code", inv->code);
     render_ktime(w, "created_at", inv->created_at);
     render_ktime(w, "expires_at", inv->expires_at);
     render_kstr(w, "status", invites_status(inv, now));
-    jw_object_end(w);
+}
+
+static const char *const privacy_words[] = {
+    [PRIVACY_EVERYONE] = "everyone",
+    [PRIVACY_CONTACTS] = "contacts",
+    [PRIVACY_NOBODY] = "nobody",
+};
+
+const char *render_privacy(enum privacy p)
+{
+    return p <= PRIVACY_NOBODY ? privacy_words[p] : privacy_words[PRIVACY_EVERYONE];
+}
+
+bool render_privacy_parse(const char *s, enum privacy *out)
+{
+    for (size_t i = 0; s != NULL && i < sizeof(privacy_words) / sizeof(privacy_words[0]); i++)
+        if (strcmp(s, privacy_words[i]) == 0) {
+            *out = (enum privacy)i;
+            return true;
+        }
+    return false;
+}
+
+const char *render_role(enum role r)
+{
+    return r == ROLE_SUPERADMIN ? "superadmin" : r == ROLE_ADMIN ? "admin" : "member";
+}
+
+static void numbers(struct jw *w, const char *key, const char *const *list, size_t n)
+{
+    jw_key(w, key);
+    jw_array(w);
+    for (size_t i = 0; i < n; i++)
+        jw_string(w, list[i]);
+    jw_array_end(w);
+}
+
+void render_person_fields(struct jw *w, const struct dir_entry *e, const char *const *contacts,
+                          size_t n_contacts, const char *const *blocked, size_t n_blocked)
+{
+    render_kstr(w, "phone", e->phone);
+    render_kstr(w, "name", e->name);
+    render_kstr(w, "privacy", render_privacy(e->privacy));
+    numbers(w, "contacts", contacts, n_contacts);
+    numbers(w, "blocked", blocked, n_blocked);
 }
 
 /* The words of each op, for messages and field names. */

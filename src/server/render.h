@@ -74,11 +74,26 @@ bool render_members_part(const struct member *members, size_t n, struct members_
 void render_group_detail(struct jw *w, const struct group_detail *d, int64_t device_id,
                          const struct members_part *part);
 
-/* One stored message as recent_messages lists it. */
+/* One stored message as recent_messages lists it; _fields writes its
+ * fields alone, for an object that holds more (the operator's listing). */
 void render_message(struct jw *w, const struct message *m);
+void render_message_fields(struct jw *w, const struct message *m);
 
-/* One invitation as GET /groups/{id}/invitations lists it. */
+/* One invitation as GET /groups/{id}/invitations lists it; _fields as
+ * above. */
 void render_invitation(struct jw *w, const struct invitation *inv, int64_t now);
+void render_invitation_fields(struct jw *w, const struct invitation *inv, int64_t now);
+
+/* The words of a privacy setting ("everyone", "contacts", "nobody") and of
+ * a role ("member", "admin", "superadmin"); _parse is false for others. */
+const char *render_privacy(enum privacy p);
+bool render_privacy_parse(const char *s, enum privacy *out);
+const char *render_role(enum role r);
+
+/* A directory entry as the operator API shows it (fields alone): phone,
+ * name, privacy, contacts, blocked. */
+void render_person_fields(struct jw *w, const struct dir_entry *e, const char *const *contacts,
+                          size_t n_contacts, const char *const *blocked, size_t n_blocked);
 
 /* "Members removed successfully" and the like, by op and outcome. */
 const char *render_roster_message(const struct roster_request *req, const struct roster_answer *a);

@@ -93,6 +93,7 @@ void reqlog_add(struct reqlog *log, const struct reqlog_note *n)
         keep(e->res_body, sizeof(e->res_body), n->res_body, e->res_len);
         snprintf(e->res_type, sizeof(e->res_type), "%s",
                  n->res_type != NULL ? n->res_type : "application/json");
+        snprintf(e->fault, sizeof(e->fault), "%s", n->fault != NULL ? n->fault : "");
     }
     pthread_mutex_unlock(&s->lock);
 }

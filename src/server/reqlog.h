@@ -36,6 +36,7 @@ struct reqlog_entry {
     char res_body[REQLOG_BODY_MAX];
     size_t res_len;
     char res_type[48]; /* the answer's Content-Type */
+    char fault[16];    /* the sandbox fault that shaped the answer, or "" */
 };
 
 struct reqlog;
@@ -56,6 +57,7 @@ struct reqlog_note {
     const char *res_body;
     size_t res_len;
     const char *res_type;
+    const char *fault; /* or NULL */
 };
 
 /* Copies n into the ring. Safe from any number of threads. */

@@ -2,6 +2,7 @@
 #include "server/router.h"
 
 #include "server/admin.h"
+#include "server/faults.h"
 #include "server/routes.h"
 
 #include <stdio.h>
@@ -69,6 +70,22 @@ static const struct route routes[] = {
     {"GET", "/admin/clock", route_admin_clock, ROUTE_ADMIN, API_BODY},
     {"GET", "/admin/groups/{gid}", route_admin_group, ROUTE_ADMIN, API_BODY},
     {"GET", "/admin/groups/{gid}/invitations", route_admin_group_invitations, ROUTE_ADMIN,
+     API_BODY},
+
+    /* The world as the operator reads it (routes_views.c), and as a whole
+     * (routes_world.c): reset exists only in the sandbox. */
+    {"GET", "/admin/directory", route_admin_directory, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/groups", route_admin_groups, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/invitations", route_admin_invitations, ROUTE_ADMIN, API_BODY},
+    {"GET", "/admin/messages", route_admin_messages, ROUTE_ADMIN, API_BODY},
+    {"POST", "/admin/reset", route_admin_reset, ROUTE_ADMIN | ROUTE_SANDBOX, ADMIN_BODY},
+    {"POST", "/admin/seed", route_admin_seed, ROUTE_ADMIN, ADMIN_BODY},
+    {"GET", "/admin/export", route_admin_export, ROUTE_ADMIN, API_BODY},
+    /* Faults armed on purpose (routes_faults.c), sandbox only. */
+    {"POST", "/admin/faults", route_admin_fault_arm, ROUTE_ADMIN | ROUTE_SANDBOX, API_BODY},
+    {"GET", "/admin/faults", route_admin_faults, ROUTE_ADMIN | ROUTE_SANDBOX, API_BODY},
+    {"DELETE", "/admin/faults", route_admin_faults_clear, ROUTE_ADMIN | ROUTE_SANDBOX, API_BODY},
+    {"DELETE", "/admin/faults/{id}", route_admin_fault_disarm, ROUTE_ADMIN | ROUTE_SANDBOX,
      API_BODY},
 };
 
@@ -214,5 +231,9 @@ void router_serve(struct app *app, const struct route *r, struct request *req, s
 {
     if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
         return;
+    /* Faults armed in the sandbox (faults.h) wrap every route alike. */
+    if (faults_before(app->faults, r, res))
+        return;
     r->handler(app, req, res);
+    faults_after(app->faults, r, res);
 }

@@ -53,7 +53,24 @@ void route_console_page(struct app *app, struct request *req, struct response *r
 void route_console_asset(struct app *app, struct request *req, struct response *res);
 void route_admin_requests(struct app *app, struct request *req, struct response *res);
 void route_admin_clock(struct app *app, struct request *req, struct response *res);
+
+/* routes_views.c */
+void route_admin_directory(struct app *app, struct request *req, struct response *res);
+void route_admin_groups(struct app *app, struct request *req, struct response *res);
 void route_admin_group(struct app *app, struct request *req, struct response *res);
 void route_admin_group_invitations(struct app *app, struct request *req, struct response *res);
+void route_admin_invitations(struct app *app, struct request *req, struct response *res);
+void route_admin_messages(struct app *app, struct request *req, struct response *res);
+
+/* routes_world.c */
+void route_admin_reset(struct app *app, struct request *req, struct response *res);
+void route_admin_seed(struct app *app, struct request *req, struct response *res);
+void route_admin_export(struct app *app, struct request *req, struct response *res);
+
+/* routes_faults.c */
+void route_admin_fault_arm(struct app *app, struct request *req, struct response *res);
+void route_admin_faults(struct app *app, struct request *req, struct response *res);
+void route_admin_faults_clear(struct app *app, struct request *req, struct response *res);
+void route_admin_fault_disarm(struct app *app, struct request *req, struct response *res);
 
 #endif

@@ -94,27 +94,6 @@ static void answer_close(struct admin *a, int status, struct jw *w)
     respond_close(a->res, status, w);
 }
 
-static const char *const privacy_names[] = {
-    [PRIVACY_EVERYONE] = "everyone",
-    [PRIVACY_CONTACTS] = "contacts",
-    [PRIVACY_NOBODY] = "nobody",
-};
-
-static const char *privacy_name(enum privacy p)
-{
-    return p <= PRIVACY_NOBODY ? privacy_names[p] : privacy_names[PRIVACY_EVERYONE];
-}
-
-static bool privacy_parse(const char *s, enum privacy *out)
-{
-    for (size_t i = 0; i < sizeof(privacy_names) / sizeof(privacy_names[0]); i++)
-        if (strcmp(s, privacy_names[i]) == 0) {
-            *out = (enum privacy)i;
-            return true;
-        }
-    return false;
-}
-
 /* --- devices and tokens --------------------------------------------------------- */
 
 /* A token made before the transaction, so that a re-run issues the same. */
@@ -329,7 +308,7 @@ static void parse_person(json_t *obj, const char *phone, const char *prefix, str
     if (privacy != NULL) {
         p->set_privacy = true;
         if (!json_is_string(privacy) ||
-            !privacy_parse(json_string_value(privacy), &p->entry.privacy))
+            !render_privacy_parse(json_string_value(privacy), &p->entry.privacy))
             field_error(errors, "privacy", prefix,
                         "Privacy must be one of \"everyone\", \"contacts\", \"nobody\"");
     }
@@ -355,15 +334,6 @@ static int save_person(struct store_tx *tx, const struct person_input *p)
     return status;
 }
 
-static void render_numbers(struct jw *w, const char *key, const char *const *list, size_t n)
-{
-    jw_key(w, key);
-    jw_array(w);
-    for (size_t i = 0; i < n; i++)
-        jw_string(w, list[i]);
-    jw_array_end(w);
-}
-
 /* The directory entry of phone as the answer's data; STORE_NOT_FOUND (and
  * nothing answered) if unregistered. */
 static int answer_person(struct store_tx *tx, struct admin *a, const char *phone,
@@ -381,11 +351,7 @@ static int answer_person(struct store_tx *tx, struct admin *a, const char *phone
         return status;
     struct jw w;
     answer_open(&w, 200, message);
-    render_kstr(&w, "phone", e.phone);
-    render_kstr(&w, "name", e.name);
-    render_kstr(&w, "privacy", privacy_name(e.privacy));
-    render_numbers(&w, "contacts", contacts, nc);
-    render_numbers(&w, "blocked", blocked, nb);
+    render_person_fields(&w, &e, contacts, nc, blocked, nb);
     answer_close(a, 200, &w);
     return STORE_OK;
 }

@@ -1,8 +1,7 @@
-/* routes_console.c -- the web console and the operator views it needs
- * that no other route gives: the console's files (/console), the request
- * log (GET /admin/requests), the sandbox clock (GET /admin/clock), and one
- * group as the operator sees it (GET /admin/groups/{id} and its
- * invitations), whoever its participants are.
+/* routes_console.c -- the web console, and what the operator reads that
+ * is the server's rather than the world's: the console's files (/console),
+ * the request log (GET /admin/requests) and the sandbox clock (GET
+ * /admin/clock). The world's views are routes_views.c's.
  *
  * Like every /admin route these exist only when the server has an operator
  * key, and the router checks it (admin.h). The console's files need none
@@ -10,12 +9,8 @@
  * API, with the key the person types in. */
 #include "server/routes.h"
 
-#include "common/clock.h"
-#include "core/invites.h"
-#include "core/usage.h"
 #include "server/admin.h"
 #include "server/console.h"
-#include "server/paging.h"
 #include "server/render.h"
 #include "server/reqlog.h"
 #include "server/respond.h"
@@ -26,7 +21,6 @@
 
 #define LOG_DEFAULT_LIMIT 100
 #define LOG_MAX_LIMIT     1000
-#define RECENT_MESSAGES   20
 
 /* --- the console's files ------------------------------------------------------------ */
 
@@ -169,6 +163,8 @@ static void entry_json(const struct reqlog_entry *e, void *arg)
     body_json(w, m->req_body, e->req_len, NULL);
     jw_key(w, "response");
     body_json(w, m->res_body, e->res_len, e->res_type);
+    jw_key(w, "fault");
+    jw_string(w, e->fault[0] != '\0' ? e->fault : NULL);
     jw_object_end(w);
 }
 
@@ -246,175 +242,4 @@ static int clock_work(struct store_tx *tx, struct admin *a, void *arg)
 void route_admin_clock(struct app *app, struct request *req, struct response *res)
 {
     admin_read(app, req, res, NULL, clock_work, NULL);
-}
-
-/* --- GET /admin/groups/{id} ----------------------------------------------------------- */
-
-struct group_view {
-    struct paging paging; /* the invitations' page */
-};
-
-static const char *role_name(enum role r)
-{
-    return r == ROLE_SUPERADMIN ? "superadmin" : r == ROLE_ADMIN ? "admin" : "member";
-}
-
-static void limits_json(struct jw *w, const struct limits *lim, const struct group_usage *u,
-                        int64_t now)
-{
-    jw_object(w);
-    jw_key(w, "batch");
-    jw_object(w);
-    render_kint(w, "limit", lim->max_batch);
-    jw_object_end(w);
-    jw_key(w, "rate");
-    jw_object(w);
-    render_kint(w, "limit", lim->rate_limit);
-    render_kint(w, "window_seconds", lim->rate_window_ms / 1000);
-    render_kint(w, "used", u->window_used);
-    render_ktime(w, "next_slot_at", u->next_slot_at);
-    /* As a 429's Retry-After would say it; 0 when a slot is free now. */
-    render_kint(w, "retry_after", u->next_slot_at > now ? (u->next_slot_at - now + 999) / 1000 : 0);
-    jw_key(w, "oldest_leaves_at");
-    if (u->window_frees_at > 0)
-        render_time(w, u->window_frees_at);
-    else
-        jw_null(w);
-    jw_object_end(w);
-    jw_key(w, "daily");
-    jw_object(w);
-    render_kint(w, "limit", lim->daily_limit);
-    render_kint(w, "used", u->added_today);
-    render_ktime(w, "resets_at", u->day_ends_at);
-    jw_object_end(w);
-    jw_key(w, "capacity");
-    jw_object(w);
-    render_kint(w, "limit", lim->capacity);
-    render_kint(w, "used", u->participants);
-    jw_object_end(w);
-    jw_object_end(w);
-}
-
-/* The request's group; STORE_NOT_FOUND after answering 404. */
-static int open_group(struct store_tx *tx, struct admin *a, struct group *g)
-{
-    int status = store_group_get(tx, a->req->group_id, g);
-    if (status == STORE_NOT_FOUND)
-        respond_group_not_found(a->res);
-    return status;
-}
-
-static int group_work(struct store_tx *tx, struct admin *a, void *arg)
-{
-    (void)arg;
-    struct group g;
-    int64_t now = a->now, invitations;
-    struct member *members;
-    struct message *recent;
-    size_t n_members, n_recent;
-    struct group_usage u;
-    int status = open_group(tx, a, &g);
-    if (status == STORE_NOT_FOUND)
-        return STORE_OK;
-    if (status == STORE_OK)
-        status = usage_of(tx, &a->app->limits, g.id, now, &u);
-    if (status == STORE_OK)
-        status = store_members_list(tx, g.id, &members, &n_members);
-    if (status == STORE_OK)
-        status = store_invites_count(tx, g.id, &invitations);
-    if (status == STORE_OK)
-        status = store_messages_recent(tx, g.id, RECENT_MESSAGES, &recent, &n_recent);
-    if (status != STORE_OK)
-        return status;
-    struct jw w;
-    jw_init(&w);
-    respond_open(&w, 200, "Group retrieved successfully");
-    jw_object(&w);
-    render_kid(&w, "id", g.id);
-    jw_key(&w, "jid");
-    jw_string(&w, g.jid);
-    jw_key(&w, "subject");
-    jw_string(&w, g.subject);
-    jw_key(&w, "description");
-    jw_string(&w, g.description);
-    render_kid(&w, "created_by", g.created_by);
-    render_ktime(&w, "created_at", g.created_at);
-    render_ktime(&w, "updated_at", g.updated_at);
-    jw_key(&w, "invite_link");
-    render_invite_link(&w, g.invite_code);
-    render_ktime(&w, "now", now);
-    render_kint(&w, "participant_count", (int64_t)n_members);
-    jw_key(&w, "participants");
-    jw_array(&w);
-    for (size_t i = 0; i < n_members; i++) {
-        jw_object(&w);
-        jw_key(&w, "phone");
-        jw_string(&w, members[i].phone);
-        jw_key(&w, "name");
-        jw_string(&w, members[i].name);
-        jw_key(&w, "role");
-        jw_string(&w, role_name(members[i].role));
-        render_ktime(&w, "joined_at", members[i].joined_at);
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
-    render_kint(&w, "invitation_count", invitations);
-    jw_key(&w, "recent_messages");
-    jw_array(&w);
-    for (size_t i = 0; i < n_recent; i++)
-        render_message(&w, &recent[i]);
-    jw_array_end(&w);
-    jw_key(&w, "limits");
-    limits_json(&w, &a->app->limits, &u, now);
-    jw_object_end(&w);
-    respond_close(a->res, 200, &w);
-    return STORE_OK;
-}
-
-void route_admin_group(struct app *app, struct request *req, struct response *res)
-{
-    admin_read(app, req, res, NULL, group_work, NULL);
-}
-
-static int invitations_work(struct store_tx *tx, struct admin *a, void *arg)
-{
-    struct group_view *v = arg;
-    struct group g;
-    int64_t now = a->now, total;
-    struct invitation *rows;
-    size_t n;
-    int status = open_group(tx, a, &g);
-    if (status == STORE_NOT_FOUND)
-        return STORE_OK;
-    if (status == STORE_OK)
-        status = store_invites_count(tx, g.id, &total);
-    if (status == STORE_OK)
-        status =
-            store_invites_list(tx, g.id, v->paging.per_page, paging_offset(&v->paging), &rows, &n);
-    if (status != STORE_OK)
-        return status;
-    struct jw w;
-    jw_init(&w);
-    respond_open(&w, 200, "Invitations retrieved successfully");
-    jw_array(&w);
-    for (size_t i = 0; i < n; i++)
-        render_invitation(&w, &rows[i], now);
-    jw_array_end(&w);
-    jw_key(&w, "meta");
-    paging_meta(&w, &v->paging, total);
-    respond_close(a->res, 200, &w);
-    return STORE_OK;
-}
-
-static bool invitations_parse(struct admin *a, void *arg)
-{
-    struct group_view *v = arg;
-    paging_parse(a->req, &v->paging, a->errors);
-    return true;
-}
-
-void route_admin_group_invitations(struct app *app, struct request *req, struct response *res)
-{
-    struct group_view v;
-    admin_read(app, req, res, invitations_parse, invitations_work, &v);
 }

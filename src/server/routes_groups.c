@@ -353,16 +353,10 @@ static void parse_flag(json_t *obj, const char *name, bool *set, bool *value, js
  * not pass silently. */
 static void reject_unknown(json_t *obj, const char *field, const char *const *known, json_t *errors)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (const char *const *k = known; *k != NULL && !ok; k++)
-            ok = strcmp(*k, key) == 0;
-        if (!ok)
-            errors_addf(errors, field, "Unknown field %.64s", key);
-    }
+    const char *unknown[8];
+    size_t n = body_unknown_keys(obj, known, unknown, 8);
+    for (size_t i = 0; i < n && i < 8; i++)
+        errors_addf(errors, field, "Unknown field %.64s", unknown[i]);
 }
 
 static void parse_permissions(json_t *v, struct group_change *c, json_t *errors)

@@ -129,6 +129,41 @@ const char *const store_sql[ST_COUNT] = {
                       "  ORDER BY created_at LIMIT $2)",
     [ST_IS_EMPTY] =
         "SELECT NOT EXISTS (SELECT 1 FROM devices) AND NOT EXISTS (SELECT 1 FROM groups)",
+    /* The listings; $2 < 0 asks for any status, 3 for "expired". */
+    [ST_INVITES_ALL] = "SELECT i.id, i.group_id, i.phone, i.code, i.created_at, i.expires_at,"
+                       " i.state, i.decided_at, g.subject FROM invitations i"
+                       " JOIN groups g ON g.id = i.group_id"
+                       " WHERE (CAST($1 AS bigint) = 0 OR i.group_id = $1)"
+                       " AND (CAST($2 AS integer) < 0 OR CASE WHEN i.state = 0"
+                       "  AND i.expires_at <= $3 THEN 3 ELSE i.state END = $2)"
+                       " ORDER BY i.id DESC LIMIT $4 OFFSET $5",
+    [ST_INVITES_ALL_COUNT] = "SELECT count(*) FROM invitations i"
+                             " WHERE (CAST($1 AS bigint) = 0 OR i.group_id = $1)"
+                             " AND (CAST($2 AS integer) < 0 OR CASE WHEN i.state = 0"
+                             "  AND i.expires_at <= $3 THEN 3 ELSE i.state END = $2)",
+    [ST_MESSAGES_ALL_COUNT] =
+        "SELECT count(*) FROM messages WHERE CAST($1 AS bigint) = 0 OR group_id = $1",
+    [ST_TOKEN_HASHES] =
+        "SELECT hash FROM tokens WHERE device_id = $1 AND revoked_at IS NULL ORDER BY hash",
+    /* A reset, children before parents (store_reset() runs them in this
+     * table's order); the dialects add their locks and sequences. */
+    [ST_RESET_MESSAGES] = "DELETE FROM messages",
+    [ST_RESET_IDEMPOTENCY] = "DELETE FROM idempotency",
+    [ST_RESET_INVITATIONS] = "DELETE FROM invitations",
+    [ST_RESET_RATE] = "DELETE FROM rate_events",
+    [ST_RESET_DAILY] = "DELETE FROM daily_additions",
+    [ST_RESET_DEVICE_GROUPS] = "DELETE FROM device_groups",
+    [ST_RESET_PARTICIPANTS] = "DELETE FROM participants",
+    [ST_RESET_GROUPS] = "DELETE FROM groups",
+    [ST_RESET_CONTACTS] = "DELETE FROM directory_contacts",
+    [ST_RESET_BLOCKS] = "DELETE FROM directory_blocks",
+    [ST_RESET_DIRECTORY] = "DELETE FROM directory",
+    [ST_RESET_TOKENS] = "DELETE FROM tokens",
+    [ST_RESET_DEVICES] = "DELETE FROM devices",
+    [ST_RESET_CLOCK] = "UPDATE clock SET offset_ms = 0 WHERE id = 1",
+    [ST_RESET_DEVICES_LISTED] = "INSERT INTO directory (phone, name, privacy)"
+                                " SELECT phone, NULL, 0 FROM devices WHERE true"
+                                " ON CONFLICT DO NOTHING",
 };
 
 /* --- the primitives, spelled short --------------------------------------------- */
@@ -1531,4 +1566,312 @@ int store_is_empty(struct store_tx *tx, bool *empty)
     int status = one_int(st, &v);
     *empty = v != 0;
     return status;
+}
+
+/* A reset's statements in the order they run: the lock first, children
+ * before their parents, then what a new database starts with. */
+static const enum stmt_id reset_order[] = {
+    ST_RESET_LOCK,           ST_RESET_MESSAGES, ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,
+    ST_RESET_RATE,           ST_RESET_DAILY,    ST_RESET_DEVICE_GROUPS, ST_RESET_PARTICIPANTS,
+    ST_RESET_GROUPS,         ST_RESET_CONTACTS, ST_RESET_BLOCKS,        ST_RESET_DIRECTORY,
+    ST_RESET_TOKENS,         ST_RESET_DEVICES,  ST_RESET_CLOCK,         ST_RESET_SEQUENCES,
+    ST_RESET_DEVICES_LISTED,
+};
+
+int store_reset(struct store_tx *tx, bool keep_devices)
+{
+    for (size_t i = 0; i < sizeof(reset_order) / sizeof(reset_order[0]); i++) {
+        enum stmt_id id = reset_order[i];
+        bool devices = id == ST_RESET_TOKENS || id == ST_RESET_DEVICES;
+        if (none(tx, id) || (keep_devices && devices) ||
+            (!keep_devices && id == ST_RESET_DEVICES_LISTED))
+            continue;
+        struct stmt *st = prep(tx, id);
+        if (st == NULL)
+            return STORE_ERROR;
+        int status = run_done(st);
+        if (status != STORE_OK)
+            return status;
+    }
+    return STORE_OK;
+}
+
+/* --- the operator's listings ------------------------------------------------------------------ */
+
+/* What a search compares: s with its ASCII letters lowered and LIKE's own
+ * characters ('%', '_' and the escape '\') escaped, between two '%', in
+ * the arena; digits_only keeps only s's digits. NULL when out of memory. */
+static const char *like_pattern(struct arena *a, const char *s, bool digits_only)
+{
+    size_t len = strlen(s);
+    char *out = arena_alloc(a, 2 * len + 3);
+    if (out == NULL)
+        return NULL;
+    char *o = out;
+    *o++ = '%';
+    for (const char *p = s; *p != '\0'; p++) {
+        char c = *p;
+        if (digits_only && (c < '0' || c > '9'))
+            continue;
+        if (c == '%' || c == '_' || c == '\\')
+            *o++ = '\\';
+        *o++ = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return out;
+}
+
+/* True when s is written like a phone number: digits, and nothing else
+ * but the separators people write numbers with. */
+static bool number_like(const char *s)
+{
+    bool digit = false;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p >= '0' && *p <= '9')
+            digit = true;
+        else if (strchr(" +-().", *p) == NULL)
+            return false;
+    }
+    return digit;
+}
+
+/* Binds a directory search as ST_DIR_LIST and ST_DIR_COUNT read it: the
+ * number's pattern ($1), then the name's ($2). */
+static bool bind_dir_search(struct stmt *st, const char *search)
+{
+    const char *text = like_pattern(st->tx->arena, search, false);
+    const char *digits = number_like(search) ? like_pattern(st->tx->arena, search, true) : text;
+    if (text == NULL || digits == NULL)
+        return false;
+    bind_text(st, 1, digits);
+    bind_text(st, 2, text);
+    return true;
+}
+
+/* One (phone, 0 for a contact or 1 for a block, number) of ST_DIR_LISTS_OF. */
+struct list_row {
+    const char *phone;
+    int64_t kind;
+    const char *number;
+};
+
+static void list_row_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct list_row *r = row;
+    r->phone = col_str(st, 0, oom);
+    r->kind = col_int(st, 1);
+    r->number = col_str(st, 2, oom);
+}
+
+static void dir_listing_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct dir_listing *d = row;
+    col_phone(st, 0, d->entry.phone);
+    d->entry.name = col_str(st, 1, oom);
+    d->entry.privacy = (enum privacy)col_int(st, 2);
+}
+
+/* Fills the page's contacts and blocks with one statement: its rows come
+ * sorted by phone, then kind, then number, as the page is by phone, so each
+ * person's lists are runs of one array. */
+static int dir_lists_of(struct store_tx *tx, struct dir_listing *page, size_t n)
+{
+    if (n == 0)
+        return STORE_OK;
+    const char **phones = arena_alloc(tx->arena, n * sizeof(*phones));
+    if (phones == NULL)
+        return STORE_ERROR;
+    for (size_t i = 0; i < n; i++)
+        phones[i] = page[i].entry.phone;
+    struct stmt *st = prep(tx, ST_DIR_LISTS_OF);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_list(st, 1, phones, n);
+    struct list_row *rows;
+    size_t nrows;
+    int status = read_rows(st, sizeof(*rows), list_row_fill, &rows, &nrows);
+    if (status != STORE_OK || nrows == 0)
+        return status;
+    const char **numbers = arena_alloc(tx->arena, nrows * sizeof(*numbers));
+    if (numbers == NULL)
+        return STORE_ERROR;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct dir_listing *d = &page[i];
+        d->contacts = &numbers[r];
+        for (; r < nrows && rows[r].kind == 0 && strcmp(rows[r].phone, d->entry.phone) == 0; r++) {
+            numbers[r] = rows[r].number;
+            d->n_contacts++;
+        }
+        d->blocked = &numbers[r];
+        for (; r < nrows && rows[r].kind == 1 && strcmp(rows[r].phone, d->entry.phone) == 0; r++) {
+            numbers[r] = rows[r].number;
+            d->n_blocked++;
+        }
+    }
+    return STORE_OK;
+}
+
+int store_dir_list(struct store_tx *tx, const char *search, int64_t limit, int64_t offset,
+                   struct dir_listing **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_DIR_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (!bind_dir_search(st, search)) {
+        reset(st);
+        return STORE_ERROR;
+    }
+    bind_int(st, 3, limit);
+    bind_int(st, 4, offset);
+    int status = read_rows(st, sizeof(**out), dir_listing_fill, out, n);
+    return status == STORE_OK ? dir_lists_of(tx, *out, *n) : status;
+}
+
+int store_dir_count(struct store_tx *tx, const char *search, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_DIR_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (!bind_dir_search(st, search)) {
+        reset(st);
+        return STORE_ERROR;
+    }
+    return one_int(st, total);
+}
+
+/* Binds a group search as ST_GROUPS_ALL and its count read it: the id it
+ * names ($1; none when it is not a canonical decimal), then the subject's
+ * pattern ($2). */
+static bool bind_group_search(struct stmt *st, const char *search)
+{
+    int64_t id = 0;
+    bool numeric = search[0] >= '1' && search[0] <= '9' && strlen(search) <= 18;
+    for (const char *p = search; numeric && *p != '\0'; p++) {
+        numeric = *p >= '0' && *p <= '9';
+        id = id * 10 + (*p - '0');
+    }
+    const char *text = like_pattern(st->tx->arena, search, false);
+    if (text == NULL)
+        return false;
+    bind_int(st, 1, numeric ? id : -1);
+    bind_text(st, 2, text);
+    return true;
+}
+
+static void group_listing_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct group_listing *g = row;
+    group_row(st, 0, &g->group, oom);
+    g->participant_count = col_int(st, 13);
+}
+
+int store_groups_all(struct store_tx *tx, const char *search, int64_t limit, int64_t offset,
+                     struct group_listing **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_GROUPS_ALL);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (!bind_group_search(st, search)) {
+        reset(st);
+        return STORE_ERROR;
+    }
+    bind_int(st, 3, limit);
+    bind_int(st, 4, offset);
+    return read_rows(st, sizeof(**out), group_listing_fill, out, n);
+}
+
+int store_groups_all_count(struct store_tx *tx, const char *search, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_GROUPS_ALL_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    if (!bind_group_search(st, search)) {
+        reset(st);
+        return STORE_ERROR;
+    }
+    return one_int(st, total);
+}
+
+static void bind_invite_filter(struct stmt *st, const struct invite_filter *f)
+{
+    bind_int(st, 1, f->group_id);
+    bind_int(st, 2, (int64_t)f->status);
+    bind_int(st, 3, f->now);
+}
+
+static void invitation_listing_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct invitation_listing *l = row;
+    invite_row(st, &l->inv);
+    l->group_subject = col_str(st, 8, oom);
+}
+
+int store_invites_all(struct store_tx *tx, const struct invite_filter *f, int64_t limit,
+                      int64_t offset, struct invitation_listing **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_INVITES_ALL);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_invite_filter(st, f);
+    bind_int(st, 4, limit);
+    bind_int(st, 5, offset);
+    return read_rows(st, sizeof(**out), invitation_listing_fill, out, n);
+}
+
+int store_invites_all_count(struct store_tx *tx, const struct invite_filter *f, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_INVITES_ALL_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_invite_filter(st, f);
+    return one_int(st, total);
+}
+
+static void message_listing_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct message_listing *l = row;
+    message_fill(st, &l->msg, oom);
+    l->group_subject = col_str(st, 12, oom);
+}
+
+int store_messages_all(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                       struct message_listing **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_MESSAGES_ALL);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, limit);
+    bind_int(st, 3, offset);
+    return read_rows(st, sizeof(**out), message_listing_fill, out, n);
+}
+
+int store_messages_all_count(struct store_tx *tx, int64_t group_id, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_MESSAGES_ALL_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    return one_int(st, total);
+}
+
+static void hash_fill(struct stmt *st, void *row, bool *oom)
+{
+    size_t len = 0;
+    const void *p = st->drv->col_blob(st, 0, &len);
+    if (p == NULL)
+        *oom = true;
+    else if (len == 32)
+        memcpy(row, p, 32);
+}
+
+int store_token_hashes(struct store_tx *tx, int64_t device_id, uint8_t (**out)[32], size_t *n)
+{
+    struct stmt *st = prep(tx, ST_TOKEN_HASHES);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    return read_rows(st, sizeof(**out), hash_fill, out, n);
 }

@@ -394,4 +394,92 @@ int store_idem_purge(struct store_tx *tx, int64_t before_ms, int64_t limit, int6
 /* True when no device and no group exist yet (what --demo fills). */
 int store_is_empty(struct store_tx *tx, bool *empty);
 
+/* Empties the database into the state of a new one: no group, person,
+ * invitation, message, counter or idempotency record, the sandbox clock's
+ * offset back to 0, and ids starting again after the highest one left.
+ * With keep_devices every device and its tokens stay (their numbers are
+ * registered again in the emptied directory, as a new device's is);
+ * otherwise they go too. The reset takes the tables for itself first:
+ * with PostgreSQL it waits for the writes in progress to end and holds
+ * back those that come after it until it ends, while readers go on seeing
+ * what was committed before (with SQLite the one writer serialises it and
+ * readers see their snapshot), so no transaction ever sees half a reset. */
+int store_reset(struct store_tx *tx, bool keep_devices);
+
+/* --- the operator's listings ------------------------------------------------
+ * Every row of a kind, a page at a time (up to limit from offset), for the
+ * operator's console and the world's export. A search is text, not a
+ * pattern: it matches wherever it appears in the field, ASCII letters
+ * without regard to case and every other character as written, in both
+ * databases alike; "" matches everything. */
+
+/* One registered person with their lists, each sorted. */
+struct dir_listing {
+    struct dir_entry entry;
+    const char **contacts;
+    size_t n_contacts;
+    const char **blocked;
+    size_t n_blocked;
+};
+
+/* Registered people by number. search matches a name, or, when it is
+ * written like a number (digits with spaces, '+', '-', '(', ')' or '.'),
+ * its digits within a number. */
+int store_dir_list(struct store_tx *tx, const char *search, int64_t limit, int64_t offset,
+                   struct dir_listing **out, size_t *n);
+int store_dir_count(struct store_tx *tx, const char *search, int64_t *total);
+
+struct group_listing {
+    struct group group;
+    int64_t participant_count;
+};
+
+/* Every group, the newest first (ties: the higher id first). search
+ * matches the subject, or is the group's id in decimal. */
+int store_groups_all(struct store_tx *tx, const char *search, int64_t limit, int64_t offset,
+                     struct group_listing **out, size_t *n);
+int store_groups_all_count(struct store_tx *tx, const char *search, int64_t *total);
+
+/* The invitations a listing asks for: one group's or all (group_id 0), in
+ * any state or in one status as the API names it, "expired" being pending
+ * and past expires_at at now. */
+enum invite_status {
+    INVITE_STATUS_ANY = -1,
+    INVITE_STATUS_PENDING = INVITE_PENDING,
+    INVITE_STATUS_ACCEPTED = INVITE_ACCEPTED,
+    INVITE_STATUS_REVOKED = INVITE_REVOKED,
+    INVITE_STATUS_EXPIRED = 3
+};
+
+struct invite_filter {
+    int64_t group_id;
+    enum invite_status status;
+    int64_t now;
+};
+
+struct invitation_listing {
+    struct invitation inv;
+    const char *group_subject;
+};
+
+/* The newest first. */
+int store_invites_all(struct store_tx *tx, const struct invite_filter *f, int64_t limit,
+                      int64_t offset, struct invitation_listing **out, size_t *n);
+int store_invites_all_count(struct store_tx *tx, const struct invite_filter *f, int64_t *total);
+
+struct message_listing {
+    struct message msg;
+    const char *group_subject;
+};
+
+/* One group's messages (group_id) or every group's (0), the newest first
+ * (ties: the later stored first), sender names filled in. */
+int store_messages_all(struct store_tx *tx, int64_t group_id, int64_t limit, int64_t offset,
+                       struct message_listing **out, size_t *n);
+int store_messages_all_count(struct store_tx *tx, int64_t group_id, int64_t *total);
+
+/* The SHA-256 of each of a device's live tokens, in byte order, in an
+ * arena array (what the world's export writes: never a token itself). */
+int store_token_hashes(struct store_tx *tx, int64_t device_id, uint8_t (**out)[32], size_t *n);
+
 #endif

@@ -65,6 +65,11 @@
 
 _Static_assert(ST_COUNT <= PG_POOL_MAX_STMTS, "raise PG_POOL_MAX_STMTS");
 
+/* col with its ASCII letters lowered and nothing else: what a search
+ * compares (store.h), as SQLite's LIKE does. */
+#define PG_ASCII_LOWER(col) \
+    "translate(" col ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
 /* The statements PostgreSQL spells its own way (the rest: store_sql[]).
  *
  * A failed statement aborts the whole transaction here, while store.h's
@@ -156,6 +161,49 @@ static const char *const pg_sql[ST_COUNT] = {
     /* Transaction-scoped: released by COMMIT or ROLLBACK, never leaked. A
      * collision of two keys' hashes only makes them take turns. */
     [ST_IDEM_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended($2::text, $1::bigint))",
+    /* The listings' searches: translate() lowers ASCII letters only, as
+     * SQLite's LIKE compares them (store.h). */
+    [ST_DIR_LIST] = "SELECT phone, name, privacy FROM directory WHERE phone LIKE $1 ESCAPE '\\'"
+                    " OR " PG_ASCII_LOWER("name") " LIKE $2 ESCAPE '\\'"
+                                                  " ORDER BY phone LIMIT $3 OFFSET $4",
+    [ST_DIR_COUNT] = "SELECT count(*) FROM directory WHERE phone LIKE $1 ESCAPE '\\'"
+                     " OR " PG_ASCII_LOWER("name") " LIKE $2 ESCAPE '\\'",
+    [ST_DIR_LISTS_OF] =
+        "SELECT c.phone, 0, c.contact FROM unnest($1::text[]) AS p(phone)"
+        " JOIN directory_contacts c ON c.phone = p.phone"
+        " UNION ALL SELECT b.phone, 1, b.blocked FROM unnest($1::text[]) AS p(phone)"
+        " JOIN directory_blocks b ON b.phone = p.phone ORDER BY 1, 2, 3",
+    [ST_GROUPS_ALL] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
+                      " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
+                      " g.invite_code, g.created_by, g.created_at, g.updated_at,"
+                      " (SELECT count(*) FROM participants p WHERE p.group_id = g.id)"
+                      " FROM groups g WHERE g.id = $1"
+                      " OR " PG_ASCII_LOWER(
+                          "g.subject") " LIKE $2 ESCAPE '\\'"
+                                       " ORDER BY g.created_at DESC, g.id DESC LIMIT $3 OFFSET $4",
+    [ST_GROUPS_ALL_COUNT] = "SELECT count(*) FROM groups WHERE id = $1"
+                            " OR " PG_ASCII_LOWER("subject") " LIKE $2 ESCAPE '\\'",
+    [ST_MESSAGES_ALL] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
+                        " m.media_url, m.params, array_to_string(m.mentions, ' '),"
+                        " m.simulate_typing, m.status, m.created_at, g.subject FROM messages m"
+                        " JOIN groups g ON g.id = m.group_id"
+                        " LEFT JOIN directory d ON d.phone = m.sender"
+                        " WHERE CAST($1 AS bigint) = 0 OR m.group_id = $1"
+                        " ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3",
+    /* A reset keeps every other writer out until it ends (readers go on
+     * with what was committed before): otherwise a participant added
+     * between its deletes would make deleting the groups fail on the
+     * foreign key. Two resets at once may deadlock here; PostgreSQL then
+     * fails one, which runs again (store_write). */
+    [ST_RESET_LOCK] = "LOCK TABLE clock, devices, tokens, directory, directory_contacts,"
+                      " directory_blocks, groups, participants, device_groups, rate_events,"
+                      " daily_additions, invitations, messages, idempotency IN EXCLUSIVE MODE",
+    /* Ids start again after the highest one left, as SQLite's rowids do. */
+    [ST_RESET_SEQUENCES] =
+        "SELECT setval('groups_id_seq', coalesce((SELECT max(id) FROM groups), 0) + 1, false),"
+        " setval('devices_id_seq', coalesce((SELECT max(id) FROM devices), 0) + 1, false),"
+        " setval('invitations_id_seq', 1, false), setval('messages_id_seq', 1, false),"
+        " setval('rate_events_id_seq', 1, false)",
 };
 
 struct pg_store {

@@ -90,6 +90,36 @@ static const char *const sqlite_sql[ST_COUNT] = {
                            " WHERE m.group_id = $1 ORDER BY m.created_at DESC, m.id DESC"
                            " LIMIT $2",
     [ST_IDEM_LOCK] = store_sql_none,
+    /* The listings' searches: LIKE compares ASCII letters without regard to
+     * case, which is what store.h promises (PostgreSQL's SQL lowers them). */
+    [ST_DIR_LIST] = "SELECT phone, name, privacy FROM directory"
+                    " WHERE phone LIKE $1 ESCAPE '\\' OR name LIKE $2 ESCAPE '\\'"
+                    " ORDER BY phone LIMIT $3 OFFSET $4",
+    [ST_DIR_COUNT] = "SELECT count(*) FROM directory"
+                     " WHERE phone LIKE $1 ESCAPE '\\' OR name LIKE $2 ESCAPE '\\'",
+    [ST_DIR_LISTS_OF] = "SELECT c.phone, 0, c.contact FROM json_each($1) AS p"
+                        " CROSS JOIN directory_contacts c ON c.phone = p.value"
+                        " UNION ALL SELECT b.phone, 1, b.blocked FROM json_each($1) AS p"
+                        " CROSS JOIN directory_blocks b ON b.phone = p.value ORDER BY 1, 2, 3",
+    [ST_GROUPS_ALL] = "SELECT g.id, g.jid, g.subject, g.description, g.profile_url, g.allow_send,"
+                      " g.only_admins_can_send, g.only_admins_can_edit, g.disappearing,"
+                      " g.invite_code, g.created_by, g.created_at, g.updated_at,"
+                      " (SELECT count(*) FROM participants p WHERE p.group_id = g.id)"
+                      " FROM groups g WHERE g.id = $1 OR g.subject LIKE $2 ESCAPE '\\'"
+                      " ORDER BY g.created_at DESC, g.id DESC LIMIT $3 OFFSET $4",
+    [ST_GROUPS_ALL_COUNT] = "SELECT count(*) FROM groups"
+                            " WHERE id = $1 OR subject LIKE $2 ESCAPE '\\'",
+    [ST_MESSAGES_ALL] = "SELECT m.public_id, m.group_id, m.sender, d.name, m.type, m.content,"
+                        " m.media_url, m.params, m.mentions, m.simulate_typing, m.status,"
+                        " m.created_at, g.subject FROM messages m"
+                        " JOIN groups g ON g.id = m.group_id"
+                        " LEFT JOIN directory d ON d.phone = m.sender"
+                        " WHERE CAST($1 AS bigint) = 0 OR m.group_id = $1"
+                        " ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3",
+    /* The one writer already keeps every other transaction out, and
+     * rowids start after the highest one left by themselves. */
+    [ST_RESET_LOCK] = store_sql_none,
+    [ST_RESET_SEQUENCES] = store_sql_none,
 };
 
 /* Transaction control runs for every request: prepared like the rest, not
@@ -745,13 +775,15 @@ static void sq_close(struct store *base)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer_thread, NULL);
     pthread_join(s->checkpoint_thread, NULL);
-    conn_close(s->checkpointer);
-    conn_close(s->writer);
+    /* The writer last: the last connection to close copies the WAL into
+     * the database and removes it, which a read-only one cannot do. */
     while (s->readers != NULL) {
         struct conn *c = s->readers;
         s->readers = c->next_free;
         conn_close(c);
     }
+    conn_close(s->checkpointer);
+    conn_close(s->writer);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->readers_mu);
     pthread_cond_destroy(&s->work_cv);

@@ -211,7 +211,7 @@ test("an invitation expires when the sandbox clock passes its expiry", async () 
   await shot('group');
 
   await page.getByRole('link', { name: 'Sandbox' }).click();
-  await page.getByRole('heading', { name: 'Sandbox' }).waitFor();
+  await page.getByRole('heading', { name: 'Sandbox', exact: true }).waitFor();
   for (let i = 0; i < 3; i++) {
     await page.getByRole('button', { name: '+1 day' }).click();
     await page.getByText(`offset ${86400 * (i + 1)} s`).waitFor();
@@ -296,8 +296,82 @@ test('the request log shows the adds, with the device and the secrets masked', a
   await shot('request-log');
 });
 
+test('the listings: every invitation, message and person, filtered', async () => {
+  await go('#/invitations');
+  await page.getByLabel('Status').selectOption('expired');
+  await page.getByRole('button', { name: 'Show' }).click();
+  const inv = page.getByRole('region', { name: 'Invitations' });
+  await inv.getByText('60123456789').waitFor();
+  assert.deepEqual(await inv.locator('tbody tr td:nth-child(3)').allTextContents(), ['expired']);
+  assert.equal(await inv.locator('tbody tr td:nth-child(1)').textContent(), 'Project Team');
+
+  await api('POST', '/groups/2/send', { type: 'chat', params: { text: 'Hello from the test' } }, TOKEN);
+  await go('#/messages');
+  await page.getByRole('region', { name: 'Messages' }).getByText('Hello from the test').waitFor();
+
+  await go('#/directory');
+  await page.getByLabel('Search by name or number').fill('PERSON 7');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const people = page.getByRole('region', { name: 'People matching PERSON 7' });
+  await people.getByRole('cell', { name: 'Person 7', exact: true }).waitFor();
+  assert.equal(await people.locator('tbody tr').count(), 1);
+  await people.getByRole('button', { name: /^Edit / }).click();
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Person 7');
+  await shot('directory');
+});
+
+test('reset the sandbox with credentials kept: the demo world again, every token still working', async () => {
+  const before = await api('GET', '/admin/devices');
+  await go('#/sandbox');
+  assert.equal(await page.getByLabel(/^Keep credentials/).isChecked(), true);
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Reset the sandbox' }).click();
+  await page.getByText(/^The sandbox was reset to the world the server started with: 15 people/).waitFor();
+  assert.equal(await page.locator('#reset-out input').count(), 0, 'new credentials after a reset that kept them');
+  await shot('sandbox');
+  const after = await api('GET', '/admin/devices');
+  assert.deepEqual(after.body.data, before.body.data);
+  await go('#/groups/2');
+  const participants = page.getByRole('region', { name: 'Participants of Project Team' });
+  await participants.getByText('Mike Wilson').waitFor();
+  assert.equal(await participants.locator('tbody tr').count(), 10);
+  assert.match(await page.locator('#daily-text').textContent(), /^0 of 500 additions today/);
+  // The tab's own device token still works: its groups list as before.
+  await go('#/add?group=2');
+  await page.locator('#add-group').waitFor(); // after the device's GET /groups
+  assert.equal(await page.locator('#add-group option').count(), 2);
+  assert.equal((await api('GET', '/admin/clock')).body.data.offset_seconds, 0);
+});
+
+test('arm faults: a number fails with its code until used up; disarm them all', async () => {
+  await go('#/faults');
+  await page.getByText('No fault is armed: the server behaves.').waitFor();
+  const number = page.getByRole('region', { name: 'A number fails' });
+  await number.getByLabel('Number').fill('+65 1234 56789');
+  await number.getByLabel('Error code').selectOption('NETWORK_ERROR');
+  await number.getByLabel('For how many adds').fill('2');
+  await number.getByRole('button', { name: 'Arm' }).click();
+  const armed = page.getByRole('region', { name: 'Armed faults' });
+  await armed.getByText('65123456789').waitFor();
+  const r = await api('POST', '/api/groups/2/members/add', { participants: ['65123456789'] }, TOKEN);
+  assert.equal(r.body.data.failed_members[0].error_code, 'NETWORK_ERROR');
+  const usesLeft = armed.locator('tbody tr', { hasText: '65123456789' }).locator('td:nth-child(5)');
+  assert.equal(await usesLeft.textContent(), '2');
+  await usesLeft.filter({ hasText: /^1$/ }).waitFor(); // one use left, seen by the refresh
+  const route = page.getByRole('region', { name: 'A route misbehaves' });
+  await route.getByLabel('What happens').selectOption('unavailable');
+  await route.getByLabel('Retry-After (seconds)').fill('3');
+  await route.getByRole('button', { name: 'Arm' }).click();
+  await armed.getByText('503, Retry-After 3 s').waitFor();
+  await shot('faults');
+  const refused = await api('POST', '/api/groups/2/members/add', { participants: ['65123456789'] }, TOKEN);
+  assert.equal(refused.status, 503);
+  await page.getByRole('button', { name: 'Disarm all' }).click();
+  await page.getByText('No fault is armed: the server behaves.').waitFor();
+});
+
 test('every control has a label, and the page fits 360 px without scrolling sideways', async () => {
-  for (const hash of ['#/groups/2', '#/add?group=2', '#/directory', '#/devices', '#/sandbox', '#/log']) {
+  for (const hash of ['#/groups', '#/groups/2', '#/add?group=2', '#/invitations', '#/messages', '#/directory', '#/devices', '#/sandbox', '#/faults', '#/log']) {
     await go(hash);
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, textarea, button')]

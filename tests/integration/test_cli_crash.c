@@ -9,10 +9,10 @@
  *
  * Then at 20 random points of a longer run, rerunning each time: at the end
  * every valid registered number is in the group exactly once and the
- * report is complete. The run goes through a proxy that delays each add's
- * answer by 100 ms (cli/proxy.h), so that most kills land while a batch is
- * applied and not yet answered, the case that matters; the test fails if
- * none did. The kill points come from a fixed seed (printed; GROUPIE_TEST_SEED
+ * report is complete. The server holds each add's answer back 100 ms after
+ * applying it (a latency fault, POST /admin/faults), so that most kills land
+ * while a batch is applied and not yet answered, the case that matters; the
+ * test fails if none did. The kill points come from a fixed seed (printed; GROUPIE_TEST_SEED
  * chooses another), so a failure can be replayed. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +30,6 @@
 #include <sqlite3.h>
 
 #include "cli/cli.h"
-#include "cli/proxy.h"
 #include "harness.h"
 
 /* Runs args with the crash hook set to after; the run must die by SIGKILL. */
@@ -202,9 +201,11 @@ static void test_twenty_random_kills(void **state)
 {
     struct world *w = *state;
     world_start(w, SERVER_ARGS("--rate-window", "1"));
-    struct proxy_opts po = {.add_delay_ms = 100};
-    struct proxy *proxy = proxy_start(&w->srv, &po);
-    const char *env[] = {w->env_token, proxy_env_url(proxy), w->env_state, NULL};
+    assert_status(req(&w->srv, "POST", "/admin/faults", w->srv.admin_key,
+                      "{\"type\":\"latency\",\"route\":\"POST /groups/{gid}/members/add\","
+                      "\"delay_ms\":100,\"times\":1000000}"),
+                  201);
+    const char *const *env = w->env;
     const size_t n = 300;
     char(*nums)[PHONE_BUF] = calloc(n, PHONE_BUF);
     char *file = world_numbers_file(w, "numbers.txt", n, nums);
@@ -245,7 +246,6 @@ static void test_twenty_random_kills(void **state)
         failf("no kill landed while a batch was in flight: the test did not test its case");
 
     json_t *j = run_to_completion_env(args, env, n);
-    proxy_stop(proxy);
     print_message("the last run sent %lld of the %zu requests; %lld numbers were confirmed "
                   "added after a lost answer\n",
                   (long long)json_integer_value(jpath(j, "requests.sent")), n / 3,

@@ -7,10 +7,13 @@
  * The group already has five of the input's twenty numbers as members; the
  * first batch of ten holds three of them and seven new ones. The answer to
  * that batch is lost in each of the ways it can be:
- *   - the client is killed before the server sees the batch;
+ *   - the client is killed before the server sees the batch (the proxy
+ *     holds the request);
  *   - the server applies it and the client is killed before the answer
- *     reaches it (the journal then holds the batch in flight);
- *   - the connection breaks instead of the answer, and the run retries.
+ *     reaches it (the journal then holds the batch in flight): a latency
+ *     fault armed in the server holds the answer back (POST /admin/faults);
+ *   - the connection breaks instead of the answer, and the run retries: a
+ *     drop fault makes the server close it after the commit.
  * Whatever happened, the report must say: the five were already members
  * (never "added by this run"), the fifteen were added, and those the lost
  * send added say so. */
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/proxy.h"
@@ -115,6 +119,35 @@ static void run_and_kill(struct truth *t, enum proxy_fault fault)
     assert_int_equal(cli_wait(pid, 60), 128 + SIGKILL);
 }
 
+/* Arms a fault in the server (POST /admin/faults) on the add route. */
+static void arm_fault(struct truth *t, const char *type, const char *more)
+{
+    const char *body =
+        tmpf("{\"type\":\"%s\",\"route\":\"POST /groups/{gid}/members/add\"%s}", type, more);
+    assert_status(req(&t->w.srv, "POST", "/admin/faults", t->w.srv.admin_key, body), 201);
+}
+
+/* Runs groupie in the background until the server has applied the first
+ * batch and holds its answer back (a latency fault, used up once the work
+ * is done), then kills it (SIGKILL). */
+static void run_and_kill_after_commit(struct truth *t)
+{
+    arm_fault(t, "latency", ",\"delay_ms\":60000");
+    struct cli_run run = run_of(t);
+    pid_t pid = cli_spawn(&run, world_path(&t->w, "killed.log"));
+    for (int i = 0; i < 6000; i++) {
+        struct reply *f = req(&t->w.srv, "GET", "/admin/faults", t->w.srv.admin_key, NULL);
+        if (json_array_size(jpath(f->json, "data")) == 0)
+            break;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    assert_int_equal(cli_wait(pid, 60), 128 + SIGKILL);
+    /* The held answer goes now, to nobody (the proxy serves one request
+     * at a time). */
+    assert_status(req(&t->w.srv, "DELETE", "/admin/faults", t->w.srv.admin_key, NULL), 200);
+}
+
 /* Runs groupie to the end and checks the report against the truth; the
  * JSON report is returned (decref it). lost: how many numbers the lost
  * send added that the report must call added after a lost answer. */
@@ -177,7 +210,7 @@ static void test_keyed_killed_after_the_server_applied_it(void **state)
 {
     struct truth *t = *state;
     start(t, true);
-    run_and_kill(t, PROXY_HOLD_ANSWER);
+    run_and_kill_after_commit(t);
     /* The server applied the batch the client never heard of. */
     struct reply *g = group_get(&t->w.srv, t->w.dev.token, t->w.gid);
     assert_jint(g->json, "data.participant_count", 1 + MEMBERS + (BATCH - 3));
@@ -192,7 +225,7 @@ static void test_keyed_answer_lost_on_the_wire(void **state)
 {
     struct truth *t = *state;
     start(t, true);
-    proxy_fault(t->proxy, 1, PROXY_DROP_ANSWER);
+    arm_fault(t, "drop", "");
     json_t *j = run_to_the_end(t, 0);
     assert_jint(j, "requests.replayed_answers", 1);
     assert_true(json_integer_value(jpath(j, "requests.retries")) >= 1);
@@ -220,7 +253,7 @@ static void test_keyless_killed_after_the_server_applied_it(void **state)
 {
     struct truth *t = *state;
     start(t, false);
-    run_and_kill(t, PROXY_HOLD_ANSWER);
+    run_and_kill_after_commit(t);
     /* The resend is carried out anew: ALREADY_MEMBER for all ten. The
      * three were members before the run; the seven are the lost send's. */
     json_t *j = run_to_the_end(t, BATCH - 3);
@@ -232,7 +265,7 @@ static void test_keyless_answer_lost_on_the_wire(void **state)
 {
     struct truth *t = *state;
     start(t, false);
-    proxy_fault(t->proxy, 1, PROXY_DROP_ANSWER);
+    arm_fault(t, "drop", "");
     json_t *j = run_to_the_end(t, BATCH - 3);
     assert_jint(j, "requests.replayed_answers", 0);
     assert_true(json_integer_value(jpath(j, "requests.member_checks")) >= 1);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/arena.h"
@@ -3214,6 +3215,537 @@ static void test_idempotency_records(void **state)
 }
 
 /* ======================================================================= */
+/* the operator's listings, and a reset                                     */
+/* ======================================================================= */
+
+/* A time later than any earlier run's rows of this kind in a shared
+ * database: beyond the year 2100, and growing with the wall clock. */
+static int64_t newest_ms(void)
+{
+    return 4200000000000 + (int64_t)time(NULL) * 10;
+}
+
+/* A word no other row of a shared database has: "Qz" and 8 digits. */
+static void fresh_word(char out[16])
+{
+    memcpy(out, "Qz", 2);
+    random_digits(out + 2, 8);
+    out[10] = '\0';
+}
+
+struct dir_list_arg {
+    struct chk c;
+    char word[16], lower[16];
+    char p[4][PHONE_BUFSZ];
+    char names[4][64];
+    char search[64];
+};
+
+/* The people of a listing page, by phone: the index in a->p, or -1. */
+static int which_person(const struct dir_list_arg *a, const char *phone)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(a->p[i], phone) == 0)
+            return i;
+    return -1;
+}
+
+static int dir_list_fn(struct store_tx *tx, void *arg)
+{
+    struct dir_list_arg *a = arg;
+    struct chk *c = &a->c;
+    for (int i = 0; i < 4; i++)
+        CHECK_OK(c, put(tx, a->p[i], a->names[i], i == 3 ? PRIVACY_NOBODY : PRIVACY_EVERYONE));
+    const char *contacts[] = {a->p[2], a->p[1]};
+    const char *blocked[] = {a->p[3]};
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p[0], contacts, 2));
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p[0], blocked, 1));
+
+    /* ASCII letters match whatever their case; all four names hold the
+     * word, one of them in lower case. */
+    struct dir_listing *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    CHECK_OK(c, store_dir_count(tx, a->lower, &total));
+    CHECK_INT(c, total, 4);
+    CHECK_OK(c, store_dir_list(tx, a->word, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 4);
+    for (size_t i = 1; i < n; i++)
+        CHECK(c, strcmp(rows[i - 1].entry.phone, rows[i].entry.phone) < 0); /* by number */
+    for (size_t i = 0; i < n; i++) {
+        int k = which_person(a, rows[i].entry.phone);
+        CHECK(c, k >= 0);
+        CHECK_STR(c, rows[i].entry.name, a->names[k]);
+        CHECK_INT(c, rows[i].entry.privacy, k == 3 ? PRIVACY_NOBODY : PRIVACY_EVERYONE);
+        CHECK_INT(c, rows[i].n_contacts, k == 0 ? 2 : 0);
+        CHECK_INT(c, rows[i].n_blocked, k == 0 ? 1 : 0);
+        if (k == 0) {
+            const char *lo = strcmp(a->p[1], a->p[2]) < 0 ? a->p[1] : a->p[2];
+            const char *hi = lo == a->p[1] ? a->p[2] : a->p[1];
+            CHECK_STR(c, rows[i].contacts[0], lo);
+            CHECK_STR(c, rows[i].contacts[1], hi);
+            CHECK_STR(c, rows[i].blocked[0], a->p[3]);
+        }
+    }
+    /* Pages. */
+    CHECK_OK(c, store_dir_list(tx, a->word, 3, 0, &rows, &n));
+    CHECK_INT(c, n, 3);
+    CHECK_OK(c, store_dir_list(tx, a->word, 3, 3, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_OK(c, store_dir_list(tx, a->word, 3, 6, &rows, &n));
+    CHECK_INT(c, n, 0);
+
+    /* Other letters are compared as written: "Ölaf" is found as "ÖLAF",
+     * not as "ölaf". */
+    snprintf(a->search, sizeof(a->search), "\xc3\x96LAF %s", a->word);
+    CHECK_OK(c, store_dir_count(tx, a->search, &total));
+    CHECK_INT(c, total, 1);
+    snprintf(a->search, sizeof(a->search), "\xc3\xb6laf %s", a->word);
+    CHECK_OK(c, store_dir_count(tx, a->search, &total));
+    CHECK_INT(c, total, 0);
+    /* LIKE's characters are text: '_' is no wildcard, '%' no "anything". */
+    snprintf(a->search, sizeof(a->search), "A_na %s", a->word);
+    CHECK_OK(c, store_dir_count(tx, a->search, &total));
+    CHECK_INT(c, total, 0);
+    snprintf(a->search, sizeof(a->search), "x_y 1%%%s", a->word);
+    CHECK_OK(c, store_dir_count(tx, a->search, &total));
+    CHECK_INT(c, total, 0);
+    snprintf(a->search, sizeof(a->search), "00%%%s", a->word);
+    CHECK_OK(c, store_dir_list(tx, a->search, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_STR(c, rows[0].entry.phone, a->p[3]);
+    /* A number as people write it: its digits are searched for. */
+    snprintf(a->search, sizeof(a->search), "(%.3s) %.4s-%s", a->p[1] + 3, a->p[1] + 6,
+             a->p[1] + 10);
+    CHECK_OK(c, store_dir_list(tx, a->search, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_STR(c, rows[0].entry.phone, a->p[1]);
+    return STORE_OK;
+}
+
+static void test_dir_listing(void **state)
+{
+    struct fx *f = *state;
+    struct dir_list_arg a = {0};
+    fresh_word(a.word);
+    for (size_t i = 0; i <= strlen(a.word); i++)
+        a.lower[i] = (char)(a.word[i] >= 'A' && a.word[i] <= 'Z' ? a.word[i] + 32 : a.word[i]);
+    for (int i = 0; i < 4; i++)
+        fresh_phone(a.p[i]);
+    snprintf(a.names[0], sizeof(a.names[0]), "Anna %s", a.word);
+    snprintf(a.names[1], sizeof(a.names[1]), "bob %s", a.lower);
+    snprintf(a.names[2], sizeof(a.names[2]), "\xc3\x96laf %s", a.word);
+    snprintf(a.names[3], sizeof(a.names[3]), "x_y 100%%%s", a.word);
+    ASSERT_STATUS(WRITE(f, dir_list_fn, &a), STORE_OK);
+}
+
+struct groups_all_arg {
+    struct chk c;
+    char word[16], search[32];
+    struct owner o;
+    struct gbuf g2, g3;
+    char subjects[3][48];
+    char p[PHONE_BUFSZ];
+};
+
+static int groups_all_fn(struct store_tx *tx, void *arg)
+{
+    struct groups_all_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    a->g2.g.created_by = a->g3.g.created_by = a->o.dev.id;
+    CHECK_OK(c, store_group_create(tx, &a->g2.g));
+    CHECK_OK(c, store_group_create(tx, &a->g3.g));
+    CHECK_OK(c, store_member_add(tx, a->g2.g.id, a->o.phone, ROLE_SUPERADMIN, 1000));
+    CHECK_OK(c, store_member_add(tx, a->g2.g.id, a->p, ROLE_MEMBER, 1000));
+    struct group_listing *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    /* Two subjects hold the word; the newer first. */
+    CHECK_OK(c, store_groups_all_count(tx, a->word, &total));
+    CHECK_INT(c, total, 2);
+    CHECK_OK(c, store_groups_all(tx, a->word, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_INT(c, rows[0].group.id, a->g2.g.id);
+    CHECK_STR(c, rows[0].group.subject, a->subjects[1]);
+    CHECK_INT(c, rows[0].participant_count, 2);
+    CHECK_STR(c, rows[0].group.invite_code, a->g2.code);
+    CHECK_INT(c, rows[1].group.id, a->o.gb.g.id);
+    CHECK_INT(c, rows[1].participant_count, 0);
+    CHECK_OK(c, store_groups_all(tx, a->word, 1, 1, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_INT(c, rows[0].group.id, a->o.gb.g.id);
+    /* An id is found as itself, not within other ids or subjects. */
+    snprintf(a->search, sizeof(a->search), "%" PRId64, a->g3.g.id);
+    CHECK_OK(c, store_groups_all(tx, a->search, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_INT(c, rows[0].group.id, a->g3.g.id);
+    char part[8];
+    snprintf(part, sizeof(part), "%.6s", a->search);
+    CHECK_OK(c, store_groups_all_count(tx, part, &total));
+    CHECK_INT(c, total, 0);
+    /* Everything, the newest first: ours are the newest of all. */
+    CHECK_OK(c, store_groups_all(tx, "", 3, 0, &rows, &n));
+    CHECK_INT(c, n, 3);
+    CHECK_INT(c, rows[0].group.id, a->g3.g.id);
+    CHECK_OK(c, store_groups_all_count(tx, "", &total));
+    CHECK(c, total >= 3);
+    return STORE_OK;
+}
+
+static void test_groups_listing(void **state)
+{
+    struct fx *f = *state;
+    struct groups_all_arg a = {0};
+    fresh_word(a.word);
+    owner_init(&a.o);
+    gbuf_init(&a.g2, fresh_gid());
+    gbuf_init(&a.g3, fresh_gid());
+    fresh_phone(a.p);
+    snprintf(a.subjects[0], sizeof(a.subjects[0]), "First %s", a.word);
+    snprintf(a.subjects[1], sizeof(a.subjects[1]), "second %s", a.word);
+    for (char *s = a.subjects[1] + 7; *s != '\0'; s++)
+        *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+    snprintf(a.subjects[2], sizeof(a.subjects[2]), "Third");
+    a.o.gb.g.subject = a.subjects[0];
+    a.g2.g.subject = a.subjects[1];
+    a.g3.g.subject = a.subjects[2];
+    /* Far in the future, so that they are the newest of a shared database. */
+    a.o.gb.g.created_at = newest_ms();
+    a.g2.g.created_at = a.o.gb.g.created_at + 1;
+    a.g3.g.created_at = a.o.gb.g.created_at + 2;
+    ASSERT_STATUS(WRITE(f, groups_all_fn, &a), STORE_OK);
+}
+
+struct invites_all_arg {
+    struct chk c;
+    struct owner o;
+    struct invitation inv[4]; /* pending, expired, accepted, revoked */
+};
+
+static int invites_all_fn(struct store_tx *tx, void *arg)
+{
+    struct invites_all_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    for (int i = 0; i < 4; i++) {
+        a->inv[i].group_id = a->o.gb.g.id;
+        CHECK_OK(c, store_invite_create(tx, &a->inv[i]));
+    }
+    CHECK_OK(c, store_invite_decide(tx, a->inv[2].id, INVITE_ACCEPTED, 1500));
+    CHECK_OK(c, store_invite_decide(tx, a->inv[3].id, INVITE_REVOKED, 1600));
+    struct invite_filter f = {.group_id = a->o.gb.g.id, .status = INVITE_STATUS_ANY, .now = 3000};
+    struct invitation_listing *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    CHECK_OK(c, store_invites_all(tx, &f, 10, 0, &rows, &n));
+    CHECK_INT(c, n, 4);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(c, rows[i].inv.id, a->inv[3 - i].id); /* newest first */
+        CHECK_STR(c, rows[i].group_subject, "Subject");
+        CHECK_STR(c, rows[i].inv.code, a->inv[3 - i].code);
+    }
+    CHECK_OK(c, store_invites_all_count(tx, &f, &total));
+    CHECK_INT(c, total, 4);
+    /* One status at a time; "expired" is pending past its expiry. */
+    static const enum invite_status statuses[] = {INVITE_STATUS_PENDING, INVITE_STATUS_EXPIRED,
+                                                  INVITE_STATUS_ACCEPTED, INVITE_STATUS_REVOKED};
+    for (int i = 0; i < 4; i++) {
+        f.status = statuses[i];
+        CHECK_OK(c, store_invites_all(tx, &f, 10, 0, &rows, &n));
+        CHECK_INT(c, n, 1);
+        CHECK_INT(c, rows[0].inv.id, a->inv[i].id);
+        CHECK_OK(c, store_invites_all_count(tx, &f, &total));
+        CHECK_INT(c, total, 1);
+    }
+    /* Later, the pending one has expired too. */
+    f.now = 6000;
+    f.status = INVITE_STATUS_EXPIRED;
+    CHECK_OK(c, store_invites_all_count(tx, &f, &total));
+    CHECK_INT(c, total, 2);
+    /* Every group's: ours are the newest. */
+    f = (struct invite_filter){.status = INVITE_STATUS_ANY, .now = 3000};
+    CHECK_OK(c, store_invites_all(tx, &f, 2, 1, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_INT(c, rows[0].inv.id, a->inv[2].id);
+    CHECK_INT(c, rows[1].inv.id, a->inv[1].id);
+    CHECK_OK(c, store_invites_all_count(tx, &f, &total));
+    CHECK(c, total >= 4);
+    return STORE_OK;
+}
+
+static void test_invites_listing(void **state)
+{
+    struct fx *f = *state;
+    struct invites_all_arg a = {0};
+    owner_init(&a.o);
+    for (int i = 0; i < 4; i++) {
+        fresh_phone(a.inv[i].phone);
+        fresh_code(a.inv[i].code);
+        a.inv[i].created_at = 1000 + i;
+        a.inv[i].expires_at = i == 1 ? 2000 : 5000;
+    }
+    ASSERT_STATUS(WRITE(f, invites_all_fn, &a), STORE_OK);
+}
+
+struct messages_all_arg {
+    struct chk c;
+    struct owner o;
+    struct gbuf other;
+    struct message m[4]; /* m[3] goes to the other group */
+    char sender[PHONE_BUFSZ];
+};
+
+static int messages_all_fn(struct store_tx *tx, void *arg)
+{
+    struct messages_all_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    a->other.g.created_by = a->o.dev.id;
+    a->other.g.subject = "Other";
+    CHECK_OK(c, store_group_create(tx, &a->other.g));
+    CHECK_OK(c, put(tx, a->sender, "Sender", PRIVACY_EVERYONE));
+    for (int i = 0; i < 4; i++) {
+        a->m[i].group_id = i == 3 ? a->other.g.id : a->o.gb.g.id;
+        CHECK_OK(c, store_message_add(tx, &a->m[i]));
+    }
+    struct message_listing *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    CHECK_OK(c, store_messages_all(tx, a->o.gb.g.id, 2, 0, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_STR(c, rows[0].msg.id, a->m[2].id);
+    CHECK_STR(c, rows[0].group_subject, "Subject");
+    CHECK_STR(c, rows[0].msg.sender_name, "Sender");
+    CHECK_INT(c, rows[0].msg.n_mentions, 1);
+    CHECK_STR(c, rows[0].msg.mentions[0], a->sender);
+    CHECK_STR(c, rows[1].msg.id, a->m[1].id);
+    CHECK_OK(c, store_messages_all(tx, a->o.gb.g.id, 2, 2, &rows, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_STR(c, rows[0].msg.id, a->m[0].id);
+    CHECK_STR(c, rows[0].msg.content, "first");
+    CHECK_OK(c, store_messages_all_count(tx, a->o.gb.g.id, &total));
+    CHECK_INT(c, total, 3);
+    /* Every group's, the newest first: ours are the newest of all. */
+    CHECK_OK(c, store_messages_all(tx, 0, 2, 0, &rows, &n));
+    CHECK_INT(c, n, 2);
+    CHECK_STR(c, rows[0].msg.id, a->m[3].id);
+    CHECK_STR(c, rows[0].group_subject, "Other");
+    CHECK_STR(c, rows[1].msg.id, a->m[2].id);
+    CHECK_OK(c, store_messages_all_count(tx, 0, &total));
+    CHECK(c, total >= 4);
+    return STORE_OK;
+}
+
+static void test_messages_listing(void **state)
+{
+    struct fx *f = *state;
+    struct messages_all_arg a = {0};
+    owner_init(&a.o);
+    gbuf_init(&a.other, fresh_gid());
+    fresh_phone(a.sender);
+    int64_t newest = newest_ms();
+    for (int i = 0; i < 4; i++) {
+        char code[INVITE_CODE_LEN + 1];
+        fresh_code(code);
+        snprintf(a.m[i].id, sizeof(a.m[i].id), "msg_list_%s", code);
+        a.m[i].sender = a.sender;
+        a.m[i].type = "chat";
+        a.m[i].params = "{}";
+        a.m[i].status = "pending";
+        a.m[i].created_at = newest + i;
+    }
+    a.m[0].content = "first";
+    a.m[2].mentions = (const char *const[]){a.sender};
+    a.m[2].n_mentions = 1;
+    ASSERT_STATUS(WRITE(f, messages_all_fn, &a), STORE_OK);
+}
+
+struct hashes_arg {
+    struct chk c;
+    char phone[PHONE_BUFSZ];
+    uint8_t h[3][32];
+};
+
+static int hashes_fn(struct store_tx *tx, void *arg)
+{
+    struct hashes_arg *a = arg;
+    struct chk *c = &a->c;
+    struct device d;
+    CHECK_OK(c, store_device_create(tx, a->phone, 1000, &d));
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(c, store_token_add(tx, d.id, a->h[i], 1000));
+    CHECK_OK(c, store_token_revoke(tx, a->h[1], 2000));
+    uint8_t(*got)[32] = NULL;
+    size_t n = 0;
+    CHECK_OK(c, store_token_hashes(tx, d.id, &got, &n));
+    CHECK_INT(c, n, 2);
+    bool order = memcmp(a->h[0], a->h[2], 32) < 0;
+    CHECK(c, memcmp(got[0], a->h[order ? 0 : 2], 32) == 0);
+    CHECK(c, memcmp(got[1], a->h[order ? 2 : 0], 32) == 0);
+    return STORE_OK;
+}
+
+static void test_token_hashes(void **state)
+{
+    struct fx *f = *state;
+    struct hashes_arg a = {0};
+    fresh_phone(a.phone);
+    for (int i = 0; i < 3; i++)
+        fresh_hash(a.h[i]);
+    ASSERT_STATUS(WRITE(f, hashes_fn, &a), STORE_OK);
+}
+
+struct reset_arg {
+    struct chk c;
+    struct owner o;
+    char p[PHONE_BUFSZ];
+    uint8_t hash[32];
+    struct invitation inv;
+    struct message m;
+    int phase;
+    bool probe_ids; /* a write: create rows to see which ids they get */
+};
+
+/* Everything a world holds, for a reset to remove. */
+static int reset_fill_fn(struct store_tx *tx, void *arg)
+{
+    struct reset_arg *a = arg;
+    struct chk *c = &a->c;
+    int64_t off;
+    const int64_t g = a->o.gb.g.id;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    CHECK_OK(c, store_token_add(tx, a->o.dev.id, a->hash, 1000));
+    CHECK_OK(c, put(tx, a->o.phone, "Device", PRIVACY_CONTACTS));
+    CHECK_OK(c, put(tx, a->p, "Person", PRIVACY_NOBODY));
+    const char *list[] = {a->o.phone};
+    CHECK_OK(c, store_dir_set_contacts(tx, a->p, list, 1));
+    CHECK_OK(c, store_dir_set_blocked(tx, a->p, list, 1));
+    CHECK_OK(c, store_member_add(tx, g, a->o.phone, ROLE_SUPERADMIN, 1000));
+    CHECK_OK(c, store_member_add(tx, g, a->p, ROLE_MEMBER, 1000));
+    CHECK_OK(c, store_rate_add(tx, g, 1000));
+    CHECK_OK(c, store_daily_add(tx, g, 1, 3));
+    a->inv.group_id = g;
+    CHECK_OK(c, store_invite_create(tx, &a->inv));
+    a->m.group_id = g;
+    CHECK_OK(c, store_message_add(tx, &a->m));
+    struct idem_record r = {.device_id = a->o.dev.id,
+                            .key = "k",
+                            .method = "POST",
+                            .path = "/x",
+                            .status = 200,
+                            .body = "{}",
+                            .body_len = 2,
+                            .created_at = 1000};
+    CHECK_OK(c, store_idem_put(tx, &r));
+    CHECK_OK(c, store_clock_advance(tx, 86400000, &off));
+    return STORE_OK;
+}
+
+/* What is left after a reset; a->phase says whether devices were kept. */
+static int reset_check_fn(struct store_tx *tx, void *arg)
+{
+    struct reset_arg *a = arg;
+    struct chk *c = &a->c;
+    bool keep = a->phase == 1;
+    const int64_t g = a->o.gb.g.id;
+    int64_t v = -1;
+    struct group got;
+    struct dir_entry e;
+    struct device d;
+    struct idem_record r;
+    CHECK_STATUS(c, store_group_get(tx, g, &got), STORE_NOT_FOUND);
+    CHECK_OK(c, store_member_count(tx, g, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_OK(c, store_rate_count(tx, g, 0, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_OK(c, store_daily_get(tx, g, 1, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_OK(c, store_invites_count(tx, g, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_OK(c, store_messages_all_count(tx, 0, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_STATUS(c, store_idem_get(tx, a->o.dev.id, "k", 0, &r), STORE_NOT_FOUND);
+    CHECK_OK(c, store_clock_offset(tx, &v));
+    CHECK_INT(c, v, 0);
+    CHECK_STATUS(c, store_dir_get(tx, a->p, &e), STORE_NOT_FOUND);
+    const char **list = NULL;
+    size_t n = 9;
+    CHECK_OK(c, store_dir_contacts(tx, a->p, &list, &n));
+    CHECK_INT(c, n, 0);
+    CHECK_OK(c, store_dir_blocked(tx, a->p, &list, &n));
+    CHECK_INT(c, n, 0);
+    CHECK_OK(c, store_groups_of_count(tx, a->o.phone, &v));
+    CHECK_INT(c, v, 0);
+    bool empty = false;
+    CHECK_OK(c, store_is_empty(tx, &empty));
+    CHECK(c, empty == !keep);
+    if (keep) {
+        /* The device and its token stay; its number is registered anew. */
+        CHECK_OK(c, store_token_device(tx, a->hash, &d));
+        CHECK_INT(c, d.id, a->o.dev.id);
+        CHECK_OK(c, store_dir_get(tx, a->o.phone, &e));
+        CHECK(c, e.name == NULL);
+        CHECK_INT(c, e.privacy, PRIVACY_EVERYONE);
+        CHECK_OK(c, store_dir_count(tx, "", &v));
+        CHECK_INT(c, v, 1);
+    } else {
+        CHECK_STATUS(c, store_token_device(tx, a->hash, &d), STORE_NOT_FOUND);
+        CHECK_STATUS(c, store_device_by_phone(tx, a->o.phone, &d), STORE_NOT_FOUND);
+        CHECK_OK(c, store_dir_count(tx, "", &v));
+        CHECK_INT(c, v, 0);
+    }
+    if (!a->probe_ids)
+        return STORE_ABORT;
+    /* Ids start again after the highest one left, in both databases. */
+    struct gbuf nb;
+    gbuf_init(&nb, 0);
+    if (!keep) {
+        CHECK_OK(c, store_device_create(tx, a->o.phone, 5000, &d));
+        CHECK_INT(c, d.id, 1);
+    }
+    nb.g.created_by = keep ? a->o.dev.id : d.id;
+    CHECK_OK(c, store_group_create(tx, &nb.g));
+    CHECK_INT(c, nb.g.id, 1);
+    return STORE_ABORT; /* leaves the reset world as it was, for the next phase */
+}
+
+static int reset_fn(struct store_tx *tx, void *arg)
+{
+    struct reset_arg *a = arg;
+    return store_reset(tx, a->phase == 1);
+}
+
+static void test_reset(void **state)
+{
+    struct fx *f = *state;
+    for (int phase = 1; phase <= 2; phase++) {
+        struct reset_arg a = {.phase = phase};
+        owner_init(&a.o);
+        fresh_phone(a.p);
+        fresh_hash(a.hash);
+        memcpy(a.inv.phone, a.p, PHONE_BUFSZ);
+        fresh_code(a.inv.code);
+        a.inv.created_at = 1000;
+        a.inv.expires_at = 5000;
+        snprintf(a.m.id, sizeof(a.m.id), "msg_reset_%d", phase);
+        a.m.sender = a.o.phone;
+        a.m.type = "chat";
+        a.m.params = "{}";
+        a.m.status = "pending";
+        a.m.created_at = 1000;
+        ASSERT_STATUS(WRITE(f, reset_fill_fn, &a), STORE_OK);
+        ASSERT_STATUS(WRITE(f, reset_fn, &a), STORE_OK);
+        a.probe_ids = true;
+        ASSERT_STATUS(WRITE(f, reset_check_fn, &a), STORE_ABORT);
+        /* Lasting: the same after a reopen. */
+        fx_reopen(f);
+        a.probe_ids = false;
+        ASSERT_STATUS(READ(f, reset_check_fn, &a), STORE_ABORT);
+    }
+}
+
+/* ======================================================================= */
 
 int store_suite_run(void)
 {
@@ -3261,6 +3793,12 @@ int store_suite_run(void)
         T(test_messages),
         T(test_invites_list),
         T(test_idempotency_records),
+        T(test_dir_listing),
+        T(test_groups_listing),
+        T(test_invites_listing),
+        T(test_messages_listing),
+        T(test_token_hashes),
+        T_FRESH(test_reset),
     };
 #undef T
 #undef T_FRESH

@@ -78,6 +78,7 @@ struct probe {
     int runs;
     bool answer_was_empty; /* res held nothing when the work began */
     bool fail_answer;      /* create the device, then "fail to build" the answer */
+    bool refuse_after;     /* create the device, then refuse (400) and roll back */
 };
 
 static int create_work(struct store_tx *tx, struct admin *a, void *arg)
@@ -89,6 +90,10 @@ static int create_work(struct store_tx *tx, struct admin *a, void *arg)
     int status = devices_create(tx, PHONE, TOKEN, a->now, &d);
     if (status != STORE_OK)
         return status;
+    if (p->refuse_after) {
+        respond_invalid_field(a->res, "groups[0].id", "Group 2 exists already");
+        return STORE_ABORT;
+    }
     if (p->fail_answer)
         /* What respond.c sends when it cannot allocate an answer. */
         respond_error(a->res, 500, "Internal server error",
@@ -148,6 +153,21 @@ static void test_an_unbuilt_answer_changes_nothing(void **state)
     struct lookup l = lookup(w);
     assert_int_equal(l.device, STORE_NOT_FOUND);
     assert_int_equal(l.token, STORE_NOT_FOUND);
+    assert_int_equal(l.entry, STORE_NOT_FOUND);
+}
+
+/* admin.h: a refusal found after writing is the answer, and the writes
+ * are undone. */
+static void test_a_refusal_after_writing_undoes_the_writes(void **state)
+{
+    struct world *w = *state;
+    struct probe p = {.refuse_after = true};
+    admin_write(&w->app, &w->req, &w->res, NULL, create_work, &p);
+    assert_int_equal(w->res.status, 400);
+    assert_string_equal(w->res.body, "{\"code\":400,\"message\":\"Validation failed\","
+                                     "\"errors\":{\"groups[0].id\":[\"Group 2 exists already\"]}}");
+    struct lookup l = lookup(w);
+    assert_int_equal(l.device, STORE_NOT_FOUND);
     assert_int_equal(l.entry, STORE_NOT_FOUND);
 }
 
@@ -220,6 +240,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_kept_answer_keeps_the_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_unbuilt_answer_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_work_starts_from_a_clean_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_refusal_after_writing_undoes_the_writes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_validation_failures_answer_400_without_a_transaction,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_body_that_is_not_an_object_is_400, setup, teardown),

@@ -57,6 +57,55 @@ static void test_utc_day(void **state)
     assert_int_equal(clock_utc_day(-14182940000LL), -165);
 }
 
+/* Milliseconds written, and every written form read back to the same
+ * instant; whatever is not exactly that form is refused. */
+static void test_iso8601_ms_and_parse(void **state)
+{
+    (void)state;
+    char out[CLOCK_ISO_MS_BUFSZ];
+    assert_int_equal(CLOCK_ISO_MS_BUFSZ, strlen("2024-12-20T15:30:00.250Z") + 1);
+    clock_iso8601_ms(1734708600250LL, out);
+    assert_string_equal(out, "2024-12-20T15:30:00.250Z");
+    clock_iso8601_ms(1734708600007LL, out);
+    assert_string_equal(out, "2024-12-20T15:30:00.007Z");
+    static const int64_t instants[] = {
+        0, 999, 1709208000001LL, 1734708600250LL, 4102444799999LL, 253402300799999LL};
+    for (size_t i = 0; i < sizeof(instants) / sizeof(instants[0]); i++) {
+        int64_t got = -1;
+        clock_iso8601_ms(instants[i], out);
+        assert_true(clock_parse_iso8601(out, &got));
+        assert_int_equal(got, instants[i]);
+        char whole[CLOCK_ISO_BUFSZ];
+        clock_iso8601(instants[i], whole);
+        assert_true(clock_parse_iso8601(whole, &got));
+        assert_int_equal(got, instants[i] - instants[i] % 1000);
+    }
+    int64_t ms = 0;
+    assert_true(clock_parse_iso8601("2024-02-29T23:59:59.5Z", &ms));
+    assert_int_equal(ms, 1709251199500LL);
+    static const char *const bad[] = {
+        "",
+        "2024-12-20",
+        "2024-12-20T15:30:00",       /* no zone */
+        "2024-12-20T15:30:00+00:00", /* another spelling of the zone */
+        "2024-12-20 15:30:00Z",      /* a space for the T */
+        "2024-12-20T15:30:00.Z",     /* a point without digits */
+        "2024-12-20T15:30:00.1234Z", /* beyond milliseconds */
+        "2024-12-20T15:30:00Zjunk",
+        "2023-02-29T00:00:00Z", /* not a leap year */
+        "2024-04-31T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-12-20T24:00:00Z",
+        "2024-12-20T15:60:00Z",
+        "2024-12-20T15:30:60Z",
+        "1969-12-31T23:59:59Z", /* before the epoch */
+        "+024-12-20T15:30:00Z",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (clock_parse_iso8601(bad[i], &ms))
+            fail_msg("\"%s\" was read as %lld", bad[i], (long long)ms);
+}
+
 static void test_wall_and_mono(void **state)
 {
     (void)state;
@@ -77,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_utc_day),
+        cmocka_unit_test(test_iso8601_ms_and_parse),
         cmocka_unit_test(test_wall_and_mono),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

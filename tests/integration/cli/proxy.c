@@ -235,19 +235,6 @@ static void serve(struct proxy *p, int fd)
     pthread_mutex_lock(&p->mu);
     p->keys_stripped += stripped;
     pthread_mutex_unlock(&p->mu);
-    if (fault == PROXY_HOLD_ANSWER) {
-        hold(p, fd);
-        goto out;
-    }
-    if (fault == PROXY_DROP_ANSWER) {
-        close(fd);
-        goto out;
-    }
-    if (add && p->opts.add_delay_ms > 0) {
-        struct timespec ts = {p->opts.add_delay_ms / 1000,
-                              (long)(p->opts.add_delay_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
     char *ans_end = strstr(ans.p, "\r\n\r\n");
     if (ans_end == NULL ||
         rewrite(ans.p, (size_t)(ans_end - ans.p) + 4, ans.n,

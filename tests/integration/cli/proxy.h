@@ -1,5 +1,5 @@
 /* proxy.h -- a small real HTTP proxy between groupie and a real groupied,
- * for the CLI tests of lost answers.
+ * for the CLI tests of what lies between them.
  *
  * Every request is forwarded over a connection of its own, byte for byte,
  * except what the test asks to change:
@@ -8,13 +8,10 @@
  *     a resent batch is carried out anew, never replayed;
  *   - strip_error_code: the Groupie-Error-Code header is dropped from
  *     answers, as from a server that does not send it;
- *   - add_delay_ms: an add's answer is held that long after the server
- *     gave it (a slow network), which widens the moment when a batch is
- *     applied and not yet known to the client;
- *   - faults on the n-th add request: never forward it (the server never
- *     sees the batch), forward it and hold the answer back (the server
- *     applied a batch the client never hears of), or forward it and close
- *     the connection instead of answering (a lost answer).
+ *   - the n-th add request may be held and never forwarded: the server
+ *     never sees the batch (a request lost on the way).
+ * What the server itself does wrong (answers held back, lost after the
+ * commit, 503s) is armed in the server with POST /admin/faults instead.
  * Nothing here imitates the server: every answer that reaches groupie is
  * groupied's own. The proxy runs on a thread of the test process and never
  * asserts there; proxy_start() and the waits assert on the test's thread. */
@@ -28,14 +25,11 @@
 struct proxy_opts {
     bool strip_idempotency_key;
     bool strip_error_code;
-    int add_delay_ms; /* each add's answer waits this long once the server gave it */
 };
 
 enum proxy_fault {
     PROXY_PASS = 0,
     PROXY_HOLD_REQUEST, /* not forwarded; the connection stays open, unanswered */
-    PROXY_HOLD_ANSWER,  /* forwarded and answered; the answer is kept back */
-    PROXY_DROP_ANSWER,  /* forwarded and answered; the connection is closed instead */
 };
 
 struct proxy;
@@ -57,7 +51,7 @@ void proxy_fault(struct proxy *p, unsigned nth_add, enum proxy_fault f);
 unsigned proxy_adds(struct proxy *p);
 unsigned proxy_keys_stripped(struct proxy *p);
 
-/* Waits (at most timeout_ms) until a request or an answer is held; fails
+/* Waits (at most timeout_ms) until a request is held; fails
  * the test otherwise. */
 void proxy_wait_held(struct proxy *p, int timeout_ms);
 

@@ -38,6 +38,8 @@ struct app {
     struct reqlog *reqlog;                  /* the last requests, for the operator; may be NULL */
     const struct app_start *start;          /* may be NULL: an empty world, a given key */
     struct faults *faults; /* armed in the sandbox (faults.h); NULL without --sandbox */
+    bool webhook_allow_private; /* --webhook-allow-private */
+    struct delivery *delivery;  /* webhooks' delivery thread (delivery.h); may be NULL */
 };
 
 /* Now, in ms: the wall clock plus, in sandbox mode, the operator's offset

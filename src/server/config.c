@@ -114,6 +114,14 @@ static const struct setting settings[] = {
      "requests kept in memory, with their bodies (secrets masked), for GET /admin/requests and "
      "the console (default 200; 0 keeps none)",
      0, 100000, AT(request_log)},
+    {"webhook-allow-private", "GROUPIE_WEBHOOK_ALLOW_PRIVATE", K_BOOL, NULL,
+     "accept and deliver to webhook URLs on loopback, private and other non-public addresses "
+     "(tests, the demo; never where users are not trusted with the operator's network)",
+     0, 0, AT(webhook_allow_private)},
+    {"webhook-retry-schedule", "GROUPIE_WEBHOOK_RETRY_SCHEDULE", K_STRING, "S1,S2,...",
+     "seconds between a failed webhook delivery's attempts (default 5,300,1800,7200,18000,"
+     "36000,36000); for tests",
+     0, 0, AT(webhook_retry_schedule)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -270,6 +278,17 @@ static bool check(struct config *cfg)
                 cfg->db);
         return false;
     }
+    cfg->webhook_schedule = retry_default;
+    if (cfg->webhook_retry_schedule != NULL) {
+        char why[256];
+        if (retry_schedule_parse(cfg->webhook_retry_schedule, &cfg->webhook_schedule, why,
+                                 sizeof(why)) != 0) {
+            fprintf(stderr, "groupied: --webhook-retry-schedule: %s\n", why);
+            return false;
+        }
+    }
+    if (cfg->demo)
+        cfg->webhook_allow_private = true; /* the demo's listeners are on this machine */
     if (cfg->demo_token != NULL && !cfg->demo) {
         fprintf(stderr, "groupied: --demo-token only makes sense with --demo\n");
         return false;

@@ -2096,7 +2096,8 @@ int store_webhook_enqueue(struct store_tx *tx, const struct webhook_delivery *d)
     bind_int(st, 3, d->group_id);
     bind_text(st, 4, d->type);
     bind_text(st, 5, d->body);
-    bind_int(st, 6, d->created_at);
+    bind_int(st, 6, d->next_at);
+    bind_int(st, 7, d->created_at);
     int64_t id = 0;
     return insert_row(st, &id);
 }

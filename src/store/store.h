@@ -540,7 +540,10 @@ struct webhook_delivery {
     int64_t created_at;
 };
 
-/* One pending delivery of the event, due at d->created_at. */
+/* One pending delivery of the event, due at d->next_at. Deliveries are
+ * timed by the wall clock (next_at, attempts: what receivers compare with
+ * theirs), their creation by the API's clock (created_at: the sandbox's
+ * when it is moved). */
 int store_webhook_enqueue(struct store_tx *tx, const struct webhook_delivery *d);
 /* An endpoint's deliveries, newest first, in one status or any (-1). */
 int store_webhook_deliveries(struct store_tx *tx, int64_t endpoint_id, int status, int64_t limit,

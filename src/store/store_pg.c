@@ -218,7 +218,7 @@ static const char *const pg_sql[ST_COUNT] = {
         " ins AS (INSERT INTO webhook_deliveries (event_id, endpoint_id, group_id, type, body,"
         "  status, attempts, next_at, created_at)"
         "  SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::text, 0, 0, $6::bigint,"
-        "  $6::bigint FROM parent WHERE ok RETURNING id)"
+        "  $7::bigint FROM parent WHERE ok RETURNING id)"
         " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
     [ST_WH_CLAIM] = WH_CLAIM_SQL " FOR UPDATE OF e SKIP LOCKED",
 };

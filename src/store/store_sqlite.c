@@ -124,7 +124,7 @@ static const char *const sqlite_sql[ST_COUNT] = {
                      " enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [ST_WH_ENQUEUE] = "INSERT INTO webhook_deliveries (event_id, endpoint_id, group_id, type, body,"
                       " status, attempts, next_at, created_at)"
-                      " VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $6)",
+                      " VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7)",
 };
 
 /* Transaction control runs for every request: prepared like the rest, not

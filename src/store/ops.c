@@ -2068,6 +2068,17 @@ int store_webhook_targets(struct store_tx *tx, int64_t group_id, uint32_t type_b
     return read_rows(st, sizeof(**ids), id_fill, ids, n);
 }
 
+int store_webhook_targets_of(struct store_tx *tx, const char *const *phones, size_t n,
+                             uint32_t type_bit, int64_t **ids, size_t *n_ids)
+{
+    struct stmt *st = prep(tx, ST_WH_TARGETS_OF);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_list(st, 1, phones, n);
+    bind_int(st, 2, type_bit);
+    return read_rows(st, sizeof(**ids), id_fill, ids, n_ids);
+}
+
 static void delivery_fill(struct stmt *st, void *row, bool *oom)
 {
     struct webhook_delivery *d = row;

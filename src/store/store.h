@@ -524,6 +524,11 @@ int store_webhook_rotate(struct store_tx *tx, int64_t device_id, int64_t id, con
 int store_webhook_targets(struct store_tx *tx, int64_t group_id, uint32_t type_bit, int64_t **ids,
                           size_t *n);
 
+/* The same for the devices whose numbers are phones[0..n), participants
+ * or not (a removal's, a departure's). */
+int store_webhook_targets_of(struct store_tx *tx, const char *const *phones, size_t n,
+                             uint32_t type_bit, int64_t **ids, size_t *n_ids);
+
 struct webhook_delivery {
     int64_t id; /* increasing: the order an endpoint receives its events in */
     int64_t endpoint_id;

@@ -213,6 +213,11 @@ static const char *const pg_sql[ST_COUNT] = {
         "  SELECT $1::bigint, $2::text, $3::bigint, $4::boolean, $5::text, $6::boolean, $7::bigint"
         "  FROM parent WHERE ok RETURNING id)"
         " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
+    [ST_WH_TARGETS_OF] = "SELECT e.id FROM unnest($1::text[]) AS p(phone)"
+                         " JOIN devices d ON d.phone = p.phone"
+                         " JOIN webhook_endpoints e ON e.device_id = d.id"
+                         " WHERE e.enabled AND (e.all_events OR (e.events & $2) <> 0)"
+                         " ORDER BY e.id",
     [ST_WH_ENQUEUE] =
         "WITH parent AS (SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = $2) AS ok),"
         " ins AS (INSERT INTO webhook_deliveries (event_id, endpoint_id, group_id, type, body,"

@@ -3816,6 +3816,7 @@ static int wh_setup_fn(struct store_tx *tx, void *arg)
                                      .group_id = a->o.gb.g.id,
                                      .type = "group.members.added",
                                      .body = "{}",
+                                     .next_at = 2000 + i,
                                      .created_at = 2000 + i};
         CHECK_OK(c, store_webhook_enqueue(tx, &d));
     }

@@ -22,11 +22,13 @@ FUZZ_CFLAGS   = $(CPPFLAGS_ALL) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-po
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
-# Every server module (the router's table names every handler) and the
+# Every server module (the router's table names every handler, so whatever
+# the handlers call: the engines, the console's embedded assets) and the
 # client's input and journal, built once with the fuzzer's instrumentation.
-FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(CLIENT_ENGINE_SRCS))
+FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(ENGINE_SRCS) $(CLIENT_ENGINE_SRCS))
+FUZZ_GEN      := openapi_json console_assets
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
-                 $(FUZZ_DIR)/obj/gen/openapi_json.o
+                 $(patsubst %,$(FUZZ_DIR)/obj/gen/%.o,$(FUZZ_GEN))
 FUZZ_LIB      := $(FUZZ_DIR)/libfuzzgroupie.a
 
 .PHONY: fuzz fuzz-deps fuzz-bins fuzz-run
@@ -66,7 +68,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_DIR)/obj/gen/openapi_json.o: $(BUILD)/gen/openapi_json.c
+$(FUZZ_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

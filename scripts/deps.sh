@@ -14,10 +14,10 @@ set -euo pipefail
 build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
        libcurl4-openssl-dev libcsv-dev libssl-dev)
 test=(libcmocka-dev clang-format cppcheck postgresql nginx-light sqlite3 procps openssl curl
-      chromium fonts-dejavu-core)
+      chromium fonts-dejavu-core clang libclang-rt-dev)
 bench=(wrk nginx-light)
-# clang's libFuzzer and sanitizer runtimes (make fuzz); openssl makes the TLS
-# test's certificate.
+# clang's libFuzzer and sanitizer runtimes (make fuzz; the test run builds
+# and starts every harness too); openssl makes the TLS test's certificate.
 fuzz=(clang libclang-rt-dev)
 
 want=("${build[@]}")

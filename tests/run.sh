@@ -23,6 +23,11 @@
 # against a groupied of its own). Their TAP summaries ("# pass N",
 # "# fail N") are counted like cmocka's; a suite that ends without one,
 # or cannot start (no node, no chromium, no node_modules), is a failure.
+#
+# Last, `make fuzz` runs every libFuzzer harness for GROUPIE_TEST_FUZZ_SECONDS
+# (default 2) each: not to find anything in that time, but so that a harness
+# that no longer builds or starts fails here rather than on the day someone
+# fuzzes (0 skips it). One harness, one test.
 set -uo pipefail
 build=${1:-build/san}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -165,6 +170,27 @@ if [ "${GROUPIE_TEST_CONSOLE:-1}" != 0 ]; then
     start=$SECONDS
     pass_console
     echo "== console: $((SECONDS - start)) s"
+fi
+
+pass_fuzz() {
+    local secs=$1 log="$GROUPIE_TEST_TMP/fuzz.log" n ran
+    n=$(find "$here/tests/fuzz" -name 'fuzz_*.c' | wc -l)
+    if make -C "$here" --no-print-directory fuzz FUZZ_SECONDS="$secs" >"$log" 2>&1; then
+        passed=$((passed + n))
+    else
+        ran=$(grep -c '^stat::number_of_executed_units' "$log")
+        tail -n 20 "$log"
+        echo "!! make fuzz failed (log: $log)"
+        passed=$((passed + ran))
+        failed=$((failed + n - ran > 0 ? n - ran : 1))
+        failed_names+=("fuzz")
+    fi
+}
+fuzz_secs=${GROUPIE_TEST_FUZZ_SECONDS:-2}
+if [ "$fuzz_secs" != 0 ]; then
+    start=$SECONDS
+    pass_fuzz "$fuzz_secs"
+    echo "== fuzz: $((SECONDS - start)) s"
 fi
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"

@@ -118,6 +118,11 @@ struct hot_group *hot_add(struct hot *h, int64_t id)
     return g;
 }
 
+void hot_forget_all(struct hot *h)
+{
+    forget_all(h);
+}
+
 void hot_forget(struct hot *h, int64_t id)
 {
     for (struct hot_group **p = &h->buckets[bucket_of(id)]; *p != NULL; p = &(*p)->next) {

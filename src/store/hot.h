@@ -55,6 +55,8 @@ struct hot_group *hot_get(struct hot *h, int64_t id);
 /* A new, empty entry for a group not held (NULL when memory is short). */
 struct hot_group *hot_add(struct hot *h, int64_t id);
 void hot_forget(struct hot *h, int64_t id);
+/* Every entry: after a change no entry follows (a reset of the world). */
+void hot_forget_all(struct hot *h);
 
 /* Members. find: index or -1. insert and the event functions return false
  * when memory is short; the caller then forgets the group. */

@@ -1661,6 +1661,12 @@ int store_reset(struct store_tx *tx, bool keep_devices)
         if (status != STORE_OK)
             return status;
     }
+    /* Nothing the writer holds or a cache was stamped with survives: every
+     * group's entry goes (hot.h) and the commit counts everything changed. */
+    if (tx->hot != NULL)
+        hot_forget_all(tx->hot);
+    if (tx->changes != NULL)
+        tx->changes->overflow = true;
     return STORE_OK;
 }
 

@@ -41,3 +41,14 @@ $(BUILD)/tests/unit/test_webhook_listen: $(BUILD)/obj/tests/unit/test_webhook_li
                                          $(CLIENT_ENGINE_A) $(LIBGROUPIE_A)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(CLIENT_LIBS) -lcmocka
+
+# The end-to-end suites (tests/integration/test_webhooks.c, test_pg_webhooks.c)
+# check deliveries with the tests' own receiver.
+WEBHOOK_INTEG_SRCS := $(wildcard tests/integration/test_webhooks.c tests/integration/test_pg_webhooks.c)
+$(call obj,$(WEBHOOK_INTEG_SRCS)): CPPFLAGS_ALL += -Itests/webhook
+
+$(BUILD)/tests/integration/test_webhooks $(BUILD)/tests/integration/test_pg_webhooks: \
+    $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(INTEG_SUPPORT_OBJS) \
+                                  $(WEBHOOK_TEST_SUPPORT_OBJS) $(SERVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lcmocka

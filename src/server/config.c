@@ -122,6 +122,9 @@ static const struct setting settings[] = {
      "seconds between a failed webhook delivery's attempts (default 5,300,1800,7200,18000,"
      "36000,36000); for tests",
      0, 0, AT(webhook_retry_schedule)},
+    {"webhook-timeout", "GROUPIE_WEBHOOK_TIMEOUT", K_INT, "SECONDS",
+     "time one webhook delivery attempt may take, connection included (default 15)", 1, 60,
+     AT(webhook_timeout_s)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -155,6 +158,7 @@ static struct config defaults(void)
         .send_bytes_per_minute = 1024 * 1024,
         .db_pool = 8,
         .request_log = 200,
+        .webhook_timeout_s = 15,
     };
 }
 

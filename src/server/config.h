@@ -38,6 +38,7 @@ struct config {
      * the retry schedule (--webhook-retry-schedule, read into schedule). */
     bool webhook_allow_private;
     const char *webhook_retry_schedule; /* NULL: the default */
+    int webhook_timeout_s;              /* one attempt, connection included */
     struct retry_schedule webhook_schedule;
 };
 

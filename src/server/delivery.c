@@ -121,6 +121,12 @@ static int source_record(void *ctx, const struct deliver_job *job,
 
 /* --- the engine ------------------------------------------------------------------------- */
 
+static int release_tx(struct store_tx *tx, void *arg)
+{
+    (void)arg;
+    return store_webhook_release_all(tx);
+}
+
 int delivery_start(struct store *store, const struct delivery_options *opt, struct delivery **out,
                    char *err, size_t errsz)
 {
@@ -138,10 +144,22 @@ int delivery_start(struct store *store, const struct delivery_options *opt, stru
         return -1;
     }
     snprintf(d->owner, sizeof(d->owner), "groupied-%s", rnd);
+    if (opt->sole_owner) {
+        struct arena arena = ARENA_INIT;
+        int status = store_write(store, &arena, release_tx, NULL);
+        arena_free(&arena);
+        if (status != STORE_OK) {
+            free(d);
+            snprintf(err, errsz, "webhooks: taking over an earlier run's deliveries: %s",
+                     store_strerror(status));
+            return -1;
+        }
+    }
     d->src = (struct deliver_source){.ctx = d, .claim = source_claim, .record = source_record};
     const struct deliver_options dopt = {
         .allow_private = opt->allow_private,
         .schedule = opt->schedule,
+        .timeout_ms = opt->timeout_ms,
         .user_agent = "groupie-webhooks",
     };
     if (deliver_start(&dopt, &d->src, &d->engine, err, errsz) != 0) {

@@ -21,6 +21,11 @@ struct delivery;
 struct delivery_options {
     bool allow_private;                    /* --webhook-allow-private */
     const struct retry_schedule *schedule; /* NULL: the default */
+    int64_t timeout_ms;                    /* one attempt; 0: 15 s */
+    /* This process owns the database alone (SQLite, not --db-shared): the
+     * claims it finds at start are a dead run's, taken over at once
+     * rather than when they lapse. */
+    bool sole_owner;
 };
 
 /* 0, or -1 with a sentence in err. */

@@ -214,6 +214,8 @@ const char *const store_sql[ST_COUNT] = {
                       " WHERE id = $3",
     [ST_WH_QUEUE] = "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_deliveries"
                     " WHERE status = 0",
+    [ST_WH_RELEASE_ALL] = "UPDATE webhook_endpoints SET lease_until = 0, lease_owner = NULL"
+                          " WHERE lease_owner IS NOT NULL",
     [ST_RESET_WEBHOOK_DELIVERIES] = "DELETE FROM webhook_deliveries",
     [ST_RESET_WEBHOOK_ENDPOINTS] = "DELETE FROM webhook_endpoints",
 };
@@ -2230,6 +2232,12 @@ int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpo
     bind_text(st, 2, owner);
     bind_int(st, 3, endpoint_id);
     return run_done(st);
+}
+
+int store_webhook_release_all(struct store_tx *tx)
+{
+    struct stmt *st = prep(tx, ST_WH_RELEASE_ALL);
+    return st == NULL ? STORE_ERROR : run_done(st);
 }
 
 int store_webhook_queue(struct store_tx *tx, int64_t *pending, int64_t *oldest_created_at)

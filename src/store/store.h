@@ -588,6 +588,10 @@ struct webhook_attempt {
     bool disable;        /* 410: the endpoint gets nothing more */
 };
 
+/* Ends every claim: for a process that owns the database alone (SQLite),
+ * whose claims can only be an earlier run's. */
+int store_webhook_release_all(struct store_tx *tx);
+
 /* Records the attempt and ends owner's claim of the endpoint. */
 int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpoint_id,
                          const char *owner, const struct webhook_attempt *a);

@@ -223,7 +223,10 @@ static void claim_and_start(struct deliver_engine *e, int64_t now)
         log_error("webhooks: no memory to claim deliveries; trying again at the next poll");
         return;
     }
-    int64_t lease_until = now + e->opt.timeout_ms + DELIVER_LEASE_MARGIN_MS;
+    int64_t margin = 2 * e->opt.timeout_ms;
+    if (margin > DELIVER_LEASE_MARGIN_MS)
+        margin = DELIVER_LEASE_MARGIN_MS;
+    int64_t lease_until = now + e->opt.timeout_ms + margin;
     if (e->src.claim(e->src.ctx, now, lease_until, room, &e->claim_arena, jobs, &n) == 0)
         for (size_t i = 0; i < n && i < room; i++)
             start(e, &jobs[i]);

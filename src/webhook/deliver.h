@@ -54,8 +54,9 @@
 #define DELIVER_DEFAULT_TIMEOUT_MS 15000
 #define DELIVER_DEFAULT_POLL_MS    1000
 #define DELIVER_DEFAULT_GRACE_MS   5000
-/* A claim outlives its attempt by this much, so that recording the outcome
- * has time before another process may take the delivery over. */
+/* A claim outlives its attempt by twice the attempt's timeout, at most this
+ * much, so that recording the outcome has time before another process may
+ * take the delivery over (45 s with the default 15 s timeout). */
 #define DELIVER_LEASE_MARGIN_MS 30000
 
 /* One delivery, as a source hands it out. Strings live in the arena the

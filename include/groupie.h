@@ -236,8 +236,7 @@ struct groupie_webhook {
  * in the result. */
 enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
                                            const char *const *events, size_t n_events,
-                                           struct groupie_webhook **out,
-                                           struct groupie_error *err);
+                                           struct groupie_webhook **out, struct groupie_error *err);
 /* Removes one of the device's endpoints. */
 enum groupie_status groupie_webhook_delete(groupie_client *c, const char *id,
                                            struct groupie_error *err);

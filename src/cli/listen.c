@@ -544,8 +544,8 @@ static int run_listen(struct cli *cli, void *state)
     if (cfg.mode == CLI_OUT_JSON)
         cli_json_done(); /* standard output is the events' */
     if (!cli->quiet) {
-        cli_say("ready: endpoint %s receives %s at %s", w->id, o->events ? o->events : "every event",
-                url);
+        cli_say("ready: endpoint %s receives %s at %s", w->id,
+                o->events ? o->events : "every event", url);
         cli_say("signing secret (for --forward-to's application): %s", w->secret);
         cli_say("Ctrl-C removes the endpoint and stops");
     }
@@ -598,7 +598,8 @@ static const char listen_help[] =
     "  groupie listen\n"
     "  groupie listen --events group.members.added,group.member.left\n"
     "  groupie listen --forward-to http://localhost:3000/webhooks\n"
-    "  groupie listen --json | jq -r 'select(.type == \"group.member.left\") | .data.member.phone'\n"
+    "  groupie listen --json | jq -r 'select(.type == \"group.member.left\") | "
+    ".data.member.phone'\n"
     "  groupie listen --listen 0.0.0.0:9000 --public-url https://abc.tunnel.example/\n"
     "See docs/WEBHOOKS.md.\n";
 

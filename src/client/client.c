@@ -723,8 +723,7 @@ static enum groupie_status call_as(groupie_client *c, const char *method, const 
 
 enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
                                            const char *const *events, size_t n_events,
-                                           struct groupie_webhook **out,
-                                           struct groupie_error *err)
+                                           struct groupie_webhook **out, struct groupie_error *err)
 {
     clear_error(err);
     *out = NULL;
@@ -733,12 +732,11 @@ enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
     char *body = wire_webhook_body(url, events, n_events);
     if (body == NULL)
         return set_error(err, GROUPIE_E_USAGE,
-                         "create webhook: the URL or an event type is missing or not UTF-8",
-                         NULL);
+                         "create webhook: the URL or an event type is missing or not UTF-8", NULL);
     struct answer ans;
     json_t *root;
-    enum groupie_status st = call(c, "/api/webhooks", body, NULL, NULL, "the new webhook", &ans,
-                                  &root, err);
+    enum groupie_status st =
+        call(c, "/api/webhooks", body, NULL, NULL, "the new webhook", &ans, &root, err);
     free(body);
     if (st != GROUPIE_OK)
         return st;

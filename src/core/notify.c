@@ -12,8 +12,7 @@ static atomic_bool written;
 
 bool notify_take(void)
 {
-    return atomic_load_explicit(&written, memory_order_relaxed) &&
-           atomic_exchange(&written, false);
+    return atomic_load_explicit(&written, memory_order_relaxed) && atomic_exchange(&written, false);
 }
 
 /* What one event needs besides its own fields. */
@@ -131,8 +130,8 @@ static int invitations_of(struct store_tx *tx, const struct device *device,
         const struct member_result *m = &r->results[i];
         /* A kept invitation was told of when it was made. */
         if (m->outcome == OUTCOME_PRIVACY_SETTINGS && m->invitation.created_at == r->now)
-            status = notify_invitation(tx, EVENT_INVITATION_CREATED, device, &m->invitation,
-                                       r->now);
+            status =
+                notify_invitation(tx, EVENT_INVITATION_CREATED, device, &m->invitation, r->now);
     }
     return status;
 }
@@ -241,13 +240,13 @@ int notify_updated(struct store_tx *tx, const struct device *device, const struc
 {
     struct event_change ch[7];
     size_t n = 0;
-#define STR_FIELD(name, m)                                                                        \
-    if (!same_str(before->m, after->m))                                                            \
-        ch[n++] = (struct event_change){                                                           \
+#define STR_FIELD(name, m)               \
+    if (!same_str(before->m, after->m))  \
+        ch[n++] = (struct event_change){ \
             .field = name, .kind = EVENT_VALUE_STRING, .from_str = before->m, .to_str = after->m};
-#define BOOL_FIELD(name, m)                                                                       \
-    if (before->m != after->m)                                                                     \
-        ch[n++] = (struct event_change){                                                           \
+#define BOOL_FIELD(name, m)              \
+    if (before->m != after->m)           \
+        ch[n++] = (struct event_change){ \
             .field = name, .kind = EVENT_VALUE_BOOL, .from_bool = before->m, .to_bool = after->m};
     STR_FIELD("subject", subject)
     STR_FIELD("description", description)
@@ -341,8 +340,9 @@ int notify_message(struct store_tx *tx, const struct device *device, const struc
                                .timestamp = m->created_at};
     if (status != STORE_OK)
         return status;
-    struct event e = {
-        .type = EVENT_MESSAGE_SENT, .created_at = m->created_at, .group_id = m->group_id,
-        .message = &em};
+    struct event e = {.type = EVENT_MESSAGE_SENT,
+                      .created_at = m->created_at,
+                      .group_id = m->group_id,
+                      .message = &em};
     return emit(tx, &e, device, &to);
 }

@@ -76,8 +76,7 @@ static int record_tx(struct store_tx *tx, void *arg)
     return store_webhook_record(tx, a->delivery_id, a->endpoint_id, a->owner, &a->attempt);
 }
 
-static int source_record(void *ctx, const struct deliver_job *job,
-                         const struct deliver_outcome *o)
+static int source_record(void *ctx, const struct deliver_job *job, const struct deliver_outcome *o)
 {
     struct delivery *d = ctx;
     struct record_arg a = {

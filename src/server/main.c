@@ -173,8 +173,8 @@ int main(int argc, char **argv)
     const struct delivery_options wopt = {.allow_private = cfg.webhook_allow_private,
                                           .schedule = &cfg.webhook_schedule,
                                           .timeout_ms = cfg.webhook_timeout_s * 1000LL,
-                                          .sole_owner = sopt.exclusive &&
-                                                        strncmp(db_url, "sqlite:", 7) == 0};
+                                          .sole_owner =
+                                              sopt.exclusive && strncmp(db_url, "sqlite:", 7) == 0};
     if (delivery_start(app.store, &wopt, &app.delivery, err, sizeof(err)) != 0) {
         log_error("%s", err);
         goto out;

@@ -219,8 +219,8 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     struct webhook_endpoint *rows;
     size_t n;
     int64_t total;
-    int status = store_webhook_list(tx, c->device.id, q->paging.per_page,
-                                    paging_offset(&q->paging), &rows, &n);
+    int status = store_webhook_list(tx, c->device.id, q->paging.per_page, paging_offset(&q->paging),
+                                    &rows, &n);
     if (status == STORE_OK)
         status = store_webhook_count(tx, c->device.id, &total);
     if (status != STORE_OK)

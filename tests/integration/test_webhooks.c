@@ -16,8 +16,8 @@
 static struct server srv;
 static struct receiver *rcv;
 
-#define FAST_ARGS()                                                                               \
-    SERVER_ARGS("--webhook-allow-private", "--webhook-retry-schedule", "1,1,1,1,1,1",             \
+#define FAST_ARGS()                                                                   \
+    SERVER_ARGS("--webhook-allow-private", "--webhook-retry-schedule", "1,1,1,1,1,1", \
                 "--webhook-timeout", "2")
 
 static int setup(void **state)
@@ -41,11 +41,10 @@ static int teardown(void **state)
  * asserts 201 and returns the reply. */
 static struct reply *endpoint_new(const char *token, const char *path, const char *events)
 {
-    struct reply *r =
-        req(&srv, "POST", "/api/webhooks", token,
-            events != NULL
-                ? tmpf("{\"url\":\"%s%s\",\"events\":%s}", receiver_url(rcv), path, events)
-                : tmpf("{\"url\":\"%s%s\"}", receiver_url(rcv), path));
+    struct reply *r = req(
+        &srv, "POST", "/api/webhooks", token,
+        events != NULL ? tmpf("{\"url\":\"%s%s\",\"events\":%s}", receiver_url(rcv), path, events)
+                       : tmpf("{\"url\":\"%s%s\"}", receiver_url(rcv), path));
     assert_status(r, 201);
     return r;
 }
@@ -87,7 +86,8 @@ static void test_endpoint_routes(void **state)
 
     struct reply *r = endpoint_new(a.token, "/a", NULL);
     assert_jstr(r->json, "message", "Webhook created");
-    assert_jkeys(r->json, "data", "id,url,events,secret,created_at,enabled,previous_secret_expires_at");
+    assert_jkeys(r->json, "data",
+                 "id,url,events,secret,created_at,enabled,previous_secret_expires_at");
     assert_jnull(r->json, "data.events");
     assert_jbool(r->json, "data.enabled", true);
     assert_iso8601(r->json, "data.created_at");
@@ -148,9 +148,8 @@ static void test_endpoint_routes(void **state)
     r = req(&srv, "GET", tmpf("/api/webhooks/%s/deliveries?status=failed", id), a.token, NULL);
     assert_status(r, 200);
     assert_jint(r->json, "meta.total", 0);
-    assert_status(req(&srv, "POST", tmpf("/api/webhooks/%s/deliveries/99/retry", id), a.token,
-                      NULL),
-                  404);
+    assert_status(
+        req(&srv, "POST", tmpf("/api/webhooks/%s/deliveries/99/retry", id), a.token, NULL), 404);
 
     r = req(&srv, "DELETE", tmpf("/api/webhooks/%s", id), a.token, NULL);
     assert_status(r, 200);
@@ -161,8 +160,7 @@ static void test_endpoint_routes(void **state)
     /* Without --webhook-allow-private, a loopback URL is refused. */
     server_start(&srv, NULL);
     op_device_new(&srv, &a);
-    r = req(&srv, "POST", "/api/webhooks", a.token,
-            tmpf("{\"url\":\"%s/x\"}", receiver_url(rcv)));
+    r = req(&srv, "POST", "/api/webhooks", a.token, tmpf("{\"url\":\"%s/x\"}", receiver_url(rcv)));
     assert_status(r, 400);
     assert_true(matches(jstr(r->json, "errors.url[0]"), "loopback"));
     server_stop(&srv);
@@ -192,9 +190,9 @@ static void test_every_event_type(void **state)
 
     long long gid = group_create(&srv, a.token, "Launch crew", &p[5], 1);
     assert_status(members_add(&srv, a.token, gid, &p[0], 2), 200);
-    assert_status(req(&srv, "PUT", tmpf("/groups/%lld", gid), a.token,
-                      "{\"subject\":\"Launch crew 2\"}"),
-                  200);
+    assert_status(
+        req(&srv, "PUT", tmpf("/groups/%lld", gid), a.token, "{\"subject\":\"Launch crew 2\"}"),
+        200);
     const char *one = tmpf("{\"participants\":[\"%s\"]}", p[0]);
     assert_status(req(&srv, "POST", tmpf("/groups/%lld/members/promote", gid), a.token, one), 200);
     assert_status(req(&srv, "POST", tmpf("/groups/%lld/members/demote", gid), a.token, one), 200);
@@ -202,9 +200,8 @@ static void test_every_event_type(void **state)
     assert_status(req(&srv, "POST", tmpf("/groups/%lld/members/remove", gid), a.token, two), 200);
     /* Invitations: made by adds that met privacy, revoked, accepted. */
     assert_status(members_add(&srv, a.token, gid, &p[2], 1), 200);
-    assert_status(req(&srv, "DELETE", tmpf("/groups/%lld/invitations/%s", gid, p[2]), a.token,
-                      NULL),
-                  200);
+    assert_status(
+        req(&srv, "DELETE", tmpf("/groups/%lld/invitations/%s", gid, p[2]), a.token, NULL), 200);
     assert_status(members_add(&srv, a.token, gid, &p[3], 1), 200);
     assert_status(req(&srv, "POST", tmpf("/admin/directory/%s/accept", p[3]), srv.admin_key,
                       tmpf("{\"group_id\":%lld}", gid)),
@@ -388,7 +385,8 @@ static void test_fail_then_succeed(void **state)
         usleep(100 * 1000); /* the last outcome is recorded just after the answer */
         r = req(&srv, "GET", "/metrics", NULL, NULL);
     }
-    assert_true(matches(r->body, "groupie_webhook_attempts_total\\{outcome=\"delivered\"\\} [1-9]"));
+    assert_true(
+        matches(r->body, "groupie_webhook_attempts_total\\{outcome=\"delivered\"\\} [1-9]"));
     assert_true(matches(r->body, "groupie_webhook_attempts_total\\{outcome=\"failed\"\\} 1"));
     assert_true(matches(r->body, "groupie_webhook_pending 0"));
     server_stop(&srv);
@@ -421,9 +419,9 @@ static void test_gone_disables(void **state)
 static void test_slow_receiver(void **state)
 {
     (void)state;
-    server_start(&srv, &(struct server_opts){
-                           .args = SERVER_ARGS("--webhook-allow-private", "--webhook-retry-schedule",
-                                               "1", "--webhook-timeout", "1")});
+    server_start(&srv, &(struct server_opts){.args = SERVER_ARGS("--webhook-allow-private",
+                                                                 "--webhook-retry-schedule", "1",
+                                                                 "--webhook-timeout", "1")});
     struct device a;
     const char *ep;
     long long gid = world(&a, &ep);
@@ -537,8 +535,8 @@ static void test_kill9_twice(void **state)
             usleep(100 * 1000);
     }
     assert_int_equal(got, N);
-    struct reply *r = req(&srv, "GET", tmpf("/api/webhooks/%s/deliveries?status=delivered", ep),
-                          a.token, NULL);
+    struct reply *r =
+        req(&srv, "GET", tmpf("/api/webhooks/%s/deliveries?status=delivered", ep), a.token, NULL);
     assert_jint(r->json, "meta.total", N);
     for (int i = 0; i < N; i++)
         assert_non_null(jfind(jpath(r->json, "data"), "event_id", seen[i]));

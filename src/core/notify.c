@@ -346,3 +346,41 @@ int notify_message(struct store_tx *tx, const struct device *device, const struc
                       .message = &em};
     return emit(tx, &e, device, &to);
 }
+
+int notify_expired(struct store_tx *tx, int64_t now, int64_t max, size_t *n)
+{
+    struct invitation *rows;
+    int status = store_invites_expiring(tx, now, max, &rows, n);
+    for (size_t i = 0; i < *n && status == STORE_OK; i++) {
+        status = store_invite_expiry_told(tx, rows[i].id);
+        if (status == STORE_OK)
+            status =
+                notify_invitation(tx, EVENT_INVITATION_EXPIRED, NULL, &rows[i], rows[i].expires_at);
+    }
+    return status;
+}
+
+int notify_fixture(struct store_tx *tx, int64_t group_id, const char *const *phones,
+                   const bool *added, size_t n, int64_t now)
+{
+    struct target_set to;
+    int status = targets(tx, EVENT_MEMBERS_ADDED, group_id, NULL, 0, &to);
+    if (status != STORE_OK || to.n == 0)
+        return status;
+    struct event_person *people = arena_calloc(store_tx_arena(tx), n + 1, sizeof(*people));
+    if (people == NULL)
+        return STORE_ERROR;
+    size_t k = 0;
+    for (size_t i = 0; i < n && status == STORE_OK; i++)
+        if (added[i])
+            people[k++] = (struct event_person){
+                .phone = phones[i], .name = name_of(tx, phones[i], &status), .at = now};
+    if (status != STORE_OK || k == 0)
+        return status;
+    struct event e = {.type = EVENT_MEMBERS_ADDED,
+                      .created_at = now,
+                      .group_id = group_id,
+                      .people = people,
+                      .n_people = k};
+    return emit(tx, &e, NULL, &to);
+}

@@ -27,6 +27,10 @@ int notify_created(struct store_tx *tx, const struct device *device, const struc
 /* group.members.added (one event for the request) and a
  * group.invitation.created per invitation the request made. */
 int notify_added(struct store_tx *tx, const struct device *device, const struct add_result *r);
+/* group.members.added by the operator (no device): phones[i] for which
+ * added[i] is true. */
+int notify_fixture(struct store_tx *tx, int64_t group_id, const char *const *phones,
+                   const bool *added, size_t n, int64_t now);
 /* group.members.removed, .promoted or .demoted: those whose role changed. */
 int notify_roster(struct store_tx *tx, const struct device *device, enum roster_op op,
                   const struct roster_answer *a);
@@ -47,6 +51,10 @@ int notify_member(struct store_tx *tx, enum event_type type, int64_t group_id, c
  * rolled back): the caller pokes the delivery thread, which otherwise
  * finds them at its next poll. */
 bool notify_take(void);
+
+/* group.invitation.expired for up to max invitations whose expiry passed
+ * by now (the API's clock) and was not told yet; *n receives how many. */
+int notify_expired(struct store_tx *tx, int64_t now, int64_t max, size_t *n);
 
 /* group.message.sent */
 int notify_message(struct store_tx *tx, const struct device *device, const struct message *m);

@@ -168,5 +168,5 @@ int people_fixture(struct store_tx *tx, const struct directory *dir, const struc
             status = store_member_add(tx, group_id, phones[i], role, now);
     out->verdict = VERDICT_OK;
     out->participant_count = count + (int64_t)out->added;
-    return status;
+    return status == STORE_OK ? notify_fixture(tx, group_id, phones, fresh, n, now) : status;
 }

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/token.h"
+#include "core/notify.h"
 #include "webhook/deliver.h"
 
 #include <inttypes.h>
@@ -28,9 +29,21 @@ struct claim_arg {
     size_t n;
 };
 
+/* Invitations whose expiry passed are told of here (group.invitation.
+ * expired), by the API's clock (the sandbox's when moved), a few at a
+ * time, in the claim's transaction so that their events go out in it. */
+#define EXPIRY_SWEEP_MAX 64
+
 static int claim_tx(struct store_tx *tx, void *arg)
 {
     struct claim_arg *a = arg;
+    int64_t offset = 0;
+    size_t expired = 0;
+    int status = store_clock_offset(tx, &offset);
+    if (status == STORE_OK)
+        status = notify_expired(tx, a->now + offset, EXPIRY_SWEEP_MAX, &expired);
+    if (status != STORE_OK)
+        return status;
     return store_webhook_claim(tx, a->now, a->lease_until, a->owner, a->max, &a->rows, &a->n);
 }
 

@@ -216,6 +216,11 @@ const char *const store_sql[ST_COUNT] = {
                     " WHERE status = 0",
     [ST_WH_RELEASE_ALL] = "UPDATE webhook_endpoints SET lease_until = 0, lease_owner = NULL"
                           " WHERE lease_owner IS NOT NULL",
+    [ST_INVITES_EXPIRING] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                            " decided_at FROM invitations"
+                            " WHERE state = 0 AND expiry_told = 0 AND expires_at <= $1"
+                            " ORDER BY expires_at LIMIT $2",
+    [ST_INVITE_EXPIRY_TOLD] = "UPDATE invitations SET expiry_told = 1 WHERE id = $1",
     [ST_RESET_WEBHOOK_DELIVERIES] = "DELETE FROM webhook_deliveries",
     [ST_RESET_WEBHOOK_ENDPOINTS] = "DELETE FROM webhook_endpoints",
 };
@@ -2232,6 +2237,26 @@ int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpo
     bind_text(st, 2, owner);
     bind_int(st, 3, endpoint_id);
     return run_done(st);
+}
+
+int store_invites_expiring(struct store_tx *tx, int64_t now, int64_t limit, struct invitation **out,
+                           size_t *n)
+{
+    struct stmt *st = prep(tx, ST_INVITES_EXPIRING);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, now);
+    bind_int(st, 2, limit);
+    return read_rows(st, sizeof(**out), invite_fill, out, n);
+}
+
+int store_invite_expiry_told(struct store_tx *tx, int64_t id)
+{
+    struct stmt *st = prep(tx, ST_INVITE_EXPIRY_TOLD);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    return run_changed(st);
 }
 
 int store_webhook_release_all(struct store_tx *tx)

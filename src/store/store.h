@@ -592,6 +592,12 @@ struct webhook_attempt {
  * whose claims can only be an earlier run's. */
 int store_webhook_release_all(struct store_tx *tx);
 
+/* Pending invitations past their expiry at now whose expiry was not told
+ * yet, the earliest first, at most limit; and marking one told. */
+int store_invites_expiring(struct store_tx *tx, int64_t now, int64_t limit, struct invitation **out,
+                           size_t *n);
+int store_invite_expiry_told(struct store_tx *tx, int64_t id);
+
 /* Records the attempt and ends owner's claim of the endpoint. */
 int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpoint_id,
                          const char *owner, const struct webhook_attempt *a);

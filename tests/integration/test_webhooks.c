@@ -182,11 +182,12 @@ static void test_every_event_type(void **state)
     struct reply *r = endpoint_new(a.token, "/all", NULL);
     receiver_add_secret(rcv, jstr(r->json, "data.secret"));
 
-    const char **p = phones_tmp(6);
-    op_dir_register(&srv, p, 6);
+    const char **p = phones_tmp(7);
+    op_dir_register(&srv, p, 7);
     op_dir_put(&srv, p[0], "{\"name\":\"John Doe\"}");
     op_dir_put(&srv, p[2], "{\"privacy\":\"nobody\"}");
     op_dir_put(&srv, p[3], "{\"privacy\":\"nobody\"}");
+    op_dir_put(&srv, p[6], "{\"privacy\":\"nobody\"}");
 
     long long gid = group_create(&srv, a.token, "Launch crew", &p[5], 1);
     assert_status(members_add(&srv, a.token, gid, &p[0], 2), 200);
@@ -221,6 +222,11 @@ static void test_every_event_type(void **state)
                   200);
     /* A request that changes nothing tells nothing. */
     assert_status(members_add(&srv, a.token, gid, &p[0], 1), 200);
+    /* The operator's fixture adds without a device. */
+    op_participants(&srv, gid, &p[1], 1, NULL);
+    /* An invitation left to expire, by the sandbox's clock. */
+    assert_status(members_add(&srv, a.token, gid, &p[6], 1), 200);
+    op_clock_advance(&srv, 73 * 3600);
 
     const struct expect want[] = {
         {"group.created", a.id},
@@ -237,10 +243,14 @@ static void test_every_event_type(void **state)
         {"group.member.joined", NULL},
         {"group.member.left", NULL},
         {"group.message.sent", a.id},
+        {"group.members.added", NULL},
+        {"group.invitation.created", a.id},
+        {"group.invitation.expired", NULL},
     };
     const size_t n = sizeof(want) / sizeof(want[0]);
     wait_for(n, 20000);
-    /* Nothing more comes: the last add told nothing. */
+    /* Nothing more comes: the add of a member told nothing, an expiry is
+     * told once. */
     assert_false(receiver_wait(rcv, n + 1, 1500));
     for (size_t i = 0; i < n; i++) {
         struct receiver_delivery d = receiver_get(rcv, i);
@@ -290,6 +300,13 @@ static void test_every_event_type(void **state)
     b = body_of(13);
     assert_jstr(b, "data.message.content", "hi all");
     json_decref(b);
+    b = body_of(14);
+    assert_jstr(b, "data.members[0].phone", p[1]);
+    json_decref(b);
+    b = body_of(16);
+    assert_jstr(b, "data.invitation.phone", p[6]);
+    assert_jstr(b, "data.invitation.status", "expired");
+    json_decref(b);
 
     /* The deliveries as the API lists them, newest first. */
     const char *id = jstr(endpoint_new(a.token, "/other", "[\"group.updated\"]")->json, "data.id");
@@ -300,7 +317,8 @@ static void test_every_event_type(void **state)
             a.token, NULL);
     assert_status(r, 200);
     assert_jint(r->json, "meta.total", (long long)n);
-    assert_jstr(r->json, "data[0].type", "group.message.sent");
+    assert_jstr(r->json, "data[1].type", "group.invitation.created");
+    assert_jstr(r->json, "data[0].type", "group.invitation.expired");
     assert_jstr(r->json, "data[0].status", "delivered");
     assert_jint(r->json, "data[0].attempts", 1);
     assert_jint(r->json, "data[0].last_status", 200);

@@ -1,7 +1,7 @@
 /* test_webhook_event.c -- webhook/event.c: type names and subscriptions,
  * event ids, and every type's JSON checked against the schema that
- * documents it (docs/openapi-webhooks.json, whose Message comes from
- * docs/openapi.json): exactly the documented keys, each of the documented
+ * documents it (the `webhooks` section of docs/openapi.json and its
+ * component schemas): exactly the documented keys, each of the documented
  * JSON type, nothing more. A field renamed in the code or in the document
  * fails here. Also: every type is named in docs/WEBHOOKS.md. */
 #include <setjmp.h>
@@ -38,8 +38,8 @@ static json_t *load_doc(const char *rel)
 /* --- a small JSON Schema checker: the subset the documents use ------------ */
 
 struct schemas {
-    json_t *webhooks; /* docs/openapi-webhooks.json */
-    json_t *api;      /* docs/openapi.json */
+    json_t *webhooks; /* docs/openapi.json, for its webhooks section */
+    json_t *api;      /* docs/openapi.json, for the API's schemas */
 };
 
 static json_t *resolve(const struct schemas *s, json_t *schema)
@@ -337,7 +337,7 @@ static void test_ids(void **state)
 static void test_every_type_as_documented(void **state)
 {
     (void)state;
-    struct schemas s = {load_doc("docs/openapi-webhooks.json"), load_doc("docs/openapi.json")};
+    struct schemas s = {load_doc("docs/openapi.json"), load_doc("docs/openapi.json")};
     json_t *webhooks = json_object_get(s.webhooks, "webhooks");
     assert_int_equal(json_object_size(webhooks), EVENT_TYPE_COUNT);
     for (int t = 0; t < EVENT_TYPE_COUNT; t++) {

@@ -5,6 +5,8 @@
 
 #include "core/limits.h"
 
+#include "webhook/retry.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +34,12 @@ struct config {
     int db_pool;
     bool db_shared;  /* a SQLite file other processes may serve too */
     int request_log; /* entries kept for GET /admin/requests; 0: none */
+    /* Webhooks (docs/WEBHOOKS.md): endpoints on non-public addresses, and
+     * the retry schedule (--webhook-retry-schedule, read into schedule). */
+    bool webhook_allow_private;
+    const char *webhook_retry_schedule; /* NULL: the default */
+    int webhook_timeout_s;              /* one attempt, connection included */
+    struct retry_schedule webhook_schedule;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

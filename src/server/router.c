@@ -45,6 +45,17 @@ static const struct route routes[] = {
     {"GET", "/groups/{gid}/invite-link", route_invite_link_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
     {"POST", "/groups/{gid}/invite-link/revoke", route_invite_link_revoke, ROUTE_API | ROUTE_DEVICE,
      API_BODY},
+    /* A device's webhooks (routes_webhooks.c). */
+    {"POST", "/webhooks", route_webhook_create, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/webhooks", route_webhooks_list, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/webhooks/{wid}", route_webhook_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"DELETE", "/webhooks/{wid}", route_webhook_delete, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/webhooks/{wid}/rotate-secret", route_webhook_rotate, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"GET", "/webhooks/{wid}/deliveries", route_webhook_deliveries, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"POST", "/webhooks/{wid}/deliveries/{did}/retry", route_webhook_retry,
+     ROUTE_API | ROUTE_DEVICE, API_BODY},
 
     {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
     {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, API_BODY},

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 /* Statements a connection can have prepared (store_pg.c uses fewer). */
-#define PG_POOL_MAX_STMTS 96
+#define PG_POOL_MAX_STMTS 128
 
 struct pg_conn {
     PGconn *pg; /* NULL until connected, and after pg_conn_drop() */

@@ -219,6 +219,29 @@ enum groupie_status groupie_get_group(groupie_client *c, long long group_id,
                                       struct groupie_group **out, struct groupie_error *err);
 void groupie_group_free(struct groupie_group *g);
 
+/* --- webhooks: POST /api/webhooks, DELETE /api/webhooks/{id} (groupied) ---------- */
+
+struct groupie_webhook {
+    const char *id;
+    const char *url;
+    const char *const *events; /* the types it receives; NULL: every type */
+    size_t n_events;
+    const char *secret; /* "whsec_..."; only the answer to a creation shows it */
+    const char *created_at;
+    bool enabled;
+};
+
+/* Registers an endpoint for the handle's device: deliveries of the given
+ * event types (n_events 0: every type) go to url, signed with the secret
+ * in the result. */
+enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
+                                           const char *const *events, size_t n_events,
+                                           struct groupie_webhook **out, struct groupie_error *err);
+/* Removes one of the device's endpoints. */
+enum groupie_status groupie_webhook_delete(groupie_client *c, const char *id,
+                                           struct groupie_error *err);
+void groupie_webhook_free(struct groupie_webhook *w);
+
 /* --- numbers -------------------------------------------------------------------- */
 
 /* Cleans what a person typed into the form the API wants, by the same rules

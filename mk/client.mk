@@ -104,9 +104,10 @@ $(GROUPIE_PC): src/client/groupie.pc.in mk/client.mk
 	$(PC_FILL) $< > $@
 	pkg-config --validate $@
 
+# groupie listen receives deliveries (libmicrohttpd) and checks their HMAC (libcrypto).
 $(GROUPIE_CLI): $(CLI_OBJS) $(CLIENT_ENGINE_A) $(LIBGROUPIE_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(CLIENT_LIBS)
+	$(CC) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs libmicrohttpd libcrypto)
 
 # More specific than the Makefile's $(BUILD)/tests/unit/% rule, so these win.
 $(BUILD)/tests/unit/test_client_%: $(BUILD)/obj/tests/unit/test_client_%.o $(CLIENT_ENGINE_A) \

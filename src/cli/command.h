@@ -70,6 +70,7 @@ extern const struct cli_command cli_cmd_add;
 extern const struct cli_command cli_cmd_groups;
 extern const struct cli_command cli_cmd_group;
 extern const struct cli_command cli_cmd_journals;
+extern const struct cli_command cli_cmd_listen;
 
 /* --- messages ------------------------------------------------------------------------ */
 

@@ -13,10 +13,7 @@
 /* Every command, in the order the help lists them. A new command is a
  * struct cli_command in its own file and one line here. */
 static const struct cli_command *const commands[] = {
-    &cli_cmd_add,
-    &cli_cmd_groups,
-    &cli_cmd_group,
-    &cli_cmd_journals,
+    &cli_cmd_add, &cli_cmd_groups, &cli_cmd_group, &cli_cmd_journals, &cli_cmd_listen,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

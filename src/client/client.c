@@ -61,6 +61,10 @@ struct group_box {
     struct groupie_group pub;
     struct arena arena;
 };
+struct webhook_box {
+    struct groupie_webhook pub;
+    struct arena arena;
+};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_status = CURLE_OK;
@@ -702,6 +706,81 @@ void groupie_group_free(struct groupie_group *g)
     if (g == NULL)
         return;
     struct group_box *box = (struct group_box *)g;
+    arena_free(&box->arena);
+    free(box);
+}
+
+/* call() with a method other than POST (a body) or GET (none). */
+static enum groupie_status call_as(groupie_client *c, const char *method, const char *path,
+                                   const char *body, const char *what, struct answer *ans,
+                                   json_t **root, struct groupie_error *err)
+{
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    enum groupie_status st = call(c, path, body, NULL, NULL, what, ans, root, err);
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+    return st;
+}
+
+enum groupie_status groupie_webhook_create(groupie_client *c, const char *url,
+                                           const char *const *events, size_t n_events,
+                                           struct groupie_webhook **out, struct groupie_error *err)
+{
+    clear_error(err);
+    *out = NULL;
+    if (c == NULL || url == NULL || url[0] == '\0' || (n_events > 0 && events == NULL))
+        return set_error(err, GROUPIE_E_USAGE, "create webhook: a URL is needed", NULL);
+    char *body = wire_webhook_body(url, events, n_events);
+    if (body == NULL)
+        return set_error(err, GROUPIE_E_USAGE,
+                         "create webhook: the URL or an event type is missing or not UTF-8", NULL);
+    struct answer ans;
+    json_t *root;
+    enum groupie_status st =
+        call(c, "/api/webhooks", body, NULL, NULL, "the new webhook", &ans, &root, err);
+    free(body);
+    if (st != GROUPIE_OK)
+        return st;
+    struct webhook_box *box = calloc(1, sizeof(*box));
+    if (box == NULL) {
+        json_decref(root);
+        return set_error(err, GROUPIE_E_NOMEM, "out of memory", NULL);
+    }
+    char why[256];
+    bool ok = wire_webhook(root, &box->arena, &box->pub, why, sizeof(why));
+    json_decref(root);
+    if (!ok) {
+        groupie_webhook_free(&box->pub);
+        return protocol_error(err, "the new webhook", why);
+    }
+    *out = &box->pub;
+    return GROUPIE_OK;
+}
+
+enum groupie_status groupie_webhook_delete(groupie_client *c, const char *id,
+                                           struct groupie_error *err)
+{
+    clear_error(err);
+    size_t n = id != NULL ? strlen(id) : 0;
+    bool ok = c != NULL && n > 0 && n <= 32;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)id[i]) || id[i] == '_' || id[i] == '-';
+    if (!ok)
+        return set_error(err, GROUPIE_E_USAGE,
+                         "delete webhook: the id must be 1-32 letters, digits, _ or -", NULL);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/webhooks/%s", id);
+    struct answer ans;
+    json_t *root;
+    enum groupie_status st = call_as(c, "DELETE", path, NULL, "the deletion", &ans, &root, err);
+    json_decref(root);
+    return st;
+}
+
+void groupie_webhook_free(struct groupie_webhook *w)
+{
+    if (w == NULL)
+        return;
+    struct webhook_box *box = (struct webhook_box *)w;
     arena_free(&box->arena);
     free(box);
 }

@@ -415,3 +415,65 @@ char *wire_add_body(const char *const *phones, size_t n, size_t *bad)
     json_decref(body);
     return s;
 }
+
+bool wire_webhook(json_t *root, struct arena *a, struct groupie_webhook *out, char *why,
+                  size_t whysz)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *data = data_of(root, why, whysz);
+    if (!json_is_object(data))
+        return data != NULL ? fail(why, whysz, "\"data\" is not an object") : false;
+    bool ok = true;
+    out->id = str_required(a, data, "id", &ok, why, whysz);
+    if (ok)
+        out->url = str_required(a, data, "url", &ok, why, whysz);
+    if (ok)
+        out->secret = str_field(a, data, "secret", &ok, why, whysz);
+    if (ok)
+        out->created_at = str_field(a, data, "created_at", &ok, why, whysz);
+    out->enabled = bool_field(data, "enabled");
+    json_t *events = json_object_get(data, "events");
+    if (ok && json_is_array(events)) {
+        size_t n = json_array_size(events);
+        const char **list = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*list));
+        if (list == NULL)
+            return fail(why, whysz, "out of memory");
+        for (size_t i = 0; i < n && ok; i++) {
+            const char *s = json_string_value(json_array_get(events, i));
+            if (s == NULL)
+                return fail(why, whysz, "\"events\" holds something that is not a string");
+            if ((list[i] = arena_strdup(a, s)) == NULL)
+                return fail(why, whysz, "out of memory");
+        }
+        out->events = list;
+        out->n_events = n;
+    } else if (ok && events != NULL && !json_is_null(events)) {
+        return fail(why, whysz, "\"events\" is neither a list nor null");
+    }
+    return ok;
+}
+
+char *wire_webhook_body(const char *url, const char *const *events, size_t n)
+{
+    json_t *u = url != NULL ? json_string(url) : NULL;
+    json_t *body = u != NULL ? json_pack("{s:o}", "url", u) : NULL;
+    if (body == NULL)
+        return NULL;
+    if (n > 0) {
+        json_t *arr = json_array();
+        if (arr == NULL || json_object_set_new(body, "events", arr) != 0) {
+            json_decref(body);
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_t *s = events[i] != NULL ? json_string(events[i]) : NULL;
+            if (s == NULL || json_array_append_new(arr, s) != 0) {
+                json_decref(body);
+                return NULL;
+            }
+        }
+    }
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    return s;
+}

@@ -29,6 +29,15 @@ bool wire_group_list(json_t *root, struct arena *a, struct groupie_group_list *o
 /* data of a GET /groups/{id} answer into out. */
 bool wire_group(json_t *root, struct arena *a, struct groupie_group *out, char *why, size_t whysz);
 
+/* data of a webhook endpoint answer (POST /api/webhooks) into out. */
+bool wire_webhook(json_t *root, struct arena *a, struct groupie_webhook *out, char *why,
+                  size_t whysz);
+
+/* The body of POST /api/webhooks: {"url": ..., "events": [...]} (no
+ * "events" when n is 0). NULL when out of memory or a string is not
+ * UTF-8; the caller free()s it. */
+char *wire_webhook_body(const char *url, const char *const *events, size_t n);
+
 /* The envelope of a non-2xx answer: message, and error or errors joined as
  * "field: sentence; ...", into err's message and detail. root may be NULL
  * (the body was not JSON); then both say so in terms of the status. */

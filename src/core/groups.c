@@ -1,5 +1,6 @@
 /* groups.c -- see groups.h. */
 #include "core/groups.h"
+#include "core/notify.h"
 
 #include "common/token.h"
 
@@ -87,7 +88,7 @@ int groups_create(struct store_tx *tx, const struct directory *dir, const struct
     struct group keep = out->group;
     status = members_apply(tx, dir, lim, req->device, keep.id, req->phones, req->n, req->now, out);
     out->group = keep;
-    return status;
+    return status == STORE_OK ? notify_created(tx, req->device, out) : status;
 }
 
 /* --- access ------------------------------------------------------------------ */
@@ -198,6 +199,7 @@ int groups_update(struct store_tx *tx, const struct update_request *req, enum ve
     }
     if (!changes_info(c) && !changes_permissions(c))
         return STORE_OK;
+    const struct group before = g;
     if (c->set_subject)
         g.subject = c->subject;
     if (c->set_description)
@@ -213,7 +215,8 @@ int groups_update(struct store_tx *tx, const struct update_request *req, enum ve
     if (c->set_only_admins_can_edit)
         g.only_admins_can_edit = c->only_admins_can_edit;
     g.updated_at = req->now;
-    return store_group_update(tx, &g);
+    status = store_group_update(tx, &g);
+    return status == STORE_OK ? notify_updated(tx, req->device, &before, &g, req->now) : status;
 }
 
 int groups_invite_link(struct store_tx *tx, const struct device *device, int64_t group_id,
@@ -235,5 +238,5 @@ int groups_invite_link(struct store_tx *tx, const struct device *device, int64_t
     g->invite_code = arena_strdup(store_tx_arena(tx), code);
     if (status == STORE_OK && g->invite_code == NULL)
         return STORE_ERROR;
-    return status;
+    return status == STORE_OK ? notify_link_revoked(tx, device, group_id, now) : status;
 }

@@ -1,5 +1,6 @@
 /* invites.c -- see invites.h. */
 #include "core/invites.h"
+#include "core/notify.h"
 
 #include <string.h>
 
@@ -60,6 +61,7 @@ int invites_revoke(struct store_tx *tx, const struct invites_request *req, const
         *found = true;
         out->state = INVITE_REVOKED;
         out->decided_at = req->now;
+        status = notify_invitation(tx, EVENT_INVITATION_REVOKED, req->device, out, req->now);
     }
     return status;
 }

@@ -1,6 +1,7 @@
 /* members.c -- see members.h. The order of the checks and of the rules is
  * the contract's (API.md); changing it changes the API. */
 #include "core/members.h"
+#include "core/notify.h"
 
 #include "core/groups.h"
 
@@ -326,8 +327,9 @@ int members_add(struct store_tx *tx, const struct directory *dir, const struct l
     int status = members_checks(tx, lim, req, out, NULL, NULL);
     if (status != STORE_OK || out->check != VERDICT_OK)
         return status;
-    return apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
-                 req->people, out);
+    status = apply(tx, dir, lim, req->device, req->group_id, req->phones, req->n, req->now,
+                   req->people, out);
+    return status == STORE_OK ? notify_added(tx, req->device, out) : status;
 }
 
 const char *members_error_sentence(struct arena *a, const struct limits *lim, enum member_outcome o)

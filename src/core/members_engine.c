@@ -3,6 +3,7 @@
 #include "core/members_engine.h"
 
 #include "common/clock.h"
+#include "core/notify.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -238,7 +239,7 @@ static const char *usable_code(const char *code)
 }
 
 int members_engine_record(struct store_tx *tx, const struct limits *lim, struct engine_add *ea,
-                          const struct engine_verdict *v, int64_t now)
+                          const struct device *device, const struct engine_verdict *v, int64_t now)
 {
     struct arena *a = store_tx_arena(tx);
     struct add_result *out = &ea->out;
@@ -286,7 +287,11 @@ int members_engine_record(struct store_tx *tx, const struct limits *lim, struct 
     } else if (status == STORE_OK) {
         out->participant_count = ea->count0 + (int64_t)nadded;
     }
-    return status == STORE_OK ? finish(a, lim, out) : status;
+    if (status == STORE_OK)
+        status = finish(a, lim, out);
+    /* The webhooks' events, in the transaction that records the change
+     * (notify.h); a request settled by another was told by it. */
+    return status == STORE_OK && !ea->gone ? notify_added(tx, device, out) : status;
 }
 
 int members_engine_release(struct store_tx *tx, const struct engine_pending *p)
@@ -347,12 +352,15 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
     status = add_new(tx, p->group_id, added, nadded, now, &fresh);
     if (status == STORE_OK)
         status = settle_counts(tx, p, nadded, out);
-    return status == STORE_OK ? finish(a, lim, out) : status;
+    if (status == STORE_OK)
+        status = finish(a, lim, out);
+    return status == STORE_OK ? notify_added(tx, NULL, out) : status;
 }
 
-int members_engine_created(struct store_tx *tx, const struct limits *lim, const char *const *phones,
-                           size_t n, const size_t *cand_at, const struct engine_verdict *v,
-                           int64_t now, struct add_result *out)
+int members_engine_created(struct store_tx *tx, const struct limits *lim,
+                           const struct device *device, const char *const *phones, size_t n,
+                           const size_t *cand_at, const struct engine_verdict *v, int64_t now,
+                           struct add_result *out)
 {
     struct arena *a = store_tx_arena(tx);
     int64_t group_id = out->group.id;
@@ -390,5 +398,7 @@ int members_engine_created(struct store_tx *tx, const struct limits *lim, const 
         status = store_daily_add(tx, group_id, clock_utc_day(now), (int64_t)nadded);
     if (status == STORE_OK)
         status = store_member_count(tx, group_id, &out->participant_count);
-    return status == STORE_OK ? finish(a, lim, out) : status;
+    if (status == STORE_OK)
+        status = finish(a, lim, out);
+    return status == STORE_OK ? notify_created(tx, device, out) : status;
 }

@@ -69,7 +69,7 @@ int members_engine_reserve(struct store_tx *tx, const struct limits *lim,
  * ea->out's results, totals and participant count. ea->gone when another
  * settled the request meanwhile (then only the answer is filled). */
 int members_engine_record(struct store_tx *tx, const struct limits *lim, struct engine_add *ea,
-                          const struct engine_verdict *v, int64_t now);
+                          const struct device *device, const struct engine_verdict *v, int64_t now);
 
 /* Gives back a request's reservation and forgets it (the engine failed
  * before WhatsApp could act). STORE_NOT_FOUND: already settled. */
@@ -93,9 +93,10 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
  * on phones[i] when cand_at[i] != SIZE_MAX; the other numbers are decided
  * here (invalid, the creator or a repeat: ALREADY_MEMBER). Fills out like
  * an add answer. */
-int members_engine_created(struct store_tx *tx, const struct limits *lim, const char *const *phones,
-                           size_t n, const size_t *cand_at, const struct engine_verdict *v,
-                           int64_t now, struct add_result *out);
+int members_engine_created(struct store_tx *tx, const struct limits *lim,
+                           const struct device *device, const char *const *phones, size_t n,
+                           const size_t *cand_at, const struct engine_verdict *v, int64_t now,
+                           struct add_result *out);
 
 /* The record's candidates, split into an arena array. */
 int members_engine_split(struct arena *a, const char *candidates, const char ***out, size_t *n);

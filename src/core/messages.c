@@ -1,5 +1,6 @@
 /* messages.c -- see messages.h. */
 #include "core/messages.h"
+#include "core/notify.h"
 
 #include "common/clock.h"
 #include "common/token.h"
@@ -113,5 +114,5 @@ int messages_send(struct store_tx *tx, const struct send_request *req, struct se
         snprintf(m->id, sizeof(m->id), "%s%s", MESSAGE_ID_PREFIX, code);
         status = store_message_add(tx, m);
     }
-    return status;
+    return status == STORE_OK ? notify_message(tx, req->device, m) : status;
 }

@@ -1,5 +1,6 @@
 /* people.c -- see people.h. */
 #include "core/people.h"
+#include "core/notify.h"
 
 #include <string.h>
 
@@ -66,6 +67,11 @@ int people_accept(struct store_tx *tx, const struct directory *dir, const struct
         status = join_locked(tx, dir, lim, phone, group_id, now, out);
     if (status == STORE_OK && *out == VERDICT_OK)
         status = store_invite_decide(tx, inv.id, INVITE_ACCEPTED, now);
+    if (status == STORE_OK && *out == VERDICT_OK) {
+        inv.state = INVITE_ACCEPTED;
+        inv.decided_at = now;
+        status = notify_invitation(tx, EVENT_INVITATION_ACCEPTED, NULL, &inv, now);
+    }
     return status;
 }
 
@@ -82,10 +88,13 @@ int people_join(struct store_tx *tx, const struct directory *dir, const struct l
         status = lock_group(tx, *group_id, &exists);
     if (status == STORE_OK)
         status = join_locked(tx, dir, lim, phone, *group_id, now, out);
+    if (status == STORE_OK && *out == VERDICT_OK)
+        status = notify_member(tx, EVENT_MEMBER_JOINED, *group_id, phone, now);
     return status;
 }
 
-int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out)
+int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, int64_t now,
+                 enum verdict *out)
 {
     struct group g;
     *out = VERDICT_NOT_FOUND;
@@ -98,8 +107,10 @@ int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum 
         *out = VERDICT_NOT_MEMBER;
         return STORE_OK;
     }
-    if (status == STORE_OK)
+    if (status == STORE_OK) {
         *out = VERDICT_OK;
+        status = notify_member(tx, EVENT_MEMBER_LEFT, group_id, phone, now);
+    }
     return status;
 }
 
@@ -157,5 +168,5 @@ int people_fixture(struct store_tx *tx, const struct directory *dir, const struc
             status = store_member_add(tx, group_id, phones[i], role, now);
     out->verdict = VERDICT_OK;
     out->participant_count = count + (int64_t)out->added;
-    return status;
+    return status == STORE_OK ? notify_fixture(tx, group_id, phones, fresh, n, now) : status;
 }

@@ -27,7 +27,8 @@ int people_join(struct store_tx *tx, const struct directory *dir, const struct l
                 const char *phone, const char *code, int64_t now, int64_t *group_id,
                 enum verdict *out);
 
-int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, enum verdict *out);
+int people_leave(struct store_tx *tx, const char *phone, int64_t group_id, int64_t now,
+                 enum verdict *out);
 
 struct fixture_result {
     enum verdict verdict;      /* OK, NOT_FOUND, NOT_REGISTERED, GROUP_FULL */

@@ -1,5 +1,6 @@
 /* roster.c -- see roster.h. */
 #include "core/roster.h"
+#include "core/notify.h"
 
 #include <string.h>
 
@@ -105,5 +106,5 @@ int roster_change(struct store_tx *tx, const struct directory *dir,
             r->error = outcome_text[r->outcome].message[req->op];
         }
     }
-    return status;
+    return status == STORE_OK ? notify_roster(tx, req->device, req->op, out) : status;
 }

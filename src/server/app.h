@@ -38,7 +38,9 @@ struct app {
     uint8_t admin_key_hash[TOKEN_HASH_LEN]; /* auth.c reads and replaces it, under its lock */
     struct reqlog *reqlog;                  /* the last requests, for the operator; may be NULL */
     const struct app_start *start;          /* may be NULL: an empty world, a given key */
-    struct faults *faults; /* armed in the sandbox (faults.h); NULL without --sandbox */
+    struct faults *faults;      /* armed in the sandbox (faults.h); NULL without --sandbox */
+    bool webhook_allow_private; /* --webhook-allow-private */
+    struct delivery *delivery;  /* webhooks' delivery thread (delivery.h); may be NULL */
     /* A remote WhatsApp engine (--engine waha:URL | evolution:URL), or
      * NULL: the builtin one, which is dir, asked inside the store's
      * transactions. */

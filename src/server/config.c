@@ -131,6 +131,17 @@ static const struct setting settings[] = {
      "requests kept in memory, with their bodies (secrets masked), for GET /admin/requests and "
      "the console (default 200; 0 keeps none)",
      0, 100000, AT(request_log)},
+    {"webhook-allow-private", "GROUPIE_WEBHOOK_ALLOW_PRIVATE", K_BOOL, NULL,
+     "accept and deliver to webhook URLs on loopback, private and other non-public addresses "
+     "(tests, the demo; never where users are not trusted with the operator's network)",
+     0, 0, AT(webhook_allow_private)},
+    {"webhook-retry-schedule", "GROUPIE_WEBHOOK_RETRY_SCHEDULE", K_STRING, "S1,S2,...",
+     "seconds between a failed webhook delivery's attempts (default 5,300,1800,7200,18000,"
+     "36000,36000); for tests",
+     0, 0, AT(webhook_retry_schedule)},
+    {"webhook-timeout", "GROUPIE_WEBHOOK_TIMEOUT", K_INT, "SECONDS",
+     "time one webhook delivery attempt may take, connection included (default 15)", 1, 60,
+     AT(webhook_timeout_s)},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -166,6 +177,7 @@ static struct config defaults(void)
         .send_bytes_per_minute = 1024 * 1024,
         .db_pool = 8,
         .request_log = 200,
+        .webhook_timeout_s = 15,
     };
 }
 
@@ -291,11 +303,22 @@ static bool check(struct config *cfg)
     }
     enum engine_kind kind;
     const char *url;
-    char why[256];
-    if (!engine_spec_parse(cfg->engine, &kind, &url, why, sizeof(why))) {
-        fprintf(stderr, "groupied: %s\n", why);
+    char engine_why[256];
+    if (!engine_spec_parse(cfg->engine, &kind, &url, engine_why, sizeof(engine_why))) {
+        fprintf(stderr, "groupied: %s\n", engine_why);
         return false;
     }
+    cfg->webhook_schedule = retry_default;
+    if (cfg->webhook_retry_schedule != NULL) {
+        char why[256];
+        if (retry_schedule_parse(cfg->webhook_retry_schedule, &cfg->webhook_schedule, why,
+                                 sizeof(why)) != 0) {
+            fprintf(stderr, "groupied: --webhook-retry-schedule: %s\n", why);
+            return false;
+        }
+    }
+    if (cfg->demo)
+        cfg->webhook_allow_private = true; /* the demo's listeners are on this machine */
     if (cfg->demo_token != NULL && !cfg->demo) {
         fprintf(stderr, "groupied: --demo-token only makes sense with --demo\n");
         return false;

@@ -5,6 +5,8 @@
 
 #include "core/limits.h"
 
+#include "webhook/retry.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,6 +40,12 @@ struct config {
     const char *engine_key; /* NULL: none */
     int engine_timeout_s;
     const char *engine_webhook_secret; /* NULL: POST /engine/events takes unsigned events */
+    /* Webhooks (docs/WEBHOOKS.md): endpoints on non-public addresses, and
+     * the retry schedule (--webhook-retry-schedule, read into schedule). */
+    bool webhook_allow_private;
+    const char *webhook_retry_schedule; /* NULL: the default */
+    int webhook_timeout_s;              /* one attempt, connection included */
+    struct retry_schedule webhook_schedule;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -10,6 +10,7 @@
 #include "server/app.h"
 #include "server/cache.h"
 #include "server/config.h"
+#include "server/delivery.h"
 #include "server/demo.h"
 #include "server/ephemeral.h"
 #include "server/faults.h"
@@ -89,7 +90,10 @@ int main(int argc, char **argv)
     int exit_status = 1;
     char err[512];
     static struct ephemeral eph;
-    struct app app = {.dir = &directory_builtin, .limits = cfg.limits, .sandbox = cfg.sandbox};
+    struct app app = {.dir = &directory_builtin,
+                      .limits = cfg.limits,
+                      .sandbox = cfg.sandbox,
+                      .webhook_allow_private = cfg.webhook_allow_private};
     struct http_server *srv = NULL;
     char *tls_cert = NULL, *tls_key = NULL;
     size_t tls_len = 0;
@@ -188,6 +192,18 @@ int main(int argc, char **argv)
         sha256(admin_key, strlen(admin_key), app.admin_key_hash);
     }
 
+    /* Deliveries left pending by an earlier run (or another process) start
+     * going out now. */
+    const struct delivery_options wopt = {.allow_private = cfg.webhook_allow_private,
+                                          .schedule = &cfg.webhook_schedule,
+                                          .timeout_ms = cfg.webhook_timeout_s * 1000LL,
+                                          .sole_owner =
+                                              sopt.exclusive && strncmp(db_url, "sqlite:", 7) == 0};
+    if (delivery_start(app.store, &wopt, &app.delivery, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto out;
+    }
+
     struct http_options hopt = {
         .listen = cfg.listen,
         .threads = cfg.threads,
@@ -244,6 +260,8 @@ out:
     if (tls_key != NULL)
         explicit_bzero(tls_key, tls_len);
     free(tls_key);
+    /* After the last request (which may notify it), before the store. */
+    delivery_stop(app.delivery);
     if (app.store != NULL)
         store_close(app.store);
     cache_free(app.cache);

@@ -46,6 +46,17 @@ static const struct route routes[] = {
     {"GET", "/groups/{gid}/invite-link", route_invite_link_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
     {"POST", "/groups/{gid}/invite-link/revoke", route_invite_link_revoke, ROUTE_API | ROUTE_DEVICE,
      API_BODY},
+    /* A device's webhooks (routes_webhooks.c). */
+    {"POST", "/webhooks", route_webhook_create, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/webhooks", route_webhooks_list, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"GET", "/webhooks/{wid}", route_webhook_get, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"DELETE", "/webhooks/{wid}", route_webhook_delete, ROUTE_API | ROUTE_DEVICE, API_BODY},
+    {"POST", "/webhooks/{wid}/rotate-secret", route_webhook_rotate, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"GET", "/webhooks/{wid}/deliveries", route_webhook_deliveries, ROUTE_API | ROUTE_DEVICE,
+     API_BODY},
+    {"POST", "/webhooks/{wid}/deliveries/{did}/retry", route_webhook_retry,
+     ROUTE_API | ROUTE_DEVICE, API_BODY},
 
     {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
     {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, API_BODY},
@@ -228,13 +239,18 @@ enum match router_match(const struct app *app, const char *method, const char *p
     return MATCH_OK;
 }
 
-void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
+bool router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
 {
     if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
-        return;
+        return false;
     /* Faults armed in the sandbox (faults.h) wrap every route alike. */
     if (faults_before(app->faults, r, res))
-        return;
+        return false;
     r->handler(app, req, res);
+    return true;
+}
+
+void router_finish(struct app *app, const struct route *r, struct response *res)
+{
     faults_after(app->faults, r, res);
 }

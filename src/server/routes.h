@@ -74,4 +74,13 @@ void route_admin_faults(struct app *app, struct request *req, struct response *r
 void route_admin_faults_clear(struct app *app, struct request *req, struct response *res);
 void route_admin_fault_disarm(struct app *app, struct request *req, struct response *res);
 
+/* routes_webhooks.c */
+void route_webhook_create(struct app *app, struct request *req, struct response *res);
+void route_webhooks_list(struct app *app, struct request *req, struct response *res);
+void route_webhook_get(struct app *app, struct request *req, struct response *res);
+void route_webhook_delete(struct app *app, struct request *req, struct response *res);
+void route_webhook_rotate(struct app *app, struct request *req, struct response *res);
+void route_webhook_deliveries(struct app *app, struct request *req, struct response *res);
+void route_webhook_retry(struct app *app, struct request *req, struct response *res);
+
 #endif

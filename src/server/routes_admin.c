@@ -658,7 +658,7 @@ static int leave_work(struct store_tx *tx, struct admin *a, void *arg)
 {
     const struct input *in = arg;
     enum verdict v;
-    int status = people_leave(tx, in->phone, in->group_id, &v);
+    int status = people_leave(tx, in->phone, in->group_id, a->now, &v);
     if (status != STORE_OK || respond_verdict(a->res, &a->app->limits, v, NULL))
         return status;
     struct jw w;

@@ -167,7 +167,7 @@ static int reserve_work(struct store_tx *tx, struct call *c, void *arg)
 static int record_work(struct store_tx *tx, struct call *c, void *arg)
 {
     struct eadd *b = arg;
-    int status = members_engine_record(tx, &c->app->limits, &b->ea, b->v, c->now);
+    int status = members_engine_record(tx, &c->app->limits, &b->ea, &c->device, b->v, c->now);
     if (status == STORE_OK)
         status = call_render_later(c, render_add_bound(&b->ea.out), render_answer, b);
     return status;
@@ -738,8 +738,8 @@ static int create_record_work(struct store_tx *tx, struct call *c, void *arg)
         return STORE_ABORT;
     }
     if (status == STORE_OK)
-        status = members_engine_created(tx, &c->app->limits, e->phones, e->n, e->cand_at, e->v,
-                                        c->now, &e->out);
+        status = members_engine_created(tx, &c->app->limits, &c->device, e->phones, e->n,
+                                        e->cand_at, e->v, c->now, &e->out);
     if (status == STORE_OK)
         render_add_answer(c->res, 201, "Group created successfully", &e->out);
     return status;

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "core/notify.h"
 #include "engine/engine_events.h"
 #include "server/respond.h"
 
@@ -47,11 +48,15 @@ static int apply_one(struct store_tx *tx, struct apply *a, const char *phone, in
         if (member)
             return STORE_OK;
         status = store_member_add(tx, a->group_id, phone, ROLE_MEMBER, now);
+        if (status == STORE_OK) /* the webhooks' group.member.joined (notify.h) */
+            status = notify_member(tx, EVENT_MEMBER_JOINED, a->group_id, phone, now);
         break;
     case ENGINE_EV_LEAVE:
         if (!member)
             return STORE_OK;
         status = store_member_remove(tx, a->group_id, phone);
+        if (status == STORE_OK)
+            status = notify_member(tx, EVENT_MEMBER_LEFT, a->group_id, phone, now);
         break;
     case ENGINE_EV_PROMOTE:
     case ENGINE_EV_DEMOTE: {

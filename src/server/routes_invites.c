@@ -6,6 +6,7 @@
 
 #include "common/phone.h"
 #include "core/invites.h"
+#include "core/notify.h"
 #include "server/call.h"
 #include "server/paging.h"
 #include "server/render.h"
@@ -131,6 +132,10 @@ static int link_work(struct store_tx *tx, struct call *c, void *arg)
         if ((status = store_group_update(tx, &g)) != STORE_OK)
             return status;
     }
+    /* Revoked in WhatsApp: told as the sandbox's revocation is (notify.h). */
+    if (revoke && l->engine_code != NULL &&
+        (status = notify_link_revoked(tx, &c->device, g.id, c->now)) != STORE_OK)
+        return status;
     const int code = 200;
     struct jw w;
     jw_init(&w);

@@ -4,6 +4,7 @@
 #include "server/routes.h"
 
 #include "engine/engine.h"
+#include "server/delivery.h"
 #include "server/health.h"
 #include "server/metrics.h"
 #include "server/openapi.h"
@@ -112,10 +113,13 @@ void route_readyz(struct app *app, struct request *req, struct response *res)
 
 void route_metrics(struct app *app, struct request *req, struct response *res)
 {
-    (void)app;
     (void)req;
     size_t len = 0;
     char *text = metrics_render(&len);
+    if (text != NULL && !delivery_metrics(app->delivery, &text, &len)) {
+        free(text);
+        text = NULL;
+    }
     if (text == NULL) {
         respond_store_failure(res, STORE_ERROR);
         return;

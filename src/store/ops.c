@@ -28,6 +28,13 @@
 
 const char store_sql_none[] = "";
 
+#define WH_ENDPOINT_COLS                                                                        \
+    "id, device_id, url, events, all_events, secret, previous_secret, previous_until, enabled," \
+    " created_at"
+#define WH_DELIVERY_COLS                                                          \
+    "id, endpoint_id, group_id, event_id, type, body, status, attempts, next_at," \
+    " last_attempt_at, last_status, last_error, created_at"
+
 /* An engine_pending row, in pending_fill()'s order. */
 #define PENDING_COLUMNS                                                                   \
     "id, group_id, device_id, idem_key, path, body_sha, body, candidates, reserved, day," \
@@ -184,6 +191,58 @@ const char *const store_sql[ST_COUNT] = {
     [ST_RESET_DEVICES_LISTED] = "INSERT INTO directory (phone, name, privacy)"
                                 " SELECT phone, NULL, 0 FROM devices WHERE true"
                                 " ON CONFLICT DO NOTHING",
+    /* Webhooks. */
+    [ST_WH_GET] = "SELECT " WH_ENDPOINT_COLS " FROM webhook_endpoints"
+                  " WHERE id = $1 AND device_id = $2",
+    [ST_WH_LIST] = "SELECT " WH_ENDPOINT_COLS " FROM webhook_endpoints WHERE device_id = $1"
+                   " ORDER BY id LIMIT $2 OFFSET $3",
+    [ST_WH_COUNT] = "SELECT count(*) FROM webhook_endpoints WHERE device_id = $1",
+    [ST_WH_DELETE_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE endpoint_id = $1"
+                                " AND EXISTS (SELECT 1 FROM webhook_endpoints e"
+                                "  WHERE e.id = $1 AND e.device_id = $2)",
+    [ST_WH_DELETE] = "DELETE FROM webhook_endpoints WHERE id = $1 AND device_id = $2",
+    [ST_WH_ROTATE] = "UPDATE webhook_endpoints SET previous_secret = secret, secret = $1,"
+                     " previous_until = $2 WHERE id = $3 AND device_id = $4",
+    /* From the endpoints (few) into the group's participants by primary
+     * key: a group of a thousand costs as little as one of two. */
+    [ST_WH_TARGETS] = "SELECT e.id FROM webhook_endpoints e"
+                      " JOIN devices d ON d.id = e.device_id"
+                      " JOIN participants p ON p.group_id = $1 AND p.phone = d.phone"
+                      " WHERE e.enabled AND (e.all_events OR (e.events & $2) <> 0)"
+                      " ORDER BY e.id",
+    [ST_WH_DELIVERIES] = "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries"
+                         " WHERE endpoint_id = $1"
+                         " AND (CAST($2 AS integer) < 0 OR status = $2)"
+                         " ORDER BY id DESC LIMIT $3 OFFSET $4",
+    [ST_WH_DELIVERIES_COUNT] = "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1"
+                               " AND (CAST($2 AS integer) < 0 OR status = $2)",
+    [ST_WH_DELIVERY_GET] = "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries"
+                           " WHERE id = $1 AND endpoint_id = $2",
+    [ST_WH_REPLAY] = "UPDATE webhook_deliveries SET status = 0, attempts = 0, next_at = $1"
+                     " WHERE id = $2 AND endpoint_id = $3",
+    /* An endpoint's head of line is its oldest pending delivery: it is
+     * claimed when due, and nothing behind it is. */
+    [ST_WH_CLAIM] = WH_CLAIM_SQL,
+    [ST_WH_LEASE] = "UPDATE webhook_endpoints SET lease_until = $1, lease_owner = $2 WHERE id = $3",
+    [ST_WH_RECORD] = "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3,"
+                     " last_attempt_at = $4, last_status = $5, last_error = $6 WHERE id = $7",
+    /* The claim ends only if it is still this owner's (a lease that lapsed
+     * may be another process's by now); a 410 disables either way. */
+    [ST_WH_RELEASE] = "UPDATE webhook_endpoints SET enabled = (enabled AND NOT $1),"
+                      " lease_until = CASE WHEN lease_owner = $2 THEN 0 ELSE lease_until END,"
+                      " lease_owner = CASE WHEN lease_owner = $2 THEN NULL ELSE lease_owner END"
+                      " WHERE id = $3",
+    [ST_WH_QUEUE] = "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_deliveries"
+                    " WHERE status = 0",
+    [ST_WH_RELEASE_ALL] = "UPDATE webhook_endpoints SET lease_until = 0, lease_owner = NULL"
+                          " WHERE lease_owner IS NOT NULL",
+    [ST_INVITES_EXPIRING] = "SELECT id, group_id, phone, code, created_at, expires_at, state,"
+                            " decided_at FROM invitations"
+                            " WHERE state = 0 AND expiry_told = 0 AND expires_at <= $1"
+                            " ORDER BY expires_at LIMIT $2",
+    [ST_INVITE_EXPIRY_TOLD] = "UPDATE invitations SET expiry_told = 1 WHERE id = $1",
+    [ST_RESET_WEBHOOK_DELIVERIES] = "DELETE FROM webhook_deliveries",
+    [ST_RESET_WEBHOOK_ENDPOINTS] = "DELETE FROM webhook_endpoints",
 };
 
 /* --- the primitives, spelled short --------------------------------------------- */
@@ -1608,18 +1667,36 @@ int store_is_empty(struct store_tx *tx, bool *empty)
 /* A reset's statements in the order they run: the lock first, children
  * before their parents, then what a new database starts with. */
 static const enum stmt_id reset_order[] = {
-    ST_RESET_LOCK,          ST_RESET_ENGINE_EVENTS, ST_RESET_ENGINE_PENDING, ST_RESET_MESSAGES,
-    ST_RESET_IDEMPOTENCY,   ST_RESET_INVITATIONS,   ST_RESET_RATE,           ST_RESET_DAILY,
-    ST_RESET_DEVICE_GROUPS, ST_RESET_PARTICIPANTS,  ST_RESET_GROUPS,         ST_RESET_CONTACTS,
-    ST_RESET_BLOCKS,        ST_RESET_DIRECTORY,     ST_RESET_TOKENS,         ST_RESET_DEVICES,
-    ST_RESET_CLOCK,         ST_RESET_SEQUENCES,     ST_RESET_DEVICES_LISTED,
+    ST_RESET_LOCK,
+    ST_RESET_ENGINE_EVENTS,
+    ST_RESET_ENGINE_PENDING,
+    ST_RESET_WEBHOOK_DELIVERIES,
+    ST_RESET_WEBHOOK_ENDPOINTS,
+    ST_RESET_MESSAGES,
+    ST_RESET_IDEMPOTENCY,
+    ST_RESET_INVITATIONS,
+    ST_RESET_RATE,
+    ST_RESET_DAILY,
+    ST_RESET_DEVICE_GROUPS,
+    ST_RESET_PARTICIPANTS,
+    ST_RESET_GROUPS,
+    ST_RESET_CONTACTS,
+    ST_RESET_BLOCKS,
+    ST_RESET_DIRECTORY,
+    ST_RESET_TOKENS,
+    ST_RESET_DEVICES,
+    ST_RESET_CLOCK,
+    ST_RESET_SEQUENCES,
+    ST_RESET_DEVICES_LISTED,
 };
 
 int store_reset(struct store_tx *tx, bool keep_devices)
 {
     for (size_t i = 0; i < sizeof(reset_order) / sizeof(reset_order[0]); i++) {
         enum stmt_id id = reset_order[i];
-        bool devices = id == ST_RESET_TOKENS || id == ST_RESET_DEVICES;
+        /* Endpoints belong to devices: they stay with them. */
+        bool devices =
+            id == ST_RESET_TOKENS || id == ST_RESET_DEVICES || id == ST_RESET_WEBHOOK_ENDPOINTS;
         if (none(tx, id) || (keep_devices && devices) ||
             (!keep_devices && id == ST_RESET_DEVICES_LISTED))
             continue;
@@ -1917,6 +1994,328 @@ int store_token_hashes(struct store_tx *tx, int64_t device_id, uint8_t (**out)[3
         return STORE_ERROR;
     bind_int(st, 1, device_id);
     return read_rows(st, sizeof(**out), hash_fill, out, n);
+}
+
+/* --- webhooks ------------------------------------------------------------------------------------
+ */
+
+static void endpoint_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct webhook_endpoint *e = row;
+    e->id = col_int(st, 0);
+    e->device_id = col_int(st, 1);
+    e->url = col_str(st, 2, oom);
+    e->events = (uint32_t)col_int(st, 3);
+    e->all_events = col_bool(st, 4);
+    e->secret = col_str(st, 5, oom);
+    e->previous_secret = col_str(st, 6, oom);
+    e->previous_until = col_int(st, 7);
+    e->enabled = col_bool(st, 8);
+    e->created_at = col_int(st, 9);
+}
+
+int store_webhook_create(struct store_tx *tx, struct webhook_endpoint *e)
+{
+    struct stmt *st = prep(tx, ST_WH_INSERT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, e->device_id);
+    bind_text(st, 2, e->url);
+    bind_int(st, 3, e->events);
+    bind_int(st, 4, e->all_events);
+    bind_text(st, 5, e->secret);
+    bind_int(st, 6, e->enabled);
+    bind_int(st, 7, e->created_at);
+    return insert_row(st, &e->id);
+}
+
+/* One row of an endpoint-shaped statement into out. */
+static int endpoint_one(struct stmt *st, struct webhook_endpoint *out)
+{
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    endpoint_fill(st, out, &oom);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+int store_webhook_get(struct store_tx *tx, int64_t device_id, int64_t id,
+                      struct webhook_endpoint *out)
+{
+    struct stmt *st = prep(tx, ST_WH_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    bind_int(st, 2, device_id);
+    return endpoint_one(st, out);
+}
+
+int store_webhook_list(struct store_tx *tx, int64_t device_id, int64_t limit, int64_t offset,
+                       struct webhook_endpoint **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_WH_LIST);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    bind_int(st, 2, limit);
+    bind_int(st, 3, offset);
+    return read_rows(st, sizeof(**out), endpoint_fill, out, n);
+}
+
+int store_webhook_count(struct store_tx *tx, int64_t device_id, int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_WH_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, device_id);
+    return one_int(st, total);
+}
+
+int store_webhook_delete(struct store_tx *tx, int64_t device_id, int64_t id)
+{
+    struct stmt *st = prep(tx, ST_WH_DELETE_DELIVERIES);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    bind_int(st, 2, device_id);
+    int status = run_done(st);
+    if (status != STORE_OK)
+        return status;
+    if ((st = prep(tx, ST_WH_DELETE)) == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    bind_int(st, 2, device_id);
+    return run_changed(st);
+}
+
+int store_webhook_rotate(struct store_tx *tx, int64_t device_id, int64_t id, const char *secret,
+                         int64_t previous_until)
+{
+    struct stmt *st = prep(tx, ST_WH_ROTATE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, secret);
+    bind_int(st, 2, previous_until);
+    bind_int(st, 3, id);
+    bind_int(st, 4, device_id);
+    return run_changed(st);
+}
+
+static void id_fill(struct stmt *st, void *row, bool *oom)
+{
+    (void)oom;
+    *(int64_t *)row = col_int(st, 0);
+}
+
+int store_webhook_targets(struct store_tx *tx, int64_t group_id, uint32_t type_bit, int64_t **ids,
+                          size_t *n)
+{
+    struct stmt *st = prep(tx, ST_WH_TARGETS);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, group_id);
+    bind_int(st, 2, type_bit);
+    return read_rows(st, sizeof(**ids), id_fill, ids, n);
+}
+
+int store_webhook_targets_of(struct store_tx *tx, const char *const *phones, size_t n,
+                             uint32_t type_bit, int64_t **ids, size_t *n_ids)
+{
+    struct stmt *st = prep(tx, ST_WH_TARGETS_OF);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_list(st, 1, phones, n);
+    bind_int(st, 2, type_bit);
+    return read_rows(st, sizeof(**ids), id_fill, ids, n_ids);
+}
+
+static void delivery_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct webhook_delivery *d = row;
+    d->id = col_int(st, 0);
+    d->endpoint_id = col_int(st, 1);
+    d->group_id = col_int(st, 2);
+    d->event_id = col_str(st, 3, oom);
+    d->type = col_str(st, 4, oom);
+    d->body = col_str(st, 5, oom);
+    d->status = (enum webhook_status)col_int(st, 6);
+    d->attempts = col_int(st, 7);
+    d->next_at = col_int(st, 8);
+    d->last_attempt_at = col_int(st, 9);
+    d->last_status = col_int(st, 10);
+    d->last_error = col_str(st, 11, oom);
+    d->created_at = col_int(st, 12);
+}
+
+int store_webhook_enqueue(struct store_tx *tx, const struct webhook_delivery *d)
+{
+    struct stmt *st = prep(tx, ST_WH_ENQUEUE);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_text(st, 1, d->event_id);
+    bind_int(st, 2, d->endpoint_id);
+    bind_int(st, 3, d->group_id);
+    bind_text(st, 4, d->type);
+    bind_text(st, 5, d->body);
+    bind_int(st, 6, d->next_at);
+    bind_int(st, 7, d->created_at);
+    int64_t id = 0;
+    return insert_row(st, &id);
+}
+
+int store_webhook_deliveries(struct store_tx *tx, int64_t endpoint_id, int status, int64_t limit,
+                             int64_t offset, struct webhook_delivery **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_WH_DELIVERIES);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, endpoint_id);
+    bind_int(st, 2, status);
+    bind_int(st, 3, limit);
+    bind_int(st, 4, offset);
+    return read_rows(st, sizeof(**out), delivery_fill, out, n);
+}
+
+int store_webhook_deliveries_count(struct store_tx *tx, int64_t endpoint_id, int status,
+                                   int64_t *total)
+{
+    struct stmt *st = prep(tx, ST_WH_DELIVERIES_COUNT);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, endpoint_id);
+    bind_int(st, 2, status);
+    return one_int(st, total);
+}
+
+int store_webhook_delivery_get(struct store_tx *tx, int64_t endpoint_id, int64_t id,
+                               struct webhook_delivery *out)
+{
+    struct stmt *st = prep(tx, ST_WH_DELIVERY_GET);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    bind_int(st, 2, endpoint_id);
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    bool oom = false;
+    delivery_fill(st, out, &oom);
+    reset(st);
+    return oom ? STORE_ERROR : STORE_OK;
+}
+
+int store_webhook_replay(struct store_tx *tx, int64_t endpoint_id, int64_t id, int64_t now)
+{
+    struct stmt *st = prep(tx, ST_WH_REPLAY);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, now);
+    bind_int(st, 2, id);
+    bind_int(st, 3, endpoint_id);
+    return run_changed(st);
+}
+
+static void claim_fill(struct stmt *st, void *row, bool *oom)
+{
+    struct webhook_claim *c = row;
+    c->d.endpoint_id = col_int(st, 0);
+    c->url = col_str(st, 1, oom);
+    c->secret = col_str(st, 2, oom);
+    c->previous_secret = col_str(st, 3, oom);
+    c->d.id = col_int(st, 4);
+    c->d.event_id = col_str(st, 5, oom);
+    c->d.group_id = col_int(st, 6);
+    c->d.type = col_str(st, 7, oom);
+    c->d.body = col_str(st, 8, oom);
+    c->d.attempts = col_int(st, 9);
+    c->d.created_at = col_int(st, 10);
+    c->d.status = WEBHOOK_PENDING;
+}
+
+int store_webhook_claim(struct store_tx *tx, int64_t now, int64_t lease_until, const char *owner,
+                        int64_t max, struct webhook_claim **out, size_t *n)
+{
+    struct stmt *st = prep(tx, ST_WH_CLAIM);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, now);
+    bind_int(st, 2, max);
+    int status = read_rows(st, sizeof(**out), claim_fill, out, n);
+    for (size_t i = 0; status == STORE_OK && i < *n; i++) {
+        if ((st = prep(tx, ST_WH_LEASE)) == NULL)
+            return STORE_ERROR;
+        bind_int(st, 1, lease_until);
+        bind_text(st, 2, owner);
+        bind_int(st, 3, (*out)[i].d.endpoint_id);
+        status = run_done(st);
+    }
+    return status;
+}
+
+int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpoint_id,
+                         const char *owner, const struct webhook_attempt *a)
+{
+    struct stmt *st = prep(tx, ST_WH_RECORD);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, a->status);
+    bind_int(st, 2, a->attempts);
+    bind_int(st, 3, a->next_at);
+    bind_int(st, 4, a->at);
+    bind_int(st, 5, a->http_status);
+    bind_text(st, 6, a->error);
+    bind_int(st, 7, delivery_id);
+    int status = run_done(st);
+    if (status != STORE_OK)
+        return status;
+    if ((st = prep(tx, ST_WH_RELEASE)) == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, a->disable);
+    bind_text(st, 2, owner);
+    bind_int(st, 3, endpoint_id);
+    return run_done(st);
+}
+
+int store_invites_expiring(struct store_tx *tx, int64_t now, int64_t limit, struct invitation **out,
+                           size_t *n)
+{
+    struct stmt *st = prep(tx, ST_INVITES_EXPIRING);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, now);
+    bind_int(st, 2, limit);
+    return read_rows(st, sizeof(**out), invite_fill, out, n);
+}
+
+int store_invite_expiry_told(struct store_tx *tx, int64_t id)
+{
+    struct stmt *st = prep(tx, ST_INVITE_EXPIRY_TOLD);
+    if (st == NULL)
+        return STORE_ERROR;
+    bind_int(st, 1, id);
+    return run_changed(st);
+}
+
+int store_webhook_release_all(struct store_tx *tx)
+{
+    struct stmt *st = prep(tx, ST_WH_RELEASE_ALL);
+    return st == NULL ? STORE_ERROR : run_done(st);
+}
+
+int store_webhook_queue(struct store_tx *tx, int64_t *pending, int64_t *oldest_created_at)
+{
+    struct stmt *st = prep(tx, ST_WH_QUEUE);
+    if (st == NULL)
+        return STORE_ERROR;
+    int status = first_row(st);
+    if (status != STORE_OK)
+        return status;
+    *pending = col_int(st, 0);
+    *oldest_created_at = col_int(st, 1);
+    reset(st);
+    return STORE_OK;
 }
 
 /* --- a remote engine: sessions and requests in doubt --------------------------------------- */

@@ -449,16 +449,107 @@ static const char postgres_4[] =
     "  WHERE EXISTS (SELECT 1 FROM directory_contacts c WHERE c.phone = d.phone)"
     "  OR EXISTS (SELECT 1 FROM directory_blocks b WHERE b.phone = d.phone);";
 
-/* 5: a device's session in its WhatsApp engine (issue 10: WAHA's session,
+/* 5: webhooks (docs/WEBHOOKS.md). An endpoint belongs to a device; events
+ * is a bit set of event.h's types. previous_secret signs alongside secret
+ * until previous_until (a rotation's 24 hours). lease_until/lease_owner
+ * are the delivery claim: the unit is the endpoint, since it receives its
+ * events one at a time in order, and a claim lapses on its own.
+ *
+ * The outbox is one row per event and endpoint, written in the change's
+ * transaction: body is the envelope, the exact bytes every attempt sends;
+ * id is the order (the writer's commit order under SQLite). status: 0
+ * pending, 1 delivered, 2 failed. The partial index finds an endpoint's
+ * head of line (its oldest pending row) without reading settled ones. */
+/* An invitation's expiry is told once (group.invitation.expired): the
+ * delivery thread's sweep finds the pending ones past expires_at not told
+ * yet through the partial index. Invitations from before webhooks count as
+ * told. The same text in both dialects. */
+#define WEBHOOK_EXPIRY_SQL                                                       \
+    "ALTER TABLE invitations ADD COLUMN expiry_told INTEGER NOT NULL DEFAULT 0;" \
+    "UPDATE invitations SET expiry_told = 1;"                                    \
+    "CREATE INDEX invitations_expiring ON invitations(expires_at)"               \
+    "  WHERE state = 0 AND expiry_told = 0;"
+
+static const char sqlite_5[] =
+    "CREATE TABLE webhook_endpoints ("
+    "  id INTEGER PRIMARY KEY,"
+    "  device_id INTEGER NOT NULL REFERENCES devices(id),"
+    "  url TEXT NOT NULL,"
+    "  events INTEGER NOT NULL,"
+    "  all_events INTEGER NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  previous_secret TEXT,"
+    "  previous_until INTEGER NOT NULL DEFAULT 0,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,"
+    "  lease_owner TEXT"
+    ");"
+    "CREATE INDEX webhook_endpoints_by_device ON webhook_endpoints(device_id, id);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL,"
+    "  endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id),"
+    "  group_id INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_attempt_at INTEGER,"
+    "  last_status INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, status, id);"
+    "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(endpoint_id, id)"
+    "  WHERE status = 0;" WEBHOOK_EXPIRY_SQL;
+
+/* 5, PostgreSQL. */
+static const char postgres_5[] =
+    "CREATE TABLE webhook_endpoints ("
+    "  id bigserial PRIMARY KEY,"
+    "  device_id bigint NOT NULL REFERENCES devices(id),"
+    "  url text NOT NULL,"
+    "  events bigint NOT NULL,"
+    "  all_events boolean NOT NULL,"
+    "  secret text NOT NULL,"
+    "  previous_secret text,"
+    "  previous_until bigint NOT NULL DEFAULT 0,"
+    "  enabled boolean NOT NULL DEFAULT true,"
+    "  created_at bigint NOT NULL,"
+    "  lease_until bigint NOT NULL DEFAULT 0,"
+    "  lease_owner text"
+    ");"
+    "CREATE INDEX webhook_endpoints_by_device ON webhook_endpoints(device_id, id);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id bigserial PRIMARY KEY,"
+    "  event_id text COLLATE \"C\" NOT NULL,"
+    "  endpoint_id bigint NOT NULL REFERENCES webhook_endpoints(id),"
+    "  group_id bigint NOT NULL,"
+    "  type text COLLATE \"C\" NOT NULL,"
+    "  body text NOT NULL,"
+    "  status smallint NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  next_at bigint NOT NULL,"
+    "  last_attempt_at bigint,"
+    "  last_status integer,"
+    "  last_error text,"
+    "  created_at bigint NOT NULL"
+    ");"
+    "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, status, id);"
+    "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(endpoint_id, id)"
+    "  WHERE status = 0;" WEBHOOK_EXPIRY_SQL;
+
+/* 6: a device's session in its WhatsApp engine (issue 10: WAHA's session,
  * Evolution's instance; "default" is WAHA Core's only one), and the add
  * requests in doubt: reserved before the engine was called, not yet
  * recorded (docs/ENGINES.md, "The add path with an engine"), and the
  * engine's webhooks already applied (their de-duplication keys). body is the
  * request's own, so a settlement can answer it in its order; candidates
  * are the numbers handed to the engine, separated by single spaces.
- * (Numbered 5 on this branch; the webhooks branch holds 5 in parallel, so
- * on merge this becomes 6.) */
-static const char sqlite_5[] =
+ */
+static const char sqlite_6[] =
     "ALTER TABLE devices ADD COLUMN engine_session TEXT NOT NULL DEFAULT 'default';"
     "CREATE TABLE engine_pending ("
     "  id INTEGER PRIMARY KEY,"
@@ -484,7 +575,7 @@ static const char sqlite_5[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX engine_events_by_time ON engine_events(received_at);";
 
-static const char postgres_5[] =
+static const char postgres_6[] =
     "ALTER TABLE devices ADD COLUMN engine_session text COLLATE \"C\" NOT NULL"
     "  DEFAULT 'default';"
     "CREATE TABLE engine_pending ("
@@ -512,7 +603,7 @@ static const char postgres_5[] =
 
 static const struct migration migrations[] = {
     {sqlite_1, postgres_1}, {sqlite_2, postgres_2}, {sqlite_3, postgres_3},
-    {sqlite_4, postgres_4}, {sqlite_5, postgres_5},
+    {sqlite_4, postgres_4}, {sqlite_5, postgres_5}, {sqlite_6, postgres_6},
 };
 
 size_t schema_count(void)

@@ -531,4 +531,126 @@ int store_messages_all_count(struct store_tx *tx, int64_t group_id, int64_t *tot
  * arena array (what the world's export writes: never a token itself). */
 int store_token_hashes(struct store_tx *tx, int64_t device_id, uint8_t (**out)[32], size_t *n);
 
+/* --- webhooks (docs/WEBHOOKS.md) ----------------------------------------------
+ * A device's endpoints, and the outbox: one delivery row per event and
+ * endpoint, written in the transaction of the change it tells of, so that
+ * it commits or rolls back with it. Every endpoint operation that takes a
+ * device_id sees only that device's endpoints (STORE_NOT_FOUND otherwise). */
+
+enum webhook_status { WEBHOOK_PENDING = 0, WEBHOOK_DELIVERED = 1, WEBHOOK_FAILED = 2 };
+
+struct webhook_endpoint {
+    int64_t id;
+    int64_t device_id;
+    const char *url;
+    uint32_t events; /* a bit per event type (webhook/event.h) */
+    bool all_events; /* every type, including later ones; events is then ignored */
+    const char *secret;
+    const char *previous_secret; /* NULL when none; signs too until previous_until */
+    int64_t previous_until;
+    bool enabled;
+    int64_t created_at;
+};
+
+/* Inserts e (id set from the store); STORE_NOT_FOUND when no such device. */
+int store_webhook_create(struct store_tx *tx, struct webhook_endpoint *e);
+int store_webhook_get(struct store_tx *tx, int64_t device_id, int64_t id,
+                      struct webhook_endpoint *out);
+/* The device's endpoints, oldest first: up to limit from offset. */
+int store_webhook_list(struct store_tx *tx, int64_t device_id, int64_t limit, int64_t offset,
+                       struct webhook_endpoint **out, size_t *n);
+int store_webhook_count(struct store_tx *tx, int64_t device_id, int64_t *total);
+/* Removes the endpoint and every delivery of it. */
+int store_webhook_delete(struct store_tx *tx, int64_t device_id, int64_t id);
+/* secret becomes the endpoint's; the one it had signs too until
+ * previous_until. */
+int store_webhook_rotate(struct store_tx *tx, int64_t device_id, int64_t id, const char *secret,
+                         int64_t previous_until);
+
+/* The enabled endpoints subscribed to type_bit of every device that is a
+ * participant of the group now, in an arena array (*n 0: none, which costs
+ * one indexed lookup). */
+int store_webhook_targets(struct store_tx *tx, int64_t group_id, uint32_t type_bit, int64_t **ids,
+                          size_t *n);
+
+/* The same for the devices whose numbers are phones[0..n), participants
+ * or not (a removal's, a departure's). */
+int store_webhook_targets_of(struct store_tx *tx, const char *const *phones, size_t n,
+                             uint32_t type_bit, int64_t **ids, size_t *n_ids);
+
+struct webhook_delivery {
+    int64_t id; /* increasing: the order an endpoint receives its events in */
+    int64_t endpoint_id;
+    int64_t group_id;
+    const char *event_id; /* "evt_..." */
+    const char *type;
+    const char *body;
+    enum webhook_status status;
+    int64_t attempts;
+    int64_t next_at;
+    int64_t last_attempt_at; /* 0: not attempted yet */
+    int64_t last_status;     /* 0: no answer */
+    const char *last_error;  /* NULL when none */
+    int64_t created_at;
+};
+
+/* One pending delivery of the event, due at d->next_at. Deliveries are
+ * timed by the wall clock (next_at, attempts: what receivers compare with
+ * theirs), their creation by the API's clock (created_at: the sandbox's
+ * when it is moved). */
+int store_webhook_enqueue(struct store_tx *tx, const struct webhook_delivery *d);
+/* An endpoint's deliveries, newest first, in one status or any (-1). */
+int store_webhook_deliveries(struct store_tx *tx, int64_t endpoint_id, int status, int64_t limit,
+                             int64_t offset, struct webhook_delivery **out, size_t *n);
+int store_webhook_deliveries_count(struct store_tx *tx, int64_t endpoint_id, int status,
+                                   int64_t *total);
+int store_webhook_delivery_get(struct store_tx *tx, int64_t endpoint_id, int64_t id,
+                               struct webhook_delivery *out);
+/* Makes a delivery pending again, due now, on a fresh schedule (same event
+ * id and body). */
+int store_webhook_replay(struct store_tx *tx, int64_t endpoint_id, int64_t id, int64_t now);
+
+/* A delivery handed to the delivery thread, with what it is sent with. */
+struct webhook_claim {
+    struct webhook_delivery d;
+    const char *url;
+    const char *secret;
+    const char *previous_secret; /* NULL unless still signing (previous_until > now) */
+};
+
+/* Takes up to max endpoints that are enabled, not claimed (their lease
+ * ended), and whose oldest pending delivery is due at now, and claims each
+ * until lease_until for owner; out holds that delivery of each. With
+ * PostgreSQL, processes claiming at once skip each other's rows (FOR
+ * UPDATE SKIP LOCKED), so an endpoint is one process's at a time. */
+int store_webhook_claim(struct store_tx *tx, int64_t now, int64_t lease_until, const char *owner,
+                        int64_t max, struct webhook_claim **out, size_t *n);
+
+/* What one attempt made of a delivery. */
+struct webhook_attempt {
+    enum webhook_status status; /* pending again (to retry at next_at), delivered, failed */
+    int64_t attempts;
+    int64_t next_at;
+    int64_t at;
+    int64_t http_status; /* 0: no answer */
+    const char *error;   /* NULL when delivered */
+    bool disable;        /* 410: the endpoint gets nothing more */
+};
+
+/* Ends every claim: for a process that owns the database alone (SQLite),
+ * whose claims can only be an earlier run's. */
+int store_webhook_release_all(struct store_tx *tx);
+
+/* Pending invitations past their expiry at now whose expiry was not told
+ * yet, the earliest first, at most limit; and marking one told. */
+int store_invites_expiring(struct store_tx *tx, int64_t now, int64_t limit, struct invitation **out,
+                           size_t *n);
+int store_invite_expiry_told(struct store_tx *tx, int64_t id);
+
+/* Records the attempt and ends owner's claim of the endpoint. */
+int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpoint_id,
+                         const char *owner, const struct webhook_attempt *a);
+/* Pending deliveries, and when the oldest was created (0 when none). */
+int store_webhook_queue(struct store_tx *tx, int64_t *pending, int64_t *oldest_created_at);
+
 #endif

@@ -133,8 +133,45 @@ enum stmt_id {
     ST_RESET_CLOCK,
     ST_RESET_SEQUENCES,
     ST_RESET_DEVICES_LISTED,
+    /* Webhooks (docs/WEBHOOKS.md). */
+    ST_WH_INSERT,
+    ST_WH_GET,
+    ST_WH_LIST,
+    ST_WH_COUNT,
+    ST_WH_DELETE_DELIVERIES,
+    ST_WH_DELETE,
+    ST_WH_ROTATE,
+    ST_WH_TARGETS,
+    ST_WH_TARGETS_OF,
+    ST_WH_ENQUEUE,
+    ST_WH_DELIVERIES,
+    ST_WH_DELIVERIES_COUNT,
+    ST_WH_DELIVERY_GET,
+    ST_WH_REPLAY,
+    ST_WH_CLAIM,
+    ST_WH_LEASE,
+    ST_WH_RECORD,
+    ST_WH_RELEASE,
+    ST_WH_QUEUE,
+    ST_WH_RELEASE_ALL,
+    ST_INVITES_EXPIRING,
+    ST_INVITE_EXPIRY_TOLD,
+    ST_RESET_WEBHOOK_DELIVERIES,
+    ST_RESET_WEBHOOK_ENDPOINTS,
     ST_COUNT
 };
+
+/* The claim of the delivery thread (store_webhook_claim): PostgreSQL's adds
+ * FOR UPDATE OF e SKIP LOCKED, so processes claiming at once skip each
+ * other's endpoints instead of waiting for them or taking them twice. */
+#define WH_CLAIM_SQL                                                                             \
+    "SELECT e.id, e.url, e.secret,"                                                              \
+    " CASE WHEN e.previous_until > $1 THEN e.previous_secret END,"                               \
+    " h.id, h.event_id, h.group_id, h.type, h.body, h.attempts, h.created_at"                    \
+    " FROM webhook_endpoints e JOIN webhook_deliveries h ON h.id ="                              \
+    "  (SELECT min(d.id) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 0)" \
+    " WHERE e.enabled AND e.lease_until <= $1 AND h.next_at <= $1"                               \
+    " ORDER BY h.next_at, h.id LIMIT $2"
 
 /* The statements both dialects spell the same; NULL where they differ. */
 extern const char *const store_sql[ST_COUNT];

@@ -197,9 +197,8 @@ static const char *const pg_sql[ST_COUNT] = {
      * fails one, which runs again (store_write). */
     [ST_RESET_LOCK] = "LOCK TABLE clock, devices, tokens, directory, directory_contacts,"
                       " directory_blocks, groups, participants, device_groups, rate_events,"
-                      " daily_additions, invitations, messages, idempotency, engine_pending,"
-                      " engine_events"
-                      " IN EXCLUSIVE MODE",
+                      " daily_additions, invitations, messages, idempotency, webhook_endpoints,"
+                      " webhook_deliveries, engine_pending, engine_events IN EXCLUSIVE MODE",
     [ST_EVENT_INSERT] = "WITH ins AS (INSERT INTO engine_events (key, received_at)"
                         "  VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)"
                         " SELECT true, (SELECT 1 FROM ins)",
@@ -219,7 +218,28 @@ static const char *const pg_sql[ST_COUNT] = {
         "SELECT setval('groups_id_seq', coalesce((SELECT max(id) FROM groups), 0) + 1, false),"
         " setval('devices_id_seq', coalesce((SELECT max(id) FROM devices), 0) + 1, false),"
         " setval('invitations_id_seq', 1, false), setval('messages_id_seq', 1, false),"
-        " setval('rate_events_id_seq', 1, false)",
+        " setval('rate_events_id_seq', 1, false),"
+        " setval('webhook_deliveries_id_seq', 1, false)",
+    [ST_WH_INSERT] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM devices WHERE id = $1) AS ok),"
+        " ins AS (INSERT INTO webhook_endpoints (device_id, url, events, all_events, secret,"
+        "  enabled, created_at)"
+        "  SELECT $1::bigint, $2::text, $3::bigint, $4::boolean, $5::text, $6::boolean, $7::bigint"
+        "  FROM parent WHERE ok RETURNING id)"
+        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
+    [ST_WH_TARGETS_OF] = "SELECT e.id FROM unnest($1::text[]) AS p(phone)"
+                         " JOIN devices d ON d.phone = p.phone"
+                         " JOIN webhook_endpoints e ON e.device_id = d.id"
+                         " WHERE e.enabled AND (e.all_events OR (e.events & $2) <> 0)"
+                         " ORDER BY e.id",
+    [ST_WH_ENQUEUE] =
+        "WITH parent AS (SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = $2) AS ok),"
+        " ins AS (INSERT INTO webhook_deliveries (event_id, endpoint_id, group_id, type, body,"
+        "  status, attempts, next_at, created_at)"
+        "  SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::text, 0, 0, $6::bigint,"
+        "  $7::bigint FROM parent WHERE ok RETURNING id)"
+        " SELECT (SELECT ok FROM parent), (SELECT id FROM ins)",
+    [ST_WH_CLAIM] = WH_CLAIM_SQL " FOR UPDATE OF e SKIP LOCKED",
 };
 
 struct pg_store {

@@ -127,6 +127,16 @@ static const char *const sqlite_sql[ST_COUNT] = {
     [ST_EVENT_INSERT] = "INSERT INTO engine_events (key, received_at) VALUES ($1, $2)",
     [ST_RESET_LOCK] = store_sql_none,
     [ST_RESET_SEQUENCES] = store_sql_none,
+    [ST_WH_INSERT] = "INSERT INTO webhook_endpoints (device_id, url, events, all_events, secret,"
+                     " enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [ST_WH_TARGETS_OF] = "SELECT e.id FROM json_each($1) AS p"
+                         " JOIN devices d ON d.phone = p.value"
+                         " JOIN webhook_endpoints e ON e.device_id = d.id"
+                         " WHERE e.enabled AND (e.all_events OR (e.events & $2) <> 0)"
+                         " ORDER BY e.id",
+    [ST_WH_ENQUEUE] = "INSERT INTO webhook_deliveries (event_id, endpoint_id, group_id, type, body,"
+                      " status, attempts, next_at, created_at)"
+                      " VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7)",
 };
 
 /* Transaction control runs for every request: prepared like the rest, not

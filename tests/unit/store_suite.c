@@ -3746,6 +3746,235 @@ static void test_reset(void **state)
 }
 
 /* ======================================================================= */
+/* webhooks: endpoints and the outbox                                       */
+/* ======================================================================= */
+
+struct wh_arg {
+    struct chk c;
+    struct owner o;          /* device A, a participant of the group */
+    char other[PHONE_BUFSZ]; /* device B, not a participant */
+    int64_t other_id;
+    int64_t ep, ep_other;
+    int64_t now;
+};
+
+static int wh_setup_fn(struct store_tx *tx, void *arg)
+{
+    struct wh_arg *a = arg;
+    struct chk *c = &a->c;
+    CHECK_OK(c, owner_create(tx, &a->o));
+    CHECK_OK(c, store_member_add(tx, a->o.gb.g.id, a->o.phone, ROLE_SUPERADMIN, 1000));
+    struct device b;
+    CHECK_OK(c, store_device_create(tx, a->other, 1000, &b));
+    a->other_id = b.id;
+    struct webhook_endpoint e = {.device_id = a->o.dev.id,
+                                 .url = "https://a.example/h",
+                                 .events = 1u << 2,
+                                 .secret = "whsec_one",
+                                 .enabled = true,
+                                 .created_at = 1000};
+    CHECK_OK(c, store_webhook_create(tx, &e));
+    a->ep = e.id;
+    e = (struct webhook_endpoint){.device_id = b.id,
+                                  .url = "https://b.example/h",
+                                  .all_events = true,
+                                  .secret = "whsec_b",
+                                  .enabled = true,
+                                  .created_at = 1000};
+    CHECK_OK(c, store_webhook_create(tx, &e));
+    a->ep_other = e.id;
+    struct webhook_endpoint bad = e;
+    bad.device_id = a->other_id + 1000000;
+    CHECK_STATUS(c, store_webhook_create(tx, &bad), STORE_NOT_FOUND);
+
+    /* Device scoping. */
+    struct webhook_endpoint got;
+    CHECK_OK(c, store_webhook_get(tx, a->o.dev.id, a->ep, &got));
+    CHECK_STR(c, got.url, "https://a.example/h");
+    CHECK_INT(c, got.events, 1u << 2);
+    CHECK(c, !got.all_events && got.enabled && got.previous_secret == NULL);
+    CHECK_STATUS(c, store_webhook_get(tx, a->other_id, a->ep, &got), STORE_NOT_FOUND);
+    CHECK_STATUS(c, store_webhook_delete(tx, a->other_id, a->ep), STORE_NOT_FOUND);
+    int64_t total = 0;
+    CHECK_OK(c, store_webhook_count(tx, a->o.dev.id, &total));
+    CHECK_INT(c, total, 1);
+
+    /* Only a participant's endpoints that take the type are targets. */
+    int64_t *ids;
+    size_t n;
+    CHECK_OK(c, store_webhook_targets(tx, a->o.gb.g.id, 1u << 2, &ids, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_INT(c, ids[0], a->ep);
+    CHECK_OK(c, store_webhook_targets(tx, a->o.gb.g.id, 1u << 3, &ids, &n));
+    CHECK_INT(c, n, 0);
+
+    for (int i = 0; i < 3; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "evt_%d_%" PRId64, i, a->ep);
+        struct webhook_delivery d = {.event_id = arena_strdup(store_tx_arena(tx), id),
+                                     .endpoint_id = a->ep,
+                                     .group_id = a->o.gb.g.id,
+                                     .type = "group.members.added",
+                                     .body = "{}",
+                                     .next_at = 2000 + i,
+                                     .created_at = 2000 + i};
+        CHECK_OK(c, store_webhook_enqueue(tx, &d));
+    }
+    return STORE_OK;
+}
+
+/* The claim: one delivery per endpoint, the head of line, leased. */
+static int wh_claim_fn(struct store_tx *tx, void *arg)
+{
+    struct wh_arg *a = arg;
+    struct chk *c = &a->c;
+    struct webhook_claim *cl;
+    size_t n;
+    CHECK_OK(c, store_webhook_claim(tx, a->now, a->now + 1000, "p1", 100, &cl, &n));
+    size_t mine = n;
+    for (size_t i = 0; i < n; i++)
+        if (cl[i].d.endpoint_id == a->ep)
+            mine = i;
+    CHECK(c, mine < n);
+    char want[32];
+    snprintf(want, sizeof(want), "evt_0_%" PRId64, a->ep);
+    CHECK_STR(c, cl[mine].d.event_id, want);
+    CHECK_STR(c, cl[mine].url, "https://a.example/h");
+    CHECK_STR(c, cl[mine].secret, "whsec_one");
+    int64_t head = cl[mine].d.id;
+    /* Leased: not claimed again, by anyone, until the lease ends. */
+    CHECK_OK(c, store_webhook_claim(tx, a->now + 10, a->now + 1000, "p2", 100, &cl, &n));
+    for (size_t i = 0; i < n; i++)
+        CHECK(c, cl[i].d.endpoint_id != a->ep);
+    CHECK_OK(c, store_webhook_claim(tx, a->now + 1000, a->now + 2000, "p2", 100, &cl, &n));
+    mine = n;
+    for (size_t i = 0; i < n; i++)
+        if (cl[i].d.endpoint_id == a->ep)
+            mine = i;
+    CHECK(c, mine < n);
+    CHECK_INT(c, cl[mine].d.id, head);
+
+    /* A failed attempt to retry later holds the line. */
+    struct webhook_attempt at = {.status = WEBHOOK_PENDING,
+                                 .attempts = 1,
+                                 .next_at = a->now + 5000,
+                                 .at = a->now + 1000,
+                                 .http_status = 500,
+                                 .error = "HTTP 500"};
+    CHECK_OK(c, store_webhook_record(tx, head, a->ep, "p2", &at));
+    CHECK_OK(c, store_webhook_claim(tx, a->now + 1001, a->now + 3000, "p1", 100, &cl, &n));
+    for (size_t i = 0; i < n; i++)
+        CHECK(c, cl[i].d.endpoint_id != a->ep);
+    CHECK_OK(c, store_webhook_claim(tx, a->now + 5000, a->now + 9000, "p1", 100, &cl, &n));
+    mine = n;
+    for (size_t i = 0; i < n; i++)
+        if (cl[i].d.endpoint_id == a->ep)
+            mine = i;
+    CHECK(c, mine < n);
+    CHECK_INT(c, cl[mine].d.id, head);
+    CHECK_INT(c, cl[mine].d.attempts, 1);
+    at = (struct webhook_attempt){.status = WEBHOOK_DELIVERED,
+                                  .attempts = 2,
+                                  .next_at = a->now + 5000,
+                                  .at = a->now + 5000,
+                                  .http_status = 200};
+    CHECK_OK(c, store_webhook_record(tx, head, a->ep, "p1", &at));
+    /* The next in line, and a rotation's two secrets. */
+    CHECK_OK(c, store_webhook_rotate(tx, a->o.dev.id, a->ep, "whsec_two", a->now + 100000));
+    CHECK_STATUS(c, store_webhook_rotate(tx, a->other_id, a->ep, "whsec_x", 0), STORE_NOT_FOUND);
+    CHECK_OK(c, store_webhook_claim(tx, a->now + 5001, a->now + 9000, "p1", 100, &cl, &n));
+    mine = n;
+    for (size_t i = 0; i < n; i++)
+        if (cl[i].d.endpoint_id == a->ep)
+            mine = i;
+    CHECK(c, mine < n);
+    CHECK(c, cl[mine].d.id > head);
+    CHECK_STR(c, cl[mine].secret, "whsec_two");
+    CHECK_STR(c, cl[mine].previous_secret, "whsec_one");
+    /* 410: failed, and the endpoint disabled. */
+    at = (struct webhook_attempt){.status = WEBHOOK_FAILED,
+                                  .attempts = 1,
+                                  .at = a->now + 5001,
+                                  .http_status = 410,
+                                  .error = "HTTP 410",
+                                  .disable = true};
+    CHECK_OK(c, store_webhook_record(tx, cl[mine].d.id, a->ep, "p1", &at));
+    int64_t failed_id = cl[mine].d.id;
+    struct webhook_endpoint e;
+    CHECK_OK(c, store_webhook_get(tx, a->o.dev.id, a->ep, &e));
+    CHECK(c, !e.enabled);
+    int64_t *ids;
+    CHECK_OK(c, store_webhook_targets(tx, a->o.gb.g.id, 1u << 2, &ids, &n));
+    CHECK_INT(c, n, 0);
+
+    /* Listings, newest first, by status; a replay. */
+    struct webhook_delivery *ds;
+    CHECK_OK(c, store_webhook_deliveries(tx, a->ep, -1, 10, 0, &ds, &n));
+    CHECK_INT(c, n, 3);
+    CHECK(c, ds[0].id > ds[1].id && ds[1].id > ds[2].id);
+    CHECK_INT(c, ds[2].status, WEBHOOK_DELIVERED);
+    CHECK_INT(c, ds[2].last_status, 200);
+    CHECK_OK(c, store_webhook_deliveries(tx, a->ep, WEBHOOK_FAILED, 10, 0, &ds, &n));
+    CHECK_INT(c, n, 1);
+    CHECK_STR(c, ds[0].last_error, "HTTP 410");
+    int64_t total;
+    CHECK_OK(c, store_webhook_deliveries_count(tx, a->ep, WEBHOOK_PENDING, &total));
+    CHECK_INT(c, total, 1);
+    CHECK_OK(c, store_webhook_replay(tx, a->ep, failed_id, a->now + 6000));
+    CHECK_STATUS(c, store_webhook_replay(tx, a->ep_other, failed_id, 0), STORE_NOT_FOUND);
+    struct webhook_delivery d;
+    CHECK_OK(c, store_webhook_delivery_get(tx, a->ep, failed_id, &d));
+    CHECK_INT(c, d.status, WEBHOOK_PENDING);
+    CHECK_INT(c, d.attempts, 0);
+    CHECK_INT(c, d.next_at, a->now + 6000);
+    int64_t pending, oldest;
+    CHECK_OK(c, store_webhook_queue(tx, &pending, &oldest));
+    CHECK(c, pending >= 2 && oldest > 0);
+
+    /* Deleting takes the deliveries along. */
+    CHECK_OK(c, store_webhook_delete(tx, a->o.dev.id, a->ep));
+    CHECK_STATUS(c, store_webhook_get(tx, a->o.dev.id, a->ep, &e), STORE_NOT_FOUND);
+    CHECK_OK(c, store_webhook_deliveries_count(tx, a->ep, -1, &total));
+    CHECK_INT(c, total, 0);
+    return STORE_OK;
+}
+
+static int wh_rollback_fn(struct store_tx *tx, void *arg)
+{
+    struct wh_arg *a = arg;
+    struct webhook_delivery d = {.event_id = "evt_rolled_back",
+                                 .endpoint_id = a->ep_other,
+                                 .group_id = a->o.gb.g.id,
+                                 .type = "group.updated",
+                                 .body = "{}",
+                                 .created_at = 3000};
+    CHECK_OK(&a->c, store_webhook_enqueue(tx, &d));
+    return STORE_ABORT;
+}
+
+static int wh_after_rollback_fn(struct store_tx *tx, void *arg)
+{
+    struct wh_arg *a = arg;
+    int64_t total = -1;
+    CHECK_OK(&a->c, store_webhook_deliveries_count(tx, a->ep_other, -1, &total));
+    CHECK_INT(&a->c, total, 0);
+    return STORE_OK;
+}
+
+static void test_webhooks(void **state)
+{
+    struct fx *f = *state;
+    struct wh_arg a = {.now = 1000000};
+    owner_init(&a.o);
+    fresh_phone(a.other);
+    ASSERT_STATUS(WRITE(f, wh_setup_fn, &a), STORE_OK);
+    ASSERT_STATUS(WRITE(f, wh_claim_fn, &a), STORE_OK);
+    /* An outbox row rolls back with its transaction. */
+    ASSERT_STATUS(WRITE(f, wh_rollback_fn, &a), STORE_ABORT);
+    ASSERT_STATUS(READ(f, wh_after_rollback_fn, &a), STORE_OK);
+}
+
+/* ======================================================================= */
 
 int store_suite_run(void)
 {
@@ -3799,6 +4028,7 @@ int store_suite_run(void)
         T(test_messages_listing),
         T(test_token_hashes),
         T_FRESH(test_reset),
+        T(test_webhooks),
     };
 #undef T
 #undef T_FRESH

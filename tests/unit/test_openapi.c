@@ -69,7 +69,7 @@ static void test_is_openapi_3(void **state)
     json_t *doc = load();
     const char *version = json_string_value(json_object_get(doc, "openapi"));
     assert_non_null(version);
-    assert_memory_equal(version, "3.0.", 4);
+    assert_memory_equal(version, "3.", 2); /* 3.1 since it describes webhooks */
     assert_true(json_is_object(json_object_get(doc, "paths")));
     assert_int_equal(strlen(openapi_json), openapi_json_len);
     json_decref(doc);

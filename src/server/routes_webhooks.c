@@ -107,6 +107,19 @@ static int64_t path_id(const struct request *req, size_t i)
     return id;
 }
 
+/* The device's endpoint named by the path, into e: STORE_OK; or
+ * STORE_NOT_FOUND with the 404 answered (*found false); or a failure. */
+static int own_endpoint(struct store_tx *tx, struct call *c, struct webhook_endpoint *e,
+                        bool *found)
+{
+    int64_t id = path_id(c->req, 0);
+    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, e) : STORE_NOT_FOUND;
+    *found = status == STORE_OK;
+    if (status == STORE_NOT_FOUND)
+        webhook_not_found(c->res);
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
 /* --- POST /webhooks ------------------------------------------------------------------ */
 
 struct create_arg {
@@ -258,14 +271,11 @@ static int one_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const enum one_op *op = arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
         return status;
+    int64_t id = e.id;
     char secret[SIGN_SECRET_BUFSZ];
     const char *shown = NULL;
     const char *message = "Webhook retrieved successfully";
@@ -317,14 +327,11 @@ static int deliveries_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct list_query *q = arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
         return status;
+    int64_t id = e.id;
     if (errors_any(q->errors)) {
         respond_invalid(c->res, json_incref(q->errors));
         return STORE_OK;
@@ -378,15 +385,13 @@ static int retry_work(struct store_tx *tx, struct call *c, void *arg)
 {
     (void)arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0), did = path_id(c->req, 1);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
+        return status;
+    int64_t id = e.id, did = path_id(c->req, 1);
     struct webhook_delivery d;
-    if (status == STORE_OK)
-        status = did > 0 ? store_webhook_replay(tx, id, did, clock_wall_ms()) : STORE_NOT_FOUND;
+    status = did > 0 ? store_webhook_replay(tx, id, did, clock_wall_ms()) : STORE_NOT_FOUND;
     if (status == STORE_NOT_FOUND) {
         respond_error(c->res, 404, "Delivery not found",
                       "This webhook endpoint has no delivery with this id");

@@ -156,6 +156,8 @@ static void test_endpoint_routes(void **state)
     assert_jstr(r->json, "message", "Webhook deleted");
     assert_status(req(&srv, "GET", tmpf("/api/webhooks/%s", id), a.token, NULL), 404);
     server_stop(&srv);
+    assert_int_equal(server_teardown(&srv), 0);
+    memset(&srv, 0, sizeof(srv));
 
     /* Without --webhook-allow-private, a loopback URL is refused. */
     server_start(&srv, NULL);

@@ -43,9 +43,10 @@ static void render_events(struct jw *w, const struct webhook_endpoint *e)
     jw_array_end(w);
 }
 
-/* An endpoint as the API shows it; the secret only when given. */
+/* An endpoint as the API shows it; the secret only when given. A new
+ * endpoint's answer is exactly the issue's keys: no rotation to tell of. */
 static void render_endpoint(struct jw *w, const struct webhook_endpoint *e, const char *secret,
-                            int64_t now)
+                            int64_t now, bool created)
 {
     jw_object(w);
     render_kid(w, "id", e->id);
@@ -55,6 +56,10 @@ static void render_endpoint(struct jw *w, const struct webhook_endpoint *e, cons
         render_kstr(w, "secret", secret);
     render_ktime(w, "created_at", e->created_at);
     render_kbool(w, "enabled", e->enabled);
+    if (created) {
+        jw_object_end(w);
+        return;
+    }
     jw_key(w, "previous_secret_expires_at");
     if (e->previous_secret != NULL && e->previous_until > now)
         render_time(w, e->previous_until);
@@ -140,7 +145,7 @@ static int create_work(struct store_tx *tx, struct call *c, void *arg)
     struct jw w;
     jw_init(&w);
     respond_open(&w, 201, "Webhook created");
-    render_endpoint(&w, &a->e, a->secret, c->now);
+    render_endpoint(&w, &a->e, a->secret, c->now, true);
     respond_close(c->res, 201, &w);
     return STORE_OK;
 }
@@ -243,7 +248,7 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     respond_open(&w, 200, "Webhooks retrieved successfully");
     jw_array(&w);
     for (size_t i = 0; i < n; i++)
-        render_endpoint(&w, &rows[i], NULL, c->now);
+        render_endpoint(&w, &rows[i], NULL, c->now, false);
     jw_array_end(&w);
     jw_key(&w, "meta");
     paging_meta(&w, &q->paging, total);
@@ -298,7 +303,7 @@ static int one_work(struct store_tx *tx, struct call *c, void *arg)
     struct jw w;
     jw_init(&w);
     respond_open(&w, 200, message);
-    render_endpoint(&w, &e, shown, c->now);
+    render_endpoint(&w, &e, shown, c->now, false);
     respond_close(c->res, 200, &w);
     return STORE_OK;
 }

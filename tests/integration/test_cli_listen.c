@@ -46,8 +46,10 @@ static void run_listen(struct world *w, const char *const *args, const char *out
 {
     pid_t pid = cli_spawn(&(struct cli_run){.args = args, .env = w->env, .timeout_s = 60}, out);
     char *text = wait_file(out, "ready: endpoint", 15000);
-    if (text == NULL)
+    if (text == NULL) {
         failf("groupie listen did not get ready:\n%s", slurp(out));
+        return;
+    }
     free(text);
     struct reply *r = req(&w->srv, "GET", "/api/webhooks", w->dev.token, NULL);
     assert_jint(r->json, "meta.total", 1);
@@ -55,8 +57,10 @@ static void run_listen(struct world *w, const char *const *args, const char *out
 
     send_text(w, "hello listener");
     text = wait_file(out, want_line, 15000);
-    if (text == NULL)
+    if (text == NULL) {
         failf("no event line (%s) in:\n%s", want_line, slurp(out));
+        return;
+    }
     assert_null(strstr(text, "rejected"));
     free(text);
 

@@ -62,10 +62,12 @@ size_t faults_clear(struct faults *f);
 /* Wakes every answer held back by a latency fault: the server stops. */
 void faults_shutdown(struct faults *f);
 
-/* The router's two hooks around a route's handler (router_serve()).
- * Before: true when an unavailable fault answered res (503) and the
- * handler must not run. After: holds the answer back for a latency fault,
- * marks res to be dropped for a drop fault. f may be NULL: no fault. */
+/* The router's two hooks around a route's handler. Before
+ * (router_serve()): true when an unavailable fault answered res (503) and
+ * the handler must not run. After (router_finish(), once the answer is
+ * complete, so after the commit of a write that waited on the writer):
+ * holds the answer back for a latency fault, marks res to be dropped for a
+ * drop fault. f may be NULL: no fault. */
 bool faults_before(struct faults *f, const struct route *r, struct response *res);
 void faults_after(struct faults *f, const struct route *r, struct response *res);
 

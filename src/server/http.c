@@ -695,6 +695,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         void (*resume)(void *) = x->resume;
         x->resume = NULL;
         resume(x->resume_arg);
+        router_finish(srv->app, x->route, &x->res); /* a suspended handler ran */
         return send_response(conn, x);
     }
     guard_settle(srv, conn);
@@ -712,9 +713,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (x->body != NULL)
         x->body[x->len] = '\0';
     x->req.body_len = x->len;
-    router_serve(srv->app, x->route, &x->req, &x->res);
+    bool ran = router_serve(srv->app, x->route, &x->req, &x->res);
     if (x->resume != NULL)
         return MHD_YES; /* suspended: http_resume() brings it back */
+    if (ran)
+        router_finish(srv->app, x->route, &x->res);
     return send_response(conn, x);
 }
 

@@ -238,13 +238,18 @@ enum match router_match(const struct app *app, const char *method, const char *p
     return MATCH_OK;
 }
 
-void router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
+bool router_serve(struct app *app, const struct route *r, struct request *req, struct response *res)
 {
     if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_OPEN) && !admin_admit(app, req, res))
-        return;
+        return false;
     /* Faults armed in the sandbox (faults.h) wrap every route alike. */
     if (faults_before(app->faults, r, res))
-        return;
+        return false;
     r->handler(app, req, res);
+    return true;
+}
+
+void router_finish(struct app *app, const struct route *r, struct response *res)
+{
     faults_after(app->faults, r, res);
 }

@@ -47,9 +47,15 @@ enum match router_match(const struct app *app, const char *method, const char *p
 
 /* Runs the handler of a route router_match() found. The table's flags
  * carry what every route of a kind needs before its handler: a ROUTE_ADMIN
- * route runs only for a request with the operator key (admin_admit()). */
-void router_serve(struct app *app, const struct route *r, struct request *req,
+ * route runs only for a request with the operator key (admin_admit()).
+ * False when the handler did not run (res was answered before it). */
+bool router_serve(struct app *app, const struct route *r, struct request *req,
                   struct response *res);
+/* What follows a handler's answer once it is complete (only where
+ * router_serve() ran the handler): after router_serve() for an answer made there, after the resume
+ * for one that waited on the writer (http.h), so that what holds or drops an answer (faults.h) acts
+ * after the commit, as it did when every handler wrote synchronously. */
+void router_finish(struct app *app, const struct route *r, struct response *res);
 
 /* The table never holds more routes than this (metrics size arrays by it). */
 #define ROUTER_MAX_ROUTES 64

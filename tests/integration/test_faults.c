@@ -107,6 +107,8 @@ struct pending {
     const struct server *srv;
     struct reply *out;
     const char *path;
+    const char *method; /* NULL: GET */
+    const char *body;
 };
 
 static void *get_main(void *arg)
@@ -114,7 +116,10 @@ static void *get_main(void *arg)
     struct pending *p = arg;
     struct client c;
     client_init(&c);
-    struct request_opts rq = {.method = "GET", .path = p->path, .token = DEMO_TOKEN};
+    struct request_opts rq = {.method = p->method != NULL ? p->method : "GET",
+                              .path = p->path,
+                              .token = DEMO_TOKEN,
+                              .body = p->body};
     client_send(&c, p->srv, &rq, p->out);
     client_free(&c);
     return NULL;
@@ -232,11 +237,40 @@ static void test_route_faults(void **state)
     server_stop(&srv);
 }
 
+/* A latency fault holds the answer, not the change: an add is committed
+ * (and seen by others) while its answer is still held back. Since adds
+ * wait on the writer without a thread, the hold comes after the resume. */
+static void test_latency_holds_the_answer_after_the_commit(void **state)
+{
+    (void)state;
+    server_start(&srv, &demo_opts);
+    assert_status(arm("{\"type\":\"latency\",\"route\":\"" ADD_ROUTE "\",\"delay_ms\":60000}"),
+                  201);
+    struct pending p = {.srv = &srv,
+                        .out = reply_new(),
+                        .path = "/api/groups/2/members/add",
+                        .method = "POST",
+                        .body = "{\"participants\":[\"6287830605729\"]}"};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, get_main, &p), 0);
+    while (armed() != 0)
+        usleep(10000); /* until the held request has taken the fault */
+    /* Taken means answered and held: the member is in the group already. */
+    assert_true(group_has(group_get(&srv, DEMO_TOKEN, 2), "6287830605729"));
+    assert_int_equal(p.out->status, 0);
+    assert_status(req(&srv, "DELETE", "/admin/faults", srv.admin_key, NULL), 200);
+    pthread_join(t, NULL);
+    assert_int_equal(p.out->status, 200);
+    assert_jint(p.out->json, "data.total_added", 1);
+    server_stop(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_number_faults, teardown),
         cmocka_unit_test_teardown(test_route_faults, teardown),
+        cmocka_unit_test_teardown(test_latency_holds_the_answer_after_the_commit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,9 @@ FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 # Every server module (the router's table names every handler, so whatever
 # the handlers call: the engines, the console's embedded assets) and the
 # client's input and journal, built once with the fuzzer's instrumentation.
-FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(ENGINE_SRCS) $(CLIENT_ENGINE_SRCS))
+# (mk/webhook.mk is read after this file: its sources are named here.)
+FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(ENGINE_SRCS) $(CLIENT_ENGINE_SRCS) \
+                        $(wildcard src/webhook/*.c))
 FUZZ_GEN      := openapi_json console_assets
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
                  $(patsubst %,$(FUZZ_DIR)/obj/gen/%.o,$(FUZZ_GEN))

@@ -23,11 +23,12 @@ FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 # Every server module (the router's table names every handler, so whatever
-# the handlers call: the engines, the console's embedded assets) and the
-# client's input and journal, built once with the fuzzer's instrumentation.
-# (mk/webhook.mk is read after this file: its sources are named here.)
-FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(ENGINE_SRCS) $(CLIENT_ENGINE_SRCS) \
-                        $(wildcard src/webhook/*.c))
+# the handlers call: the engines, webhooks, the console's embedded assets)
+# and the client's input and journal, built once with the fuzzer's
+# instrumentation. Named by directory here: mk/webhook.mk is read after
+# this file.
+FUZZ_LIB_SRCS := $(sort $(CORE_SRCS) $(wildcard src/engine/*.c src/webhook/*.c) \
+                        $(CLIENT_ENGINE_SRCS))
 FUZZ_GEN      := openapi_json console_assets
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
                  $(patsubst %,$(FUZZ_DIR)/obj/gen/%.o,$(FUZZ_GEN))

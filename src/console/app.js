@@ -12,11 +12,11 @@ import * as invitations from './view-invitations.js';
 import * as log from './view-log.js';
 import * as messages from './view-messages.js';
 import * as sandbox from './view-sandbox.js';
+import * as webhooks from './view-webhooks.js';
 
 // One view per section of the nav (index.html); each exports
-// render(main, ctx, parts, query) and may return a cleanup function. The
-// webhooks' view (issue 11) joins them here when the server has webhooks.
-const views = { groups, add, invitations, messages, directory, devices, sandbox, faults, log };
+// render(main, ctx, parts, query) and may return a cleanup function.
+const views = { groups, add, invitations, messages, directory, devices, webhooks, sandbox, faults, log };
 const $ = (id) => document.getElementById(id);
 
 // The server's clock, learnt from GET /admin/clock and ticked locally so

@@ -724,12 +724,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)toe;
     struct http_server *srv = cls;
     struct exchange *x = *con_cls;
     guard_rewait(srv, conn);
     if (x == NULL)
         return;
+    /* Resumed, but the client left before the handler could finish (MHD
+     * calls no handler again for a closed connection): finish it here, so
+     * what it holds (a parsed body, say) is released. Not at shutdown: a
+     * connection still suspended then may still be the writer's. */
+    if (x->resume != NULL && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN) {
+        void (*resume)(void *) = x->resume;
+        x->resume = NULL;
+        resume(x->resume_arg);
+    }
     log_access(x->req.method != NULL ? x->req.method : "-", x->req.path != NULL ? x->req.path : "-",
                x->res.status, clock_mono_us() - x->start_us);
     drop_body(x);

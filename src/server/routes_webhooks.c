@@ -43,9 +43,10 @@ static void render_events(struct jw *w, const struct webhook_endpoint *e)
     jw_array_end(w);
 }
 
-/* An endpoint as the API shows it; the secret only when given. */
+/* An endpoint as the API shows it; the secret only when given. A new
+ * endpoint's answer is exactly the issue's keys: no rotation to tell of. */
 static void render_endpoint(struct jw *w, const struct webhook_endpoint *e, const char *secret,
-                            int64_t now)
+                            int64_t now, bool created)
 {
     jw_object(w);
     render_kid(w, "id", e->id);
@@ -55,6 +56,10 @@ static void render_endpoint(struct jw *w, const struct webhook_endpoint *e, cons
         render_kstr(w, "secret", secret);
     render_ktime(w, "created_at", e->created_at);
     render_kbool(w, "enabled", e->enabled);
+    if (created) {
+        jw_object_end(w);
+        return;
+    }
     jw_key(w, "previous_secret_expires_at");
     if (e->previous_secret != NULL && e->previous_until > now)
         render_time(w, e->previous_until);
@@ -107,6 +112,19 @@ static int64_t path_id(const struct request *req, size_t i)
     return id;
 }
 
+/* The device's endpoint named by the path, into e: STORE_OK; or
+ * STORE_NOT_FOUND with the 404 answered (*found false); or a failure. */
+static int own_endpoint(struct store_tx *tx, struct call *c, struct webhook_endpoint *e,
+                        bool *found)
+{
+    int64_t id = path_id(c->req, 0);
+    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, e) : STORE_NOT_FOUND;
+    *found = status == STORE_OK;
+    if (status == STORE_NOT_FOUND)
+        webhook_not_found(c->res);
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
 /* --- POST /webhooks ------------------------------------------------------------------ */
 
 struct create_arg {
@@ -127,7 +145,7 @@ static int create_work(struct store_tx *tx, struct call *c, void *arg)
     struct jw w;
     jw_init(&w);
     respond_open(&w, 201, "Webhook created");
-    render_endpoint(&w, &a->e, a->secret, c->now);
+    render_endpoint(&w, &a->e, a->secret, c->now, true);
     respond_close(c->res, 201, &w);
     return STORE_OK;
 }
@@ -230,7 +248,7 @@ static int list_work(struct store_tx *tx, struct call *c, void *arg)
     respond_open(&w, 200, "Webhooks retrieved successfully");
     jw_array(&w);
     for (size_t i = 0; i < n; i++)
-        render_endpoint(&w, &rows[i], NULL, c->now);
+        render_endpoint(&w, &rows[i], NULL, c->now, false);
     jw_array_end(&w);
     jw_key(&w, "meta");
     paging_meta(&w, &q->paging, total);
@@ -258,14 +276,11 @@ static int one_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const enum one_op *op = arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
         return status;
+    int64_t id = e.id;
     char secret[SIGN_SECRET_BUFSZ];
     const char *shown = NULL;
     const char *message = "Webhook retrieved successfully";
@@ -288,7 +303,7 @@ static int one_work(struct store_tx *tx, struct call *c, void *arg)
     struct jw w;
     jw_init(&w);
     respond_open(&w, 200, message);
-    render_endpoint(&w, &e, shown, c->now);
+    render_endpoint(&w, &e, shown, c->now, false);
     respond_close(c->res, 200, &w);
     return STORE_OK;
 }
@@ -317,14 +332,11 @@ static int deliveries_work(struct store_tx *tx, struct call *c, void *arg)
 {
     const struct list_query *q = arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
-    if (status != STORE_OK)
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
         return status;
+    int64_t id = e.id;
     if (errors_any(q->errors)) {
         respond_invalid(c->res, json_incref(q->errors));
         return STORE_OK;
@@ -378,15 +390,13 @@ static int retry_work(struct store_tx *tx, struct call *c, void *arg)
 {
     (void)arg;
     struct webhook_endpoint e;
-    int64_t id = path_id(c->req, 0), did = path_id(c->req, 1);
-    int status = id > 0 ? store_webhook_get(tx, c->device.id, id, &e) : STORE_NOT_FOUND;
-    if (status == STORE_NOT_FOUND) {
-        webhook_not_found(c->res);
-        return STORE_OK;
-    }
+    bool found;
+    int status = own_endpoint(tx, c, &e, &found);
+    if (status != STORE_OK || !found)
+        return status;
+    int64_t id = e.id, did = path_id(c->req, 1);
     struct webhook_delivery d;
-    if (status == STORE_OK)
-        status = did > 0 ? store_webhook_replay(tx, id, did, clock_wall_ms()) : STORE_NOT_FOUND;
+    status = did > 0 ? store_webhook_replay(tx, id, did, clock_wall_ms()) : STORE_NOT_FOUND;
     if (status == STORE_NOT_FOUND) {
         respond_error(c->res, 404, "Delivery not found",
                       "This webhook endpoint has no delivery with this id");

@@ -45,7 +45,7 @@ static void group_free(struct hot_group *g)
     free(g);
 }
 
-static void forget_all(struct hot *h)
+void hot_forget_all(struct hot *h)
 {
     for (size_t b = 0; b < BUCKETS; b++) {
         while (h->buckets[b] != NULL) {
@@ -61,7 +61,7 @@ void hot_free(struct hot *h)
 {
     if (h == NULL)
         return;
-    forget_all(h);
+    hot_forget_all(h);
     free(h->job_ids.ids);
     free(h->batch_ids.ids);
     free(h);
@@ -116,11 +116,6 @@ struct hot_group *hot_add(struct hot *h, int64_t id)
     h->count++;
     touch(h, g);
     return g;
-}
-
-void hot_forget_all(struct hot *h)
-{
-    forget_all(h);
 }
 
 void hot_forget(struct hot *h, int64_t id)
@@ -244,7 +239,7 @@ void hot_job_begin(struct hot *h)
     h->job_ids.overflow = false;
     /* Between jobs nothing is half done: the safe moment to make room. */
     if (h->count > h->max_groups) {
-        forget_all(h);
+        hot_forget_all(h);
         h->batch_ids.n = 0; /* nothing left to forget */
     }
 }
@@ -260,7 +255,7 @@ void hot_job_keep(struct hot *h)
 void hot_job_undo(struct hot *h)
 {
     if (h->job_ids.overflow) {
-        forget_all(h);
+        hot_forget_all(h);
         return;
     }
     for (size_t i = 0; i < h->job_ids.n; i++)
@@ -271,7 +266,7 @@ void hot_batch_end(struct hot *h, bool committed)
 {
     if (!committed) {
         if (h->batch_ids.overflow) {
-            forget_all(h);
+            hot_forget_all(h);
         } else {
             for (size_t i = 0; i < h->batch_ids.n; i++)
                 hot_forget(h, h->batch_ids.ids[i]);

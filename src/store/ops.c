@@ -225,7 +225,8 @@ const char *const store_sql[ST_COUNT] = {
     [ST_WH_CLAIM] = WH_CLAIM_SQL,
     [ST_WH_LEASE] = "UPDATE webhook_endpoints SET lease_until = $1, lease_owner = $2 WHERE id = $3",
     [ST_WH_RECORD] = "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_at = $3,"
-                     " last_attempt_at = $4, last_status = $5, last_error = $6 WHERE id = $7",
+                     " last_attempt_at = $4, last_status = $5, last_error = $6"
+                     " WHERE id = $7 AND status = 0 AND attempts = $8",
     /* The claim ends only if it is still this owner's (a lease that lapsed
      * may be another process's by now); a 410 disables either way. */
     [ST_WH_RELEASE] = "UPDATE webhook_endpoints SET enabled = (enabled AND NOT $1),"
@@ -2267,6 +2268,7 @@ int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpo
     bind_int(st, 5, a->http_status);
     bind_text(st, 6, a->error);
     bind_int(st, 7, delivery_id);
+    bind_int(st, 8, a->attempts - 1);
     int status = run_done(st);
     if (status != STORE_OK)
         return status;

@@ -647,7 +647,10 @@ int store_invites_expiring(struct store_tx *tx, int64_t now, int64_t limit, stru
                            size_t *n);
 int store_invite_expiry_told(struct store_tx *tx, int64_t id);
 
-/* Records the attempt and ends owner's claim of the endpoint. */
+/* Records the attempt (a->attempts counts it) and ends owner's claim of
+ * the endpoint. The delivery changes only if it is still pending with the
+ * attempts it was claimed with: a process whose lease lapsed cannot
+ * overwrite what the one that took over recorded, nor undo a replay. */
 int store_webhook_record(struct store_tx *tx, int64_t delivery_id, int64_t endpoint_id,
                          const char *owner, const struct webhook_attempt *a);
 /* Pending deliveries, and when the oldest was created (0 when none). */

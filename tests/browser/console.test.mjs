@@ -13,6 +13,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -370,8 +371,56 @@ test('arm faults: a number fails with its code until used up; disarm them all', 
   await page.getByText('No fault is armed: the server behaves.').waitFor();
 });
 
+test('webhooks: add an endpoint, see its delivery, replay it, delete it', async () => {
+  // A receiver of our own: the demo server accepts loopback endpoints.
+  const got = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      got.push({ id: req.headers['webhook-id'], signature: req.headers['webhook-signature'], body });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  const waitFor = async (n) => {
+    for (let i = 0; i < 150 && got.length < n; i++) await new Promise((ok) => setTimeout(ok, 100));
+    assert.equal(got.length, n);
+  };
+  try {
+    await go('#/webhooks');
+    await page.getByText('This device has no webhook endpoint.').waitFor();
+    await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.address().port}/hooks`);
+    await page.getByLabel('Event types').fill('group.message.sent');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = await page.locator('#webhook-secret').textContent();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    const endpoints = page.getByRole('region', { name: 'Endpoints' });
+    await endpoints.getByText('group.message.sent').waitFor();
+    const sent = await api('POST', '/api/groups/2/send', { type: 'chat', params: { text: 'hello hooks' } }, TOKEN);
+    assert.equal(sent.status, 200);
+    await waitFor(1);
+    assert.match(got[0].id, /^evt_/);
+    assert.match(got[0].signature, /^v1,/);
+    assert.equal(JSON.parse(got[0].body).data.message.content, 'hello hooks');
+    await shot('webhooks');
+    await endpoints.getByRole('link').first().click();
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText('delivered').waitFor();
+    await deliveries.getByRole('button', { name: /^Replay delivery/ }).click();
+    await waitFor(2);
+    assert.equal(got[1].id, got[0].id); // the same event, again
+    await go('#/webhooks');
+    await page.getByRole('button', { name: /^Delete endpoint/ }).click();
+    await page.getByText('This device has no webhook endpoint.').waitFor();
+  } finally {
+    receiver.close();
+  }
+});
+
 test('every control has a label, and the page fits 360 px without scrolling sideways', async () => {
-  for (const hash of ['#/groups', '#/groups/2', '#/add?group=2', '#/invitations', '#/messages', '#/directory', '#/devices', '#/sandbox', '#/faults', '#/log']) {
+  for (const hash of ['#/groups', '#/groups/2', '#/add?group=2', '#/invitations', '#/messages', '#/directory', '#/devices', '#/webhooks', '#/sandbox', '#/faults', '#/log']) {
     await go(hash);
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, textarea, button')]

@@ -329,6 +329,27 @@ static enum engine_status evo_send_text(struct engine *e, struct engine_call *c,
     return engine_remote_send(e, c, "POST", path, body, true);
 }
 
+static enum engine_status evo_group_list(struct engine *e, struct engine_call *c,
+                                         struct engine_group_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* getParticipants is required by Evolution's validation; the caller
+     * reads each group's participants with findGroupInfos. */
+    const char *i = engine_http_escape(c->arena, instance_of(c));
+    const char *path =
+        i ? engine_fmt(c->arena, "/group/fetchAllGroups/%s?getParticipants=false", i) : NULL;
+    struct engine_http_reply r;
+    enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
+    if (st != ENGINE_OK)
+        return st;
+    size_t added;
+    bool ok = json_is_array(r.json) && engine_parse_group_list(r.json, c->arena, out, &added);
+    engine_http_reply_done(&r);
+    if (!ok)
+        return engine_fail(&c->err, ENGINE_E_PROTOCOL, "GET %s: not a list of groups", path);
+    return ENGINE_OK;
+}
+
 static const struct engine_ops evolution_ops = {
     .name = "evolution",
     .session = evo_session,
@@ -339,6 +360,7 @@ static const struct engine_ops evolution_ops = {
     .invite_code = evo_invite_code,
     .send_invite = evo_send_invite,
     .send_text = evo_send_text,
+    .group_list = evo_group_list,
     .free = engine_remote_free,
 };
 

@@ -391,6 +391,46 @@ bool engine_parse_group(json_t *group, struct arena *a, struct engine_group *out
     return true;
 }
 
+/* One group of a list answer into list's spare slot, kept unless listed. */
+static bool take_group(json_t *v, struct arena *a, struct engine_group_list *list, size_t *added)
+{
+    struct engine_group *g = &list->groups[list->n];
+    if (!engine_parse_group(v, a, g))
+        return false;
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->groups[i].jid, g->jid) == 0)
+            return true;
+    list->n++;
+    ++*added;
+    return true;
+}
+
+bool engine_parse_group_list(json_t *answer, struct arena *a, struct engine_group_list *list,
+                             size_t *added)
+{
+    *added = 0;
+    if (!json_is_array(answer) && !json_is_object(answer))
+        return false;
+    size_t n = json_is_array(answer) ? json_array_size(answer) : json_object_size(answer);
+    if (n == 0)
+        return true;
+    struct engine_group *grown = arena_calloc(a, list->n + n, sizeof(*grown));
+    if (grown == NULL)
+        return false;
+    if (list->n > 0)
+        memcpy(grown, list->groups, list->n * sizeof(*grown));
+    list->groups = grown;
+    size_t i;
+    const char *key;
+    json_t *v;
+    if (json_is_array(answer)) {
+        json_array_foreach(answer, i, v) if (!take_group(v, a, list, added)) return false;
+    } else {
+        json_object_foreach(answer, key, v) if (!take_group(v, a, list, added)) return false;
+    }
+    return true;
+}
+
 /* --- whole-call refusals -------------------------------------------------------------- */
 
 enum engine_status engine_parse_refusal(const char *text, long iq_code)

@@ -46,6 +46,15 @@ bool engine_parse_participants(json_t *list, struct arena *a, struct engine_part
  * group id is found (or without memory). */
 bool engine_parse_group(json_t *group, struct arena *a, struct engine_group *out);
 
+/* The groups of a list answer appended to list: an array of group
+ * objects (GOWS, WEBJS, Evolution's fetchAllGroups) or an object keyed by
+ * JID (NOWEB's groupFetchAllParticipating). A group already in the list
+ * (an engine that ignores paging) is not appended twice; *added counts
+ * the new ones. False without memory, or when the answer is neither shape
+ * or holds an entry without a group id. */
+bool engine_parse_group_list(json_t *answer, struct arena *a, struct engine_group_list *list,
+                             size_t *added);
+
 /* A whole call WhatsApp refused, from the error's text and (when the
  * library gives one) its IQ code: rate-overlimit (429), not-authorized or
  * forbidden (401/403), item-not-found (404), bad-request (400). ENGINE_OK

@@ -301,6 +301,45 @@ static enum engine_status waha_send_text(struct engine *e, struct engine_call *c
     return engine_remote_send(e, c, "POST", "/api/sendText", body, true);
 }
 
+/* Pages of this many groups: WAHA's documentation advises paging when a
+ * whole list times out. The cap stops an engine that ignores offset
+ * (the same page again adds nothing) and bounds a runaway account. */
+#define LIST_PAGE      100
+#define LIST_MAX_PAGES 100
+
+static enum engine_status waha_group_list(struct engine *e, struct engine_call *c,
+                                          struct engine_group_list *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *s = engine_http_escape(c->arena, session_of(c));
+    for (int page = 0; page < LIST_MAX_PAGES; page++) {
+        /* Participants come from each group's normalised v2 list (the
+         * caller asks group_info), so the list leaves them out. */
+        const char *path =
+            s ? engine_fmt(c->arena,
+                           "/api/%s/groups?limit=%d&offset=%d&sortBy=id&sortOrder=asc"
+                           "&exclude=participants",
+                           s, LIST_PAGE, page * LIST_PAGE)
+              : NULL;
+        struct engine_http_reply r;
+        enum engine_status st = engine_remote_call(e, c, "GET", path, NULL, false, &r);
+        if (st != ENGINE_OK)
+            return st;
+        size_t got = 0, added = 0;
+        bool ok = r.json == NULL && r.len == 0; /* NOWEB: nothing at all for no groups */
+        if (!ok) {
+            got = json_is_array(r.json) ? json_array_size(r.json) : json_object_size(r.json);
+            ok = engine_parse_group_list(r.json, c->arena, out, &added);
+        }
+        engine_http_reply_done(&r);
+        if (!ok)
+            return engine_fail(&c->err, ENGINE_E_PROTOCOL, "GET %s: not a list of groups", path);
+        if (got < LIST_PAGE || added == 0)
+            return ENGINE_OK;
+    }
+    return ENGINE_OK;
+}
+
 static const struct engine_ops waha_ops = {
     .name = "waha",
     .session = waha_session,
@@ -311,6 +350,7 @@ static const struct engine_ops waha_ops = {
     .invite_code = waha_invite_code,
     .send_invite = waha_send_invite,
     .send_text = waha_send_text,
+    .group_list = waha_group_list,
     .free = engine_remote_free,
 };
 

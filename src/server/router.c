@@ -61,6 +61,7 @@ static const struct route routes[] = {
     {"POST", "/admin/devices", route_admin_device_create, ROUTE_ADMIN, ADMIN_BODY},
     {"GET", "/admin/devices", route_admin_device_list, ROUTE_ADMIN, API_BODY},
     {"POST", "/admin/devices/{phone}/tokens", route_admin_token_create, ROUTE_ADMIN, ADMIN_BODY},
+    {"POST", "/admin/devices/{device}/sync", route_admin_device_sync, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/tokens/revoke", route_admin_token_revoke, ROUTE_ADMIN, ADMIN_BODY},
     {"POST", "/admin/directory", route_admin_dir_bulk, ROUTE_ADMIN, ADMIN_BODY},
     {"PUT", "/admin/directory/{phone}", route_admin_dir_put, ROUTE_ADMIN, ADMIN_BODY},

@@ -10,6 +10,9 @@ void route_healthz(struct app *app, struct request *req, struct response *res);
 void route_readyz(struct app *app, struct request *req, struct response *res);
 void route_metrics(struct app *app, struct request *req, struct response *res);
 void route_engine_events(struct app *app, struct request *req, struct response *res);
+/* POST /admin/devices/{device}/sync (routes_sync.c): the device's engine
+ * session's groups imported or brought up to date (core/sync.h). */
+void route_admin_device_sync(struct app *app, struct request *req, struct response *res);
 void route_openapi(struct app *app, struct request *req, struct response *res);
 
 /* routes_members.c */

@@ -55,9 +55,7 @@ struct eadd {
     struct engine_verdict *v; /* per candidate */
 };
 
-/* The engine's failure as the answer: 503 when it is not well, else what
- * WhatsApp's refusal of the whole call means. */
-static void answer_engine_failure(struct response *res, const struct limits *lim,
+void engine_answer_failure(struct response *res, const struct limits *lim,
                                   const struct engine_error *err, const char *denied)
 {
     char sentence[ENGINE_DETAIL_MAX];
@@ -318,7 +316,7 @@ static bool settle_held(struct app *app, struct request *req, struct response *r
                           b->ea.out.group.jid, &err) != ENGINE_OK) {
             log_error("engine: request %lld in doubt not settled: %s", (long long)b->settle[i].id,
                       err.detail);
-            answer_engine_failure(res, &app->limits, &err, ADD_DENIED);
+            engine_answer_failure(res, &app->limits, &err, ADD_DENIED);
             return false;
         }
     }
@@ -495,7 +493,7 @@ void engine_members_add(struct app *app, struct request *req, struct response *r
         if (status != STORE_OK)
             log_error("engine: request %lld stays in doubt until its deadline: %s",
                       (long long)ea->pending.id, store_strerror(status));
-        answer_engine_failure(res, &app->limits, &ec.err, ADD_DENIED);
+        engine_answer_failure(res, &app->limits, &ec.err, ADD_DENIED);
         return;
     }
     if (!call_write(app, req, res, record_work, b))
@@ -654,7 +652,7 @@ bool engine_roster(struct app *app, struct request *req, struct response *res, i
         log_error("engine: %s in %s: %s: %s",
                   engine_op_name((enum engine_op)(ENGINE_OP_ADD + what[op])), p.jid,
                   engine_status_name(st), ec.err.detail);
-        answer_engine_failure(res, &app->limits, &ec.err, denied[op]);
+        engine_answer_failure(res, &app->limits, &ec.err, denied[op]);
         return false;
     }
     struct engine_group g = {0};
@@ -693,7 +691,7 @@ bool engine_invite_link(struct app *app, struct request *req, struct response *r
     if (st != ENGINE_OK) {
         log_error("engine: invite link of %s: %s: %s", p.jid, engine_status_name(st),
                   ec.err.detail);
-        answer_engine_failure(res, &app->limits, &ec.err, p.denied);
+        engine_answer_failure(res, &app->limits, &ec.err, p.denied);
         return false;
     }
     return true;
@@ -816,7 +814,7 @@ bool engine_groups_create(struct app *app, struct request *req, struct response 
     }
     if (st != ENGINE_OK) {
         log_error("engine: create a group: %s: %s", engine_status_name(st), ec.err.detail);
-        answer_engine_failure(res, &app->limits, &ec.err, ADD_DENIED);
+        engine_answer_failure(res, &app->limits, &ec.err, ADD_DENIED);
         return false;
     }
     e->jid = g.jid;

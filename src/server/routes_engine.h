@@ -7,6 +7,12 @@
 #include "server/app.h"
 #include "server/http.h"
 
+/* The engine's failure as the answer: 503 with Retry-After when it is not
+ * well (engine_status_unavailable), 403 with denied for a refusal because
+ * the account may not, 404 for a group WhatsApp does not know, else 502. */
+void engine_answer_failure(struct response *res, const struct limits *lim,
+                           const struct engine_error *err, const char *denied);
+
 /* POST /api/groups/{id}/members/add when app->engine is set, with the body
  * already read: check 4's sentence (or NULL) and the participants. Runs on
  * the request's thread: the engine's calls block it, never a transaction. */

@@ -125,6 +125,8 @@ struct fk_person *fk_person(const char *id);
 struct fk_person *fk_person_put(const char *phone);
 struct fk_group *fk_group(const char *jid);
 struct fk_group *fk_group_put(const char *jid);
+/* The groups s's account is in, by JID, in a malloc'd array (free it). */
+size_t fk_groups_of(const struct fk_session *s, struct fk_group ***out);
 struct fk_member *fk_member(struct fk_group *g, const char *phone);
 bool fk_member_put(struct fk_group *g, const char *phone, enum fk_role role);
 bool fk_member_remove(struct fk_group *g, const char *phone);

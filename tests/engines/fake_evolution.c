@@ -46,6 +46,7 @@ static const char *evo_op(const struct fk_request *rq)
                {true, "chat/whatsappNumbers", "check"},
                {true, "group/create", "create"},
                {false, "group/findGroupInfos", "info"},
+               {false, "group/fetchAllGroups", "list"},
                {false, "group/participants", "participants"},
                {false, "group/inviteCode", "invite"},
                {true, "group/revokeInviteCode", "revoke"},
@@ -93,6 +94,7 @@ static void caught(const char *op, const char *text, struct fk_response *rs)
                   {"demote", 400, "Error updating participants"},
                   {"create", 500, "Error creating group"},
                   {"info", 404, "Error fetching group"},
+                  {"list", 404, "Error fetching group"},
                   {"participants", 404, "No participants"},
                   {"invite", 404, "No invite code"},
                   {"revoke", 404, "Revoke error"},
@@ -305,6 +307,31 @@ static void create(const struct fk_request *rq, struct fk_session *s, struct fk_
     rs->body = fk_baileys_group(g);
 }
 
+/* GET /group/fetchAllGroups/{instance}?getParticipants=true|false: every
+ * group the account is in (groupFetchAllParticipating), participants only
+ * when asked; the query parameter is required by Evolution's validation. */
+static void fetch_all(const struct fk_request *rq, const struct fk_session *s,
+                      struct fk_response *rs)
+{
+    const char *with = rq->query(rq, "getParticipants");
+    if (with == NULL) {
+        evo_error(rs, 400, json_pack("[s]", "getParticipants is required"));
+        return;
+    }
+    struct fk_group **mine;
+    size_t n = fk_groups_of(s, &mine);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *g = fk_baileys_group(mine[i]);
+        if (strcmp(with, "true") != 0)
+            json_object_del(g, "participants");
+        json_array_append_new(out, g);
+    }
+    free(mine);
+    rs->status = 200;
+    rs->body = out;
+}
+
 static void evo_serve(const struct fk_request *rq, struct fk_response *rs)
 {
     const char *op = evo_op(rq);
@@ -319,6 +346,8 @@ static void evo_serve(const struct fk_request *rq, struct fk_response *rs)
         whatsapp_numbers(rq, rs);
     } else if (strcmp(op, "create") == 0) {
         create(rq, s, rs);
+    } else if (strcmp(op, "list") == 0) {
+        fetch_all(rq, s, rs);
     } else if (strcmp(op, "send") == 0) {
         const char *number = json_string_value(json_object_get(rq->body, "number"));
         const char *text = json_string_value(json_object_get(rq->body, "text"));

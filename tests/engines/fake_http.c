@@ -16,7 +16,7 @@
  *                                            applies the change as if made in WhatsApp
  *                                            and delivers the engine's webhook N times
  *   PUT    /_fake/webhook                    {"url", "hmac_key" (WAHA), "jwt_key" (Evolution)}
- *   POST   /_fake/faults                     {"op": add|check|info|participants|create|
+ *   POST   /_fake/faults                     {"op": add|check|info|participants|list|create|
  *                                            invite|revoke|send|session|remove|promote|
  *                                            demote|*, "kind", "times" (default 1, -1
  *                                            always), ...}; kinds:

@@ -67,7 +67,7 @@ static const char *waha_op(const struct fk_request *rq)
     if (!parse_path(rq->path, &r))
         return NULL;
     if (r.group[0] == '\0')
-        return post ? "create" : NULL;
+        return post ? "create" : get ? "list" : NULL;
     static const struct {
         bool post;
         const char *tail, *op;
@@ -343,6 +343,36 @@ static void invite(const struct fk_group *g, struct fk_response *rs)
     rs->body = json_string(lib == GOWS ? link : g->invite);
 }
 
+/* GET /api/{session}/groups: the account's groups, paged by limit and
+ * offset (sorted by id here, whatever sortBy says), as the library lists
+ * them: NOWEB an object keyed by JID (groupFetchAllParticipating), the
+ * others an array; exclude=participants leaves the participants out. */
+static void list(const struct fk_session *s, const struct fk_request *rq, struct fk_response *rs)
+{
+    struct fk_group **mine;
+    size_t n = fk_groups_of(s, &mine);
+    const char *limit = rq->query(rq, "limit"), *offset = rq->query(rq, "offset");
+    const char *exclude = rq->query(rq, "exclude");
+    size_t from = offset != NULL ? strtoul(offset, NULL, 10) : 0;
+    size_t max = limit != NULL ? strtoul(limit, NULL, 10) : n;
+    bool bare = exclude != NULL && strstr(exclude, "participants") != NULL;
+    json_t *out = lib == NOWEB ? json_object() : json_array();
+    for (size_t i = from; i < n && i - from < max; i++) {
+        json_t *g = group_object(mine[i]);
+        if (bare) {
+            json_object_del(g, "participants");
+            json_object_del(g, "Participants");
+        }
+        if (lib == NOWEB)
+            json_object_set_new(out, mine[i]->jid, g);
+        else
+            json_array_append_new(out, g);
+    }
+    free(mine);
+    rs->status = 200;
+    rs->body = out;
+}
+
 static void group_route(const struct fk_request *rq, const char *op, struct fk_response *rs)
 {
     struct route r;
@@ -352,6 +382,10 @@ static void group_route(const struct fk_request *rq, const char *op, struct fk_r
         return;
     if (strcmp(op, "create") == 0) {
         create(s, rq, rs);
+        return;
+    }
+    if (strcmp(op, "list") == 0) {
+        list(s, rq, rs);
         return;
     }
     if (strcmp(op, "add") == 0 || strcmp(op, "remove") == 0 || strcmp(op, "promote") == 0 ||

@@ -144,6 +144,23 @@ struct fk_group *fk_group_put(const char *jid)
     return g;
 }
 
+static int by_jid(const void *a, const void *b)
+{
+    return strcmp((*(struct fk_group *const *)a)->jid, (*(struct fk_group *const *)b)->jid);
+}
+
+size_t fk_groups_of(const struct fk_session *s, struct fk_group ***out)
+{
+    *out = calloc(n_groups + 1, sizeof(**out));
+    size_t n = 0;
+    for (size_t i = 0; *out != NULL && i < n_groups; i++)
+        if (strcmp(groups[i].session, s->name) == 0 && fk_member(&groups[i], s->phone) != NULL)
+            (*out)[n++] = &groups[i];
+    if (n > 1)
+        qsort(*out, n, sizeof(**out), by_jid);
+    return n;
+}
+
 struct fk_member *fk_member(struct fk_group *g, const char *phone)
 {
     for (size_t i = 0; i < g->n_members; i++)

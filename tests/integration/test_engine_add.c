@@ -562,6 +562,113 @@ static void roster_and_link(void **state)
     free(fake_group_text);
 }
 
+static struct reply *sync_device(const struct suite *s, const char *device)
+{
+    return req(&s->srv, "POST", tmpf("/admin/devices/%s/sync", device), s->srv.admin_key, NULL);
+}
+
+static bool is_admin_in(const struct reply *g, const char *phone)
+{
+    json_t *p = jfind(jpath(g->json, "data.participants"), "phone", phone);
+    return p != NULL && json_is_true(json_object_get(p, "is_admin"));
+}
+
+/* POST /admin/devices/{device}/sync: the session's groups imported (a new
+ * numeric id, WhatsApp's JID, its participants and roles) or brought up to
+ * date (subject; who joined and left in WhatsApp; roles); a second sync
+ * changes nothing; another account's groups are not imported; the engine
+ * not well is a 503; the builtin engine has nothing to sync. */
+static void sync_imports_and_updates(void **state)
+{
+    struct suite *s = *state;
+    const struct fake *f = &s->fake;
+    const char *hikers = "120363000000000077@g.us";
+    assert_true(fake_session(f, "other", FAY, s->flavour == EVOLUTION ? "open" : "WORKING"));
+    assert_true(fake_group(f, G,
+                           json_pack("{s:s,s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "session",
+                                     "default", "subject", "Project Team II", "participants",
+                                     "phone", DEV, "role", "superadmin", "phone", GUS, "role",
+                                     "member", "phone", ALICE, "role", "admin")));
+    assert_true(fake_group(f, hikers,
+                           json_pack("{s:s,s:s,s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "session",
+                                     "default", "subject", "Weekend Hikers", "desc", "Saturdays",
+                                     "participants", "phone", ALICE, "role", "superadmin", "phone",
+                                     DEV, "role", "admin", "phone", FAY, "role", "member")));
+    assert_true(fake_group(f, "120363000000000088@g.us",
+                           json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "session", "other", "subject",
+                                     "Not ours", "participants", "phone", FAY, "role",
+                                     "superadmin")));
+
+    struct reply *r = sync_device(s, DEV);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_string_equal(json_string_value(jpath(r->json, "message")), "Device synced");
+    assert_int_equal(json_integer_value(jpath(r->json, "data.groups_count")), 2);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.imported")), 1);
+    json_t *lines = jpath(r->json, "data.groups");
+    json_t *old = jfind(lines, "jid", G), *new = jfind(lines, "jid", hikers);
+    assert_non_null(old);
+    assert_non_null(new);
+    assert_null(jfind(lines, "jid", "120363000000000088@g.us"));
+    assert_string_equal(json_string_value(json_object_get(old, "status")), "updated");
+    assert_int_equal(json_integer_value(json_object_get(old, "joined")), 2);
+    assert_int_equal(json_integer_value(json_object_get(old, "left")), 1);
+    assert_string_equal(json_string_value(json_object_get(new, "status")), "imported");
+
+    /* The group groupied knew: WhatsApp's subject and roster. */
+    struct reply *g = group_get(&s->srv, TOKEN, GID);
+    assert_status_at(__FILE__, __LINE__, g, 200);
+    assert_string_equal(json_string_value(jpath(g->json, "data.subject")), "Project Team II");
+    assert_true(group_has(g, GUS));
+    assert_true(is_admin_in(g, ALICE));
+    assert_false(group_has(g, ERIN));
+    assert_int_equal(json_integer_value(jpath(g->json, "data.participant_count")), 3);
+
+    /* The group it did not: a new id, WhatsApp's JID, roles as there. */
+    long long hid = strtoll(json_string_value(json_object_get(new, "id")), NULL, 10);
+    assert_true(hid > GID);
+    g = group_get(&s->srv, TOKEN, hid);
+    assert_status_at(__FILE__, __LINE__, g, 200);
+    assert_string_equal(json_string_value(jpath(g->json, "data.jid")), hikers);
+    assert_string_equal(json_string_value(jpath(g->json, "data.subject")), "Weekend Hikers");
+    assert_true(group_has(g, FAY));
+    assert_true(is_admin_in(g, DEV));
+    assert_true(is_admin_in(g, ALICE));
+    assert_false(is_admin_in(g, FAY));
+    json_t *creator = jfind(jpath(g->json, "data.admins"), "phone", ALICE);
+    assert_true(json_is_true(json_object_get(creator, "is_creator")));
+
+    /* Again, by the device's id: nothing left to change. */
+    r = req(&s->srv, "GET", "/admin/devices", s->srv.admin_key, NULL);
+    const char *dev_id = json_string_value(json_object_get(jfind(jpath(r->json, "data"), "phone",
+                                                                 DEV),
+                                                           "id"));
+    assert_non_null(dev_id);
+    r = sync_device(s, dev_id);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.imported")), 0);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.joined")), 0);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.left")), 0);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.roles_changed")), 0);
+    size_t i;
+    json_t *line;
+    json_array_foreach(jpath(r->json, "data.groups"), i, line)
+        assert_string_equal(json_string_value(json_object_get(line, "status")), "unchanged");
+    assert_int_equal(sync_device(s, "6289999999999")->status, 404);
+
+    /* The engine not well: 503 with Retry-After, nothing changed. */
+    assert_true(fake_fault(f, json_pack("{s:s,s:s,s:i}", "op", "list", "kind", "status", "status",
+                                        502)));
+    r = sync_device(s, DEV);
+    assert_int_equal(r->status, 503);
+    assert_string_not_equal(r->retry_after, "");
+
+    /* The sandbox has nothing to sync. */
+    start(&s->builtin, s, false);
+    r = req(&s->builtin, "POST", tmpf("/admin/devices/%s/sync", DEV), s->builtin.admin_key, NULL);
+    assert_int_equal(r->status, 409);
+    assert_string_equal(json_string_value(jpath(r->json, "message")), "Nothing to sync");
+}
+
 /* POST /groups creates the group in WhatsApp: its JID is WhatsApp's, the
  * initial participants have the add path's codes. */
 static void create_through_engine(void **state)
@@ -613,14 +720,16 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \
         cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
-        cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),          \
+        cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {ENGINE_TESTS};
     const struct CMUnitTest shapes_only[] = {
         cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown)};
+        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown)};
     const struct CMUnitTest flags[] = {cmocka_unit_test(engine_flag)};
     int failed = cmocka_run_group_tests_name("engine add: flags", flags, NULL, NULL);
     failed +=

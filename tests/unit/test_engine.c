@@ -309,6 +309,40 @@ static void test_parse_times(void **state)
     }
 }
 
+/* A list of groups: NOWEB's object keyed by JID, the others' arrays; a
+ * second page that repeats the first adds nothing. */
+static void test_parse_group_list(void **state)
+{
+    (void)state;
+    struct engine_group_list l = {0};
+    size_t added;
+    json_t *v = J("{\"1@g.us\":{\"id\":\"1@g.us\",\"subject\":\"One\"},"
+                  "\"2@g.us\":{\"id\":\"2@g.us\",\"subject\":\"Two\",\"desc\":\"d\"}}");
+    assert_true(engine_parse_group_list(v, &A, &l, &added));
+    json_decref(v);
+    assert_int_equal(added, 2);
+    assert_int_equal(l.n, 2);
+    v = J("[{\"JID\":\"3@g.us\",\"Name\":\"Three\",\"Participants\":[]},"
+          "{\"id\":\"1@g.us\",\"subject\":\"One again\"}]");
+    assert_true(engine_parse_group_list(v, &A, &l, &added));
+    json_decref(v);
+    assert_int_equal(added, 1);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.groups[2].jid, "3@g.us");
+    assert_string_equal(l.groups[2].subject, "Three");
+    assert_true(l.groups[2].has_participants);
+    v = J("[]");
+    assert_true(engine_parse_group_list(v, &A, &l, &added));
+    json_decref(v);
+    assert_int_equal(added, 0);
+    v = J("[{\"subject\":\"no id\"}]");
+    assert_false(engine_parse_group_list(v, &A, &l, &added));
+    json_decref(v);
+    v = J("\"groups\"");
+    assert_false(engine_parse_group_list(v, &A, &l, &added));
+    json_decref(v);
+}
+
 static void test_parse_groups(void **state)
 {
     (void)state;
@@ -595,6 +629,7 @@ int main(void)
         cmocka_unit_test_teardown(test_parse_whatsmeow_webjs, teardown),
         cmocka_unit_test_teardown(test_parse_times, teardown),
         cmocka_unit_test_teardown(test_parse_groups, teardown),
+        cmocka_unit_test_teardown(test_parse_group_list, teardown),
         cmocka_unit_test_teardown(test_refusals, teardown),
         cmocka_unit_test_teardown(test_waha_errors, teardown),
         cmocka_unit_test_teardown(test_evolution_errors, teardown),

@@ -182,6 +182,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         retry_after = r->script.retry_after;
     }
     int delay = r->script.delay_ms;
+    if (r->script.delay_times > 0 && --r->script.delay_times == 0)
+        r->script.delay_ms = 0; /* that was the last one delayed */
     d.answered = status;
     pthread_mutex_unlock(&r->lock);
 

@@ -39,7 +39,8 @@ struct receiver_script {
     int fail_times;          /* answer the next fail_times requests with fail_status */
     int fail_status;         /* 0 for 500 */
     const char *retry_after; /* sent with those answers; NULL for none */
-    int delay_ms;            /* wait this long before every answer */
+    int delay_ms;            /* wait this long before every answer, or */
+    int delay_times;         /* only before the next delay_times answers (0: every) */
 };
 
 struct receiver;

@@ -130,8 +130,8 @@ static int update_fields(struct store_tx *tx, int64_t id, const struct sync_grou
     if (g->subject != NULL && g->subject[0] != '\0' && !same_text(g->subject, before.subject))
         after.subject = g->subject;
     if (!same_text(g->description, before.description))
-        after.description = g->description != NULL && g->description[0] != '\0' ? g->description
-                                                                                : NULL;
+        after.description =
+            g->description != NULL && g->description[0] != '\0' ? g->description : NULL;
     if (after.subject == before.subject && after.description == before.description)
         return STORE_OK;
     after.updated_at = now;
@@ -150,13 +150,12 @@ int sync_apply(struct store_tx *tx, const struct device *device, const struct sy
     int64_t id;
     int status = store_group_by_jid(tx, g->jid, &id);
     if (status == STORE_NOT_FOUND) {
-        const struct group_new req = {.device = device,
-                                      .subject = g->subject != NULL && g->subject[0] != '\0'
-                                                     ? g->subject
-                                                     : g->jid,
-                                      .description = g->description,
-                                      .now = now,
-                                      .jid = g->jid};
+        const struct group_new req = {
+            .device = device,
+            .subject = g->subject != NULL && g->subject[0] != '\0' ? g->subject : g->jid,
+            .description = g->description,
+            .now = now,
+            .jid = g->jid};
         status = groups_insert(tx, &req, &created);
         if (status != STORE_OK)
             return status;
@@ -193,8 +192,8 @@ int sync_apply(struct store_tx *tx, const struct device *device, const struct sy
     /* Without a snapshot of this very group, nothing changed here since. */
     bool snap = !out->imported && before->known && before->group_id == id;
     struct member *r1 = sorted(arena, now_list, n_now, sizeof(*r1), member_cmp);
-    struct member *r0 = snap ? sorted(arena, before->members, before->n, sizeof(*r0), member_cmp)
-                             : r1;
+    struct member *r0 =
+        snap ? sorted(arena, before->members, before->n, sizeof(*r0), member_cmp) : r1;
     size_t n0 = snap ? before->n : n_now;
     struct sync_person *wa = sorted(arena, g->people, g->n, sizeof(*wa), person_cmp);
     if (r1 == NULL || r0 == NULL || wa == NULL)
@@ -215,9 +214,9 @@ int sync_apply(struct store_tx *tx, const struct device *device, const struct sy
         if (in_whatsapp(wa, g->n, r1[i].phone).present)
             continue;
         struct sync_state absent = {false, ROLE_MEMBER};
-        enum sync_action what = sync_decide(in_roster(r0, n0, r1[i].phone),
-                                            (struct sync_state){true, r1[i].role}, absent,
-                                            unresolved);
+        enum sync_action what =
+            sync_decide(in_roster(r0, n0, r1[i].phone), (struct sync_state){true, r1[i].role},
+                        absent, unresolved);
         status = act(&a, what, r1[i].phone, r1[i].role);
     }
     if (status == STORE_OK && out->imported) {

@@ -61,7 +61,7 @@ struct sync_result {
     bool imported; /* the group was new here */
     bool in_doubt; /* requests in doubt: nothing applied, the next add settles them */
     size_t joined, left, roles;
-    size_t kept; /* people changed here since the snapshot, left as they are */
+    size_t kept;  /* people changed here since the snapshot, left as they are */
     bool updated; /* subject or description taken from WhatsApp */
     int64_t participants;
 };

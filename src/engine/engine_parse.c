@@ -423,12 +423,19 @@ bool engine_parse_group_list(json_t *answer, struct arena *a, struct engine_grou
     size_t i;
     const char *key;
     json_t *v;
+    bool ok = true;
     if (json_is_array(answer)) {
-        json_array_foreach(answer, i, v) if (!take_group(v, a, list, added)) return false;
+        json_array_foreach(answer, i, v)
+        {
+            ok = ok && take_group(v, a, list, added);
+        }
     } else {
-        json_object_foreach(answer, key, v) if (!take_group(v, a, list, added)) return false;
+        json_object_foreach(answer, key, v)
+        {
+            ok = ok && take_group(v, a, list, added);
+        }
     }
-    return true;
+    return ok;
 }
 
 /* --- whole-call refusals -------------------------------------------------------------- */

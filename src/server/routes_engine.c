@@ -56,7 +56,7 @@ struct eadd {
 };
 
 void engine_answer_failure(struct response *res, const struct limits *lim,
-                                  const struct engine_error *err, const char *denied)
+                           const struct engine_error *err, const char *denied)
 {
     char sentence[ENGINE_DETAIL_MAX];
     respond_clear(res);

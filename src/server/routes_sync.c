@@ -197,11 +197,11 @@ static void answer(struct response *res, const struct find *f, const struct line
         }
         render_kid(&w, "id", l->r.group_id);
         render_kstr(&w, "name", l->subject);
-        render_kstr(&w, "status", l->r.in_doubt   ? "in_doubt"
-                                  : l->r.imported ? "imported"
-                                  : (l->r.joined + l->r.left + l->r.roles > 0 || l->r.updated)
-                                      ? "updated"
-                                      : "unchanged");
+        render_kstr(&w, "status",
+                    l->r.in_doubt                                                ? "in_doubt"
+                    : l->r.imported                                              ? "imported"
+                    : (l->r.joined + l->r.left + l->r.roles > 0 || l->r.updated) ? "updated"
+                                                                                 : "unchanged");
         render_kint(&w, "participants_count", l->r.participants);
         render_kint(&w, "joined", (int64_t)l->r.joined);
         render_kint(&w, "left", (int64_t)l->r.left);

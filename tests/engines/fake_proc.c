@@ -93,6 +93,17 @@ bool fake_start(struct fake *f, const char *which, const char *const *args)
     return true;
 }
 
+bool fake_start_engine(struct fake *f, const char *library, const char *key)
+{
+    const char *waha_args[] = {"--api-key", key, "--engine", library, NULL};
+    const char *evo_args[] = {"--api-key", key, NULL};
+    if (fake_start(f, library != NULL ? "waha" : "evolution",
+                   library != NULL ? waha_args : evo_args))
+        return true;
+    fprintf(stderr, "the fake did not start; its log: %s\n", f->log);
+    return false;
+}
+
 bool fake_stop(struct fake *f)
 {
     if (f->pid <= 0)

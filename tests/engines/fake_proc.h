@@ -24,6 +24,11 @@ struct fake {
  * may be NULL) and waits (at most 10 s) until it listens. */
 bool fake_start(struct fake *f, const char *which, const char *const *args);
 
+/* Starts fake-waha with library underneath ("NOWEB", "GOWS", "WEBJS") or,
+ * when library is NULL, fake-evolution, both requiring key; says on stderr
+ * where its log is when it does not start. */
+bool fake_start_engine(struct fake *f, const char *library, const char *key);
+
 /* SIGTERM and wait; true when it exited 0. */
 bool fake_stop(struct fake *f);
 

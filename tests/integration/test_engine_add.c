@@ -97,17 +97,13 @@ static void start(struct server *srv, const struct suite *s, bool engine)
 
 static int group_setup(void **state, enum flavour f)
 {
-    static const char *const engines[] = {"NOWEB", "GOWS"};
+    static const char *const libraries[] = {[NOWEB] = "NOWEB", [GOWS] = "GOWS", [EVOLUTION] = NULL};
     struct suite *s = calloc(1, sizeof(*s));
-    s->flavour = f;
-    const char *waha_args[] = {"--api-key", KEY, "--engine", engines[f < 2 ? f : 0], NULL};
-    const char *evo_args[] = {"--api-key", KEY, NULL};
-    if (!fake_start(&s->fake, f == EVOLUTION ? "evolution" : "waha",
-                    f == EVOLUTION ? evo_args : waha_args)) {
-        fprintf(stderr, "the fake did not start; its log: %s\n", s->fake.log);
+    if (s == NULL || !fake_start_engine(&s->fake, libraries[f], KEY)) {
         free(s);
         return -1;
     }
+    s->flavour = f;
     *state = s;
     return 0;
 }
@@ -594,10 +590,10 @@ static void sync_imports_and_updates(void **state)
                                      "default", "subject", "Weekend Hikers", "desc", "Saturdays",
                                      "participants", "phone", ALICE, "role", "superadmin", "phone",
                                      DEV, "role", "admin", "phone", FAY, "role", "member")));
-    assert_true(fake_group(f, "120363000000000088@g.us",
-                           json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "session", "other", "subject",
-                                     "Not ours", "participants", "phone", FAY, "role",
-                                     "superadmin")));
+    assert_true(
+        fake_group(f, "120363000000000088@g.us",
+                   json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "session", "other", "subject", "Not ours",
+                             "participants", "phone", FAY, "role", "superadmin")));
 
     struct reply *r = sync_device(s, DEV);
     assert_status_at(__FILE__, __LINE__, r, 200);
@@ -639,9 +635,8 @@ static void sync_imports_and_updates(void **state)
 
     /* Again, by the device's id: nothing left to change. */
     r = req(&s->srv, "GET", "/admin/devices", s->srv.admin_key, NULL);
-    const char *dev_id = json_string_value(json_object_get(jfind(jpath(r->json, "data"), "phone",
-                                                                 DEV),
-                                                           "id"));
+    const char *dev_id =
+        json_string_value(json_object_get(jfind(jpath(r->json, "data"), "phone", DEV), "id"));
     assert_non_null(dev_id);
     r = sync_device(s, dev_id);
     assert_status_at(__FILE__, __LINE__, r, 200);
@@ -652,12 +647,14 @@ static void sync_imports_and_updates(void **state)
     size_t i;
     json_t *line;
     json_array_foreach(jpath(r->json, "data.groups"), i, line)
+    {
         assert_string_equal(json_string_value(json_object_get(line, "status")), "unchanged");
+    }
     assert_int_equal(sync_device(s, "6289999999999")->status, 404);
 
     /* The engine not well: 503 with Retry-After, nothing changed. */
-    assert_true(fake_fault(f, json_pack("{s:s,s:s,s:i}", "op", "list", "kind", "status", "status",
-                                        502)));
+    assert_true(
+        fake_fault(f, json_pack("{s:s,s:s,s:i}", "op", "list", "kind", "status", "status", 502)));
     r = sync_device(s, DEV);
     assert_int_equal(r->status, 503);
     assert_string_not_equal(r->retry_after, "");
@@ -720,7 +717,7 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \
         cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
-        cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),          \
+        cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),         \
         cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown)
 
 int main(void)

@@ -80,17 +80,14 @@ static struct engine *open_engine(const char *url, bool waha, const char *key, l
 
 static int group_setup(void **state, enum flavour f)
 {
-    static const char *const engines[] = {"NOWEB", "GOWS", "WEBJS"};
+    static const char *const libraries[] = {
+        [NOWEB] = "NOWEB", [GOWS] = "GOWS", [WEBJS] = "WEBJS", [EVOLUTION] = NULL};
     struct suite *s = calloc(1, sizeof(*s));
-    s->flavour = f;
-    const char *waha_args[] = {"--api-key", KEY, "--engine", engines[f < 3 ? f : 0], NULL};
-    const char *evo_args[] = {"--api-key", KEY, NULL};
-    if (!fake_start(&s->fake, f == EVOLUTION ? "evolution" : "waha",
-                    f == EVOLUTION ? evo_args : waha_args)) {
-        fprintf(stderr, "the fake did not start; its log: %s\n", s->fake.log);
+    if (s == NULL || !fake_start_engine(&s->fake, libraries[f], KEY)) {
         free(s);
         return -1;
     }
+    s->flavour = f;
     *state = s;
     return 0;
 }

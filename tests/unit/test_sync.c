@@ -70,6 +70,8 @@ static int world_fn(struct store_tx *tx, void *arg)
     struct add_result out;
     if (status == STORE_OK)
         status = groups_insert(tx, &req, &out);
+    if (status != STORE_OK)
+        return status;
     w->gid = out.group.id;
     if (status == STORE_OK)
         status = store_member_add(tx, w->gid, ANN, ROLE_MEMBER, T0);

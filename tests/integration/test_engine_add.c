@@ -14,6 +14,7 @@
 #include "harness.h"
 
 #include "fake_proc.h"
+#include "fleet.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -558,6 +559,112 @@ static void roster_and_link(void **state)
     free(fake_group_text);
 }
 
+/* People for the concurrency test, registered in the fake only: the
+ * engine decides them. */
+#define CROWD 12
+static const char *crowd(int i)
+{
+    static char phones[CROWD][24]; /* outlive the harness's tmpf() strings */
+    snprintf(phones[i], sizeof(phones[i]), "62813000000%02d", i % 100);
+    return phones[i];
+}
+
+/* s->srv again with other limits, on a fresh database seeded with the
+ * world; with PostgreSQL, *second is another process on the same
+ * database (else it stays stopped). */
+static void restart_limited(struct suite *s, const char *rate, const char *daily,
+                            struct server *second)
+{
+    assert_int_equal(server_teardown(&s->srv), 0);
+    const char *spec = tmpf("%s:%s", s->flavour == EVOLUTION ? "evolution" : "waha", s->fake.url);
+    const char *const *args =
+        SERVER_ARGS("--engine", spec, "--engine-timeout", "10", "--rate-limit", rate,
+                    "--rate-window", "3600", "--daily-limit", daily);
+    struct server_opts opts = {.args = args, .env = SERVER_ARGS("GROUPIE_ENGINE_KEY=" KEY)};
+    server_start(&s->srv, &opts);
+    assert_status_at(__FILE__, __LINE__,
+                     req(&s->srv, "POST", "/admin/seed", s->srv.admin_key, world), 200);
+    const char *backend = getenv("GROUPIE_TEST_BACKEND");
+    memset(second, 0, sizeof(*second));
+    if (backend != NULL && strcmp(backend, "postgres") == 0) {
+        opts.db_url = s->srv.db_url;
+        server_start(second, &opts);
+    }
+}
+
+/* jobs[i] through s->srv, or every other one through second when it runs. */
+static void run_jobs(const struct suite *s, const struct server *second, struct add_job *jobs,
+                     const char *const *phones, size_t per, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct add_job){.srv = second->pid != 0 && i % 2 ? second : &s->srv,
+                                   .token = TOKEN,
+                                   .gid = GID,
+                                   .phones = phones + i * per,
+                                   .n = per};
+    fleet_run_together(jobs, n);
+}
+
+/* Requests at once, each engine call held 300 ms so that they overlap
+ * (and, with PostgreSQL, through two processes): the window lets exactly
+ * its three requests through; the daily limit's five additions are
+ * reserved before the engine is asked, so WhatsApp is never asked to add
+ * a sixth person. */
+static void limits_hold_concurrently(void **state)
+{
+    struct suite *s = *state;
+    const char *people[CROWD];
+    for (int i = 0; i < CROWD; i++) {
+        people[i] = crowd(i);
+        assert_true(fake_person(&s->fake, people[i], NULL));
+    }
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
+                                               "ms", 300, "times", -1)));
+    struct server second;
+    struct add_job jobs[CROWD];
+
+    /* The window: 3 requests an hour, 8 at once. */
+    restart_limited(s, "3", "500", &second);
+    run_jobs(s, &second, jobs, people, 1, 8);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        ok += jobs[i].reply->status == 200;
+        limited += jobs[i].reply->status == 429;
+    }
+    assert_int_equal(ok, 3);
+    assert_int_equal(limited, 5);
+    int in_whatsapp = 0;
+    for (int i = 0; i < 8; i++)
+        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
+    assert_int_equal(in_whatsapp, 3);
+    if (second.pid != 0)
+        assert_int_equal(server_teardown(&second), 0);
+
+    /* The day: 5 additions, 6 requests of 2 people at once. */
+    assert_int_equal(fake_call(&s->fake, "POST", "/_fake/reset", NULL, NULL), 200);
+    fake_world(s);
+    for (int i = 0; i < CROWD; i++)
+        assert_true(fake_person(&s->fake, people[i], NULL));
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
+                                               "ms", 300, "times", -1)));
+    restart_limited(s, "100", "5", &second);
+    run_jobs(s, &second, jobs, people, 2, 6);
+    long long added = 0;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        assert_true(jobs[i].reply->status == 200 || jobs[i].reply->status == 429);
+        added += fleet_total_added(&jobs[i]);
+    }
+    assert_int_equal(added, 5);
+    in_whatsapp = 0;
+    for (int i = 0; i < CROWD; i++)
+        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
+    assert_int_equal(in_whatsapp, 5);
+    if (second.pid != 0)
+        assert_int_equal(server_teardown(&second), 0);
+}
+
 static struct reply *sync_device(const struct suite *s, const char *device)
 {
     return req(&s->srv, "POST", tmpf("/admin/devices/%s/sync", device), s->srv.admin_key, NULL);
@@ -718,7 +825,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
         cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),         \
-        cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown),      \
+        cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown)
 
 int main(void)
 {

@@ -831,16 +831,12 @@ static void engine_flag(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {ENGINE_TESTS};
-    const struct CMUnitTest shapes_only[] = {
-        cmocka_unit_test_setup_teardown(same_answer_as_builtin, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown)};
     const struct CMUnitTest flags[] = {cmocka_unit_test(engine_flag)};
     int failed = cmocka_run_group_tests_name("engine add: flags", flags, NULL, NULL);
     failed +=
         cmocka_run_group_tests_name("engine add: WAHA NOWEB", tests, setup_noweb, group_teardown);
-    failed += cmocka_run_group_tests_name("engine add: WAHA GOWS", shapes_only, setup_gows,
-                                          group_teardown);
+    failed +=
+        cmocka_run_group_tests_name("engine add: WAHA GOWS", tests, setup_gows, group_teardown);
     failed += cmocka_run_group_tests_name("engine add: Evolution API", tests, setup_evolution,
                                           group_teardown);
     return failed;

@@ -12,11 +12,12 @@
  * read before it. Everyone else is made what WhatsApp says: present or
  * not, member, admin or superadmin.
  *
- * Two more cases are left alone: a group with requests in doubt (the add
- * path settles those from WhatsApp's view, and must find the roster as it
- * left it), and the removal of people WhatsApp did not list while some of
- * its participants were named by a LID alone (one of them may be the
- * person). A group WhatsApp knows and groupied does not is imported: a
+ * Two more cases are left alone: a group with requests in doubt (the
+ * route settles those it may before it reads the roster; one still in
+ * flight in another process must find the roster as it left it when it
+ * records or is settled), and the removal of people WhatsApp did not list
+ * while some of its participants were named by a LID alone (one of them
+ * may be the person). A group WhatsApp knows and groupied does not is imported: a
  * new numeric id, the engine's JID, the device as its creator.
  *
  * No HTTP and no SQL, like members.h: the store through store.h, webhooks

@@ -505,6 +505,7 @@ void engine_members_add(struct app *app, struct request *req, struct response *r
 
 struct startup {
     struct app *app;
+    int64_t group_id; /* 0: every group's */
     struct engine_pending *list;
     const char **sessions, **jids;
     size_t n;
@@ -518,7 +519,7 @@ static int startup_list(struct store_tx *tx, void *arg)
     size_t n;
     int status = app_now(w->app, tx, &now);
     if (status == STORE_OK)
-        status = store_pending_list(tx, 0, &w->list, &n);
+        status = store_pending_list(tx, w->group_id, &w->list, &n);
     if (status != STORE_OK)
         return status;
     struct arena *a = store_tx_arena(tx);
@@ -541,20 +542,29 @@ static int startup_list(struct store_tx *tx, void *arg)
     return status;
 }
 
-void engine_settle_startup(struct app *app)
+size_t engine_settle_pending(struct app *app, int64_t group_id)
 {
     struct arena a = ARENA_INIT;
-    struct startup w = {.app = app};
+    struct startup w = {.app = app, .group_id = group_id};
+    size_t settled = 0;
     int status = store_read(app->store, &a, startup_list, &w);
     if (status != STORE_OK)
         log_error("engine: requests in doubt not read: %s", store_strerror(status));
     for (size_t i = 0; status == STORE_OK && i < w.n; i++) {
         struct engine_error err = {0};
-        if (engine_settle(app, &a, &w.list[i], w.sessions[i], w.jids[i], &err) != ENGINE_OK)
+        if (engine_settle(app, &a, &w.list[i], w.sessions[i], w.jids[i], &err) == ENGINE_OK)
+            settled++;
+        else
             log_error("engine: request %lld in doubt left for the group's next add: %s",
                       (long long)w.list[i].id, err.detail);
     }
     arena_free(&a);
+    return settled;
+}
+
+void engine_settle_startup(struct app *app)
+{
+    engine_settle_pending(app, 0);
 }
 
 /* --- remove, promote, demote, the invite link -------------------------------------------- */

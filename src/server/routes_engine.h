@@ -50,6 +50,11 @@ enum engine_status engine_settle(struct app *app, struct arena *a, const struct 
                                  const char *session, const char *group_jid,
                                  struct engine_error *err);
 
+/* Settles the requests in doubt of group_id (0: of every group) that this
+ * process may settle (as below); the number settled. Failures are logged
+ * and left for the group's next add. */
+size_t engine_settle_pending(struct app *app, int64_t group_id);
+
 /* At start: settles what a previous run left in doubt and this process may
  * settle (all of it with a SQLite file it owns; with a shared database,
  * what is past its deadline). Failures are logged and left for the

@@ -138,6 +138,11 @@ static enum engine_status sync_one(struct app *app, struct request *req, struct 
     struct apply a = {.app = app, .device = &f->device, .before = &s.before, .group = &g};
     enum engine_status st = ENGINE_OK;
     *store_status = store_read(app->store, &scratch, snapshot_tx, &s);
+    /* Requests in doubt first, as the group's next add would: settled,
+     * they no longer hold the roster back (sync.h). */
+    if (*store_status == STORE_OK && s.before.known &&
+        engine_settle_pending(app, s.before.group_id) > 0)
+        *store_status = store_read(app->store, &scratch, snapshot_tx, &s);
     if (*store_status == STORE_OK) {
         st = engine_group_info(app->engine, &ec, jid, &eg);
         if (st == ENGINE_E_NOT_FOUND || st == ENGINE_E_FORBIDDEN) {

@@ -773,6 +773,29 @@ static void sync_imports_and_updates(void **state)
     assert_string_equal(json_string_value(jpath(r->json, "message")), "Nothing to sync");
 }
 
+/* A sync settles a group's requests in doubt first, as the group's next
+ * add would (the person WhatsApp added is counted, the key's replay
+ * answered), then finds nothing left to change. */
+static void sync_settles_in_doubt_first(void **state)
+{
+    struct suite *s = *state;
+    const char *alice[] = {ALICE};
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "drop")));
+    assert_int_equal(add(&s->srv, "k-sync", alice, 1)->status, 503);
+    assert_false(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    op_clock_advance(&s->srv, 4); /* past the answered request's deadline */
+    struct reply *r = sync_device(s, DEV);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    json_t *line = jfind(jpath(r->json, "data.groups"), "jid", G);
+    assert_string_equal(json_string_value(json_object_get(line, "status")), "unchanged");
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    size_t adds = adds_seen(s);
+    r = add(&s->srv, "k-sync", alice, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+    assert_int_equal(adds_seen(s), adds);
+}
+
 /* POST /groups creates the group in WhatsApp: its JID is WhatsApp's, the
  * initial participants have the add path's codes. */
 static void create_through_engine(void **state)
@@ -826,6 +849,7 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
         cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),         \
         cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown),      \
+        cmocka_unit_test_setup_teardown(sync_settles_in_doubt_first, test_setup, test_teardown),   \
         cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown)
 
 int main(void)

@@ -34,6 +34,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 export GROUPIED="$here/$build/groupied"
 export GROUPIE_CLI="$here/$build/groupie"
 export GROUPIE_TEST_SOURCE_DIR="$here"
+# A directory of our own is removed after a run with no failure (a run
+# leaves gigabytes there: a PostgreSQL cluster, a database per server);
+# after a failure it is kept, and named, for its logs.
+own_tmp=${GROUPIE_TEST_TMP:+given}
 export GROUPIE_TEST_TMP=${GROUPIE_TEST_TMP:-$(mktemp -d /tmp/groupie-test.XXXXXX)}
 # Sanitizer reports abort the process; leaks are reported at exit and make
 # the exit status non-zero, which the integration harness checks for groupied.
@@ -197,5 +201,11 @@ if [ "$fuzz_secs" != 0 ]; then
 fi
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
+if [ "$failed" -eq 0 ] && [ -z "$own_tmp" ]; then
+    pg_stop
+    rm -rf "$GROUPIE_TEST_TMP"
+else
+    echo "the logs: $GROUPIE_TEST_TMP"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -633,6 +633,10 @@ bool engine_roster(struct app *app, struct request *req, struct response *res, i
     static const enum engine_change what[] = {[ROSTER_REMOVE] = ENGINE_CHANGE_REMOVE,
                                               [ROSTER_PROMOTE] = ENGINE_CHANGE_PROMOTE,
                                               [ROSTER_DEMOTE] = ENGINE_CHANGE_DEMOTE};
+    /* A replay answers what the first request did; WhatsApp is not asked
+     * again (docs/API.md, Idempotency-Key). */
+    if (call_replayed(app, req, res))
+        return false;
     size_t slots = n > 0 ? n : 1;
     struct peek p = {.bad_request = bad_request, .denied = denied[op], .phones = phones, .n = n};
     bool *no = arena_calloc(req->arena, slots, sizeof(*no));
@@ -691,6 +695,8 @@ bool engine_invite_link(struct app *app, struct request *req, struct response *r
     struct peek p = {.denied = revoke
                                    ? "You must be a group administrator to revoke the invite link"
                                    : "You must be a group administrator to see the invite link"};
+    if (revoke && call_replayed(app, req, res)) /* not revoked in WhatsApp again */
+        return false;
     call_read(app, req, res, peek_work, &p);
     if (res->status != 0)
         return false;
@@ -757,6 +763,8 @@ bool engine_groups_create(struct app *app, struct request *req, struct response 
                           const char *subject, const char *description, const char **phones,
                           size_t n)
 {
+    if (call_replayed(app, req, res)) /* no second group in WhatsApp */
+        return false;
     struct ecreate *e = arena_calloc(req->arena, 1, sizeof(*e));
     size_t slots = n > 0 ? n : 1;
     const char **cand = arena_calloc(req->arena, slots, sizeof(*cand));

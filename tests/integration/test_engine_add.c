@@ -822,6 +822,39 @@ static void create_through_engine(void **state)
     assert_null(fake_role(&s->fake, jid, DAN));
 }
 
+/* A replay of a write carried out through the engine (POST /groups,
+ * promote, remove, the link's revocation) is the stored answer and asks
+ * the engine nothing: WhatsApp would otherwise make a second group, or
+ * revoke the link again behind the answer replayed. */
+static void writes_replayed_without_the_engine(void **state)
+{
+    struct suite *s = *state;
+    const struct {
+        const char *path, *body;
+        int status;
+    } writes[] = {
+        {"/api/groups", "{\"subject\":\"Launch\",\"participants\":[\"" ALICE "\"]}", 201},
+        {tmpf("/api/groups/%d/members/promote", GID), "{\"participants\":[\"" ERIN "\"]}", 200},
+        {tmpf("/api/groups/%d/members/remove", GID), "{\"participants\":[\"" ERIN "\"]}", 200},
+        {tmpf("/api/groups/%d/invite-link/revoke", GID), NULL, 200},
+    };
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        const char *headers[] = {tmpf("Idempotency-Key: k-write-%zu", i), NULL};
+        struct request_opts rq = {.method = "POST",
+                                  .path = writes[i].path,
+                                  .token = TOKEN,
+                                  .body = writes[i].body,
+                                  .headers = headers};
+        struct reply *first = req_opts(&s->srv, &rq);
+        assert_status_at(__FILE__, __LINE__, first, writes[i].status);
+        assert_int_equal(fake_call(&s->fake, "DELETE", "/_fake/calls", NULL, NULL), 200);
+        struct reply *again = req_opts(&s->srv, &rq);
+        assert_status_at(__FILE__, __LINE__, again, writes[i].status);
+        assert_string_equal(first->body, again->body);
+        assert_int_equal(fake_calls(&s->fake, "/"), 0);
+    }
+}
+
 /* --engine is checked before anything starts. */
 static void engine_flag(void **state)
 {
@@ -848,6 +881,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(events_applied, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(roster_and_link, test_setup, test_teardown),               \
         cmocka_unit_test_setup_teardown(create_through_engine, test_setup, test_teardown),         \
+        cmocka_unit_test_setup_teardown(writes_replayed_without_the_engine, test_setup,            \
+                                        test_teardown),                                            \
         cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown),      \
         cmocka_unit_test_setup_teardown(sync_settles_in_doubt_first, test_setup, test_teardown),   \
         cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown)

@@ -350,8 +350,13 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
     }
     size_t fresh;
     status = add_new(tx, p->group_id, added, nadded, now, &fresh);
+    /* The request handed WhatsApp at most its reservation: a candidate
+     * beyond it found in the group came in another way (the link, another
+     * request that counted them), and counting it could carry the day past
+     * its limit. */
     if (status == STORE_OK)
-        status = settle_counts(tx, p, nadded, out);
+        status =
+            settle_counts(tx, p, nadded < (size_t)p->reserved ? nadded : (size_t)p->reserved, out);
     if (status == STORE_OK)
         status = finish(a, lim, out);
     return status == STORE_OK ? notify_added(tx, NULL, out) : status;

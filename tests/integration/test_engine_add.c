@@ -796,6 +796,38 @@ static void sync_settles_in_doubt_first(void **state)
     assert_int_equal(adds_seen(s), adds);
 }
 
+/* A request in doubt with fewer numbers reserved than it had candidates
+ * (the day nearly used) cannot have added more than its reservation: the
+ * candidate it never handed over, found in the group at settlement (joined
+ * by the link meanwhile), is not counted against the day. */
+static void settled_counts_no_more_than_reserved(void **state)
+{
+    struct suite *s = *state;
+    struct server second;
+    restart_limited(s, "100", "2", &second);
+    if (second.pid != 0)
+        assert_int_equal(server_teardown(&second), 0);
+    const char *gus[] = {GUS}, *two[] = {ALICE, FAY}, *dan[] = {DAN};
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, gus, 1), 200);
+    /* One of the day's two left: ALICE handed over, FAY refused. */
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "drop")));
+    assert_int_equal(add(&s->srv, "k-day", two, 2)->status, 503);
+    assert_string_equal(fake_role(&s->fake, G, ALICE), "member");
+    assert_true(fake_group(
+        &s->fake, G,
+        json_pack("{s:s,s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},"
+                  "{s:s,s:s}]}",
+                  "session", "default", "subject", "Project Team", "participants", "phone", DEV,
+                  "role", "superadmin", "phone", ERIN, "role", "member", "phone", GUS, "role",
+                  "member", "phone", ALICE, "role", "member", "phone", FAY, "role", "member")));
+    op_clock_advance(&s->srv, 15); /* past the answered request's deadline */
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, dan, 1), 200);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+    struct reply *r = req(&s->srv, "GET", tmpf("/admin/groups/%d", GID), s->srv.admin_key, NULL);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.limits.daily.used")), 2);
+}
+
 /* POST /groups creates the group in WhatsApp: its JID is WhatsApp's, the
  * initial participants have the add path's codes. */
 static void create_through_engine(void **state)
@@ -885,6 +917,8 @@ static void engine_flag(void **state)
                                         test_teardown),                                            \
         cmocka_unit_test_setup_teardown(sync_imports_and_updates, test_setup, test_teardown),      \
         cmocka_unit_test_setup_teardown(sync_settles_in_doubt_first, test_setup, test_teardown),   \
+        cmocka_unit_test_setup_teardown(settled_counts_no_more_than_reserved, test_setup,          \
+                                        test_teardown),                                            \
         cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown)
 
 int main(void)

@@ -145,7 +145,9 @@ static int frame_tx(struct store_tx *tx, void *arg)
     }
     if (status != STORE_OK)
         return status;
-    if (f->write) {
+    /* GET ignores the key (API.md), also one that writes: the invite
+     * link a remote engine gives is kept as the group's. */
+    if (f->write && strcmp(c->req->method, "GET") != 0) {
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
             char sentence[80];

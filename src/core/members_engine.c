@@ -43,6 +43,7 @@ static int hold(struct store_tx *tx, void *arg, bool *held)
             h->ea->held = true;
         else if (same_key)
             h->ea->in_flight = true;
+        h->ea->others += p->reserved;
     }
     *held = h->ea->held || h->ea->in_flight;
     return status;
@@ -173,7 +174,10 @@ int members_engine_reserve(struct store_tx *tx, const struct limits *lim,
     status = store_daily_get(tx, req->group_id, day, &today);
     if (status != STORE_OK)
         return status;
-    int64_t left_day = lim->daily_limit - today, left_room = lim->capacity - ea->count0;
+    /* The room others reserved is taken too: each of their numbers may
+     * be in the group once they record. */
+    int64_t left_day = lim->daily_limit - today,
+            left_room = lim->capacity - ea->count0 - ea->others;
     int64_t left = left_day < left_room ? left_day : left_room;
     ea->reserved = left < 0 ? 0 : ((int64_t)ea->ncand < left ? (int64_t)ea->ncand : left);
     ea->beyond = left_room <= left_day ? OUTCOME_GROUP_FULL : OUTCOME_RATE_LIMITED;

@@ -572,14 +572,14 @@ static const char *crowd(int i)
 /* s->srv again with other limits, on a fresh database seeded with the
  * world; with PostgreSQL, *second is another process on the same
  * database (else it stays stopped). */
-static void restart_limited(struct suite *s, const char *rate, const char *daily,
-                            struct server *second)
+static void restart_capped(struct suite *s, const char *rate, const char *daily,
+                           const char *capacity, struct server *second)
 {
     assert_int_equal(server_teardown(&s->srv), 0);
     const char *spec = tmpf("%s:%s", s->flavour == EVOLUTION ? "evolution" : "waha", s->fake.url);
     const char *const *args =
         SERVER_ARGS("--engine", spec, "--engine-timeout", "10", "--rate-limit", rate,
-                    "--rate-window", "3600", "--daily-limit", daily);
+                    "--rate-window", "3600", "--daily-limit", daily, "--capacity", capacity);
     struct server_opts opts = {.args = args, .env = SERVER_ARGS("GROUPIE_ENGINE_KEY=" KEY)};
     server_start(&s->srv, &opts);
     assert_status_at(__FILE__, __LINE__,
@@ -590,6 +590,12 @@ static void restart_limited(struct suite *s, const char *rate, const char *daily
         opts.db_url = s->srv.db_url;
         server_start(second, &opts);
     }
+}
+
+static void restart_limited(struct suite *s, const char *rate, const char *daily,
+                            struct server *second)
+{
+    restart_capped(s, rate, daily, "1024", second);
 }
 
 /* jobs[i] through s->srv, or every other one through second when it runs. */
@@ -661,6 +667,39 @@ static void limits_hold_concurrently(void **state)
     for (int i = 0; i < CROWD; i++)
         in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
     assert_int_equal(in_whatsapp, 5);
+    if (second.pid != 0)
+        assert_int_equal(server_teardown(&second), 0);
+}
+
+/* The group's room is reserved as the day's share is: requests at once
+ * (overlapping engine calls; two processes on PostgreSQL) for a group with
+ * room for two more add exactly two people, in WhatsApp too. */
+static void capacity_holds_concurrently(void **state)
+{
+    struct suite *s = *state;
+    const char *people[CROWD];
+    for (int i = 0; i < CROWD; i++) {
+        people[i] = crowd(i);
+        assert_true(fake_person(&s->fake, people[i], NULL));
+    }
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
+                                               "ms", 300, "times", -1)));
+    struct server second;
+    struct add_job jobs[6];
+    restart_capped(s, "100", "500", "4", &second); /* DEV and ERIN: room for 2 */
+    run_jobs(s, &second, jobs, people, 1, 6);
+    long long added = 0;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        /* 400: the group was full when it came (check 6) */
+        assert_true(jobs[i].reply->status == 200 || jobs[i].reply->status == 400);
+        added += fleet_total_added(&jobs[i]);
+    }
+    assert_int_equal(added, 2);
+    int in_whatsapp = 0;
+    for (int i = 0; i < 6; i++)
+        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
+    assert_int_equal(in_whatsapp, 2);
     if (second.pid != 0)
         assert_int_equal(server_teardown(&second), 0);
 }
@@ -928,7 +967,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(sync_settles_in_doubt_first, test_setup, test_teardown),   \
         cmocka_unit_test_setup_teardown(settled_counts_no_more_than_reserved, test_setup,          \
                                         test_teardown),                                            \
-        cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown)
+        cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown),      \
+        cmocka_unit_test_setup_teardown(capacity_holds_concurrently, test_setup, test_teardown)
 
 int main(void)
 {

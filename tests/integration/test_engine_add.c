@@ -611,6 +611,27 @@ static void run_jobs(const struct suite *s, const struct server *second, struct 
     fleet_run_together(jobs, n);
 }
 
+/* The crowd registered in the fake, whose add calls are each held 300 ms
+ * so that requests at once overlap. */
+static void crowd_in_fake(const struct suite *s, const char **people)
+{
+    for (int i = 0; i < CROWD; i++) {
+        people[i] = crowd(i);
+        assert_true(fake_person(&s->fake, people[i], NULL));
+    }
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
+                                               "ms", 300, "times", -1)));
+}
+
+/* How many of people[0..n) WhatsApp has in G. */
+static int in_whatsapp(const struct suite *s, const char *const *people, int n)
+{
+    int in = 0;
+    for (int i = 0; i < n; i++)
+        in += fake_role(&s->fake, G, people[i]) != NULL;
+    return in;
+}
+
 /* Requests at once, each engine call held 300 ms so that they overlap
  * (and, with PostgreSQL, through two processes): the window lets exactly
  * its three requests through; the daily limit's five additions are
@@ -620,12 +641,7 @@ static void limits_hold_concurrently(void **state)
 {
     struct suite *s = *state;
     const char *people[CROWD];
-    for (int i = 0; i < CROWD; i++) {
-        people[i] = crowd(i);
-        assert_true(fake_person(&s->fake, people[i], NULL));
-    }
-    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
-                                               "ms", 300, "times", -1)));
+    crowd_in_fake(s, people);
     struct server second;
     struct add_job jobs[CROWD];
 
@@ -640,20 +656,14 @@ static void limits_hold_concurrently(void **state)
     }
     assert_int_equal(ok, 3);
     assert_int_equal(limited, 5);
-    int in_whatsapp = 0;
-    for (int i = 0; i < 8; i++)
-        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
-    assert_int_equal(in_whatsapp, 3);
+    assert_int_equal(in_whatsapp(s, people, 8), 3);
     if (second.pid != 0)
         assert_int_equal(server_teardown(&second), 0);
 
     /* The day: 5 additions, 6 requests of 2 people at once. */
     assert_int_equal(fake_call(&s->fake, "POST", "/_fake/reset", NULL, NULL), 200);
     fake_world(s);
-    for (int i = 0; i < CROWD; i++)
-        assert_true(fake_person(&s->fake, people[i], NULL));
-    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
-                                               "ms", 300, "times", -1)));
+    crowd_in_fake(s, people);
     restart_limited(s, "100", "5", &second);
     run_jobs(s, &second, jobs, people, 2, 6);
     long long added = 0;
@@ -663,10 +673,7 @@ static void limits_hold_concurrently(void **state)
         added += fleet_total_added(&jobs[i]);
     }
     assert_int_equal(added, 5);
-    in_whatsapp = 0;
-    for (int i = 0; i < CROWD; i++)
-        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
-    assert_int_equal(in_whatsapp, 5);
+    assert_int_equal(in_whatsapp(s, people, CROWD), 5);
     if (second.pid != 0)
         assert_int_equal(server_teardown(&second), 0);
 }
@@ -678,12 +685,7 @@ static void capacity_holds_concurrently(void **state)
 {
     struct suite *s = *state;
     const char *people[CROWD];
-    for (int i = 0; i < CROWD; i++) {
-        people[i] = crowd(i);
-        assert_true(fake_person(&s->fake, people[i], NULL));
-    }
-    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s,s:i,s:i}", "op", "add", "kind", "delay",
-                                               "ms", 300, "times", -1)));
+    crowd_in_fake(s, people);
     struct server second;
     struct add_job jobs[6];
     restart_capped(s, "100", "500", "4", &second); /* DEV and ERIN: room for 2 */
@@ -696,10 +698,7 @@ static void capacity_holds_concurrently(void **state)
         added += fleet_total_added(&jobs[i]);
     }
     assert_int_equal(added, 2);
-    int in_whatsapp = 0;
-    for (int i = 0; i < 6; i++)
-        in_whatsapp += fake_role(&s->fake, G, people[i]) != NULL;
-    assert_int_equal(in_whatsapp, 2);
+    assert_int_equal(in_whatsapp(s, people, 6), 2);
     if (second.pid != 0)
         assert_int_equal(server_teardown(&second), 0);
 }

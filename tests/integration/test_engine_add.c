@@ -866,6 +866,30 @@ static void settled_counts_no_more_than_reserved(void **state)
     assert_int_equal(json_integer_value(jpath(r->json, "data.limits.daily.used")), 2);
 }
 
+/* A request in doubt is settled after a restart with a lower --max-batch:
+ * its numbers were checked when it came, and a record that could not be
+ * read would hold every add to the group back for good. */
+static void settled_after_a_lower_batch(void **state)
+{
+    struct suite *s = *state;
+    const char *two[] = {ALICE, FAY}, *gus[] = {GUS};
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "drop")));
+    assert_int_equal(add(&s->srv, "k-batch", two, 2)->status, 503);
+    char db[sizeof(s->srv.db_url)];
+    snprintf(db, sizeof(db), "%s", s->srv.db_url);
+    assert_int_equal(server_teardown(&s->srv), 0); /* the database stays */
+    const char *spec = tmpf("%s:%s", s->flavour == EVOLUTION ? "evolution" : "waha", s->fake.url);
+    struct server_opts opts = {
+        .args = SERVER_ARGS("--engine", spec, "--engine-timeout", "2", "--max-batch", "1"),
+        .env = SERVER_ARGS("GROUPIE_ENGINE_KEY=" KEY),
+        .db_url = db,
+    };
+    server_start(&s->srv, &opts);
+    op_clock_advance(&s->srv, 4); /* past its deadline (PostgreSQL is shared) */
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, gus, 1), 200);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), ALICE));
+}
+
 /* POST /groups creates the group in WhatsApp: its JID is WhatsApp's, the
  * initial participants have the add path's codes. */
 static void create_through_engine(void **state)
@@ -966,6 +990,7 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(sync_settles_in_doubt_first, test_setup, test_teardown),   \
         cmocka_unit_test_setup_teardown(settled_counts_no_more_than_reserved, test_setup,          \
                                         test_teardown),                                            \
+        cmocka_unit_test_setup_teardown(settled_after_a_lower_batch, test_setup, test_teardown),   \
         cmocka_unit_test_setup_teardown(limits_hold_concurrently, test_setup, test_teardown),      \
         cmocka_unit_test_setup_teardown(capacity_holds_concurrently, test_setup, test_teardown)
 

@@ -43,6 +43,7 @@ static int hold(struct store_tx *tx, void *arg, bool *held)
             h->ea->held = true;
         else if (same_key)
             h->ea->in_flight = true;
+        h->ea->others += p->reserved;
     }
     *held = h->ea->held || h->ea->in_flight;
     return status;
@@ -173,7 +174,10 @@ int members_engine_reserve(struct store_tx *tx, const struct limits *lim,
     status = store_daily_get(tx, req->group_id, day, &today);
     if (status != STORE_OK)
         return status;
-    int64_t left_day = lim->daily_limit - today, left_room = lim->capacity - ea->count0;
+    /* The room others reserved is taken too: each of their numbers may
+     * be in the group once they record. */
+    int64_t left_day = lim->daily_limit - today,
+            left_room = lim->capacity - ea->count0 - ea->others;
     int64_t left = left_day < left_room ? left_day : left_room;
     ea->reserved = left < 0 ? 0 : ((int64_t)ea->ncand < left ? (int64_t)ea->ncand : left);
     ea->beyond = left_room <= left_day ? OUTCOME_GROUP_FULL : OUTCOME_RATE_LIMITED;
@@ -350,8 +354,13 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
     }
     size_t fresh;
     status = add_new(tx, p->group_id, added, nadded, now, &fresh);
+    /* The request handed WhatsApp at most its reservation: a candidate
+     * beyond it found in the group came in another way (the link, another
+     * request that counted them), and counting it could carry the day past
+     * its limit. */
     if (status == STORE_OK)
-        status = settle_counts(tx, p, nadded, out);
+        status =
+            settle_counts(tx, p, nadded < (size_t)p->reserved ? nadded : (size_t)p->reserved, out);
     if (status == STORE_OK)
         status = finish(a, lim, out);
     return status == STORE_OK ? notify_added(tx, NULL, out) : status;

@@ -49,6 +49,7 @@ struct engine_add {
     bool in_flight; /* one with this request's key is still being carried out */
     bool gone;      /* record: the request was settled by another meanwhile */
     int64_t count0; /* participants when reserved */
+    int64_t others; /* the group's room reserved by requests still in flight */
 };
 
 /* Requests in doubt older than this are nobody's any more. */

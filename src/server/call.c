@@ -145,7 +145,9 @@ static int frame_tx(struct store_tx *tx, void *arg)
     }
     if (status != STORE_OK)
         return status;
-    if (f->write) {
+    /* GET ignores the key (API.md), also one that writes: the invite
+     * link a remote engine gives is kept as the group's. */
+    if (f->write && strcmp(c->req->method, "GET") != 0) {
         const char *key = http_header(c->req, "Idempotency-Key");
         if (key != NULL && !call_idem_key_valid(key)) {
             char sentence[80];
@@ -239,6 +241,25 @@ static bool call_run(struct app *app, struct request *req, struct response *res,
 bool call_write(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)
 {
     return call_run(app, req, res, fn, arg, true);
+}
+
+/* Nothing to do: call_replayed() wants only the frame's own answers. */
+static int no_work(struct store_tx *tx, struct call *c, void *arg)
+{
+    (void)tx;
+    (void)c;
+    (void)arg;
+    return STORE_OK;
+}
+
+bool call_replayed(struct app *app, struct request *req, struct response *res)
+{
+    if (http_header(req, "Idempotency-Key") == NULL)
+        return false;
+    /* No answer of no_work's is ever kept (not a 2xx), so the key stays
+     * free for the request's own write. */
+    call_write(app, req, res, no_work, NULL);
+    return res->status != 0;
 }
 
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg)

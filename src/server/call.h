@@ -77,6 +77,14 @@ typedef void (*call_then_fn)(struct app *app, struct request *req, struct respon
 void call_write_async(struct app *app, struct request *req, struct response *res, call_fn fn,
                       void *arg, call_then_fn then);
 
+/* For a write that must ask a remote engine before its own transaction
+ * (routes_engine.c): what call_write() would answer before running any
+ * work (401, a malformed Idempotency-Key, 422 for a reused one, the key's
+ * stored answer), so that a replay never reaches the engine again. True
+ * when res was answered; false: carry the request out. Without an
+ * Idempotency-Key it costs nothing. */
+bool call_replayed(struct app *app, struct request *req, struct response *res);
+
 /* Runs fn for the request's device inside a read-only transaction. */
 void call_read(struct app *app, struct request *req, struct response *res, call_fn fn, void *arg);
 

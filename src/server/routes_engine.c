@@ -32,6 +32,7 @@
 #include "server/routes_engine.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,10 @@ enum engine_status engine_settle(struct app *app, struct arena *a, const struct 
 {
     struct settle s = {.app = app, .p = p};
     json_t *root = json_loads(p->body, 0, NULL);
-    const char *bad = body_participants(json_object_get(root, "participants"), 1,
-                                        (size_t)app->limits.max_batch, a, &s.phones, &s.n);
+    /* No batch limit: the numbers passed the one in force when the request
+     * came, and --max-batch may have been lowered since. */
+    const char *bad =
+        body_participants(json_object_get(root, "participants"), 1, SIZE_MAX, a, &s.phones, &s.n);
     enum engine_status st = ENGINE_OK;
     if (bad != NULL || members_engine_split(a, p->candidates, &s.cand, &s.ncand) != STORE_OK) {
         /* Cannot happen for a record this server wrote; keep it for the log. */
@@ -633,6 +636,10 @@ bool engine_roster(struct app *app, struct request *req, struct response *res, i
     static const enum engine_change what[] = {[ROSTER_REMOVE] = ENGINE_CHANGE_REMOVE,
                                               [ROSTER_PROMOTE] = ENGINE_CHANGE_PROMOTE,
                                               [ROSTER_DEMOTE] = ENGINE_CHANGE_DEMOTE};
+    /* A replay answers what the first request did; WhatsApp is not asked
+     * again (docs/API.md, Idempotency-Key). */
+    if (call_replayed(app, req, res))
+        return false;
     size_t slots = n > 0 ? n : 1;
     struct peek p = {.bad_request = bad_request, .denied = denied[op], .phones = phones, .n = n};
     bool *no = arena_calloc(req->arena, slots, sizeof(*no));
@@ -691,6 +698,8 @@ bool engine_invite_link(struct app *app, struct request *req, struct response *r
     struct peek p = {.denied = revoke
                                    ? "You must be a group administrator to revoke the invite link"
                                    : "You must be a group administrator to see the invite link"};
+    if (revoke && call_replayed(app, req, res)) /* not revoked in WhatsApp again */
+        return false;
     call_read(app, req, res, peek_work, &p);
     if (res->status != 0)
         return false;
@@ -757,6 +766,8 @@ bool engine_groups_create(struct app *app, struct request *req, struct response 
                           const char *subject, const char *description, const char **phones,
                           size_t n)
 {
+    if (call_replayed(app, req, res)) /* no second group in WhatsApp */
+        return false;
     struct ecreate *e = arena_calloc(req->arena, 1, sizeof(*e));
     size_t slots = n > 0 ? n : 1;
     const char **cand = arena_calloc(req->arena, slots, sizeof(*cand));

@@ -1,9 +1,7 @@
 /* admin.c -- see admin.h. */
 #include "server/admin.h"
 
-#include "core/notify.h"
 #include "server/auth.h"
-#include "server/delivery.h"
 #include "server/body.h"
 #include "server/respond.h"
 
@@ -68,8 +66,8 @@ static void admin_run(struct app *app, struct request *req, struct response *res
             int status = write ? store_write(app->store, req->arena, admin_tx, &f)
                                : store_read(app->store, req->arena, admin_tx, &f);
             bool refused = status == STORE_ABORT && res->status >= 400 && res->status < 500;
-            if (write && status == STORE_OK && notify_take())
-                delivery_notify(app->delivery);
+            if (write && status == STORE_OK)
+                app_written(app);
             if (status != STORE_OK && !refused)
                 respond_store_failure(res, status);
         }

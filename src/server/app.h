@@ -55,4 +55,13 @@ struct app {
  * as stored in the database (so every process sharing it agrees). */
 int app_now(const struct app *app, struct store_tx *tx, int64_t *now);
 
+/* store_write() for the server's own writes, and after a commit that told
+ * webhooks (notify.h) the delivery thread is poked, so the events leave
+ * now rather than at its next poll. */
+int app_write(struct app *app, struct arena *arena, store_fn fn, void *arg);
+
+/* The poke alone, for frames that run store_write() themselves: call it
+ * after a write that returned STORE_OK. */
+void app_written(struct app *app);
+
 #endif

@@ -2,8 +2,6 @@
 #include "server/call.h"
 
 #include "common/log.h"
-#include "core/notify.h"
-#include "server/delivery.h"
 #include "server/auth.h"
 #include "server/health.h"
 #include "server/metrics.h"
@@ -206,8 +204,8 @@ static bool frame_end(struct frame *f, int status)
     if (f->write)
         health_write_outcome(status);
     /* Events were committed (or, rarely, rolled back): deliver them now. */
-    if (f->write && status == STORE_OK && notify_take())
-        delivery_notify(c->app->delivery);
+    if (f->write && status == STORE_OK)
+        app_written(c->app);
     if (status == STORE_OK && f->ran && c->render != NULL) {
         /* Into the room reserved before the commit: it cannot fail. */
         c->render(c, c->render_arg);

@@ -296,7 +296,7 @@ enum engine_status engine_settle(struct app *app, struct arena *a, const struct 
         for (size_t j = 0; j < s.ncand; j++)
             present[j] = in_group(&g, s.cand[j]);
         s.present = present;
-        int status = store_write(app->store, a, settle_tx, &s);
+        int status = app_write(app, a, settle_tx, &s);
         if (status != STORE_OK)
             st = engine_fail(&ec.err, ENGINE_E_SERVER, "the store failed: %s",
                              store_strerror(status));
@@ -491,8 +491,8 @@ void engine_members_add(struct app *app, struct request *req, struct response *r
          * done and nothing is counted. */
         struct release rel = {.p = &ea->pending};
         struct doubt doubt = {.app = app, .p = &ea->pending};
-        int status = ec.err.in_doubt ? store_write(app->store, req->arena, doubt_tx, &doubt)
-                                     : store_write(app->store, req->arena, release_tx, &rel);
+        int status = ec.err.in_doubt ? app_write(app, req->arena, doubt_tx, &doubt)
+                                     : app_write(app, req->arena, release_tx, &rel);
         if (status != STORE_OK)
             log_error("engine: request %lld stays in doubt until its deadline: %s",
                       (long long)ea->pending.id, store_strerror(status));

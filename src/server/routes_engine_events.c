@@ -155,7 +155,7 @@ void route_engine_events(struct app *app, struct request *req, struct response *
         return;
     }
     struct apply a = {.app = app, .ev = &ev};
-    int status = store_write(app->store, req->arena, apply_tx, &a);
+    int status = app_write(app, req->arena, apply_tx, &a);
     if (status != STORE_OK) {
         respond_store_failure(res, status);
         return;

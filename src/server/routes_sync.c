@@ -154,10 +154,10 @@ static enum engine_status sync_one(struct app *app, struct request *req, struct 
             *store_status = STORE_ERROR;
         } else {
             *unresolved = g.unresolved;
-            *store_status = store_write(app->store, &scratch, apply_tx, &a);
+            *store_status = app_write(app, &scratch, apply_tx, &a);
             /* Imported by another at the same time: now it is here. */
             if (*store_status == STORE_CONFLICT)
-                *store_status = store_write(app->store, &scratch, apply_tx, &a);
+                *store_status = app_write(app, &scratch, apply_tx, &a);
         }
     }
     if (*store_status == STORE_OK && st == ENGINE_OK && !line->gone) {

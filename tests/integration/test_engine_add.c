@@ -271,15 +271,17 @@ static void unavailable_counts_nothing(void **state)
 {
     struct suite *s = *state;
     const char *alice[] = {ALICE}, *fay[] = {FAY}, *gus[] = {GUS};
-    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:i}", "kind", "unreachable", "ms", 1000)));
-    bool down = false; /* the outage starts a moment after the fault's answer */
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:i}", "kind", "unreachable", "ms", 3000)));
+    /* 3 s: a loaded server still meets the outage with its call. The outage
+     * starts a moment after the fault's answer. */
+    bool down = false;
     for (int i = 0; i < 300 && !down; i++)
         if (!(down = fake_call(&s->fake, "GET", "/_fake/calls", NULL, NULL) == 0))
             usleep(10 * 1000);
     assert_true(down);
     struct reply *r = add(&s->srv, NULL, alice, 1);
     bool back = false;
-    for (int i = 0; i < 100 && !back; i++)
+    for (int i = 0; i < 200 && !back; i++)
         if (!(back = fake_call(&s->fake, "GET", "/_fake/calls", NULL, NULL) == 200))
             usleep(50 * 1000);
     assert_true(back);

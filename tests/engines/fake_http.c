@@ -179,8 +179,15 @@ static void *outage_thread(void *arg)
     usleep(50 * 1000); /* let the control call's answer leave first */
     pthread_mutex_lock(&daemon_mu);
     atomic_store(&stopping, true);
-    if (daemon_ != NULL)
+    if (daemon_ != NULL) {
+        /* The listening socket first: from here on a connection is refused,
+         * never accepted and then closed by the stop, so a client that saw
+         * the outage begin (any failed call) finds it whole. */
+        MHD_socket fd = MHD_quiesce_daemon(daemon_);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
         MHD_stop_daemon(daemon_);
+    }
     daemon_ = NULL;
     atomic_store(&stopping, false);
     pthread_mutex_unlock(&daemon_mu);
@@ -671,11 +678,12 @@ static struct MHD_Daemon *start_daemon(unsigned short port)
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port,
-        NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_CONNECTION_TIMEOUT,
-        60U, MHD_OPTION_END);
+    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                            port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_CONNECTION_TIMEOUT,
+                            60U, MHD_OPTION_END);
 }
 
 int fk_main(int argc, char **argv, const struct fk_flavour *fl,

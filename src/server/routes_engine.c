@@ -260,13 +260,48 @@ static int settle_tx(struct store_tx *tx, void *arg)
     return status;
 }
 
-/* Whether phone is among the group's participants as WhatsApp has them. */
-static bool in_group(const struct engine_group *g, const char *phone)
+/* Whether a person is among the group's participants as WhatsApp has
+ * them: by the number asked about, or by the one WhatsApp knows them by
+ * (jid, the number check's answer, may differ: a Brazilian mobile with or
+ * without its ninth digit). jid may be NULL. */
+static bool in_group(const struct engine_group *g, const char *phone, const char *jid)
 {
-    for (size_t i = 0; i < g->n_participants; i++)
-        if (g->participants[i].phone != NULL && strcmp(g->participants[i].phone, phone) == 0)
+    char known[PHONE_BUFSZ] = "";
+    if (jid != NULL && !engine_jid_phone(jid, known, sizeof(known)))
+        known[0] = '\0';
+    for (size_t i = 0; i < g->n_participants; i++) {
+        const char *p = g->participants[i].phone;
+        if (p != NULL && (strcmp(p, phone) == 0 || (known[0] != '\0' && strcmp(p, known) == 0)))
             return true;
+    }
     return false;
+}
+
+/* present[j] for each candidate: in the group by its number or, for those
+ * not found so, by the number the number check gives (one batched call).
+ * A failed check is the settlement's failure: guessing "not added" could
+ * give back a share WhatsApp used. */
+static enum engine_status find_present(struct app *app, struct engine_call *ec,
+                                       const struct engine_group *g, const char *const *cand,
+                                       size_t n, bool *present)
+{
+    const char **ask = arena_calloc(ec->arena, n + 1, sizeof(*ask));
+    size_t *at = arena_calloc(ec->arena, n + 1, sizeof(*at));
+    struct engine_number *nums = arena_calloc(ec->arena, n + 1, sizeof(*nums));
+    if (ask == NULL || at == NULL || nums == NULL)
+        return engine_fail(&ec->err, ENGINE_E_NOMEM, "out of memory");
+    size_t nask = 0;
+    for (size_t j = 0; j < n; j++)
+        if (!(present[j] = in_group(g, cand[j], NULL))) {
+            at[nask] = j;
+            ask[nask++] = cand[j];
+        }
+    if (nask == 0)
+        return ENGINE_OK;
+    enum engine_status st = engine_check_numbers(app->engine, ec, ask, nask, nums);
+    for (size_t k = 0; k < nask && st == ENGINE_OK; k++)
+        present[at[k]] = nums[k].exists && in_group(g, ask[k], nums[k].jid);
+    return st;
 }
 
 enum engine_status engine_settle(struct app *app, struct arena *a, const struct engine_pending *p,
@@ -292,9 +327,9 @@ enum engine_status engine_settle(struct app *app, struct arena *a, const struct 
     bool *present = arena_calloc(a, s.ncand > 0 ? s.ncand : 1, sizeof(*present));
     if (st == ENGINE_OK && present == NULL)
         st = engine_fail(&ec.err, ENGINE_E_NOMEM, "out of memory");
+    if (st == ENGINE_OK)
+        st = find_present(app, &ec, &g, s.cand, s.ncand, present);
     if (st == ENGINE_OK) {
-        for (size_t j = 0; j < s.ncand; j++)
-            present[j] = in_group(&g, s.cand[j]);
         s.present = present;
         int status = app_write(app, a, settle_tx, &s);
         if (status != STORE_OK)
@@ -403,7 +438,7 @@ static enum engine_status ask_engine(struct app *app, struct eadd *b, struct eng
     if (engine_group_info(app->engine, ec, ea->out.group.jid, &g) != ENGINE_OK)
         return ENGINE_OK; /* they stay TEMPORARY_ERROR: asking again is safe */
     for (size_t t = 0; t < nt; t++)
-        if (members[t].code == 0 && in_group(&g, targets[t].phone))
+        if (members[t].code == 0 && in_group(&g, targets[t].phone, targets[t].jid))
             b->v[target_of[t]].outcome = OUTCOME_ADDED;
     return ENGINE_OK;
 }
@@ -859,8 +894,9 @@ bool engine_groups_create(struct app *app, struct request *req, struct response 
         struct engine_group now = {0};
         bool read = engine_group_info(app->engine, &ec, g.jid, &now) == ENGINE_OK;
         for (size_t t = 0; t < nt; t++)
-            e->v[target_of[t]].outcome =
-                read && in_group(&now, targets[t].phone) ? OUTCOME_ADDED : OUTCOME_TEMPORARY_ERROR;
+            e->v[target_of[t]].outcome = read && in_group(&now, targets[t].phone, targets[t].jid)
+                                             ? OUTCOME_ADDED
+                                             : OUTCOME_TEMPORARY_ERROR;
     }
     const char *code = NULL;
     if (engine_invite_code(app->engine, &ec, g.jid, false, &code) == ENGINE_OK && code != NULL &&

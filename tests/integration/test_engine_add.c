@@ -344,6 +344,25 @@ static void dropped_answer_settled(void **state)
     assert_int_equal(adds_seen(s), adds);
 }
 
+/* A Brazilian mobile asked about without its ninth digit: WhatsApp adds
+ * the number it knows (with the digit). A dropped answer is settled by
+ * that number, so the person counts as added under the number asked. */
+static void settled_by_the_number_whatsapp_knows(void **state)
+{
+    struct suite *s = *state;
+    const char *br[] = {"556181234567"}, *fay[] = {FAY};
+    assert_true(fake_person(&s->fake, br[0], json_pack("{s:s}", "canonical", "5561981234567")));
+    assert_true(fake_fault(&s->fake, json_pack("{s:s,s:s}", "op", "add", "kind", "drop")));
+    assert_int_equal(add(&s->srv, "k-br", br, 1)->status, 503);
+    assert_string_equal(fake_role(&s->fake, G, "5561981234567"), "member");
+    op_clock_advance(&s->srv, 4);
+    assert_status_at(__FILE__, __LINE__, add(&s->srv, NULL, fay, 1), 200);
+    assert_true(group_has(group_get(&s->srv, TOKEN, GID), br[0]));
+    struct reply *r = add(&s->srv, "k-br", br, 1);
+    assert_status_at(__FILE__, __LINE__, r, 200);
+    assert_int_equal(json_integer_value(jpath(r->json, "data.total_added")), 1);
+}
+
 struct pending_add {
     const struct server *srv;
     struct reply *reply;
@@ -980,6 +999,8 @@ static void engine_flag(void **state)
         cmocka_unit_test_setup_teardown(unavailable_counts_nothing, test_setup, test_teardown),    \
         cmocka_unit_test_setup_teardown(replay_never_calls_twice, test_setup, test_teardown),      \
         cmocka_unit_test_setup_teardown(dropped_answer_settled, test_setup, test_teardown),        \
+        cmocka_unit_test_setup_teardown(settled_by_the_number_whatsapp_knows, test_setup,          \
+                                        test_teardown),                                            \
         cmocka_unit_test_setup_teardown(crash_between_call_and_record, test_setup, test_teardown), \
         cmocka_unit_test_setup_teardown(device_session, test_setup, test_teardown),                \
         cmocka_unit_test_setup_teardown(readyz_and_metrics, test_setup, test_teardown),            \

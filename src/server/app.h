@@ -16,6 +16,7 @@ struct cache;
 struct reqlog;
 struct faults;
 struct engine;
+struct auth_memo;
 
 /* How the server's world began, for POST /admin/reset's "initial" world
  * (main.c fills it before serving). */
@@ -30,7 +31,8 @@ struct app_start {
 
 struct app {
     struct store *store;
-    struct cache *cache; /* rendered parts of answers (cache.h); may be NULL */
+    struct cache *cache;         /* rendered parts of answers (cache.h); may be NULL */
+    struct auth_memo *auth_memo; /* tokens' devices found before bodies (auth.h); may be NULL */
     const struct directory *dir;
     struct limits limits;
     bool sandbox;                           /* the operator may move the clock */

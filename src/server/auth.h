@@ -29,10 +29,16 @@ void auth_replace_operator_key(struct app *app, const char *key);
 /* The credentials a route needs, checked from the headers alone before any
  * body is read, so that nobody without them can make the server hold or
  * parse a body: the operator key for ROUTE_ADMIN, and for ROUTE_DEVICE the
- * bearer token of a known device (one read transaction). True to go on,
+ * bearer token of a known device (one read transaction, or none while the
+ * memo below holds the answer). True to go on,
  * with req->device_known and req->device set for a device; false with res
  * answered: 401, or 500/503 when the database cannot tell. */
 bool auth_before_body(struct app *app, unsigned route_flags, struct request *req,
                       struct response *res);
+
+/* What auth_before_body() found, kept while the store has written nothing
+ * since (app->auth_memo; NULL keeps nothing). Any thread. */
+struct auth_memo *auth_memo_new(void);
+void auth_memo_free(struct auth_memo *m);
 
 #endif

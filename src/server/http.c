@@ -111,6 +111,7 @@ struct exchange {
     bool too_large;
     bool over_budget; /* the body budget could not hold the body */
     bool keep_body;   /* false: the route reads no body; count it, drop it */
+    bool settled;     /* begin() took it off the guard's waiting list */
     struct response res;
     const char *method_copy;
     const char *path_copy;
@@ -667,8 +668,10 @@ static enum MHD_Result begin(struct http_server *srv, struct MHD_Connection *con
         return refuse(conn, x);
     }
     /* Past its waiting unless its body still comes from someone unknown. */
-    if (!has_body || (x->route->flags & (ROUTE_ADMIN | ROUTE_DEVICE)))
+    if (!has_body || (x->route->flags & (ROUTE_ADMIN | ROUTE_DEVICE))) {
         guard_settle(srv, conn);
+        x->settled = true;
+    }
     return MHD_YES;
 }
 
@@ -698,7 +701,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         router_finish(srv->app, x->route, &x->res); /* a suspended handler ran */
         return send_response(conn, x);
     }
-    guard_settle(srv, conn);
+    /* Nothing puts a connection back on the list before its answer
+     * (guard_rewait): settled once, it needs no second trip through the
+     * guard's lock, which every request of every thread takes. */
+    if (!x->settled)
+        guard_settle(srv, conn);
     if (x->too_large) {
         respond_too_large(x);
         return send_response(conn, x);

@@ -8,6 +8,7 @@
 #include "directory/directory.h"
 #include "engine/engine.h"
 #include "server/app.h"
+#include "server/auth.h"
 #include "server/cache.h"
 #include "server/config.h"
 #include "server/delivery.h"
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
     hopt.tls_key = tls_key;
     char bound[128];
     app.cache = cache_new(ANSWER_CACHE_BYTES); /* NULL: every answer is read afresh */
+    app.auth_memo = auth_memo_new();           /* NULL: every token is looked up */
     if (http_start(&app, &hopt, &srv, bound, sizeof(bound), err, sizeof(err)) != 0) {
         srv = NULL;
         log_error("%s", err);
@@ -265,6 +267,7 @@ out:
     if (app.store != NULL)
         store_close(app.store);
     cache_free(app.cache);
+    auth_memo_free(app.auth_memo);
     reqlog_free(app.reqlog);
     ephemeral_remove(&eph);
     config_free(&cfg);

@@ -1,7 +1,7 @@
 /* stamps.h -- store.h's stamps as an exclusive SQLite store keeps them.
  * Private to src/store/.
  *
- * A counter moves on with every commit that changed something; each group
+ * A counter moves on with every batch the writer runs; each group
  * and each number remembers the counter of its last change, and so do "a
  * directory name" and "a group's row" as a whole. A cache entry stamped s
  * is stale once anything it depends on changed after s. Remembering is

@@ -105,7 +105,10 @@ struct arena *store_tx_arena(struct store_tx *tx);
  * says false for the stamp, and what it read of a device's groups
  * (store_groups_of and its count) as long as store_device_changed_since()
  * does. A change is counted once its commit has returned, before its
- * writer is told: whoever saw a write's answer sees its stamp.
+ * writer is told: whoever saw a write's answer sees its stamp. The stamp
+ * moves on with every write, whatever it changed: while store_stamp()
+ * still returns the stamp taken before a read, nothing at all has been
+ * written since, and everything that read found is still true.
  *
  * Only a store whose process owns the database keeps stamps (SQLite opened
  * exclusive): any other returns 0 from store_stamp(), and 0 means "cache

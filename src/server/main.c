@@ -127,6 +127,13 @@ int main(int argc, char **argv)
     app.engine_webhook_secret = cfg.engine_webhook_secret;
     if (app.engine != NULL)
         app.engine->observe = metrics_engine_call;
+    /* Documented (ENGINES.md), but worth saying where an operator looks:
+     * without the secret anyone who reaches the port can edit rosters. */
+    if (app.engine != NULL &&
+        (app.engine_webhook_secret == NULL || app.engine_webhook_secret[0] == '\0'))
+        log_error("warning: POST /engine/events accepts unsigned events: anyone who can reach "
+                  "this port can change a group's roster; set --engine-webhook-secret and "
+                  "give the engine's webhook the same key");
     /* Requests in doubt name the process that made them (settleable
      * by others once it is gone: routes_engine.h). */
     if (getrandom(&app.engine_owner, sizeof(app.engine_owner), 0) !=

@@ -199,22 +199,22 @@ int members_engine_reserve(struct store_tx *tx, const struct limits *lim,
     return store_pending_put(tx, &ea->pending);
 }
 
-/* Adds the numbers of list[0..n) that are not participants yet; *added
- * counts them. */
-static int add_new(struct store_tx *tx, int64_t group_id, const char **list, size_t n, int64_t now,
-                   size_t *added)
+/* Adds the numbers of list[0..n) that are not participants yet (an
+ * engine event may have put some in the roster first); list is compacted
+ * in place. Callers count what WhatsApp added, not what this adds. */
+static int add_new(struct store_tx *tx, int64_t group_id, const char **list, size_t n, int64_t now)
 {
     struct arena *a = store_tx_arena(tx);
     bool *is_member = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*is_member));
     if (is_member == NULL)
         return STORE_ERROR;
     int status = store_members_which(tx, group_id, list, n, is_member);
-    *added = 0;
+    size_t fresh = 0;
     for (size_t i = 0; i < n && status == STORE_OK; i++)
         if (!is_member[i])
-            list[(*added)++] = list[i];
+            list[fresh++] = list[i];
     if (status == STORE_OK)
-        status = store_members_add(tx, group_id, list, *added, ROLE_MEMBER, now);
+        status = store_members_add(tx, group_id, list, fresh, ROLE_MEMBER, now);
     return status;
 }
 
@@ -282,8 +282,7 @@ int members_engine_record(struct store_tx *tx, const struct limits *lim, struct 
         seen[j] = true;
     }
     if (status == STORE_OK && !ea->gone) {
-        size_t fresh;
-        status = add_new(tx, p->group_id, added, nadded, now, &fresh);
+        status = add_new(tx, p->group_id, added, nadded, now);
         /* Counted as WhatsApp added them, whether or not a webhook had
          * put them in the roster first. */
         if (status == STORE_OK)
@@ -352,8 +351,7 @@ int members_engine_settle(struct store_tx *tx, const struct limits *lim,
         if (j < ncand)
             seen[j] = true;
     }
-    size_t fresh;
-    status = add_new(tx, p->group_id, added, nadded, now, &fresh);
+    status = add_new(tx, p->group_id, added, nadded, now);
     /* The request handed WhatsApp at most its reservation: a candidate
      * beyond it found in the group came in another way (the link, another
      * request that counted them), and counting it could carry the day past
